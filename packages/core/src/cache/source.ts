@@ -1,0 +1,48 @@
+/**
+ * Where the verifier gets key rings: a static list, or a store behind the cache.
+ *
+ * @internal
+ * @module
+ */
+import type { KeyRing } from '../keys/ring.ts';
+
+/** Per-secret snapshot returned by `verifier.status()`. */
+export interface SecretStatus {
+  /** Secret id. */
+  readonly secretId: string;
+  /** Store name (`static` for a static key list). */
+  readonly store: string;
+  /** `cold`: never loaded; `fresh`: within TTL; `stale`: past TTL, still served (stale-if-error); `expired`: past `maxStaleMs`. */
+  readonly state: 'cold' | 'fresh' | 'stale' | 'expired';
+  /** Epoch ms of the last successful load. */
+  readonly loadedAt: number | undefined;
+  /** Age of the key set in ms. */
+  readonly ageMs: number | undefined;
+  /** Versions held (ids, roles, windows; never secrets). */
+  readonly versions: readonly { id: string; role: string; notBefore?: number | undefined; notAfter?: number | undefined }[];
+  /** Versions the store returned that did not decode (ids only). */
+  readonly invalidVersions: readonly string[];
+  /** The last load failure, if the last load failed. */
+  readonly lastError: { message: string; reason?: string | undefined; retryable: boolean; at: number } | undefined;
+  /** Epoch ms of the next background refresh. */
+  readonly nextRefreshAt: number | undefined;
+  /** Whether a load is in flight. */
+  readonly loading: boolean;
+}
+
+/** @internal */
+export interface KeySource {
+  readonly storeName: string;
+  /** A usable ring without waiting, or `undefined` (cold / too stale). May start a background refresh. */
+  peek(secretId: string, now: number): KeyRing | undefined;
+  /** A usable ring, waiting on the store at most `loadTimeoutMs`; throws `KEYSTORE_UNAVAILABLE`. */
+  get(secretId: string): Promise<KeyRing>;
+  /** After no key matched: reload once (single-flight, cooldown-limited). `undefined` when cooling down. */
+  refreshOnMiss(secretId: string, seen: KeyRing): Promise<KeyRing | undefined>;
+  /** Same, without waiting (sync verification): starts the reload in the background. */
+  refreshOnMissInBackground(secretId: string, seen: KeyRing): void;
+  invalidate(secretId?: string): void;
+  status(secretId: string): SecretStatus;
+  secretIds(): string[];
+  dispose(): Promise<void>;
+}

@@ -1,0 +1,163 @@
+/**
+ * Typed errors. Every rejection carries a stable `code`; no message, property, `toJSON` or
+ * `util.inspect` output ever contains a secret, an expected signature or the request body.
+ *
+ * @module
+ */
+
+/** Every code a {@link VerificationError} can carry. The list is part of the public contract. */
+export const VERIFICATION_ERROR_CODES = [
+  'MISSING_SIGNATURE',
+  'MALFORMED_SIGNATURE',
+  'TIMESTAMP_TOO_OLD',
+  'TIMESTAMP_IN_FUTURE',
+  'NO_MATCHING_KEY',
+  'KEY_EXPIRED',
+  'NO_KEYS',
+  'KEYSTORE_UNAVAILABLE',
+  'REPLAYED',
+  'BODY_NOT_RAW',
+  'INVALID_SECRET',
+] as const;
+
+/** A stable, machine-readable rejection reason. */
+export type VerificationErrorCode = (typeof VERIFICATION_ERROR_CODES)[number];
+
+/**
+ * The HTTP status a receiver should answer for a code when the provider profile does not decide.
+ * Signature problems use the profile's `rejectStatus`; server-side problems (a key store outage,
+ * a misconfigured secret, a body that was not captured raw) answer 5xx so the sender retries and
+ * no webhook is lost.
+ */
+export const SERVER_SIDE_STATUS: Readonly<Partial<Record<VerificationErrorCode, number>>> = {
+  KEYSTORE_UNAVAILABLE: 503,
+  NO_KEYS: 503,
+  INVALID_SECRET: 500,
+  BODY_NOT_RAW: 500,
+};
+
+/** Options accepted by {@link VerificationError}. */
+export interface VerificationErrorOptions {
+  /** Provider profile name, for logs. */
+  provider?: string;
+  /** Secret id the verification ran against. */
+  secretId?: string;
+  /** HTTP status to answer with. Defaults to 401, or the server-side status of the code. */
+  status?: number;
+  /** A fix-it hint for the operator (never contains request data). */
+  hint?: string;
+  /** The underlying error (for example a {@link KeyStoreError}). */
+  cause?: unknown;
+  /** Key id involved (for `KEY_EXPIRED`: the out-of-window key that matched). Never secret. */
+  keyId?: string;
+}
+
+/**
+ * Thrown (or returned by `safeVerify`) when a webhook is rejected.
+ *
+ * @example Branch on the code
+ * ```ts
+ * try {
+ *   await verifier.verify({ body, headers });
+ * } catch (err) {
+ *   if (err instanceof VerificationError && err.code === 'KEY_EXPIRED') alertSenderOnOldKey(err.keyId);
+ *   throw err;
+ * }
+ * ```
+ */
+export class VerificationError extends Error {
+  /** Stable code; switch on this, never on the message. */
+  readonly code: VerificationErrorCode;
+  /** HTTP status the receiver should answer with. */
+  readonly status: number;
+  /** Provider profile name. */
+  readonly provider: string | undefined;
+  /** Secret id the verification ran against. */
+  readonly secretId: string | undefined;
+  /** Operator hint, when there is a known fix. */
+  readonly hint: string | undefined;
+  /** For `KEY_EXPIRED`: the id of the out-of-window key that matched. */
+  readonly keyId: string | undefined;
+
+  constructor(code: VerificationErrorCode, message: string, options: VerificationErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'VerificationError';
+    this.code = code;
+    this.status = options.status ?? SERVER_SIDE_STATUS[code] ?? 401;
+    this.provider = options.provider;
+    this.secretId = options.secretId;
+    this.hint = options.hint;
+    this.keyId = options.keyId;
+  }
+
+  /** A log-safe plain object (no secrets, no body, no signatures). */
+  toJSON(): Record<string, unknown> {
+    return {
+      name: this.name,
+      code: this.code,
+      status: this.status,
+      message: this.message,
+      provider: this.provider,
+      secretId: this.secretId,
+      keyId: this.keyId,
+      hint: this.hint,
+    };
+  }
+}
+
+/** Options accepted by {@link KeyStoreError}. */
+export interface KeyStoreErrorOptions {
+  /** Whether retrying later may succeed (throttling, 5xx, network, integrity). */
+  retryable: boolean;
+  /** Store name (`env`, `aws-secrets-manager`, ...). */
+  store: string;
+  /** Secret id that failed to load. */
+  secretId?: string;
+  /** A short, stable, secret-free reason such as `ThrottlingException` or `NOT_FOUND`. */
+  reason?: string;
+  /** The original error. */
+  cause?: unknown;
+}
+
+/**
+ * What a {@link KeyStore} throws when it cannot load versions. Stores classify their failures:
+ * `retryable` errors (throttling, 5xx, network, checksum mismatch) let the cache serve the last
+ * good key set; terminal ones (not found, access denied, bad configuration) are reported at once.
+ * A store never turns an error into "no keys".
+ */
+export class KeyStoreError extends Error {
+  /** Whether retrying later may succeed. */
+  readonly retryable: boolean;
+  /** Store name. */
+  readonly store: string;
+  /** Secret id that failed. */
+  readonly secretId: string | undefined;
+  /** Short secret-free reason. */
+  readonly reason: string | undefined;
+
+  constructor(message: string, options: KeyStoreErrorOptions) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'KeyStoreError';
+    this.retryable = options.retryable;
+    this.store = options.store;
+    this.secretId = options.secretId;
+    this.reason = options.reason;
+  }
+
+  /** A log-safe plain object. */
+  toJSON(): Record<string, unknown> {
+    return {
+      name: this.name,
+      message: this.message,
+      store: this.store,
+      secretId: this.secretId,
+      retryable: this.retryable,
+      reason: this.reason,
+    };
+  }
+}
+
+/** True when `err` is a {@link VerificationError}, optionally with the given code. */
+export function isVerificationError(err: unknown, code?: VerificationErrorCode): err is VerificationError {
+  return err instanceof VerificationError && (code === undefined || err.code === code);
+}

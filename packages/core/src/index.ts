@@ -1,0 +1,42 @@
+/**
+ * keyturn: verify signed webhooks while their secrets rotate.
+ *
+ * @module
+ */
+export { createVerifier } from './verifier.ts';
+export type {
+  Verifier,
+  VerifierOptions,
+  VerifyRequest,
+  VerifyResult,
+  SafeVerifyResult,
+  KeyUsageReport,
+  RawBody,
+} from './verifier.ts';
+export { sign, signAsync, type SignInput } from './sign.ts';
+export {
+  VerificationError,
+  KeyStoreError,
+  isVerificationError,
+  VERIFICATION_ERROR_CODES,
+  SERVER_SIDE_STATUS,
+  type VerificationErrorCode,
+  type VerificationErrorOptions,
+  type KeyStoreErrorOptions,
+} from './errors.ts';
+export type {
+  KeyRole,
+  SecretVersion,
+  KeyStore,
+  GetVersionsOptions,
+  RotateOptions,
+  RotateResult,
+} from './keys/types.ts';
+export { KEY_ROLES } from './keys/types.ts';
+export { SecretMaterial } from './keys/secret.ts';
+export { CACHE_DEFAULTS, type CacheOptions } from './cache/key-cache.ts';
+export type { SecretStatus } from './cache/source.ts';
+export type { KeyturnEvent, VerifiedInfo, RejectedInfo } from './events.ts';
+export type { HeadersInput } from './lib/headers.ts';
+export * as providers from './providers/index.ts';
+export type { ProviderProfile, ParsedSignature } from './providers/types.ts';

@@ -1,0 +1,203 @@
+/**
+ * Key rings: the decoded, ordered, windowed versions of one secret, as the verifier uses them.
+ *
+ * @internal
+ * @module
+ */
+import { VerificationError } from '../errors.ts';
+import type { ProviderProfile } from '../providers/types.ts';
+import { SecretMaterial } from './secret.ts';
+import { KEY_ROLES, type KeyRole, type SecretVersion } from './types.ts';
+
+/** Match counters of one key version; kept across reloads. */
+export interface KeyUsage {
+  /** Secret the key belongs to. */
+  readonly secretId: string;
+  /** Key version id. */
+  readonly keyId: string;
+  /** Current role. */
+  keyRole: KeyRole;
+  /** Successful verifications with this key. */
+  matches: number;
+  /** Epoch ms of the last successful verification, if any. */
+  lastMatchedAt: number | undefined;
+  /** Epoch ms the key's window starts, if bounded. */
+  notBefore: number | undefined;
+  /** Epoch ms the key's window ends, if bounded. */
+  notAfter: number | undefined;
+  /** Epoch ms this key was last reported by its store (or configured). */
+  lastSeenAt: number;
+}
+
+const ROLE_RANK: Record<KeyRole, number> = { active: 0, pending: 1, previous: 2 };
+
+/** One decoded key version. Its bytes are private and redacted everywhere. */
+export class KeyEntry {
+  readonly id: string;
+  readonly role: KeyRole;
+  /** Window start, epoch ms (`-Infinity` when unbounded). */
+  readonly notBefore: number;
+  /** Window end, epoch ms (`Infinity` when unbounded). */
+  readonly notAfter: number;
+  readonly usage: KeyUsage;
+  readonly material: SecretMaterial;
+  readonly #key: Uint8Array;
+  /** Backend-specific prepared key (a WebCrypto `CryptoKey` promise), cached per version. */
+  prepared: unknown;
+
+  constructor(version: SecretVersion, key: Uint8Array, material: SecretMaterial, usage: KeyUsage) {
+    this.id = version.id;
+    this.role = version.role;
+    this.notBefore = version.notBefore ?? -Infinity;
+    this.notAfter = version.notAfter ?? Infinity;
+    this.material = material;
+    this.#key = key;
+    this.usage = usage;
+  }
+
+  /** The decoded HMAC key bytes. */
+  get key(): Uint8Array {
+    return this.#key;
+  }
+
+  toJSON(): Record<string, unknown> {
+    return { id: this.id, role: this.role, notBefore: finite(this.notBefore), notAfter: finite(this.notAfter) };
+  }
+
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return `KeyEntry { id: ${JSON.stringify(this.id)}, role: '${this.role}', key: [redacted] }`;
+  }
+}
+
+/** A version that could not be decoded into a key (reported, never used). */
+export interface InvalidVersion {
+  readonly id: string;
+  readonly role: KeyRole;
+  readonly error: VerificationError;
+}
+
+/** The ordered key versions of one secret. */
+export class KeyRing {
+  /** Active, then pending, then previous (store order within a role). */
+  readonly entries: readonly KeyEntry[];
+  /** Versions whose secret did not decode. */
+  readonly invalid: readonly InvalidVersion[];
+  /** The key that verified last; tried first. */
+  lastMatched: KeyEntry | undefined;
+
+  constructor(
+    readonly secretId: string,
+    entries: KeyEntry[],
+    invalid: InvalidVersion[],
+    readonly loadedAt: number,
+  ) {
+    this.entries = entries;
+    this.invalid = invalid;
+  }
+
+  /** The first active key inside its window, for signing challenges. */
+  activeKey(now: number, leewayMs: number): KeyEntry | undefined {
+    return this.entries.find((e) => e.role === 'active' && inWindow(e, now, leewayMs));
+  }
+
+  toJSON(): Record<string, unknown> {
+    return { secretId: this.secretId, entries: this.entries.map((e) => e.toJSON()), loadedAt: this.loadedAt };
+  }
+
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return `KeyRing { secretId: ${JSON.stringify(this.secretId)}, keys: [${this.entries.map((e) => `${e.id}(${e.role})`).join(', ')}] }`;
+  }
+}
+
+/** Whether `now` is inside the entry's window, widened by `leewayMs` on both sides. */
+export function inWindow(entry: KeyEntry, now: number, leewayMs: number): boolean {
+  return now >= entry.notBefore - leewayMs && now <= entry.notAfter + leewayMs;
+}
+
+function finite(n: number): number | undefined {
+  return Number.isFinite(n) ? n : undefined;
+}
+
+/** Where usage records live (bounded by the caller). */
+export interface UsageBook {
+  get(key: string): KeyUsage | undefined;
+  set(key: string, value: KeyUsage): unknown;
+}
+
+/** Checks the shape of a version a store returned; returns a secret-free problem or `undefined`. */
+export function versionProblem(v: unknown): string | undefined {
+  if (v === null || typeof v !== 'object') return 'a version is not an object';
+  const r = v as Record<string, unknown>;
+  if (typeof r['id'] !== 'string' || r['id'].length === 0) return 'a version has no string id';
+  if (!KEY_ROLES.includes(r['role'] as KeyRole)) return `version ${r['id']} has an unknown role`;
+  if (typeof r['secret'] !== 'string' && !(r['secret'] instanceof Uint8Array)) {
+    return `version ${r['id']} has a secret that is neither a string nor bytes`;
+  }
+  for (const f of ['notBefore', 'notAfter'] as const) {
+    if (r[f] !== undefined && (typeof r[f] !== 'number' || Number.isNaN(r[f]))) return `version ${r['id']} has a non-numeric ${f}`;
+  }
+  return undefined;
+}
+
+/**
+ * Builds a ring from store versions. Entries of `previous` with the same id and the same secret
+ * are reused, so a reload decodes (and imports) nothing new.
+ */
+export function buildRing(
+  secretId: string,
+  versions: readonly SecretVersion[],
+  provider: ProviderProfile,
+  previous: KeyRing | undefined,
+  usage: UsageBook,
+  now: number,
+): KeyRing {
+  const entries: KeyEntry[] = [];
+  const invalid: InvalidVersion[] = [];
+  const seen = new Set<string>();
+  for (const version of versions) {
+    if (seen.has(version.id)) continue; // e.g. AWSPENDING on the AWSCURRENT version: keep the first (most privileged after sort)
+    seen.add(version.id);
+    const usageKey = `${secretId}\u0000${version.id}`;
+    let record = usage.get(usageKey);
+    if (record === undefined) {
+      record = {
+        secretId,
+        keyId: version.id,
+        keyRole: version.role,
+        matches: 0,
+        lastMatchedAt: undefined,
+        notBefore: version.notBefore,
+        notAfter: version.notAfter,
+        lastSeenAt: now,
+      };
+      usage.set(usageKey, record);
+    } else {
+      record.keyRole = version.role;
+      record.notBefore = version.notBefore;
+      record.notAfter = version.notAfter;
+      record.lastSeenAt = now;
+    }
+    const old = previous?.entries.find((e) => e.id === version.id);
+    if (old !== undefined && old.material.equals(version.secret)) {
+      const entry = new KeyEntry(version, old.key, old.material, record);
+      entry.prepared = old.prepared;
+      entries.push(entry);
+      continue;
+    }
+    try {
+      const key = provider.decodeSecret(version.secret);
+      entries.push(new KeyEntry(version, key, new SecretMaterial(version.secret), record));
+    } catch (err) {
+      const error =
+        err instanceof VerificationError
+          ? err
+          : new VerificationError('INVALID_SECRET', `Invalid ${provider.name} signing secret.`, { provider: provider.name });
+      invalid.push({ id: version.id, role: version.role, error });
+    }
+  }
+  entries.sort((a, b) => ROLE_RANK[a.role] - ROLE_RANK[b.role]);
+  const ring = new KeyRing(secretId, entries, invalid, now);
+  const last = previous?.lastMatched;
+  if (last !== undefined) ring.lastMatched = entries.find((e) => e.id === last.id && e.key === last.key);
+  return ring;
+}

@@ -1,0 +1,19 @@
+/**
+ * Provider profiles, exported by name from `@keyturn/core/providers` and as the `providers`
+ * namespace from `@keyturn/core`.
+ *
+ * @module
+ */
+export { smartcar, smartcarChallenge, type SmartcarOptions } from './smartcar.ts';
+export { dataspike, type DataspikeOptions } from './dataspike.ts';
+export { mobway, type MobwayOptions } from './mobway.ts';
+export { hmac, type HmacProfileOptions, type SecretCodec } from './hmac.ts';
+export type {
+  ProviderProfile,
+  ParsedSignature,
+  TimestampTolerance,
+  SignContext,
+  ChallengeSpec,
+  HeadersInput,
+  HmacAlgorithm,
+} from './types.ts';

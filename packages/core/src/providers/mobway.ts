@@ -1,0 +1,24 @@
+/**
+ * Mobway: `X-Signature` is the hex HMAC-SHA256 of the raw body; rejections answer 403.
+ *
+ * @module
+ */
+import { hmac } from './hmac.ts';
+import type { ProviderProfile } from './types.ts';
+
+/** Options of {@link mobway}. */
+export interface MobwayOptions {
+  /** HTTP status for a rejected signature. @default 403 */
+  rejectStatus?: number;
+}
+
+/** The Mobway profile. */
+export function mobway(options: MobwayOptions = {}): ProviderProfile {
+  return hmac({
+    name: 'mobway',
+    header: 'X-Signature',
+    encoding: 'hex',
+    secretCodec: 'utf8',
+    rejectStatus: options.rejectStatus ?? 403,
+  });
+}

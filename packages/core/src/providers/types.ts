@@ -1,0 +1,77 @@
+/**
+ * The provider-profile contract: how one sender signs.
+ *
+ * @module
+ */
+import type { HmacAlgorithm } from '../lib/crypto-types.ts';
+import type { HeadersInput } from '../lib/headers.ts';
+
+export type { HeadersInput } from '../lib/headers.ts';
+export type { HmacAlgorithm } from '../lib/crypto-types.ts';
+
+/** What a profile reads from the request headers (cheap; no HMAC yet). */
+export interface ParsedSignature {
+  /** Decoded candidate signatures, each exactly the digest length. At least one. */
+  readonly signatures: readonly Uint8Array[];
+  /** Text hashed before the raw body (for example `"{t}."`), exactly as the sender signed it. */
+  readonly prefix: string | undefined;
+  /** Signed timestamp, unix seconds, when the scheme has one. */
+  readonly timestamp: number | undefined;
+  /** Event or delivery id from the headers, when the scheme has one. */
+  readonly eventId: string | undefined;
+}
+
+/** Timestamp tolerance of a scheme, in ms. */
+export interface TimestampTolerance {
+  /** How old a signed timestamp may be. */
+  readonly pastMs: number;
+  /** How far in the future a signed timestamp may be (sender clock skew). */
+  readonly futureMs: number;
+}
+
+/** What the sender side needs to sign. */
+export interface SignContext {
+  /** Unix seconds. */
+  readonly timestamp?: number | undefined;
+  /** Event / message id, for schemes that sign one. */
+  readonly id?: string | undefined;
+}
+
+/** A challenge/handshake a provider sends to prove the receiver holds the key (Smartcar VERIFY). */
+export interface ChallengeSpec {
+  /** Returns the challenge string if `payload` (parsed JSON) is a challenge request, else `undefined`. */
+  extract(payload: unknown): string | undefined;
+  /** Builds the response body from the hex HMAC of the challenge. */
+  respond(hexDigest: string): Record<string, unknown>;
+}
+
+/**
+ * A provider profile: header names, signed content, signature encoding, key codec and the HTTP
+ * status for a rejection. Build your own with `hmac()` or implement this interface.
+ */
+export interface ProviderProfile {
+  /** Profile name, reported in results, errors and events (`smartcar`, `dataspike`, ...). */
+  readonly name: string;
+  /** HTTP status to answer a rejected signature with. */
+  readonly rejectStatus: number;
+  /** HMAC hash function. */
+  readonly algorithm: HmacAlgorithm;
+  /** Headers the scheme reads, lowercase (for hints and adapters). */
+  readonly headerNames: readonly string[];
+  /** Timestamp tolerance, when the scheme signs a timestamp. */
+  readonly timestampTolerance: TimestampTolerance | undefined;
+  /** Whether one header can carry several signatures (rotation on the sender side). */
+  readonly multiSignature: boolean;
+  /** Turns a stored secret into HMAC key bytes; throws `VerificationError('INVALID_SECRET')`. */
+  decodeSecret(secret: string | Uint8Array): Uint8Array;
+  /** Reads and strictly decodes the signature headers; throws `MISSING_SIGNATURE` / `MALFORMED_SIGNATURE`. */
+  parse(headers: HeadersInput): ParsedSignature;
+  /** The signed prefix for a sender (same rule `parse` applies). */
+  signedPrefix(context: SignContext): string | undefined;
+  /** The headers a sender sends for these digests. */
+  formatHeaders(digests: readonly Uint8Array[], context: SignContext): Record<string, string>;
+  /** Present for providers with a handshake. */
+  readonly challenge?: ChallengeSpec | undefined;
+  /** Where the event id lives in the body, for replay defence (parsed only when replay is on). */
+  eventIdFromBody?(body: string | Uint8Array): string | undefined;
+}

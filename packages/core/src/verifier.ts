@@ -1,0 +1,463 @@
+/**
+ * The verifier: one provider profile + one key source (static keys or a store behind the cache).
+ *
+ * @module
+ */
+import { LRUCache } from 'lru-cache';
+import { cachedSource, type CacheOptions } from './cache/key-cache.ts';
+import type { KeySource, SecretStatus } from './cache/source.ts';
+import { staticSource } from './cache/static-source.ts';
+import { VerificationError, type VerificationErrorCode } from './errors.ts';
+import type { KeyturnEvent, RejectedInfo, VerifiedInfo } from './events.ts';
+import { equalBytes, hasSyncHmac, hmacAsync, hmacSync } from './lib/crypto.ts';
+import { encodeHex } from './lib/encoding.ts';
+import type { HeadersInput } from './lib/headers.ts';
+import { inWindow, type KeyEntry, type KeyRing, type KeyUsage } from './keys/ring.ts';
+import type { KeyRole, KeyStore, SecretVersion } from './keys/types.ts';
+import type { ParsedSignature, ProviderProfile } from './providers/types.ts';
+
+/** A raw request body: exactly the bytes received (a `Buffer` is a `Uint8Array`). */
+export type RawBody = string | Uint8Array | ArrayBuffer;
+
+/** What `verify` needs from a request. */
+export interface VerifyRequest {
+  /** The raw body, exactly as received. A parsed object is rejected with `BODY_NOT_RAW`. */
+  readonly body: RawBody;
+  /** Request headers: Fetch `Headers`, Node `IncomingHttpHeaders` or a plain record (any case). */
+  readonly headers: HeadersInput;
+  /** Overrides the verifier's `secretId` for this request (multi-tenant receivers). */
+  readonly secretId?: string | undefined;
+  /** Epoch ms the request arrived, for timestamp checks of queued deliveries. @default now() */
+  readonly receivedAt?: number | undefined;
+}
+
+/** What an accepted webhook resolves to. */
+export interface VerifyResult {
+  /** Provider profile name. */
+  readonly provider: string;
+  /** Secret id verified against. */
+  readonly secretId: string;
+  /** Id of the key version that matched. */
+  readonly keyId: string;
+  /** Role of that key: `'active' | 'pending' | 'previous'`. */
+  readonly keyRole: KeyRole;
+  /** Signed timestamp (unix seconds), for timestamped schemes. */
+  readonly timestamp?: number | undefined;
+  /** Event id from the headers, when the scheme has one. */
+  readonly eventId?: string | undefined;
+}
+
+/** `safeVerify`'s result: never throws for a rejection. */
+export type SafeVerifyResult = ({ readonly ok: true } & VerifyResult) | { readonly ok: false; readonly error: VerificationError };
+
+/** Options of {@link createVerifier}. */
+export interface VerifierOptions {
+  /** How the sender signs (`providers.smartcar()`, `providers.dataspike()`, ...). */
+  provider: ProviderProfile;
+  /** A key store (cached), or a static list of versions. */
+  keys: KeyStore | readonly SecretVersion[];
+  /** Which secret to verify against: a name, or a function of the request (one secret per tenant). @default 'default' for static keys */
+  secretId?: string | ((request: VerifyRequest) => string);
+  /** Clock, epoch ms. Drives windows, timestamps, TTLs, staleness and cooldowns. @default Date.now */
+  now?: () => number;
+  /** Leeway applied to both ends of every key window, in ms. @default 5_000 */
+  windowLeewayMs?: number;
+  /** On no match, also try keys outside their window to report `KEY_EXPIRED` (costs one HMAC per such key). @default true */
+  reportExpiredKeys?: boolean;
+  /** Key cache settings (stores only). */
+  cache?: CacheOptions;
+  /** Called after every accepted webhook (feed your metrics here). Never receives a secret. */
+  onVerified?: (info: VerifiedInfo) => void;
+  /** Called after every rejected webhook. */
+  onRejected?: (info: RejectedInfo) => void;
+  /** Operational events from the key cache. */
+  onEvent?: (event: KeyturnEvent) => void;
+}
+
+/** Per-key usage as reported by `verifier.usage()`. */
+export interface KeyUsageReport {
+  /** Secret id. */
+  readonly secretId: string;
+  /** Key version id. */
+  readonly keyId: string;
+  /** Role when last seen. */
+  readonly keyRole: KeyRole;
+  /** Successful verifications with this key. */
+  readonly matches: number;
+  /** Epoch ms of the last match. */
+  readonly lastMatchedAt: number | undefined;
+  /** Window start, epoch ms. */
+  readonly notBefore: number | undefined;
+  /** Window end, epoch ms. */
+  readonly notAfter: number | undefined;
+  /** Epoch ms the key was last reported by its store. */
+  readonly lastSeenAt: number;
+}
+
+/** A webhook verifier. */
+export interface Verifier {
+  /** Provider profile in use. */
+  readonly provider: ProviderProfile;
+  /** Verifies one request; resolves to the key that matched or throws {@link VerificationError}. */
+  verify(request: VerifyRequest): Promise<VerifyResult>;
+  /** Like `verify`, but resolves to `{ ok: false, error }` instead of throwing on a rejection. */
+  safeVerify(request: VerifyRequest): Promise<SafeVerifyResult>;
+  /**
+   * Synchronous verification for static keys and warm caches (on `node:crypto` runtimes). On a
+   * cold cache it throws `KEYSTORE_UNAVAILABLE`: call `verify` once first (or `warm()`).
+   */
+  verifySync(request: VerifyRequest): VerifyResult;
+  /** Loads the key set of `secretId` (default: the configured one) so later calls need no network. */
+  warm(secretId?: string): Promise<void>;
+  /** Answers a provider handshake (Smartcar VERIFY) with the active key. */
+  answerChallenge(payload: unknown, options?: { secretId?: string }): Promise<Record<string, unknown>>;
+  /** Whether `payload` (parsed JSON, a JSON string or bytes) is the provider's handshake. */
+  isChallenge(payload: unknown): boolean;
+  /** Match counters per key, to know when an old key is safe to retire. */
+  usage(secretId?: string): KeyUsageReport[];
+  /** Drops cached key sets (push invalidation from Pub/Sub or EventBridge); reloads in the background. */
+  invalidate(secretId?: string): void;
+  /** Cache state of one secret: age, versions, last error, next refresh. */
+  status(secretId?: string): SecretStatus;
+  /** Secret ids currently held. */
+  secretIds(): string[];
+  /** Aborts loads and releases the store. */
+  dispose(): Promise<void>;
+}
+
+const PARSED_OBJECT_HINT =
+  'Pass the raw request body (a string or Buffer) exactly as received: use express.raw({ type: "*/*" }) ' +
+  'or the framework\'s raw-body option before any JSON parser, or request.text() / arrayBuffer() on Fetch runtimes.';
+
+/**
+ * Creates a verifier.
+ *
+ * @example Smartcar through a rotation, keys from the environment
+ * ```ts
+ * import { createVerifier, providers } from '@keyturn/core';
+ * import { envKeyStore } from '@keyturn/store-env';
+ *
+ * const verifier = createVerifier({ provider: providers.smartcar(), keys: envKeyStore(), secretId: 'SMARTCAR_AMT' });
+ * const { keyId, keyRole } = await verifier.verify({ body: rawBody, headers: req.headers });
+ * ```
+ */
+export function createVerifier(options: VerifierOptions): Verifier {
+  const provider = options.provider;
+  if (provider === null || typeof provider !== 'object' || typeof provider.parse !== 'function') {
+    throw new TypeError('createVerifier(): `provider` must be a provider profile such as providers.smartcar()');
+  }
+  const now = options.now ?? Date.now;
+  const leeway = options.windowLeewayMs ?? 5_000;
+  const reportExpired = options.reportExpiredKeys ?? true;
+  const { onVerified, onRejected, onEvent } = options;
+  const algorithm = provider.algorithm;
+  const tolerance = provider.timestampTolerance;
+  const usageBook = new LRUCache<string, KeyUsage>({ max: Math.max(1_000, (options.cache?.maxSecrets ?? 1_000) * 16) });
+
+  const emit = (event: KeyturnEvent): void => {
+    if (onEvent === undefined) return;
+    try {
+      onEvent(event);
+    } catch {
+      // An observer must never break verification.
+    }
+  };
+
+  let source: KeySource;
+  let defaultSecretId: string | ((request: VerifyRequest) => string);
+  if (Array.isArray(options.keys)) {
+    source = staticSource(options.keys as readonly SecretVersion[], provider, usageBook, now());
+    defaultSecretId = options.secretId ?? 'default';
+  } else {
+    const store = options.keys as KeyStore;
+    if (store === null || typeof store !== 'object' || typeof store.getVersions !== 'function') {
+      throw new TypeError('createVerifier(): `keys` must be a KeyStore or an array of key versions');
+    }
+    if (options.secretId === undefined) {
+      throw new TypeError('createVerifier(): `secretId` is required with a key store');
+    }
+    source = cachedSource(store, provider, usageBook, now, emit, options.cache);
+    defaultSecretId = options.secretId;
+  }
+
+  const resolveSecretId = (request: VerifyRequest): string => {
+    if (request.secretId !== undefined) return request.secretId;
+    return typeof defaultSecretId === 'string' ? defaultSecretId : defaultSecretId(request);
+  };
+
+  function fail(code: VerificationErrorCode, message: string, secretId: string | undefined, extra: { hint?: string; keyId?: string; cause?: unknown } = {}): VerificationError {
+    return new VerificationError(code, message, {
+      provider: provider.name,
+      secretId,
+      status: code in SERVER_CODES ? undefined : provider.rejectStatus,
+      ...extra,
+    });
+  }
+
+  function rawBody(body: unknown): string | Uint8Array {
+    if (typeof body === 'string' || body instanceof Uint8Array) return body;
+    if (body instanceof ArrayBuffer) return new Uint8Array(body);
+    if (body === undefined || body === null) {
+      throw fail('BODY_NOT_RAW', 'No request body was captured.', undefined, { hint: PARSED_OBJECT_HINT });
+    }
+    throw fail('BODY_NOT_RAW', 'The body is a parsed object, not the raw bytes that were signed.', undefined, {
+      hint: PARSED_OBJECT_HINT,
+    });
+  }
+
+  function checkTimestamp(parsed: ParsedSignature, at: number): void {
+    if (tolerance === undefined || parsed.timestamp === undefined) return;
+    const age = at - parsed.timestamp * 1000;
+    if (age > tolerance.pastMs) {
+      throw fail('TIMESTAMP_TOO_OLD', `The signed timestamp is older than ${tolerance.pastMs / 1000} s.`, undefined);
+    }
+    if (-age > tolerance.futureMs) {
+      throw fail('TIMESTAMP_IN_FUTURE', `The signed timestamp is more than ${tolerance.futureMs / 1000} s in the future.`, undefined);
+    }
+  }
+
+  /** Compares `digest` with every candidate, without an early exit. */
+  function anyEqual(digest: Uint8Array, signatures: readonly Uint8Array[]): boolean {
+    if (signatures.length === 1) return equalBytes(digest, signatures[0] as Uint8Array);
+    let ok = false;
+    for (let i = 0; i < signatures.length; i++) ok = equalBytes(digest, signatures[i] as Uint8Array) || ok;
+    return ok;
+  }
+
+  /** Sync match: the last-matched key, then active, pending, previous, in window. */
+  function matchSync(ring: KeyRing, parsed: ParsedSignature, body: string | Uint8Array, t: number): KeyEntry | undefined {
+    const prefix = parsed.prefix;
+    const sigs = parsed.signatures;
+    const first = ring.lastMatched;
+    if (first !== undefined && inWindow(first, t, leeway) && anyEqual(hmacSync(algorithm, first.key, prefix, body), sigs)) {
+      return first;
+    }
+    const entries = ring.entries;
+    for (let i = 0; i < entries.length; i++) {
+      const e = entries[i] as KeyEntry;
+      if (e === first || !inWindow(e, t, leeway)) continue;
+      if (anyEqual(hmacSync(algorithm, e.key, prefix, body), sigs)) return e;
+    }
+    return undefined;
+  }
+
+  async function matchAsync(ring: KeyRing, parsed: ParsedSignature, body: string | Uint8Array, t: number): Promise<KeyEntry | undefined> {
+    const order = ring.lastMatched === undefined ? ring.entries : [ring.lastMatched, ...ring.entries.filter((e) => e !== ring.lastMatched)];
+    for (const e of order) {
+      if (!inWindow(e, t, leeway)) continue;
+      if (anyEqual(await hmacAsync(algorithm, e.key, parsed.prefix, body), parsed.signatures)) return e;
+    }
+    return undefined;
+  }
+
+  function expiredMatch(ring: KeyRing, parsed: ParsedSignature, body: string | Uint8Array, t: number): KeyEntry | undefined {
+    if (!reportExpired) return undefined;
+    for (const e of ring.entries) {
+      if (inWindow(e, t, leeway)) continue;
+      if (anyEqual(hmacSync(algorithm, e.key, parsed.prefix, body), parsed.signatures)) return e;
+    }
+    return undefined;
+  }
+
+  async function expiredMatchAsync(ring: KeyRing, parsed: ParsedSignature, body: string | Uint8Array, t: number): Promise<KeyEntry | undefined> {
+    if (!reportExpired) return undefined;
+    if (hasSyncHmac) return expiredMatch(ring, parsed, body, t);
+    for (const e of ring.entries) {
+      if (inWindow(e, t, leeway)) continue;
+      if (anyEqual(await hmacAsync(algorithm, e.key, parsed.prefix, body), parsed.signatures)) return e;
+    }
+    return undefined;
+  }
+
+  function accept(ring: KeyRing, entry: KeyEntry, parsed: ParsedSignature, secretId: string, t: number): VerifyResult {
+    ring.lastMatched = entry;
+    const usage = entry.usage;
+    usage.matches++;
+    usage.lastMatchedAt = t;
+    if (onVerified !== undefined) {
+      try {
+        onVerified({ provider: provider.name, secretId, keyId: entry.id, keyRole: entry.role });
+      } catch (error) {
+        emit({ type: 'hook-error', hook: 'onVerified', error });
+      }
+    }
+    return {
+      provider: provider.name,
+      secretId,
+      keyId: entry.id,
+      keyRole: entry.role,
+      timestamp: parsed.timestamp,
+      eventId: parsed.eventId,
+    };
+  }
+
+  function noMatch(ring: KeyRing, expired: KeyEntry | undefined, secretId: string): VerificationError {
+    if (expired !== undefined) {
+      return fail('KEY_EXPIRED', `The signature matches key ${expired.id} (${expired.role}), which is outside its rotation window.`, secretId, {
+        keyId: expired.id,
+        hint: 'The sender still signs with a retired key; finish the rotation on the sender side or widen the window.',
+      });
+    }
+    if (ring.entries.length === 0) {
+      const bad = ring.invalid[0];
+      if (bad !== undefined) {
+        return new VerificationError('INVALID_SECRET', `No usable key for ${secretId}: ${bad.error.message}`, {
+          provider: provider.name,
+          secretId,
+          keyId: bad.id,
+        });
+      }
+      return fail('NO_KEYS', `No key versions are configured for ${secretId}.`, secretId);
+    }
+    return fail('NO_MATCHING_KEY', 'No key matched the signature.', secretId);
+  }
+
+  function rejected(err: unknown, secretId: string | undefined): never {
+    if (err instanceof VerificationError && onRejected !== undefined) {
+      try {
+        onRejected({
+          provider: provider.name,
+          secretId: err.secretId ?? secretId,
+          code: err.code,
+          keyId: err.keyId,
+          keyRole: err.code === 'KEY_EXPIRED' ? findRole(err.secretId ?? secretId, err.keyId) : undefined,
+        });
+      } catch (error) {
+        emit({ type: 'hook-error', hook: 'onRejected', error });
+      }
+    }
+    throw err;
+  }
+
+  function findRole(secretId: string | undefined, keyId: string | undefined): KeyRole | undefined {
+    if (secretId === undefined || keyId === undefined) return undefined;
+    return usageBook.get(`${secretId}\u0000${keyId}`)?.keyRole;
+  }
+
+  function verifySync(request: VerifyRequest): VerifyResult {
+    let secretId: string | undefined;
+    try {
+      const body = rawBody(request.body);
+      const parsed = provider.parse(request.headers);
+      const t = now();
+      checkTimestamp(parsed, request.receivedAt ?? t);
+      secretId = resolveSecretId(request);
+      if (!hasSyncHmac) {
+        throw fail('KEYSTORE_UNAVAILABLE', 'Synchronous verification needs node:crypto; use `await verifier.verify()` on this runtime.', secretId);
+      }
+      const ring = source.peek(secretId, t);
+      if (ring === undefined) {
+        throw fail('KEYSTORE_UNAVAILABLE', `Keys for ${secretId} are not loaded yet: call \`await verifier.verify()\` (or \`warm()\`) first; verifySync never waits on the store.`, secretId);
+      }
+      const entry = matchSync(ring, parsed, body, t);
+      if (entry !== undefined) return accept(ring, entry, parsed, secretId, t);
+      const expired = expiredMatch(ring, parsed, body, t);
+      if (expired === undefined) source.refreshOnMissInBackground(secretId, ring);
+      throw noMatch(ring, expired, secretId);
+    } catch (err) {
+      return rejected(err, secretId);
+    }
+  }
+
+  async function verify(request: VerifyRequest): Promise<VerifyResult> {
+    let secretId: string | undefined;
+    try {
+      const body = rawBody(request.body);
+      const parsed = provider.parse(request.headers);
+      const t = now();
+      checkTimestamp(parsed, request.receivedAt ?? t);
+      secretId = resolveSecretId(request);
+      let ring = source.peek(secretId, t) ?? (await source.get(secretId));
+      let entry = hasSyncHmac ? matchSync(ring, parsed, body, t) : await matchAsync(ring, parsed, body, t);
+      if (entry !== undefined) return accept(ring, entry, parsed, secretId, t);
+      let expired = await expiredMatchAsync(ring, parsed, body, t);
+      if (expired === undefined) {
+        // Refresh on unknown key: a just-rotated secret is picked up on the first request signed with it.
+        const reloaded = await source.refreshOnMiss(secretId, ring);
+        if (reloaded !== undefined && reloaded !== ring) {
+          ring = reloaded;
+          const t2 = now();
+          entry = hasSyncHmac ? matchSync(ring, parsed, body, t2) : await matchAsync(ring, parsed, body, t2);
+          if (entry !== undefined) return accept(ring, entry, parsed, secretId, t2);
+          expired = await expiredMatchAsync(ring, parsed, body, t2);
+        }
+      }
+      throw noMatch(ring, expired, secretId);
+    } catch (err) {
+      return rejected(err, secretId);
+    }
+  }
+
+  function toPayload(payload: unknown): unknown {
+    if (typeof payload === 'string') return safeJson(payload);
+    if (payload instanceof Uint8Array) return safeJson(new TextDecoder().decode(payload));
+    return payload;
+  }
+
+  const configuredSecretId = (explicit: string | undefined): string => {
+    if (explicit !== undefined) return explicit;
+    if (typeof defaultSecretId === 'string') return defaultSecretId;
+    throw new TypeError('This verifier resolves secretId per request; pass { secretId }');
+  };
+
+  return {
+    provider,
+    verify,
+    verifySync,
+    async safeVerify(request) {
+      try {
+        return { ok: true, ...(await verify(request)) };
+      } catch (err) {
+        if (err instanceof VerificationError) return { ok: false, error: err };
+        throw err;
+      }
+    },
+    async warm(secretId) {
+      await source.get(configuredSecretId(secretId));
+    },
+    isChallenge(payload) {
+      return provider.challenge?.extract(toPayload(payload)) !== undefined;
+    },
+    async answerChallenge(payload, opts = {}) {
+      const spec = provider.challenge;
+      if (spec === undefined) throw new TypeError(`The ${provider.name} profile has no challenge handshake`);
+      const challenge = spec.extract(toPayload(payload));
+      if (challenge === undefined) throw new TypeError(`The payload is not a ${provider.name} challenge`);
+      const secretId = configuredSecretId(opts.secretId);
+      const t = now();
+      const ring = source.peek(secretId, t) ?? (await source.get(secretId));
+      const key = ring.activeKey(t, leeway);
+      if (key === undefined) throw fail('NO_KEYS', `No active key in its window for ${secretId}.`, secretId);
+      const digest = hasSyncHmac ? hmacSync(algorithm, key.key, undefined, challenge) : await hmacAsync(algorithm, key.key, undefined, challenge);
+      return spec.respond(encodeHex(digest));
+    },
+    usage(secretId) {
+      const out: KeyUsageReport[] = [];
+      for (const u of usageBook.values()) {
+        if (secretId !== undefined && u.secretId !== secretId) continue;
+        out.push({ ...u });
+      }
+      return out.sort((a, b) => (a.secretId < b.secretId ? -1 : a.secretId > b.secretId ? 1 : ROLE_ORDER[a.keyRole] - ROLE_ORDER[b.keyRole]));
+    },
+    invalidate: (secretId) => source.invalidate(secretId),
+    status: (secretId) => source.status(configuredSecretId(secretId)),
+    secretIds: () => source.secretIds(),
+    dispose: () => source.dispose(),
+  };
+}
+
+const ROLE_ORDER: Record<KeyRole, number> = { active: 0, pending: 1, previous: 2 };
+const SERVER_CODES: Partial<Record<VerificationErrorCode, true>> = {
+  KEYSTORE_UNAVAILABLE: true,
+  NO_KEYS: true,
+  INVALID_SECRET: true,
+  BODY_NOT_RAW: true,
+};
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
