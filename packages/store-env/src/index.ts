@@ -134,7 +134,9 @@ export async function readEnvSecret(
     }
     const same = versions.find((v) => sameSecret(v.secret, secret));
     if (same !== undefined) continue; // identical values collapse into the more privileged role
-    versions.push({ id: `${variable}@${await fingerprint(secret)}`, secret, role, notBefore, notAfter });
+    // The id follows the secret, not the variable: a key keeps its id (and its usage counts) when a
+    // rotation moves it from X to X_PREVIOUS.
+    versions.push({ id: `${secretId}@${await fingerprint(secret)}`, secret, role, notBefore, notAfter });
   }
   return versions;
 }
