@@ -1,0 +1,10 @@
+/**
+ * `@keyturn/store-aws`: AWS Secrets Manager as a keyturn key store. `AWSCURRENT` verifies as
+ * `active`, `AWSPREVIOUS` as `previous` for a grace window, `AWSPENDING` as `pending` on request;
+ * `rotate()` writes a new version with an idempotency token.
+ *
+ * @module
+ */
+export { awsSecretsManagerStore, AWS_STORE_DEFAULTS, type AwsSecretsManagerStoreOptions, type AwsStageLabels } from './store.ts';
+export type { AwsSecretFormat } from './formats.ts';
+export { STORE_NAME } from './errors.ts';

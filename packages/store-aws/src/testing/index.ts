@@ -1,0 +1,16 @@
+/**
+ * `@keyturn/store-aws/testing`: an offline AWS Secrets Manager (awsJson1_1 over `node:http` on
+ * 127.0.0.1) that the real `@aws-sdk/client-secrets-manager` talks to, with the service's label
+ * rules and fault injection. Use it to test your own rotation code offline.
+ *
+ * @module
+ */
+export {
+  startSecretsManagerServer,
+  type SecretsManagerServer,
+  type SecretsManagerServerOptions,
+  type RecordedCall,
+  type Fault,
+  type FaultScope,
+} from './server.ts';
+export { SecretsManagerModel, AwsServiceError, type ModelSecret, type ModelVersion, type ModelValue } from './model.ts';
