@@ -34,7 +34,7 @@ export type {
 } from './keys/types.ts';
 export { KEY_ROLES } from './keys/types.ts';
 export { SecretMaterial } from './keys/secret.ts';
-export { CACHE_DEFAULTS, type CacheOptions } from './cache/key-cache.ts';
+export { CACHE_DEFAULTS, type CacheOptions, type ResolvedCacheOptions } from './cache/key-cache.ts';
 export type { SecretStatus } from './cache/source.ts';
 export type { KeyturnEvent, VerifiedInfo, RejectedInfo } from './events.ts';
 export type { HeadersInput } from './lib/headers.ts';

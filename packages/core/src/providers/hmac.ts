@@ -58,7 +58,7 @@ export interface HmacProfileOptions {
  * A configurable HMAC profile: signature header, encoding, prefix, optional timestamp and id
  * headers, and a signed-content template.
  *
- * @example A sender that puts `sha512=<hex>` of the body in `X-Hub-Signature-512`
+ * @example A sender that signs the body with SHA-512 in X-Hub-Signature-512
  * ```ts
  * const profile = hmac({ name: 'acme', header: 'X-Hub-Signature-512', encoding: 'hex', prefix: 'sha512=', algorithm: 'sha512' });
  * ```
