@@ -90,6 +90,8 @@ export function isRetryable(err: unknown): boolean {
   if (RETRYABLE.has(name) || NETWORK_CODES.has(name)) return true;
   if (TERMINAL.has(name)) return false;
   if (e.$retryable !== undefined && e.$retryable !== null) return true;
+  // A body that does not parse (truncated, or a proxy's HTML page) is a transport fault.
+  if (name === 'SyntaxError') return true;
   const status = e.$metadata?.httpStatusCode;
   if (typeof status === 'number') return status >= 500 || status === 429 || status === 408;
   if (e.$fault === 'client') return false;

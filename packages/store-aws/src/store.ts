@@ -139,7 +139,7 @@ export function awsSecretsManagerStore(options: AwsSecretsManagerStoreOptions = 
       client = new SecretsManagerClient({
         maxAttempts,
         requestHandler: { requestTimeout: requestTimeoutMs, connectionTimeout: connectionTimeoutMs, throwOnRequestTimeout: true },
-        ...options.clientConfig,
+        ...definedOnly(options.clientConfig ?? {}),
       });
       ownsClient = true;
     }
@@ -391,6 +391,10 @@ function dedupe(versions: SecretVersion[]): SecretVersion[] {
     out.push(renamed);
   }
   return out;
+}
+
+function definedOnly<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 function sameSecret(a: string | Uint8Array, b: string | Uint8Array): boolean {

@@ -47,6 +47,10 @@ export type Fault =
   | { readonly kind: 'hang' }
   /** Destroy the connection without an answer. */
   | { readonly kind: 'drop' }
+  /** Carry the request out, then destroy the connection before answering (a lost response). */
+  | { readonly kind: 'dropResponse' }
+  /** Answer exactly this status and body (a truncated or malformed response). */
+  | { readonly kind: 'raw'; readonly status: number; readonly body: string; readonly contentType?: string }
   /** Answer a service error: `DecryptionFailure`, `AccessDeniedException`, ... */
   | { readonly kind: 'error'; readonly type: string; readonly message?: string; readonly status?: number };
 
@@ -188,6 +192,10 @@ export async function startSecretsManagerServer(options: SecretsManagerServerOpt
           res.writeHead(503, { 'content-type': 'text/html' });
           res.end('<html><body>Service Unavailable</body></html>');
           return;
+        case 'raw':
+          res.writeHead(fault.status, { 'content-type': fault.contentType ?? JSON_TYPE });
+          res.end(fault.body);
+          return;
         case 'hang':
           return; // left open; closed by the client or by close()
         case 'drop':
@@ -199,6 +207,14 @@ export async function startSecretsManagerServer(options: SecretsManagerServerOpt
           await new Promise((r) => setTimeout(r, fault.ms));
           if (req.socket.destroyed) return;
           break;
+        case 'dropResponse':
+          try {
+            dispatch(operation, input);
+          } catch {
+            // the client never learns the outcome either way
+          }
+          req.socket.destroy();
+          return;
       }
     }
 
