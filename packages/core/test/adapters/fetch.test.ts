@@ -1,0 +1,91 @@
+import { Hono } from 'hono';
+import { describe, expect, it } from 'vitest';
+import { readRequestBody, verifyRequest, withVerification, type AdapterError } from '../../src/adapters/fetch.ts';
+import { VerificationError } from '../../src/index.ts';
+import { AMT, PIZZA, PIZZA_SIG, hashChallenge, mobwayVerifier, signMobway, signSmartcar, smartcarVerifier, withRelease } from './helpers.ts';
+
+const req = (body: BodyInit | null, headers: Record<string, string> = {}) =>
+  new Request('http://127.0.0.1/hook', { method: 'POST', body, headers: { 'content-type': 'application/json', ...headers } });
+
+describe('fetch adapter', () => {
+  it('verifyRequest leaves the body readable for the handler', async () => {
+    const request = req(PIZZA, { 'SC-Signature': PIZZA_SIG });
+    const { result, body } = await verifyRequest(smartcarVerifier(), request);
+    expect(result).toMatchObject({ keyId: 'amt-2', keyRole: 'active' });
+    expect(new TextDecoder().decode(body)).toBe(PIZZA);
+    expect(request.bodyUsed).toBe(false);
+    expect(await request.json()).toEqual({ pizza: 'pasta' });
+  });
+
+  it('verifyRequest throws typed errors with the status to answer', async () => {
+    const e = await verifyRequest(mobwayVerifier(), req('{}', { 'X-Signature': 'ab'.repeat(32) })).catch((x) => x);
+    expect(e).toBeInstanceOf(VerificationError);
+    expect(e).toMatchObject({ code: 'NO_MATCHING_KEY', status: 403 });
+    const used = req(PIZZA, { 'SC-Signature': PIZZA_SIG });
+    await used.text();
+    await expect(verifyRequest(smartcarVerifier(), used)).rejects.toMatchObject({ code: 'BODY_NOT_RAW', status: 500 });
+  });
+
+  it('readRequestBody enforces maxBodyBytes on streamed bodies without a declared length', async () => {
+    const stream = new ReadableStream<Uint8Array>({
+      start(c) {
+        c.enqueue(new Uint8Array(40));
+        c.enqueue(new Uint8Array(40));
+        c.close();
+      },
+    });
+    const r = new Request('http://127.0.0.1/', { method: 'POST', body: stream, duplex: 'half' } as RequestInit);
+    await expect(readRequestBody(r, { maxBodyBytes: 64 })).rejects.toMatchObject({ code: 'BODY_TOO_LARGE', status: 413 });
+    expect((await readRequestBody(req('x'.repeat(64)), { maxBodyBytes: 64 })).length).toBe(64);
+  });
+
+  it('withVerification inside Hono: handler reads c.req.json(); rejections are generic; VERIFY is answered', async () => {
+    const errors: AdapterError[] = [];
+    const app = new Hono();
+    const handler = withVerification(
+      smartcarVerifier(),
+      async (request, { result }) => Response.json({ key: result.keyId, event: await request.json() }),
+      { onError: (e) => errors.push(e) },
+    );
+    app.post('/hook', (c) => handler(c.req.raw));
+    const ok = await app.request(req(PIZZA, { 'SC-Signature': PIZZA_SIG }));
+    expect(ok.status).toBe(200);
+    expect(await ok.json()).toEqual({ key: 'amt-2', event: { pizza: 'pasta' } });
+
+    const bad = await app.request(req(PIZZA, { 'SC-Signature': '00'.repeat(32) }));
+    expect(bad.status).toBe(401);
+    expect(await bad.json()).toEqual({ error: 'invalid signature' });
+    expect((errors[0] as VerificationError).code).toBe('NO_MATCHING_KEY');
+
+    const verify = JSON.stringify({ eventType: 'VERIFY', data: { challenge: 'hono' } });
+    const ch = await app.request(req(verify, signSmartcar(verify)));
+    expect(await ch.json()).toEqual({ challenge: hashChallenge(AMT, 'hono') });
+    expect((await app.request(req(verify))).status).toBe(401);
+  });
+
+  it('withVerification passes extra arguments through (Workers env/ctx, Next.js context) and answers Mobway 403', async () => {
+    const h = withVerification(mobwayVerifier(), (_r, { result }, env: { NAME: string }) => new Response(`${env.NAME}:${result.keyId}`), {
+      onError: () => {},
+    });
+    const body = '{"id":"x"}';
+    expect(await (await h(req(body, signMobway(body)), { NAME: 'env' })).text()).toBe('env:mw-1');
+    expect((await h(req(body), { NAME: 'env' })).status).toBe(403);
+  });
+
+  it('releases a replay reservation when the handler throws or answers 5xx', async () => {
+    const { verifier, released } = withRelease(smartcarVerifier());
+    let mode = 'throw';
+    const h = withVerification(verifier, () => {
+      if (mode === 'throw') throw new Error('boom');
+      return new Response(null, { status: mode === '500' ? 500 : 204 });
+    });
+    await expect(h(req(PIZZA, { 'SC-Signature': PIZZA_SIG }))).rejects.toThrow('boom');
+    expect(released()).toBe(1);
+    mode = '500';
+    expect((await h(req(PIZZA, { 'SC-Signature': PIZZA_SIG }))).status).toBe(500);
+    expect(released()).toBe(2);
+    mode = 'ok';
+    expect((await h(req(PIZZA, { 'SC-Signature': PIZZA_SIG }))).status).toBe(204);
+    expect(released()).toBe(2);
+  });
+});
