@@ -55,4 +55,14 @@ export type KeyturnEvent =
   | { readonly type: 'stale-served'; readonly store: string; readonly secretId: string; readonly ageMs: number; readonly why: string }
   | { readonly type: 'refresh-on-miss'; readonly store: string; readonly secretId: string }
   | { readonly type: 'key-invalid'; readonly store: string; readonly secretId: string; readonly keyId: string; readonly keyRole: KeyRole }
-  | { readonly type: 'hook-error'; readonly hook: string; readonly error: unknown };
+  | { readonly type: 'hook-error'; readonly hook: string; readonly error: unknown }
+  | {
+      /** The replay store failed. On `claim`: `rejected` (fail-closed, 503) or `accepted-unprotected` (fail-open). */
+      readonly type: 'replay-store-error';
+      readonly store: string;
+      readonly provider: string;
+      readonly secretId: string;
+      readonly operation: 'claim' | 'release';
+      readonly outcome: 'rejected' | 'accepted-unprotected' | 'release-failed';
+      readonly error: unknown;
+    };

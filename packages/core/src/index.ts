@@ -40,3 +40,11 @@ export type { KeyturnEvent, VerifiedInfo, RejectedInfo } from './events.ts';
 export type { HeadersInput } from './lib/headers.ts';
 export * as providers from './providers/index.ts';
 export type { ProviderProfile, ParsedSignature } from './providers/types.ts';
+export {
+  memoryReplayStore,
+  type MemoryReplayStore,
+  type MemoryReplayStoreOptions,
+  type ReplayStore,
+  type ReplayOptions,
+  type ReplayClaim,
+} from './replay/index.ts';

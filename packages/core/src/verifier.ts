@@ -15,6 +15,8 @@ import type { HeadersInput } from './lib/headers.ts';
 import { inWindow, type KeyEntry, type KeyRing, type KeyUsage } from './keys/ring.ts';
 import type { KeyRole, KeyStore, SecretVersion } from './keys/types.ts';
 import type { ParsedSignature, ProviderProfile } from './providers/types.ts';
+import { attachClaim, createReplayGuard, type ReplayGuard } from './replay/guard.ts';
+import type { ReplayOptions, ReplayStore } from './replay/types.ts';
 
 /** A raw request body: exactly the bytes received (a `Buffer` is a `Uint8Array`). */
 export type RawBody = string | Uint8Array | ArrayBuffer;
@@ -43,8 +45,15 @@ export interface VerifyResult {
   readonly keyRole: KeyRole;
   /** Signed timestamp (unix seconds), for timestamped schemes. */
   readonly timestamp?: number | undefined;
-  /** Event id from the headers, when the scheme has one. */
+  /** Event id from the headers, when the scheme has one (or from the body, with replay defence on). */
   readonly eventId?: string | undefined;
+  /** With replay defence on: the claimed key (non-enumerable). */
+  readonly replayKey?: string;
+  /**
+   * With replay defence on: releases the claim so the sender's retry is accepted. Call it when the
+   * handler failed (threw or answered 5xx); the adapters do. Non-enumerable; never rejects.
+   */
+  readonly release?: () => Promise<void>;
 }
 
 /** `safeVerify`'s result: never throws for a rejection. */
@@ -70,8 +79,14 @@ export interface VerifierOptions {
   onVerified?: (info: VerifiedInfo) => void;
   /** Called after every rejected webhook. */
   onRejected?: (info: RejectedInfo) => void;
-  /** Operational events from the key cache. */
+  /** Operational events from the key cache and the replay store. */
   onEvent?: (event: KeyturnEvent) => void;
+  /**
+   * Replay defence: a store (or `{ store, ttlMs, duplicateStatus, failOpen, ... }`). A verified request
+   * whose event id (or signed-content digest) was already claimed is refused with `REPLAYED`.
+   * Off by default.
+   */
+  replay?: ReplayOptions | ReplayStore;
 }
 
 /** Per-key usage as reported by `verifier.usage()`. */
@@ -107,6 +122,11 @@ export interface Verifier {
    * cold cache it throws `KEYSTORE_UNAVAILABLE`: call `verify` once first (or `warm()`).
    */
   verifySync(request: VerifyRequest): VerifyResult;
+  /**
+   * Releases the replay claim of an accepted `result` (same as `result.release()`), so the sender's
+   * retry is accepted. A no-op without replay defence.
+   */
+  release(result: VerifyResult): Promise<void>;
   /** Loads the key set of `secretId` (default: the configured one) so later calls need no network. */
   warm(secretId?: string): Promise<void>;
   /** Answers a provider handshake (Smartcar VERIFY) with the active key. */
@@ -162,6 +182,9 @@ export function createVerifier(options: VerifierOptions): Verifier {
       // An observer must never break verification.
     }
   };
+  const replayGuard: ReplayGuard | undefined =
+    options.replay === undefined ? undefined : createReplayGuard(options.replay, provider, now, emit);
+  const replayOn = replayGuard !== undefined;
 
   let source: KeySource;
   let defaultSecretId: string | ((request: VerifyRequest) => string);
@@ -291,6 +314,25 @@ export function createVerifier(options: VerifierOptions): Verifier {
     };
   }
 
+  /** Replay defence: claims the verified request, then accepts it (the claim comes only after the signature matched). */
+  async function acceptOnce(ring: KeyRing, entry: KeyEntry, parsed: ParsedSignature, body: string | Uint8Array, secretId: string, t: number): Promise<VerifyResult> {
+    const guard = replayGuard as ReplayGuard;
+    const key = await guard.key(parsed, body, secretId);
+    const claim = await guard.claim(key, secretId);
+    const result = accept(ring, entry, parsed, secretId, t);
+    if (result.eventId === undefined && key.eventId !== undefined) (result as { eventId?: string }).eventId = key.eventId;
+    return attachClaim(result, claim);
+  }
+
+  function acceptOnceSync(ring: KeyRing, entry: KeyEntry, parsed: ParsedSignature, body: string | Uint8Array, secretId: string, t: number): VerifyResult {
+    const guard = replayGuard as ReplayGuard;
+    const key = guard.keySync(parsed, body, secretId);
+    const claim = guard.claimSync(key, secretId);
+    const result = accept(ring, entry, parsed, secretId, t);
+    if (result.eventId === undefined && key.eventId !== undefined) (result as { eventId?: string }).eventId = key.eventId;
+    return attachClaim(result, claim);
+  }
+
   function noMatch(ring: KeyRing, expired: KeyEntry | undefined, secretId: string): VerificationError {
     if (expired !== undefined) {
       return fail('KEY_EXPIRED', `The signature matches key ${expired.id} (${expired.role}), which is outside its rotation window.`, secretId, {
@@ -335,6 +377,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
   }
 
   function verifySync(request: VerifyRequest): VerifyResult {
+    if (replayOn) (replayGuard as ReplayGuard).assertSync();
     let secretId: string | undefined;
     try {
       const body = rawBody(request.body);
@@ -350,7 +393,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
         throw fail('KEYSTORE_UNAVAILABLE', `Keys for ${secretId} are not loaded yet: call \`await verifier.verify()\` (or \`warm()\`) first; verifySync never waits on the store.`, secretId);
       }
       const entry = matchSync(ring, parsed, body, t);
-      if (entry !== undefined) return accept(ring, entry, parsed, secretId, t);
+      if (entry !== undefined) return replayOn ? acceptOnceSync(ring, entry, parsed, body, secretId, t) : accept(ring, entry, parsed, secretId, t);
       const expired = expiredMatch(ring, parsed, body, t);
       if (expired === undefined) source.refreshOnMissInBackground(secretId, ring);
       throw noMatch(ring, expired, secretId);
@@ -369,7 +412,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
       secretId = resolveSecretId(request);
       let ring = source.peek(secretId, t) ?? (await source.get(secretId));
       let entry = hasSyncHmac ? matchSync(ring, parsed, body, t) : await matchAsync(ring, parsed, body, t);
-      if (entry !== undefined) return accept(ring, entry, parsed, secretId, t);
+      if (entry !== undefined) return replayOn ? await acceptOnce(ring, entry, parsed, body, secretId, t) : accept(ring, entry, parsed, secretId, t);
       let expired = await expiredMatchAsync(ring, parsed, body, t);
       if (expired === undefined) {
         // Refresh on unknown key: a just-rotated secret is picked up on the first request signed with it.
@@ -378,7 +421,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
           ring = reloaded;
           const t2 = now();
           entry = hasSyncHmac ? matchSync(ring, parsed, body, t2) : await matchAsync(ring, parsed, body, t2);
-          if (entry !== undefined) return accept(ring, entry, parsed, secretId, t2);
+          if (entry !== undefined) return replayOn ? await acceptOnce(ring, entry, parsed, body, secretId, t2) : accept(ring, entry, parsed, secretId, t2);
           expired = await expiredMatchAsync(ring, parsed, body, t2);
         }
       }
@@ -406,12 +449,15 @@ export function createVerifier(options: VerifierOptions): Verifier {
     verifySync,
     async safeVerify(request) {
       try {
-        return { ok: true, ...(await verify(request)) };
+        const result = await verify(request);
+        const safe = { ok: true as const, ...result };
+        return replayOn ? attachClaim(safe, result as Parameters<typeof attachClaim>[1]) : safe;
       } catch (err) {
         if (err instanceof VerificationError) return { ok: false, error: err };
         throw err;
       }
     },
+    release: (result) => (typeof result?.release === 'function' ? result.release() : Promise.resolve()),
     async warm(secretId) {
       await source.get(configuredSecretId(secretId));
     },
