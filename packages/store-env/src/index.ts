@@ -200,3 +200,10 @@ function terminal(secretId: string, reason: string, message: string): KeyStoreEr
 function aborted(secretId: string, cause: unknown): KeyStoreError {
   return new KeyStoreError('env: the load was aborted', { retryable: true, store: STORE, secretId, reason: 'ABORTED', cause });
 }
+export {
+  envFileKeyStore,
+  type EnvFileKeyStore,
+  type EnvFileKeyStoreOptions,
+  type RetirePreviousOptions,
+  type RetirePreviousResult,
+} from './env-file.ts';
