@@ -31,7 +31,11 @@ export interface CacheOptions {
   storeTimeoutMs?: number;
   /** Most secrets held (one per tenant or webhook); least recently used ones are evicted. @default 1_000 */
   maxSecrets?: number;
-  /** Fraction of `ttlMs` over which background refreshes are spread: refresh at `ttl × (1 − jitter × random)`. @default 0.2 */
+  /**
+   * Spread of background refreshes, as a fraction of `ttlMs`: a refresh starts at `ttl × (0.9 − jitter × random)`,
+   * so instances do not refresh in lockstep and a refresh always starts before the key set expires.
+   * @default 0.2
+   */
   jitter?: number;
   /** First delay after a failed load before the store is asked again; doubles up to `ttlMs`. @default 1_000 */
   errorBackoffMs?: number;
@@ -54,6 +58,9 @@ export const CACHE_DEFAULTS: ResolvedCacheOptions = {
   errorBackoffMs: 1_000,
   serveStaleOnTerminalError: true,
 };
+
+/** Background refreshes start at this fraction of the TTL, minus the jitter. */
+const REFRESH_AT = 0.9;
 
 type LoadReason = 'cold' | 'refresh' | 'expired' | 'miss' | 'invalidate';
 
@@ -147,10 +154,10 @@ export function cachedSource(
       }, o.storeTimeoutMs);
       (timer as { unref?: () => void }).unref?.();
     });
-    const call = (async () => store.getVersions(e.secretId, { signal: controller.signal }))();
-    const p = Promise.race([call, hardTimeout]).then(
-      (versions) => {
-        clearTimeout(timer);
+    const run = async (): Promise<KeyRing> => {
+      try {
+        await undefined; // settle asynchronously even if the store throws synchronously
+        const versions = await Promise.race([store.getVersions(e.secretId, { signal: controller.signal }), hardTimeout]);
         const t = now();
         const ring = accept(e, versions, t);
         emit({
@@ -162,9 +169,7 @@ export function cachedSource(
           versions: ring.entries.length,
         });
         return ring;
-      },
-      (err: unknown) => {
-        clearTimeout(timer);
+      } catch (err) {
         const error = classify(err, e.secretId);
         const t = now();
         e.lastError = error;
@@ -182,13 +187,15 @@ export function cachedSource(
           error,
         });
         throw error;
-      },
-    ).finally(() => {
-      if (e.inflight === p) {
-        e.inflight = undefined;
-        e.controller = undefined;
+      } finally {
+        clearTimeout(timer);
+        if (e.controller === controller) {
+          e.inflight = undefined;
+          e.controller = undefined;
+        }
       }
-    });
+    };
+    const p: Promise<KeyRing> = run();
     // Background loads must never surface as unhandled rejections.
     p.catch(() => undefined);
     e.inflight = p;
@@ -221,7 +228,7 @@ export function cachedSource(
     }
     e.ring = ring;
     e.loadedAt = t;
-    e.refreshAt = t + o.ttlMs * (1 - o.jitter * random());
+    e.refreshAt = t + o.ttlMs * (REFRESH_AT - o.jitter * random());
     e.lastError = undefined;
     e.failures = 0;
     e.retryAt = 0;
