@@ -5,6 +5,7 @@
  *
  * @module
  */
-export { awsSecretsManagerStore, AWS_STORE_DEFAULTS, type AwsSecretsManagerStoreOptions, type AwsStageLabels } from './store.ts';
+export { awsSecretsManagerStore, AWS_STORE_DEFAULTS, type AwsSecretsManagerStore,
+  type AwsSecretsManagerStoreOptions, type AwsStageLabels } from './store.ts';
 export type { AwsSecretFormat } from './formats.ts';
 export { STORE_NAME } from './errors.ts';

@@ -64,6 +64,14 @@ export interface AwsSecretsManagerStoreOptions {
   now?: () => number;
 }
 
+/** The store: a `KeyStore` whose `rotate` and `dispose` are always there. */
+export interface AwsSecretsManagerStore extends KeyStore {
+  /** Writes `newSecret` as the new active version with `PutSecretValue` and an idempotency `ClientRequestToken`. */
+  rotate(secretId: string, newSecret: string | Uint8Array, options?: RotateOptions): Promise<RotateResult>;
+  /** Drops cached values and destroys a client the store built (an injected client is left alone). */
+  dispose(): void;
+}
+
 /** Store defaults. Durations in ms. */
 export const AWS_STORE_DEFAULTS = {
   previousGraceMs: 86_400_000,
@@ -89,7 +97,7 @@ interface LabelMap {
 const ROLE_RANK: Record<KeyRole, number> = { active: 0, pending: 1, previous: 2 };
 
 /**
- * Creates a {@link KeyStore} over AWS Secrets Manager. `secretId` is the secret's name or ARN.
+ * Creates a `KeyStore` (from `@keyturn/core`) over AWS Secrets Manager. `secretId` is the secret's name or ARN.
  *
  * Each load costs one `DescribeSecret` (the label map); version values are fetched by `VersionId`
  * once and cached, since a version never changes. `AWSCURRENT` is `active`, `AWSPREVIOUS` is
@@ -108,7 +116,7 @@ const ROLE_RANK: Record<KeyRole, number> = { active: 0, pending: 1, previous: 2 
  * });
  * ```
  */
-export function awsSecretsManagerStore(options: AwsSecretsManagerStoreOptions = {}): KeyStore {
+export function awsSecretsManagerStore(options: AwsSecretsManagerStoreOptions = {}): AwsSecretsManagerStore {
   const format = checkFormat(options.format);
   const previousGraceMs = nonNegative(options.previousGraceMs, 'previousGraceMs', AWS_STORE_DEFAULTS.previousGraceMs, true);
   const maxAttempts = nonNegative(options.maxAttempts, 'maxAttempts', AWS_STORE_DEFAULTS.maxAttempts);

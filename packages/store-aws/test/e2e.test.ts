@@ -32,7 +32,7 @@ describe('end to end: Smartcar webhooks through a rotation done with store.rotat
     expect(await verifier.verify(webhook('amt-2026-05-aaaaaaaa', 'e1'))).toMatchObject({ keyId: v1, keyRole: 'active' });
 
     clock += HOUR;
-    const rotation = await store.rotate!(secretId, 'amt-2026-11-bbbbbbbb', { idempotencyToken: 'smartcar-amt-rotation-2026-11' });
+    const rotation = await store.rotate(secretId, 'amt-2026-11-bbbbbbbb', { idempotencyToken: 'smartcar-amt-rotation-2026-11' });
     expect(rotation).toEqual({ activeId: rotation.activeId, previousId: v1, previousNotAfter: clock + DAY });
 
     // Smartcar switches to the new token at once: the unknown key triggers one refresh and matches.

@@ -125,7 +125,7 @@ describe('rotate', () => {
     const v1 = server.createSecret(id, 'amt-1').versionId!;
     clock += 60_000;
     const store = makeStore({ previousGraceMs: 3 * DAY });
-    const result = await store.rotate!(id, 'amt-2');
+    const result = await store.rotate(id, 'amt-2');
     expect(result.previousId).toBe(v1);
     expect(result.previousNotAfter).toBe(clock + 3 * DAY);
     expect(server.stages(id)).toEqual({ [v1]: ['AWSPREVIOUS'], [result.activeId]: ['AWSCURRENT'] });
@@ -142,8 +142,8 @@ describe('rotate', () => {
     const id = fresh();
     server.createSecret(id, 'amt-1');
     const store = makeStore();
-    const a = await store.rotate!(id, 'amt-2', { idempotencyToken: 'rotation-2026-11-24' });
-    const b = await store.rotate!(id, 'amt-2', { idempotencyToken: 'rotation-2026-11-24' });
+    const a = await store.rotate(id, 'amt-2', { idempotencyToken: 'rotation-2026-11-24' });
+    const b = await store.rotate(id, 'amt-2', { idempotencyToken: 'rotation-2026-11-24' });
     expect(b).toEqual(a);
     expect(server.model.find(id).versions.size).toBe(2);
     expect(a.activeId).toMatch(/^[0-9a-f]{64}$/); // a free-form token is hashed into AWS's token shape
@@ -156,7 +156,7 @@ describe('rotate', () => {
     stores.push(store);
     server.resetCalls();
     server.inject({ kind: 'dropResponse' }, { operation: 'PutSecretValue' });
-    const result = await store.rotate!(id, 'amt-2');
+    const result = await store.rotate(id, 'amt-2');
     const puts = server.calls.filter((c) => c.operation === 'PutSecretValue');
     expect(puts).toHaveLength(2);
     expect(puts[0]?.input['ClientRequestToken']).toBe(puts[1]?.input['ClientRequestToken']);
@@ -168,7 +168,7 @@ describe('rotate', () => {
     const id = fresh();
     server.createSecret(id, JSON.stringify({ token: 'amt-1', clientId: 'abc' }));
     const store = makeStore({ format: { jsonField: 'token' } });
-    const { activeId } = await store.rotate!(id, 'amt-2');
+    const { activeId } = await store.rotate(id, 'amt-2');
     const stored = server.model.find(id).versions.get(activeId)!.secretString!;
     expect(JSON.parse(stored)).toEqual({ token: 'amt-2', clientId: 'abc' });
     expect((await store.getVersions(id, { signal: signal() })).map((v) => v.secret)).toEqual(['amt-2', 'amt-1']);
@@ -178,7 +178,7 @@ describe('rotate', () => {
     const id = fresh();
     server.createSecret(id, JSON.stringify({ keys: [{ id: 'amt-a', secret: 'amt-1' }] }));
     const store = makeStore({ format: 'keyset' });
-    const result = await store.rotate!(id, 'amt-2', { previousGraceMs: 2 * DAY, idempotencyToken: '0123456789abcdef0123456789abcdef' });
+    const result = await store.rotate(id, 'amt-2', { previousGraceMs: 2 * DAY, idempotencyToken: '0123456789abcdef0123456789abcdef' });
     const versions = await store.getVersions(id, { signal: signal() });
     const fresh2 = versions.find((v) => v.secret === 'amt-2')!;
     expect(fresh2.role).toBe('active');
@@ -192,7 +192,7 @@ describe('rotate', () => {
     server.createSecret(id, 'aws-current');
     const live = server.putSecretValue(id, 'live-1', { stages: ['LIVE'] });
     const store = makeStore({ labels: { active: 'LIVE', previous: 'OLD' } });
-    const { activeId, previousId } = await store.rotate!(id, 'live-2');
+    const { activeId, previousId } = await store.rotate(id, 'live-2');
     expect(previousId).toBe(live);
     const stages = server.stages(id);
     expect(stages[activeId]).toEqual(['LIVE']);
@@ -205,8 +205,8 @@ describe('rotate', () => {
 
   it('rejects a bad newSecret with a TypeError and fails terminally on a missing secret', async () => {
     const store = makeStore();
-    await expect(store.rotate!('x', '')).rejects.toThrow(TypeError);
-    const err = await rejection(store.rotate!('formats-test/none', 'v'));
+    await expect(store.rotate('x', '')).rejects.toThrow(TypeError);
+    const err = await rejection(store.rotate('formats-test/none', 'v'));
     expect([err.retryable, err.reason]).toEqual([false, 'ResourceNotFoundException']);
   });
 });
