@@ -1,0 +1,108 @@
+/**
+ * Starts a real `redis-server` on 127.0.0.1 (a free port) as a child process, for tests.
+ * Debian: `apt-get install -y redis-server` (.ci/run installs it).
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const BINARY = process.env['REDIS_SERVER'] ?? 'redis-server';
+
+/** Throws a clear message when the binary is missing. */
+export function assertRedisServer(): void {
+  const probe = spawnSync(BINARY, ['--version'], { encoding: 'utf8' });
+  if (probe.error !== undefined || probe.status !== 0) {
+    throw new Error(
+      `redis-server not found (${BINARY}). Install it: apt-get update && apt-get install -y redis-server ` +
+        '(.ci/run does this), or set REDIS_SERVER to the binary.',
+    );
+  }
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      srv.close(() => (typeof addr === 'object' && addr !== null ? resolve(addr.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+/** Sends PING with a raw socket until the server answers PONG. */
+async function waitReady(port: number, child: ChildProcess, deadlineMs = 10_000): Promise<void> {
+  const start = Date.now();
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`redis-server exited with ${child.exitCode}`);
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = new Socket();
+      s.setTimeout(500);
+      s.once('error', () => resolve(false));
+      s.once('timeout', () => (s.destroy(), resolve(false)));
+      s.connect(port, '127.0.0.1', () => s.write('PING\r\n'));
+      s.once('data', (d) => (s.destroy(), resolve(d.toString().startsWith('+PONG'))));
+    });
+    if (ok) return;
+    if (Date.now() - start > deadlineMs) throw new Error('redis-server did not become ready');
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** A running redis-server. */
+export interface RedisServer {
+  readonly port: number;
+  readonly pid: number | undefined;
+  /** SIGKILL (no shutdown save), then start again on the same port and data dir. */
+  restart(options?: { downMs?: number }): Promise<void>;
+  /** SIGKILL and wait for the exit. */
+  kill(): Promise<void>;
+  /** Starts again after kill(). */
+  start(): Promise<void>;
+  /** Stops the server and removes its data dir. */
+  stop(): Promise<void>;
+}
+
+/** Starts redis-server; `persistent` enables the append-only file with fsync on every write. */
+export async function startRedis(options: { persistent?: boolean } = {}): Promise<RedisServer> {
+  assertRedisServer();
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'keyturn-redis-'));
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--dir', dir, '--protected-mode', 'yes'];
+  args.push(...(options.persistent ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no']));
+  let child: ChildProcess | undefined;
+
+  async function start(): Promise<void> {
+    const c = spawn(BINARY, args, { stdio: ['ignore', 'ignore', 'inherit'] });
+    child = c;
+    await waitReady(port, c);
+  }
+  async function kill(): Promise<void> {
+    const c = child;
+    if (c === undefined || c.exitCode !== null || c.signalCode !== null) return;
+    const exited = new Promise((r) => c.once('exit', r));
+    c.kill('SIGKILL');
+    await exited;
+  }
+  await start();
+  return {
+    port,
+    get pid() {
+      return child?.pid;
+    },
+    async restart({ downMs = 200 } = {}) {
+      await kill();
+      await new Promise((r) => setTimeout(r, downMs));
+      await start();
+    },
+    kill,
+    start,
+    async stop() {
+      await kill();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
