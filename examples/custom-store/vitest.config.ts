@@ -1,0 +1,4 @@
+import { defineProject } from 'vitest/config';
+import { sourceConditions } from '../../vitest.shared.ts';
+
+export default defineProject({ ...sourceConditions, test: { name: 'custom-store', include: ['test/**/*.test.ts'] } });
