@@ -7,6 +7,11 @@
 export { smartcar, smartcarChallenge, type SmartcarOptions } from './smartcar.ts';
 export { dataspike, type DataspikeOptions } from './dataspike.ts';
 export { mobway, type MobwayOptions } from './mobway.ts';
+export { standardWebhooks, type StandardWebhooksOptions } from './standard-webhooks.ts';
+export { stripe, type StripeOptions } from './stripe.ts';
+export { github, type GitHubOptions } from './github.ts';
+export { shopify, type ShopifyOptions } from './shopify.ts';
+export { slack, type SlackOptions } from './slack.ts';
 export { hmac, type HmacProfileOptions, type SecretCodec } from './hmac.ts';
 export type {
   ProviderProfile,
