@@ -1,0 +1,58 @@
+// The runtime-neutral smoke app: replays the shared vectors through the Fetch adapter of the BUILT
+// package. Each runtime entry (bun.mjs, deno.mjs, worker.mjs) passes in the modules it resolved with
+// its own export conditions, so the test also proves which crypto backend each runtime gets.
+//
+// Routes:
+//   GET  /backend              -> { backend, hasSyncHmac }
+//   POST /vector/<file>/<i>    -> vector i of test/vectors/<file>.json through withVerification()
+//   POST /smartcar             -> Smartcar profile, secret "amt" (VERIFY answered by the adapter)
+
+/**
+ * @param {{ core: any, fetchAdapter: any, crypto: { backendName: string, hasSyncHmac: boolean }, vectors: Record<string, any[]> }} deps
+ * @returns {(request: Request) => Promise<Response>}
+ */
+export function createApp({ core, fetchAdapter, crypto, vectors }) {
+  const { createVerifier, providers } = core;
+  const { withVerification } = fetchAdapter;
+  const handlers = new Map();
+
+  const handler = async (request, { result, body }) => {
+    // The body must still be readable after verification, and identical to what was verified.
+    const again = new Uint8Array(await request.arrayBuffer());
+    const same = again.length === body.length && again.every((b, i) => b === body[i]);
+    return Response.json({ ok: true, keyId: result.keyId, keyRole: result.keyRole, bodyReadable: same, backend: crypto.backendName });
+  };
+
+  function forVector(file, index) {
+    const key = `${file}/${index}`;
+    let h = handlers.get(key);
+    if (h === undefined) {
+      const v = vectors[file]?.[index];
+      if (v === undefined) return undefined;
+      const verifier = createVerifier({
+        provider: providers[v.provider](v.options ?? {}),
+        keys: [{ id: 'vector-key', secret: v.secret, role: 'active' }],
+        now: () => v.now ?? Date.now(),
+      });
+      h = withVerification(verifier, handler, { onError: () => {} });
+      handlers.set(key, h);
+    }
+    return h;
+  }
+
+  const smartcar = withVerification(
+    createVerifier({ provider: providers.smartcar(), keys: [{ id: 'amt', secret: 'amt', role: 'active' }] }),
+    handler,
+    { onError: () => {} },
+  );
+
+  return async (request) => {
+    const url = new URL(request.url);
+    if (url.pathname === '/backend') return Response.json({ backend: crypto.backendName, hasSyncHmac: crypto.hasSyncHmac });
+    if (url.pathname === '/smartcar') return smartcar(request);
+    const m = /^\/vector\/([a-z0-9-]+)\/(\d+)$/.exec(url.pathname);
+    const h = m && forVector(m[1], Number(m[2]));
+    if (!h) return new Response('not found', { status: 404 });
+    return h(request);
+  };
+}

@@ -1,0 +1,8 @@
+// Deno entry: Deno resolves @keyturn/core with its own conditions ("deno", "node", "import", ...).
+import * as core from '@keyturn/core';
+import * as fetchAdapter from '@keyturn/core/adapters/fetch';
+import { createApp } from './app.mjs';
+import { loadVectors, cryptoBackend } from './load.mjs';
+
+const app = createApp({ core, fetchAdapter, crypto: await cryptoBackend(), vectors: await loadVectors() });
+Deno.serve({ port: 0, hostname: '127.0.0.1', onListen: ({ port }) => console.log(`LISTENING ${port}`) }, app);
