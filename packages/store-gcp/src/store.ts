@@ -387,13 +387,8 @@ export function gcpSecretManagerStore(options: GcpSecretManagerStoreOptions = {}
 
   async function getVersionMeta(client: SecretManagerClientLike, ref: SecretRef, n: number, secretId: string, signal?: AbortSignal): Promise<VersionMeta | undefined> {
     const name = `${ref.name}/versions/${n}`;
-    try {
-      const [version] = await call(client, 'getSecretVersion', { name }, routeName(name), secretId, signal);
-      return toMeta(version);
-    } catch (err) {
-      if (err instanceof KeyStoreError && err.reason === 'NOT_FOUND') return undefined;
-      throw err;
-    }
+    const [version] = await call(client, 'getSecretVersion', { name }, routeName(name), secretId, signal);
+    return toMeta(version);
   }
 
   /** ENABLED versions, newest first, stopping once `limit` are known (pages may be short). */
@@ -456,7 +451,17 @@ export function gcpSecretManagerStore(options: GcpSecretManagerStoreOptions = {}
     if (pendingN !== undefined && pendingN !== activeN) wanted.push(['pending', pendingN]);
     const previousN = meta.aliases.get(aliasNames.previous);
     if (previousN !== undefined && previousN !== activeN && previousN !== pendingN) wanted.push(['previous', previousN]);
-    const metas = await Promise.all(wanted.map(([, n]) => getVersionMeta(client, ref, n, secretId, signal)));
+    const metas = await Promise.all(
+      wanted.map(async ([role, n]) => {
+        try {
+          return await getVersionMeta(client, ref, n, secretId, signal);
+        } catch (err) {
+          // A previous or pending version that vanished is dropped; only the active one is required.
+          if (role !== 'active' && err instanceof KeyStoreError && err.reason === 'NOT_FOUND') return undefined;
+          throw err;
+        }
+      }),
+    );
     const active = metas[0];
     if (active === undefined || active.state !== 'ENABLED') {
       throw fail(
