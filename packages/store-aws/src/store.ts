@@ -174,7 +174,7 @@ export function awsSecretsManagerStore(options: AwsSecretsManagerStoreOptions = 
   async function call<T>(secretId: string, action: string, signal: AbortSignal | undefined, run: (c: SecretsManagerClient, abortSignal: AbortSignal) => Promise<T>): Promise<T> {
     if (signal?.aborted) throw aborted(secretId, signal);
     const deadline = AbortSignal.timeout(callTimeoutMs);
-    const combined = signal === undefined ? deadline : AbortSignal.any([signal, deadline]);
+    const combined = signal === undefined ? deadline : anySignal(signal, deadline);
     try {
       return await run(getClient(), combined);
     } catch (err) {
@@ -399,6 +399,18 @@ function dedupe(versions: SecretVersion[]): SecretVersion[] {
     out.push(renamed);
   }
   return out;
+}
+
+/** `AbortSignal.any` (Node ≥ 20.3), with a fallback for runtimes without it. */
+function anySignal(a: AbortSignal, b: AbortSignal): AbortSignal {
+  if (typeof AbortSignal.any === 'function') return AbortSignal.any([a, b]);
+  const controller = new AbortController();
+  const forward = (s: AbortSignal) => () => controller.abort(s.reason);
+  for (const s of [a, b]) {
+    if (s.aborted) controller.abort(s.reason);
+    else s.addEventListener('abort', forward(s), { once: true, signal: controller.signal });
+  }
+  return controller.signal;
 }
 
 function definedOnly<T extends object>(o: T): Partial<T> {

@@ -1,4 +1,5 @@
 import { createVerifier, isVerificationError, providers, sign } from '@keyturn/core';
+import { PutSecretValueCommand, SecretsManagerClient, UpdateSecretVersionStageCommand } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { awsSecretsManagerStore } from '../src/index.ts';
 import { startSecretsManagerServer, type SecretsManagerServer } from '../src/testing/index.ts';
@@ -70,13 +71,17 @@ describe('end to end: Smartcar webhooks through a rotation done with store.rotat
       now,
     });
     await verifier.warm();
-    // The rotation Lambda's createSecret step.
+    // What RotateSecret does first, then the rotation Lambda's steps, with the real client.
     const token = server.beginRotation(secretId);
-    server.putSecretValue(secretId, 'amt-pending-dddddddd', { versionId: token, stages: ['AWSPENDING'] });
+    const lambda = new SecretsManagerClient(server.clientConfig());
+    await lambda.send(new PutSecretValueCommand({ SecretId: secretId, ClientRequestToken: token, SecretString: 'amt-pending-dddddddd', VersionStages: ['AWSPENDING'] })); // createSecret
+    // setSecret: the sender is told about the new token and starts signing with it.
     clock += 60_000;
     expect(await verifier.verify(webhook('amt-pending-dddddddd', 'p1'))).toMatchObject({ keyId: token, keyRole: 'pending' });
+    expect(await verifier.verify(webhook('amt-current-cccccccc', 'p1b'))).toMatchObject({ keyId: v1, keyRole: 'active' });
     // finishSecret: AWSCURRENT moves, AWSPENDING stays on the same version; it is now simply active.
-    server.updateSecretVersionStage(secretId, 'AWSCURRENT', { moveTo: token, removeFrom: v1 });
+    await lambda.send(new UpdateSecretVersionStageCommand({ SecretId: secretId, VersionStage: 'AWSCURRENT', MoveToVersionId: token, RemoveFromVersionId: v1 }));
+    lambda.destroy();
     verifier.invalidate(secretId);
     await verifier.warm();
     expect(await verifier.verify(webhook('amt-pending-dddddddd', 'p2'))).toMatchObject({ keyId: token, keyRole: 'active' });

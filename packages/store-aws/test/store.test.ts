@@ -156,11 +156,19 @@ describe('requests and caching', () => {
     const id = fresh();
     server.createSecret(id, 'one');
     server.putSecretValue(id, 'two');
-    const store = makeStore({ maxCachedVersions: 1 });
-    await store.getVersions(id, { signal: signal() });
+    const bounded = makeStore({ maxCachedVersions: 1 });
+    const roomy = makeStore();
+    await bounded.getVersions(id, { signal: signal() });
+    await roomy.getVersions(id, { signal: signal() });
     server.resetCalls();
-    await store.getVersions(id, { signal: signal() });
-    expect(server.count('GetSecretValue')).toBeGreaterThanOrEqual(1);
+    await roomy.getVersions(id, { signal: signal() });
+    expect(server.count('GetSecretValue')).toBe(0);
+    // Two versions, room for one: each load re-fetches exactly the one that was evicted.
+    for (let i = 0; i < 2; i++) {
+      server.resetCalls();
+      expect((await bounded.getVersions(id, { signal: signal() })).map((v) => v.secret)).toEqual(['two', 'one']);
+      expect(server.count('GetSecretValue')).toBe(1);
+    }
   });
 
   it('a store-built client retries throttling once by default (maxAttempts 2)', async () => {
