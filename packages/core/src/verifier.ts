@@ -189,7 +189,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
   let source: KeySource;
   let defaultSecretId: string | ((request: VerifyRequest) => string);
   if (Array.isArray(options.keys)) {
-    source = staticSource(options.keys as readonly SecretVersion[], provider, usageBook, now());
+    source = staticSource(options.keys as readonly SecretVersion[], provider, usageBook, now(), options.cache?.maxSecrets);
     defaultSecretId = options.secretId ?? 'default';
   } else {
     const store = options.keys as KeyStore;

@@ -4,6 +4,7 @@
  * @internal
  * @module
  */
+import { LRUCache } from 'lru-cache';
 import { VerificationError } from '../errors.ts';
 import { buildRing, versionProblem, type KeyRing, type UsageBook } from '../keys/ring.ts';
 import type { SecretVersion } from '../keys/types.ts';
@@ -16,12 +17,14 @@ export function staticSource(
   provider: ProviderProfile,
   usage: UsageBook,
   now: number,
+  maxSecrets = 1_000,
 ): KeySource {
   for (const v of versions) {
     const problem = versionProblem(v);
     if (problem !== undefined) throw new TypeError(`createVerifier(): ${problem}`);
   }
-  const rings = new Map<string, KeyRing>();
+  // Bounded: a per-request secretId must not grow memory without limit.
+  const rings = new LRUCache<string, KeyRing>({ max: maxSecrets });
   // Decode eagerly so configuration errors surface at startup.
   const probe = buildRing('default', versions, provider, undefined, { get: () => undefined, set: () => undefined }, now);
   const first = probe.invalid[0];
