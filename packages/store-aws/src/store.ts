@@ -262,7 +262,8 @@ export function awsSecretsManagerStore(options: AwsSecretsManagerStoreOptions = 
         const role = weaker(k.role ?? 'active', cap);
         out.push({
           id: k.keyId ?? versionId,
-          secret: k.secret,
+          // Bytes are copied: the cached value must not change if a caller writes into the array.
+          secret: typeof k.secret === 'string' ? k.secret : new Uint8Array(k.secret),
           role,
           notBefore: k.notBefore,
           notAfter: k.notAfter ?? (role === 'previous' && cap === 'previous' ? defaultNotAfter : undefined),

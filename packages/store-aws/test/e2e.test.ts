@@ -88,4 +88,30 @@ describe('end to end: Smartcar webhooks through a rotation done with store.rotat
     expect(await verifier.verify(webhook('amt-current-cccccccc', 'p3'))).toMatchObject({ keyId: v1, keyRole: 'previous' });
     await verifier.dispose();
   });
+
+  it("a 'keyset' secret holding old and new Smartcar tokens verifies both, reporting the key-set ids", async () => {
+    const secretId = 'prod/webhooks/smartcar-keyset';
+    const rolloverEnds = clock + 7 * DAY;
+    server.createSecret(
+      secretId,
+      JSON.stringify({
+        keys: [
+          { id: 'amt-2026-11', secret: 'amt-new-eeeeeeee' },
+          { id: 'amt-2026-05', secret: 'amt-old-ffffffff', role: 'previous', notAfter: new Date(rolloverEnds).toISOString() },
+        ],
+      }),
+    );
+    const verifier = createVerifier({
+      provider: smartcar,
+      keys: awsSecretsManagerStore({ clientConfig: server.clientConfig(), format: 'keyset' }),
+      secretId,
+      now,
+    });
+    expect(await verifier.verify(webhook('amt-new-eeeeeeee', 'k1'))).toMatchObject({ keyId: 'amt-2026-11', keyRole: 'active' });
+    expect(await verifier.verify(webhook('amt-old-ffffffff', 'k2'))).toMatchObject({ keyId: 'amt-2026-05', keyRole: 'previous' });
+    clock = rolloverEnds + HOUR;
+    const late = await verifier.safeVerify(webhook('amt-old-ffffffff', 'k3'));
+    expect(!late.ok && late.error.code).toBe('KEY_EXPIRED');
+    await verifier.dispose();
+  });
 });

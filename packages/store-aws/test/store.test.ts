@@ -286,3 +286,17 @@ describe('errors', () => {
     expect(() => awsSecretsManagerStore({ client: {} as SecretsManagerClient })).toThrow(TypeError);
   });
 });
+
+describe('returned values', () => {
+  it('bytes are copies: writing into a returned secret does not change the cached value', async () => {
+    const id = `store-test/copy-${++n}`;
+    server.createSecret(id, new Uint8Array([1, 2, 3]));
+    const store = makeStore();
+    const first = await store.getVersions(id, { signal: signal() });
+    (first[0]?.secret as Uint8Array)[0] = 99;
+    server.resetCalls();
+    const second = await store.getVersions(id, { signal: signal() });
+    expect(server.count('GetSecretValue')).toBe(0);
+    expect(second[0]?.secret).toEqual(new Uint8Array([1, 2, 3]));
+  });
+});
