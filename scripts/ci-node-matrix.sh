@@ -5,6 +5,7 @@
 # Usage: scripts/ci-node-matrix.sh [major ...]      (default: 22 24)
 # Env:   KEYTURN_NODE_CACHE  where the Node binaries are kept between runs
 #                            (default: node_modules/.cache/keyturn-node-matrix in the repo)
+#        KEYTURN_REPORT_DIR  if set, a vitest JSON report per version is written there (node-<major>.json)
 # Prints one line per version: "node-matrix: node v22.x.y: passed|FAILED (exit N)".
 # Exits non-zero if any version failed or could not be installed.
 set -uo pipefail
@@ -48,10 +49,15 @@ for major in "${majors[@]}"; do
   fi
   version="$("$node_bin" --version)"
   echo "node-matrix: running the core unit suite on node $version"
+  report=()
+  if [ -n "${KEYTURN_REPORT_DIR:-}" ]; then
+    mkdir -p "$KEYTURN_REPORT_DIR"
+    report=(--reporter=default --reporter=json --outputFile="$KEYTURN_REPORT_DIR/node-$major.json")
+  fi
   (
     cd "$core" &&
       PATH="$(dirname "$node_bin"):$PATH" "$node_bin" "$vitest" run \
-        --exclude 'test/runtimes/runtime-smoke.test.ts' --exclude '**/node_modules/**'
+        --exclude 'test/runtimes/runtime-smoke.test.ts' --exclude '**/node_modules/**' "${report[@]}"
   )
   rc=$?
   if [ $rc -eq 0 ]; then
