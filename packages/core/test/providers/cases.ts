@@ -162,7 +162,7 @@ const stripeCase: ProviderCase = {
   async referenceVerify(secret, body, headers) {
     try {
       // verifyHeader is constructEvent without its JSON.parse of the payload.
-      return stripeClient.webhooks.signature.verifyHeader(body, lowerKeys(headers)['stripe-signature']!, secret, 300, undefined, NOW_S);
+      return stripeClient.webhooks.signature!.verifyHeader(body, lowerKeys(headers)['stripe-signature']!, secret, 300, undefined, NOW_S);
     } catch {
       return false;
     }

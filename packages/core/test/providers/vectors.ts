@@ -153,15 +153,15 @@ function stripeVectors(): Vector[] {
   const ts = 1764000000;
   const body = '{\n  "id": "evt_test_webhook",\n  "object": "event"\n}';
   const header = client.webhooks.generateTestHeaderString({ payload: body, secret, timestamp: ts });
-  check(client.webhooks.signature.verifyHeader(body, header, secret, 300, undefined, ts), 'stripe rejects its own header');
+  check(client.webhooks.signature!.verifyHeader(body, header, secret, 300, undefined, ts), 'stripe rejects its own header');
   const old = client.webhooks.generateTestHeaderString({ payload: body, secret: 'whsec_previous_secret', timestamp: ts });
   const v1 = header.split(',')[1]!;
   const oldV1 = old.split(',')[1]!;
   const unicode = client.webhooks.generateTestHeaderString({ payload: UNICODE_BODY, secret, timestamp: ts });
-  const source = 'stripe generateTestHeaderString (verified with stripe webhooks.signature.verifyHeader)';
+  const source = 'stripe generateTestHeaderString (verified with stripe webhooks.signature!.verifyHeader)';
   const now = ts * 1000;
   const rotated = `t=${ts},${oldV1},${v1},v0=${'0'.repeat(64)}`;
-  check(client.webhooks.signature.verifyHeader(body, rotated, secret, 300, undefined, ts), 'stripe rejects the rotation header');
+  check(client.webhooks.signature!.verifyHeader(body, rotated, secret, 300, undefined, ts), 'stripe rejects the rotation header');
   // Stripe's CryptoProvider contract vectors (src/crypto/CryptoProvider.ts): raw HMAC-SHA256 with
   // key "test_secret" as UTF-8, the same key codec as the stripe profile.
   const crypto = { name: 'stripe-crypto-provider', header: 'X-Signature', encoding: 'hex', secretCodec: 'utf8' };
