@@ -185,6 +185,14 @@ describe('requests and caching', () => {
     expect([err.retryable, err.reason]).toEqual([true, 'ThrottlingException']);
   });
 
+  it('latency below the limits is only latency: the load succeeds', async () => {
+    const id = fresh();
+    server.createSecret(id, 'one');
+    server.inject({ kind: 'latency', ms: 50 }, { times: 3 });
+    const versions = await makeStore({ requestTimeoutMs: 1_000 }).getVersions(id, { signal: signal() });
+    expect(versions.map((v) => v.secret)).toEqual(['one']);
+  });
+
   it('a slow answer past requestTimeoutMs is a retryable failure', async () => {
     const id = fresh();
     server.createSecret(id, 'one');
