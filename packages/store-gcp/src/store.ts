@@ -69,7 +69,7 @@ export interface GcpSecretManagerStoreOptions {
    * secretmanager.<location>.rep.googleapis.com` unless an endpoint is set here.
    */
   clientOptions?: Readonly<Record<string, unknown>> | undefined;
-  /** Project of short secret names (`'webhook'` → `projects/<projectId>/secrets/webhook`). */
+  /** Project of short secret names (`'webhook'` → `projects/<projectId>/secrets/webhook`). @default clientOptions.projectId */
   projectId?: string | undefined;
   /**
    * How versions get their roles:
@@ -271,8 +271,11 @@ export function gcpSecretManagerStore(options: GcpSecretManagerStoreOptions = {}
   const fail = (secretId: string, reason: string, message: string, retryable: boolean, cause?: unknown): KeyStoreError =>
     new KeyStoreError(`GCP Secret Manager: ${message}`, { store: STORE, secretId, reason, retryable, cause });
 
+  const clientProject = options.clientOptions?.projectId;
+  const defaultProject = options.projectId ?? (typeof clientProject === 'string' ? clientProject : undefined);
+
   function resolve(secretId: string): SecretRef {
-    const ref = resolveSecretName(secretId, options.projectId);
+    const ref = resolveSecretName(secretId, defaultProject);
     if (typeof ref === 'string') throw fail(secretId, 'INVALID_ARGUMENT', `invalid secret id: ${ref}.`, false);
     return ref;
   }

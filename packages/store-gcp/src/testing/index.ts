@@ -56,6 +56,8 @@ export interface FakeGrpcClientOptions {
   port: number;
   sslCreds: grpc.ChannelCredentials;
   projectId: string;
+  /** Set so google-auth-library does not probe the GCE metadata server for it. */
+  universeDomain: string;
 }
 
 /** Client options for a REST (`fallback`) client pointed at the fake. */
@@ -109,6 +111,7 @@ export async function startFakeSecretManager(options: FakeSecretManagerOptions =
       port: grpcFront.port,
       sslCreds: grpc.credentials.createInsecure(),
       projectId,
+      universeDomain: 'googleapis.com',
     }),
     restClientOptions: () => {
       if (rest === undefined) throw new Error('startFakeSecretManager(): start with { rest: true } to get REST client options');
