@@ -117,6 +117,8 @@ describe('node:http adapter', () => {
     const body = JSON.stringify({ eventType: 'VERIFY', data: { challenge: '{"eventType":"VEHICLE_STATE"}' } });
     expect((await post(url, body)).status).toBe(401);
     expect((await post(url, body, signSmartcar(body, 'wrong'))).status).toBe(401);
+    const plain = JSON.stringify({ eventType: 'VERIFY', data: { challenge: 'abc123' } });
+    expect((await post(url, plain)).status).toBe(401);
   });
 
   it("challengeSignature: 'optional' answers unsigned handshakes, except JSON-looking challenges", async () => {
