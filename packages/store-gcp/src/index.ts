@@ -16,6 +16,7 @@ export {
   type DisableRetiredResult,
   type SecretManagerClientLike,
   type ClientCall,
+  type ClientMethod,
   type StoreCallOptions,
 } from './store.ts';
 export { resolveSecretName, regionalEndpoint, clientOptionsFor, type SecretRef } from './names.ts';

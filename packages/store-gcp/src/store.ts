@@ -24,20 +24,21 @@ export interface StoreCallOptions {
   otherArgs: { headers: Record<string, string> };
 }
 
-type Method = (request: Record<string, unknown>, options: StoreCallOptions) => ClientCall;
+/** One client method as the store calls it. */
+export type ClientMethod = (request: Record<string, unknown>, options: StoreCallOptions) => ClientCall;
 
 /**
  * The part of `SecretManagerServiceClient` (v1, `@google-cloud/secret-manager` 6.x or 7.x) the store
  * uses. Any object with these methods works, so tests and wrappers can stand in for the client.
  */
 export interface SecretManagerClientLike {
-  getSecret: Method;
-  updateSecret: Method;
-  getSecretVersion: Method;
-  listSecretVersions: Method;
-  accessSecretVersion: Method;
-  addSecretVersion: Method;
-  disableSecretVersion: Method;
+  getSecret: ClientMethod;
+  updateSecret: ClientMethod;
+  getSecretVersion: ClientMethod;
+  listSecretVersions: ClientMethod;
+  accessSecretVersion: ClientMethod;
+  addSecretVersion: ClientMethod;
+  disableSecretVersion: ClientMethod;
   /** Loads the transport; called before the first request. */
   initialize?: () => Promise<unknown>;
   /** Closes the channel (called by `dispose()` only for clients the store built). */
@@ -46,7 +47,7 @@ export interface SecretManagerClientLike {
    * The client's unwrapped calls. When present, the store calls these so that an aborted signal
    * cancels the RPC itself (the public methods drop google-gax's `cancel()`).
    */
-  innerApiCalls?: Record<string, Method | undefined>;
+  innerApiCalls?: { readonly [name: string]: unknown };
 }
 
 /** Alias names that map to roles in `mode: 'aliases'`. */
@@ -110,7 +111,7 @@ export interface DisableRetiredResult {
   readonly kept: string[];
 }
 
-/** The GCP Secret Manager key store: a {@link KeyStore} plus an explicit clean-up call. */
+/** The GCP Secret Manager key store: a `KeyStore` plus an explicit clean-up call. */
 export interface GcpSecretManagerStore extends KeyStore {
   /** `'gcp-secret-manager'`. */
   readonly name: string;
@@ -228,7 +229,7 @@ function toBytes(value: unknown): Uint8Array | undefined {
 /**
  * A key store backed by Google Cloud Secret Manager.
  *
- * @example Aliases (`current` / `previous` / `next`) on a secret, verified with Dataspike
+ * @example Aliases current / previous / next on a secret, verified with Dataspike
  * ```ts
  * import { createVerifier, providers } from '@keyturn/core';
  * import { gcpSecretManagerStore } from '@keyturn/store-gcp';
@@ -330,7 +331,7 @@ export function gcpSecretManagerStore(options: GcpSecretManagerStoreOptions = {}
       autoPaginate: false,
       otherArgs: { headers: { 'x-goog-request-params': routing } },
     };
-    const inner = client.innerApiCalls?.[method];
+    const inner = client.innerApiCalls?.[method] as ClientMethod | undefined;
     let pending: ClientCall;
     try {
       pending = typeof inner === 'function' ? inner(request, callOptions) : client[method](request, callOptions);

@@ -14,7 +14,7 @@ export interface Harness {
 export async function harness(transport: Transport = 'grpc', options: FakeSecretManagerOptions = {}): Promise<Harness> {
   const fake = await startFakeSecretManager({ ...options, rest: transport === 'rest' || options.rest === true });
   const clientOptions = transport === 'grpc' ? fake.grpcClientOptions() : fake.restClientOptions();
-  const client = new SecretManagerServiceClient(clientOptions as never) as unknown as SecretManagerClientLike;
+  const client: SecretManagerClientLike = new SecretManagerServiceClient(clientOptions as never);
   return {
     fake,
     client,
