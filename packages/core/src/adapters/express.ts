@@ -31,30 +31,31 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Verifier, VerifyResult } from '../verifier.ts';
-import { handleNodeWebhook, readNodeBody, sendRejection, type NodeAdapterOptions } from './node.ts';
+import { readNodeBody, type NodeAdapterOptions } from './node.ts';
+import { handleNodeWebhook, sendRejection } from './node-shared.ts';
 import { releaseOnce } from './shared.ts';
 
 export { BodyTooLargeError, DEFAULT_MAX_BODY_BYTES } from './shared.ts';
 export type { AdapterOptions, AdapterError, ChallengeSignaturePolicy } from './shared.ts';
 
 /** Options of {@link createExpressMiddleware}. */
-export interface ExpressAdapterOptions extends NodeAdapterOptions {}
+export type ExpressAdapterOptions = NodeAdapterOptions;
 
-/** The fields of an Express request the middleware reads and sets. */
-export interface ExpressLikeRequest extends IncomingMessage {
+/** The fields of an Express request the middleware reads and sets (on top of `IncomingMessage`). */
+export type ExpressLikeRequest = IncomingMessage & {
   /** Set by body parsers; the raw `Buffer` after this middleware. */
   body?: unknown;
   /** A raw copy kept by a parser's `verify` hook, if any. */
   rawBody?: unknown;
   /** The verification result, set by this middleware. */
   keyturn?: VerifyResult;
-}
+};
 
-/** The fields of an Express response the middleware uses. */
-export interface ExpressLikeResponse extends ServerResponse {
+/** The fields of an Express response the middleware uses (on top of `ServerResponse`). */
+export type ExpressLikeResponse = ServerResponse & {
   /** Express `res.locals`. */
   locals?: Record<string, unknown>;
-}
+};
 
 /** An Express-compatible middleware function. */
 export type ExpressMiddleware = (req: ExpressLikeRequest, res: ExpressLikeResponse, next: (err?: unknown) => void) => Promise<void>;

@@ -21,17 +21,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { VerificationError } from '../errors.ts';
 import type { Verifier, VerifyResult } from '../verifier.ts';
-import {
-  BodyTooLargeError,
-  DEFAULT_MAX_BODY_BYTES,
-  declaredLength,
-  processWebhook,
-  rejection,
-  releaseOnce,
-  report,
-  type AdapterOptions,
-  type WebhookOutcome,
-} from './shared.ts';
+import { handleNodeWebhook, sendJson, sendRejection } from './node-shared.ts';
+import { BodyTooLargeError, DEFAULT_MAX_BODY_BYTES, declaredLength, releaseOnce, report, type AdapterOptions } from './shared.ts';
 
 export { BodyTooLargeError, DEFAULT_MAX_BODY_BYTES } from './shared.ts';
 export type { AdapterOptions, AdapterError, ChallengeSignaturePolicy } from './shared.ts';
@@ -148,43 +139,6 @@ export async function verifyNodeRequest(
   const body = await readNodeBody(req, options);
   const result = await verifier.verify({ body, headers: req.headers, secretId: options.secretId?.(req) });
   return { result, body };
-}
-
-/** Runs the shared verify-or-answer step on a Node request whose raw body is known. @internal */
-export async function handleNodeWebhook(
-  verifier: Verifier,
-  req: IncomingMessage,
-  res: ServerResponse,
-  body: Buffer,
-  options: NodeAdapterOptions,
-): Promise<WebhookOutcome | undefined> {
-  try {
-    const outcome = await processWebhook(verifier, body, req.headers, options, options.secretId?.(req));
-    if (outcome.kind === 'challenge') sendJson(res, 200, JSON.stringify(outcome.response));
-    return outcome;
-  } catch (error) {
-    sendRejection(res, options, error);
-    return undefined;
-  }
-}
-
-/** Writes the generic answer for a rejection or failure and reports it. @internal */
-export function sendRejection(res: ServerResponse, options: AdapterOptions, error: unknown): void {
-  report(options, error);
-  const { status, body } = rejection(error);
-  if (error instanceof BodyTooLargeError) res.setHeader('connection', 'close');
-  sendJson(res, status, body);
-}
-
-function sendJson(res: ServerResponse, status: number, body: string): void {
-  if (res.headersSent) {
-    res.end();
-    return;
-  }
-  res.statusCode = status;
-  res.setHeader('content-type', 'application/json; charset=utf-8');
-  res.setHeader('content-length', Buffer.byteLength(body));
-  res.end(body);
 }
 
 /**
