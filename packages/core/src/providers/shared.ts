@@ -96,11 +96,14 @@ export function decodeSignature(
 /** Parses a decimal unix timestamp token strictly (digits only, no sign, at most 12 digits). */
 export function parseUnixSeconds(text: string): number | undefined {
   if (text.length === 0 || text.length > 12) return undefined;
+  // Accumulated while validating: exact for up to 12 digits, and cheaper than Number(text).
+  let value = 0;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c < 48 || c > 57) return undefined;
+    value = value * 10 + (c - 48);
   }
-  return Number(text);
+  return value;
 }
 
 /** One `t=…,v1=…` header, parsed. */
@@ -126,7 +129,8 @@ export function parseTimestampedHeader(
 ): TimestampedHeader | string {
   if (value.length > MAX_HEADER_LENGTH) return 'header is too long';
   let timestampText: string | undefined;
-  const signatures: Uint8Array[] = [];
+  // Allocated on the first signature as a one-element literal: `[]` + push would reserve 17 slots.
+  let signatures: Uint8Array[] | undefined;
   let start = 0;
   const n = value.length;
   while (start < n) {
@@ -140,17 +144,18 @@ export function parseTimestampedHeader(
       if (timestampText !== undefined) return 'more than one timestamp';
       timestampText = value.slice(eq + 1, end);
     } else if (keyLen === scheme.length && value.startsWith(scheme, start)) {
-      if (signatures.length === MAX_SIGNATURES) return 'too many signatures';
+      if (signatures !== undefined && signatures.length === MAX_SIGNATURES) return 'too many signatures';
       const sig = end - eq - 1 === digestLength * 2 ? decodeHex(value, eq + 1, end) : undefined;
       if (sig === undefined) return `a ${scheme} signature is not ${digestLength * 2} hex characters`;
-      signatures.push(sig);
+      if (signatures === undefined) signatures = [sig];
+      else signatures.push(sig);
     }
     start = end + 1;
   }
   if (timestampText === undefined) return 'no timestamp (t=)';
   const timestamp = parseUnixSeconds(timestampText);
   if (timestamp === undefined) return 'the timestamp is not unix seconds';
-  if (signatures.length === 0) return `no ${scheme} signature`;
+  if (signatures === undefined) return `no ${scheme} signature`;
   return { timestampText, timestamp, signatures };
 }
 
