@@ -39,13 +39,14 @@ describe.each(KINDS)('redisReplayStore with %s', (kind) => {
     const { client, close } = await connect(kind, server.port);
     try {
       const store = redisReplayStore({ client, prefix: `${kind}:exp:` });
-      expect(await store.claim('k', 30)).toBe(true);
-      expect(await store.claim('k', 30)).toBe(false);
+      expect(await store.claim('k', 150)).toBe(true);
+      const pttl = await raw.pttl(`${kind}:exp:k`);
+      expect(pttl === -2 || (pttl > 0 && pttl <= 150)).toBe(true); // -2: already expired on a slow machine
       // Redis expires on its own clock: poll (bounded) until the key is gone.
       const deadline = Date.now() + 3_000;
       while ((await raw.exists(`${kind}:exp:k`)) === 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
       expect(await raw.exists(`${kind}:exp:k`)).toBe(0);
-      expect(await store.claim('k', 30)).toBe(true);
+      expect(await store.claim('k', 150)).toBe(true);
     } finally {
       await close();
     }
@@ -143,6 +144,62 @@ describe('mixed clients and adapters', () => {
       expect(await store.claim('k', 10_000)).toBe(false);
       await store.release('k');
       expect(await store.claim('k', 10_000)).toBe(true);
+    } finally {
+      r.disconnect();
+    }
+  });
+
+  it('a SET of ours resent after a reconnect (NX refused, key holds our token) is our claim', async () => {
+    const r = await inspector(server.port);
+    try {
+      // The first SET lands but its reply is lost; the client resends it and gets NX-refused.
+      const resending: RedisCommands = {
+        setNxPx: async (k, v, ttl) => {
+          await r.set(k, v, 'PX', ttl, 'NX');
+          return (await r.set(k, v, 'PX', ttl, 'NX')) === 'OK';
+        },
+        getValue: (k) => r.get(k),
+        delIfEquals: async (k, v) => (await r.eval(RELEASE_SCRIPT, 1, k, v)) === 1,
+      };
+      const store = redisReplayStore({ client: resending, prefix: 'resend:' });
+      expect(await store.claim('k', 10_000)).toBe(true);
+      expect(await store.claim('k', 10_000)).toBe(false);
+      await store.release('k');
+      expect(await r.exists('resend:k')).toBe(0);
+    } finally {
+      r.disconnect();
+    }
+  });
+
+  it('a claim whose outcome is unknown (timeout) is cleaned up once Redis answers again', async () => {
+    const r = await inspector(server.port);
+    try {
+      let stall: Promise<void> | undefined;
+      let unstall = () => {};
+      // SET is executed on the server, but its reply only arrives after the command timeout.
+      const slow: RedisCommands = {
+        setNxPx: async (k, v, ttl) => {
+          const ok = (await r.set(k, v, 'PX', ttl, 'NX')) === 'OK';
+          if (stall !== undefined) await stall;
+          return ok;
+        },
+        getValue: (k) => r.get(k),
+        delIfEquals: async (k, v) => {
+          if (stall !== undefined) await stall;
+          return (await r.eval(RELEASE_SCRIPT, 1, k, v)) === 1;
+        },
+      };
+      const store = redisReplayStore({ client: slow, prefix: 'uncertain:', commandTimeoutMs: 50 });
+      stall = new Promise((res) => (unstall = res));
+      await expect(store.claim('k', 60_000)).rejects.toMatchObject({ name: 'RedisReplayStoreError', reason: 'timeout' });
+      expect(await r.exists('uncertain:k')).toBe(1); // the orphan a retry would trip over
+      expect(store.pendingCleanups).toBe(1);
+      stall = undefined;
+      unstall();
+      await store.flush();
+      expect(store.pendingCleanups).toBe(0);
+      expect(await r.exists('uncertain:k')).toBe(0);
+      expect(await store.claim('k', 60_000)).toBe(true); // the sender's retry is accepted
     } finally {
       r.disconnect();
     }
