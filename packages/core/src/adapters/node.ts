@@ -65,7 +65,8 @@ export async function readNodeBody(req: IncomingMessage, options: { maxBodyBytes
     if (captured.length > limit) throw new BodyTooLargeError(limit);
     return captured;
   }
-  if (req.readableEnded || (r.body !== undefined && r.body !== null)) {
+  // An unread stream wins over a placeholder `req.body` (Express 4's body-parser sets `{}` when it skips).
+  if (req.readableEnded) {
     const parsed = r.body !== undefined && r.body !== null;
     throw new VerificationError(
       'BODY_NOT_RAW',

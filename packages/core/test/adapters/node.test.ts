@@ -198,4 +198,13 @@ describe('node:http adapter', () => {
     expect(lines.join('\n')).toContain('KEYSTORE_UNAVAILABLE');
     expect(lines.join('\n')).not.toContain('mobway-secret');
   });
+
+  it('reads the stream when req.body is only a placeholder (Express 4 body-parser sets {} when it skips)', async () => {
+    const handler = createNodeHandler(smartcarVerifier(), (_q, res, { result }) => res.end(result.keyId));
+    const url = await serve((req, res) => {
+      (req as { body?: unknown }).body = {};
+      void handler(req, res);
+    });
+    expect((await post(url, PIZZA, { 'SC-Signature': PIZZA_SIG })).text).toBe('amt-2');
+  });
 });
