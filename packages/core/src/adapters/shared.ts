@@ -130,11 +130,15 @@ function looksLikeJson(text: string): boolean {
   return t.startsWith('{') || t.startsWith('[') || t.startsWith('"');
 }
 
-/** Status and generic JSON body for a rejection or failure; never any detail of why. */
+/** Status and generic JSON body for a rejection or failure; never any detail of why (a duplicate says it is one). */
 export function rejection(error: unknown): { status: number; body: string } {
   if (error instanceof BodyTooLargeError) return { status: 413, body: '{"error":"payload too large"}' };
   const status = error instanceof VerificationError ? error.status : 500;
   if (status >= 500) return { status, body: '{"error":"webhook receiver error"}' };
+  if (error instanceof VerificationError && error.code === 'REPLAYED') {
+    // A duplicate delivery of a validly signed event: acknowledged (replay.duplicateStatus 2xx) or 409.
+    return { status, body: status < 400 ? '{"duplicate":true}' : '{"error":"duplicate delivery"}' };
+  }
   return { status, body: '{"error":"invalid signature"}' };
 }
 

@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
 import { readRequestBody, verifyRequest, withVerification, type AdapterError } from '../../src/adapters/fetch.ts';
-import { VerificationError } from '../../src/index.ts';
+import { createVerifier, memoryReplayStore, providers, VerificationError } from '../../src/index.ts';
 import { AMT, PIZZA, PIZZA_SIG, hashChallenge, mobwayVerifier, signMobway, signSmartcar, smartcarVerifier, withRelease } from './helpers.ts';
 
 const req = (body: BodyInit | null, headers: Record<string, string> = {}) =>
@@ -87,5 +87,21 @@ describe('fetch adapter', () => {
     mode = 'ok';
     expect((await h(req(PIZZA, { 'SC-Signature': PIZZA_SIG }))).status).toBe(204);
     expect(released()).toBe(2);
+  });
+
+  it('with real replay defence: a 5xx from the handler releases the claim; duplicateStatus 200 acknowledges duplicates', async () => {
+    const verifier = createVerifier({
+      provider: providers.smartcar(),
+      keys: [{ id: 'amt-2', secret: AMT, role: 'active' }],
+      replay: { store: memoryReplayStore(), duplicateStatus: 200 },
+    });
+    let status = 503;
+    const h = withVerification(verifier, () => new Response(null, { status }));
+    const body = JSON.stringify({ eventId: 'evt-9', eventType: 'VEHICLE_STATE' });
+    expect((await h(req(body, signSmartcar(body)))).status).toBe(503);
+    status = 204;
+    expect((await h(req(body, signSmartcar(body)))).status).toBe(204);
+    const dup = await h(req(body, signSmartcar(body)));
+    expect([dup.status, await dup.json()]).toEqual([200, { duplicate: true }]);
   });
 });

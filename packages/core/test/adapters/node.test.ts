@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createNodeHandler, verifyNodeRequest, type AdapterError } from '../../src/adapters/node.ts';
-import { VerificationError } from '../../src/index.ts';
+import { createVerifier, memoryReplayStore, providers, VerificationError } from '../../src/index.ts';
 import {
   AMT, OLD_AMT, PIZZA, PIZZA_SIG, downVerifier, hashChallenge, listen, mobwayVerifier, post, signMobway, signSmartcar,
   smartcarVerifier, withRelease,
@@ -206,5 +206,31 @@ describe('node:http adapter', () => {
       void handler(req, res);
     });
     expect((await post(url, PIZZA, { 'SC-Signature': PIZZA_SIG })).text).toBe('amt-2');
+  });
+
+  it('with real replay defence: a failed handler releases the claim, the retry is accepted, a later duplicate gets 409', async () => {
+    const verifier = createVerifier({
+      provider: providers.smartcar(),
+      keys: [{ id: 'amt-2', secret: AMT, role: 'active' }],
+      replay: memoryReplayStore(),
+    });
+    let fail = true;
+    const url = await serve(
+      createNodeHandler(
+        verifier,
+        (_q, res, { result }) => {
+          if (fail) throw new Error('db down');
+          res.end(result.eventId);
+        },
+        { onError: () => {} },
+      ),
+    );
+    const body = JSON.stringify({ eventId: 'evt-7', eventType: 'VEHICLE_STATE', data: {} });
+    expect((await post(url, body, signSmartcar(body))).status).toBe(500);
+    fail = false;
+    const retry = await post(url, body, signSmartcar(body));
+    expect([retry.status, retry.text]).toEqual([200, 'evt-7']);
+    const dup = await post(url, body, signSmartcar(body));
+    expect([dup.status, dup.json]).toEqual([409, { error: 'duplicate delivery' }]);
   });
 });
