@@ -30,7 +30,7 @@ export interface StandardWebhooksOptions {
    * @default true
    */
   strictKeyLength?: boolean;
-  /** Header family that {@link sign} emits. Verification always reads both. @default 'webhook' */
+  /** Header family that `sign()` emits. Verification always reads both. @default 'webhook' */
   senderHeaders?: 'webhook' | 'svix';
 }
 
