@@ -1,7 +1,7 @@
 // Node-side driver of the runtime smoke suite: finds the runtime binaries installed from npm,
 // bundles the workerd worker with esbuild, and starts each runtime on 127.0.0.1 (port 0).
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -69,13 +69,31 @@ export function ensureBuilt() {
     }
     return t;
   };
-  if (existsSync(marker) && statSync(marker).mtimeMs >= newest(join(coreDir, 'src'))) return 'up to date';
-  const tsc = require.resolve('typescript/bin/tsc');
-  const r = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: coreDir, encoding: 'utf8' });
-  if (r.status !== 0) {
-    throw new Error(`Building @keyturn/core (tsc -p tsconfig.build.json) failed; the runtime smoke suite needs dist/:\n${r.stdout}${r.stderr}`);
+  const fresh = () => existsSync(marker) && statSync(marker).mtimeMs >= newest(join(coreDir, 'src'));
+  if (fresh()) return 'up to date';
+  // Test files run in parallel workers: one builds, the others wait for it.
+  const lock = join(coreDir, 'node_modules', '.keyturn-build-lock');
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch {
+      if (Date.now() > deadline) rmSync(lock, { recursive: true, force: true });
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200);
+    }
   }
-  return 'built';
+  try {
+    if (fresh()) return 'up to date';
+    const tsc = require.resolve('typescript/bin/tsc');
+    const r = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: coreDir, encoding: 'utf8' });
+    if (r.status !== 0) {
+      throw new Error(`Building @keyturn/core (tsc -p tsconfig.build.json) failed; the runtime suites need dist/:\n${r.stdout}${r.stderr}`);
+    }
+    return 'built';
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
 }
 
 /** Bundles the worker (built core + vectors) for workerd, resolving with the conditions wrangler uses. */
