@@ -110,7 +110,7 @@ export async function writeKeyWithRetry(input: WriteKeyInput): Promise<WriteKeyR
     try {
       const current = await readVersions(store, secretId);
       const active = current?.find((v) => v.role === 'active');
-      if (active !== undefined && secret.equals(active.secret)) {
+      if (active !== undefined && sameSecret(secret, active.secret)) {
         const previous = current?.find((v) => v.role === 'previous');
         progress({ step: 'store-write', message: `${secretId} already holds the new secret as active; nothing to write` });
         return {
@@ -128,7 +128,7 @@ export async function writeKeyWithRetry(input: WriteKeyInput): Promise<WriteKeyR
       const result = await rotate(secretId, secret.reveal(), { previousGraceMs: graceMs, idempotencyToken, signal: signal ?? undefined });
       progress({ step: 'store-confirm', message: `reading ${secretId} back` });
       const after = await readVersions(store, secretId);
-      const confirmed = after?.some((v) => v.role === 'active' && secret.equals(v.secret)) ?? false;
+      const confirmed = after?.some((v) => v.role === 'active' && sameSecret(secret, v.secret)) ?? false;
       return {
         secretId,
         activeId: result.activeId,
@@ -268,6 +268,17 @@ export async function writeRecoveryFile(path: string, secret: SecretMaterial): P
     await handle.close();
   }
   return path;
+}
+
+/** Byte equality of a wrapped secret and a stored value, whether each is text or bytes. */
+function sameSecret(secret: SecretMaterial, stored: string | Uint8Array): boolean {
+  const a = secret.reveal();
+  const x = typeof a === 'string' ? new TextEncoder().encode(a) : a;
+  const y = typeof stored === 'string' ? new TextEncoder().encode(stored) : stored;
+  if (x.length !== y.length) return false;
+  let diff = 0;
+  for (let i = 0; i < x.length; i++) diff |= (x[i] as number) ^ (y[i] as number);
+  return diff === 0;
 }
 
 function realSleep(ms: number): Promise<void> {
