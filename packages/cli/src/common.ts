@@ -176,6 +176,12 @@ async function openAws(io: CliIo, values: Record<string, unknown>): Promise<Open
   const clientConfig: Record<string, unknown> = {};
   if (region !== undefined) clientConfig['region'] = region;
   if (endpoint !== undefined) clientConfig['endpoint'] = endpoint;
+  // The same environment the command reads (process.env in a real run) supplies static credentials.
+  const accessKeyId = io.env['AWS_ACCESS_KEY_ID'];
+  const secretAccessKey = io.env['AWS_SECRET_ACCESS_KEY'];
+  if (accessKeyId !== undefined && secretAccessKey !== undefined) {
+    clientConfig['credentials'] = { accessKeyId, secretAccessKey, sessionToken: io.env['AWS_SESSION_TOKEN'] };
+  }
   const store = mod.awsSecretsManagerStore({ clientConfig, now: io.now });
   let flags = '--store aws';
   if (region !== undefined) flags += ` --aws-region ${shellQuote(region)}`;
@@ -190,9 +196,12 @@ async function openGcp(io: CliIo, values: Record<string, unknown>): Promise<Open
   const options: Record<string, unknown> = { now: io.now };
   if (project !== undefined) options['projectId'] = project;
   if (endpoint !== undefined) {
-    const [host, port] = endpoint.split(':');
+    const m = /^(.+):(\d+)$/.exec(endpoint);
+    if (m === null) throw new UsageError('--gcp-endpoint must be HOST:PORT');
+    const [, host, port] = m;
     const grpc = await importOptional<{ credentials: { createInsecure(): unknown } }>('@grpc/grpc-js', '@grpc/grpc-js');
-    options['clientOptions'] = { apiEndpoint: host, port: Number(port), sslCreds: grpc.credentials.createInsecure(), projectId: project ?? 'test' };
+    // A plaintext local endpoint (tests, emulators): no TLS, and a fixed universe so nothing probes the metadata server.
+    options['clientOptions'] = { apiEndpoint: host, port: Number(port), sslCreds: grpc.credentials.createInsecure(), projectId: project ?? 'test', universeDomain: 'googleapis.com' };
   }
   const store = (mod.gcpSecretManagerStore as (o: Record<string, unknown>) => KeyStore)(options);
   let flags = '--store gcp';
