@@ -148,7 +148,7 @@ describe('keyturn keys / status on an env-file store', () => {
     const keys = JSON.parse(listed.stdout).keys as { id: string; role: string; notAfter?: number }[];
     expect(keys.map((k) => k.role)).toEqual(['active', 'previous']);
     expect(listed.stdout).not.toContain('token-');
-    const [active, previous] = keys as [{ id: string }, { id: string }];
+    const [active, previous] = keys as unknown as [{ id: string }, { id: string }];
     const table = await run(['keys', 'list', ...store], dir);
     expect(table.stdout.split('\n')[0]).toMatch(/^KEY ID\s+ROLE\s+NOT BEFORE\s+NOT AFTER\s+VERIFIES NOW$/);
 
