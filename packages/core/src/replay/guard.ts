@@ -62,6 +62,9 @@ export function createReplayGuard(
   if (!(skew >= 0) || !Number.isFinite(skew)) throw new TypeError('createVerifier(): `replay.clockSkewMs` must be >= 0');
   const tolerance = provider.timestampTolerance;
   const minTtl = tolerance === undefined ? 1 : tolerance.pastMs + tolerance.futureMs;
+  if (!Number.isFinite(minTtl)) {
+    throw new TypeError(`createVerifier(): replay defence needs a finite ${provider.name} timestamp tolerance (claims would have to live forever)`);
+  }
   const ttlMs = opts.ttlMs ?? (tolerance === undefined ? UNTIMESTAMPED_TTL_MS : minTtl + skew);
   if (!Number.isFinite(ttlMs) || ttlMs < minTtl) {
     throw new TypeError(

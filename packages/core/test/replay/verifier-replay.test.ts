@@ -223,6 +223,7 @@ describe('replay defence: verifier integration', () => {
       createVerifier({ provider, keys: [], replay: { store: memoryReplayStore(), ...replay } });
     expect(bad({ ttlMs: 100_000 })).toThrow(/at least 360000 ms/);
     expect(bad({ ttlMs: 0 }, providers.mobway())).toThrow(TypeError);
+    expect(bad({}, providers.dataspike({ futureToleranceMs: Number.POSITIVE_INFINITY }))).toThrow(/finite/);
     expect(bad({ clockSkewMs: -1 })).toThrow(TypeError);
     expect(bad({ duplicateStatus: 99 })).toThrow(TypeError);
     expect(() => createVerifier({ provider: providers.mobway(), keys: [], replay: { store: {} as ReplayStore } })).toThrow(TypeError);
