@@ -58,7 +58,7 @@ export interface UsageSnapshotOptions {
 /**
  * Takes a serialisable snapshot of a verifier's usage counters.
  *
- * @example An admin endpoint that `keyturn status --usage-url` can read
+ * @example An admin endpoint for keyturn status --usage-url
  * ```ts
  * const startedAt = Date.now();
  * app.get('/internal/keyturn/usage', (_req, res) => res.json(usageSnapshot(verifier, { instance: os.hostname(), since: startedAt })));
