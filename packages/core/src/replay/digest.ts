@@ -42,6 +42,11 @@ export function sha256HexSync(prefix: string | undefined, body: string | Uint8Ar
 /** Hex SHA-256 of `prefix || body`, on any runtime. */
 export async function sha256Hex(prefix: string | undefined, body: string | Uint8Array): Promise<string> {
   if (nodeCrypto !== undefined) return sha256HexSync(prefix, body);
+  return sha256HexSubtle(prefix, body);
+}
+
+/** The `crypto.subtle` path of {@link sha256Hex} (runtimes without `node:crypto`). */
+export async function sha256HexSubtle(prefix: string | undefined, body: string | Uint8Array): Promise<string> {
   const enc = new TextEncoder();
   const head = prefix === undefined ? new Uint8Array(0) : enc.encode(prefix);
   const tail = typeof body === 'string' ? enc.encode(body) : body;
