@@ -78,6 +78,7 @@ export function hmac(options: HmacProfileOptions): ProviderProfile {
   if (encoding !== 'hex' && encoding !== 'base64') throw new TypeError(`hmac(): unknown encoding ${String(encoding)}`);
   if (!(algorithm in DIGEST_LENGTH)) throw new TypeError(`hmac(): unknown algorithm ${String(algorithm)}`);
   const template = compileTemplate(options.signedContent ?? '{body}', tsHeader !== undefined, idHeader !== undefined);
+  const idSigned = (options.signedContent ?? '').includes('{id}');
   const tolerance =
     tsHeader === undefined
       ? undefined
@@ -136,7 +137,7 @@ export function hmac(options: HmacProfileOptions): ProviderProfile {
         throw reject('MALFORMED_SIGNATURE', name, rejectStatus, `${options.idHeader} is too long.`);
       }
     }
-    return { signatures, prefix: template(tsText, eventId), timestamp, eventId };
+    return { signatures, prefix: template(tsText, eventId), timestamp, eventId, eventIdSigned: idSigned };
   };
 
   function token(value: string, start: number, end: number): Uint8Array {

@@ -16,9 +16,8 @@ export interface ShopifyOptions {
   /** HTTP status for a rejected signature. @default 401 (Shopify's documentation and app templates) */
   rejectStatus?: number;
   /**
-   * Report `X-Shopify-Webhook-Id` as the event id (and so use it as the replay key). The header is
-   * not signed: someone replaying a captured delivery can change it. Set `false` to key replay
-   * defence on the signed content instead.
+   * Report `X-Shopify-Webhook-Id` as the event id in results. The header is not signed, so replay
+   * defence never keys on it (it uses the digest of the signed content).
    * @default true
    */
   webhookIdAsEventId?: boolean;

@@ -110,7 +110,7 @@ export function standardWebhooks(options: StandardWebhooksOptions = {}): Provide
       start = end + 1;
     }
     if (signatures.length === 0) throw fail('MALFORMED_SIGNATURE', `No v1 signature in ${family.signature}.`);
-    return { signatures, prefix: `${id}.${tsText}.`, timestamp, eventId: id };
+    return { signatures, prefix: `${id}.${tsText}.`, timestamp, eventId: id, eventIdSigned: true };
   }
 
   function context(ctx: SignContext): { id: string; timestamp: number } {

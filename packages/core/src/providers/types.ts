@@ -19,6 +19,13 @@ export interface ParsedSignature {
   readonly timestamp: number | undefined;
   /** Event or delivery id from the headers, when the scheme has one. */
   readonly eventId: string | undefined;
+  /**
+   * Whether `eventId` is covered by the signature. Replay defence keys on the id only when it is
+   * (Standard Webhooks' `webhook-id`); an unsigned id (GitHub's `X-GitHub-Delivery`) could be changed
+   * by whoever replays a captured delivery, so the signed content's digest is used instead.
+   * @default false
+   */
+  readonly eventIdSigned?: boolean | undefined;
 }
 
 /** Timestamp tolerance of a scheme, in ms. */

@@ -82,7 +82,8 @@ export function createReplayGuard(
   const fromBody = provider.eventIdFromBody?.bind(provider);
 
   function eventIdOf(parsed: ParsedSignature, body: string | Uint8Array): string | undefined {
-    if (parsed.eventId !== undefined) return parsed.eventId;
+    // Only a signed id may key the claim: an unsigned one can be changed by whoever replays the request.
+    if (parsed.eventId !== undefined && parsed.eventIdSigned === true) return parsed.eventId;
     if (fromBody === undefined) return undefined;
     try {
       return fromBody(body);
