@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { rm } from 'node:fs/promises';
+import { rm, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import {
   createVerifier,
@@ -325,6 +325,9 @@ export async function rotateDataspikeCommand(io: CliIo, values: Values): Promise
     io.cwd,
     (values['recovery-file'] as string | undefined) ?? `keyturn-recovery-${secretId}-${new Date(io.now()).toISOString().replace(/[:.]/g, '-')}.secret`,
   );
+  if (await stat(recoveryPath).then(() => true, () => false)) {
+    throw new UsageError(`--recovery-file: ${recoveryPath} already exists; choose a new path (it is never overwritten)`);
+  }
   const progress = progressPrinter(io, values['progress'] !== false);
   return withStore(io, values, async ({ store, flags }) => {
     const recoveryCommand = `keyturn keys add ${flags} --secret-id ${shellQuote(secretId)} --secret-file ${shellQuote(recoveryPath)} --grace ${graceMs}ms`;

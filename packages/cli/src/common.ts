@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { KeyStoreError, VERIFICATION_ERROR_CODES, type KeyStore, type VerificationErrorCode } from '@keyturn/core';
-import type { RotationErrorCode } from '@keyturn/rotation';
+import type { RetiringKeyStore, RotationErrorCode } from '@keyturn/rotation';
 import { envFileKeyStore } from '@keyturn/store-env';
 
 /** Where a command reads and writes. Tests pass their own. */
@@ -182,11 +182,49 @@ async function openAws(io: CliIo, values: Record<string, unknown>): Promise<Open
   if (accessKeyId !== undefined && secretAccessKey !== undefined) {
     clientConfig['credentials'] = { accessKeyId, secretAccessKey, sessionToken: io.env['AWS_SESSION_TOKEN'] };
   }
-  const store = mod.awsSecretsManagerStore({ clientConfig, now: io.now });
+  const sdk = await importOptional<typeof import('@aws-sdk/client-secrets-manager')>('@aws-sdk/client-secrets-manager', '@aws-sdk/client-secrets-manager');
+  const client = new sdk.SecretsManagerClient(clientConfig);
+  const inner = mod.awsSecretsManagerStore({ client, now: io.now });
+  // Retiring = removing the AWSPREVIOUS label from the previous version (raw format: key id = VersionId).
+  const store: RetiringKeyStore = {
+    name: inner.name,
+    getVersions: (secretId, options) => inner.getVersions(secretId, options),
+    rotate: (secretId, secret, options) => inner.rotate(secretId, secret, options),
+    async retirePrevious(secretId, options = {}) {
+      const previous = await previousOf(inner, secretId, options.keyId);
+      if (previous === undefined) return { retiredId: undefined };
+      await client.send(
+        new sdk.UpdateSecretVersionStageCommand({ SecretId: secretId, VersionStage: 'AWSPREVIOUS', RemoveFromVersionId: previous }),
+        options.signal === undefined ? {} : { abortSignal: options.signal },
+      );
+      return { retiredId: previous };
+    },
+  };
   let flags = '--store aws';
   if (region !== undefined) flags += ` --aws-region ${shellQuote(region)}`;
   if (endpoint !== undefined) flags += ` --aws-endpoint ${shellQuote(endpoint)}`;
-  return { store, flags, close: async () => store.dispose() };
+  return {
+    store,
+    flags,
+    close: async () => {
+      inner.dispose();
+      client.destroy();
+    },
+  };
+}
+
+async function previousOf(store: KeyStore, secretId: string, keyId: string | undefined): Promise<string | undefined> {
+  const versions = await store.getVersions(secretId, { signal: AbortSignal.timeout(30_000) });
+  const previous = versions.find((v) => v.role === 'previous');
+  if (previous !== undefined && keyId !== undefined && previous.id !== keyId) {
+    throw new KeyStoreError(`the previous key of ${secretId} is ${previous.id}, not ${keyId}; nothing was retired`, {
+      retryable: false,
+      store: store.name,
+      secretId,
+      reason: 'KEY_CHANGED',
+    });
+  }
+  return previous?.id;
 }
 
 async function openGcp(io: CliIo, values: Record<string, unknown>): Promise<OpenedStore> {
@@ -194,20 +232,45 @@ async function openGcp(io: CliIo, values: Record<string, unknown>): Promise<Open
   const project = (values['gcp-project'] as string | undefined) ?? io.env['GOOGLE_CLOUD_PROJECT'];
   const endpoint = values['gcp-endpoint'] as string | undefined;
   const options: Record<string, unknown> = { now: io.now };
-  if (project !== undefined) options['projectId'] = project;
+  let clientOptions: Record<string, unknown> = {};
+  if (project !== undefined) {
+    options['projectId'] = project;
+    clientOptions['projectId'] = project;
+  }
   if (endpoint !== undefined) {
     const m = /^(.+):(\d+)$/.exec(endpoint);
     if (m === null) throw new UsageError('--gcp-endpoint must be HOST:PORT');
     const [, host, port] = m;
     const grpc = await importOptional<{ credentials: { createInsecure(): unknown } }>('@grpc/grpc-js', '@grpc/grpc-js');
     // A plaintext local endpoint (tests, emulators): no TLS, and a fixed universe so nothing probes the metadata server.
-    options['clientOptions'] = { apiEndpoint: host, port: Number(port), sslCreds: grpc.credentials.createInsecure(), projectId: project ?? 'test', universeDomain: 'googleapis.com' };
+    clientOptions = { apiEndpoint: host, port: Number(port), sslCreds: grpc.credentials.createInsecure(), projectId: project ?? 'test', universeDomain: 'googleapis.com' };
   }
-  const store = (mod.gcpSecretManagerStore as (o: Record<string, unknown>) => KeyStore)(options);
+  const sdk = await importOptional<typeof import('@google-cloud/secret-manager')>('@google-cloud/secret-manager', '@google-cloud/secret-manager');
+  const client = new sdk.SecretManagerServiceClient(clientOptions as never);
+  const inner = mod.gcpSecretManagerStore({ ...options, client: client as never });
+  // Retiring = disabling the previous version (key id = the version's resource name).
+  const store: RetiringKeyStore = {
+    name: inner.name,
+    getVersions: (secretId, o) => inner.getVersions(secretId, o),
+    rotate: (secretId, secret, o) => inner.rotate!(secretId, secret, o),
+    async retirePrevious(secretId, o = {}) {
+      const previous = await previousOf(inner, secretId, o.keyId);
+      if (previous === undefined) return { retiredId: undefined };
+      await client.disableSecretVersion({ name: previous });
+      return { retiredId: previous };
+    },
+  };
   let flags = '--store gcp';
   if (project !== undefined) flags += ` --gcp-project ${shellQuote(project)}`;
   if (endpoint !== undefined) flags += ` --gcp-endpoint ${shellQuote(endpoint)}`;
-  return { store, flags, close: async () => void (await store.dispose?.()) };
+  return {
+    store,
+    flags,
+    close: async () => {
+      await inner.dispose?.();
+      await client.close();
+    },
+  };
 }
 
 /** Quotes a word for a POSIX shell when it needs it. */

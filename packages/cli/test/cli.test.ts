@@ -254,6 +254,22 @@ describe('keyturn rotate dataspike', () => {
     }
   });
 
+  it('refuses an existing recovery file before rotating anything', async () => {
+    const dir = await workdir();
+    await writeFile(join(dir, 'app.env'), `DS=${OLD}\n`);
+    await writeFile(join(dir, 'taken.secret'), 'something else');
+    const ds = await startDataspikeTestServer({ apiKey: 'k-123', webhooks: { [WEBHOOK]: OLD } });
+    try {
+      const r = await run(['rotate', 'dataspike', '--webhook-id', WEBHOOK, '--base-url', ds.url, '--env-file', 'app.env', '--secret-id', 'DS', '--recovery-file', 'taken.secret'], dir, {
+        env: { DATASPIKE_API_KEY: 'k-123' },
+      });
+      expect(r).toMatchObject({ code: 2, stderr: expect.stringContaining('already exists') });
+      expect(ds.calls).toHaveLength(0);
+    } finally {
+      await ds.close();
+    }
+  });
+
   it('a refused API key: exit 31 and nothing changed', async () => {
     const dir = await workdir();
     await writeFile(join(dir, 'app.env'), `DS=${OLD}\n`);

@@ -30,7 +30,7 @@ async function run(argv: string[], cwd: string, env: Record<string, string>): Pr
 }
 
 describe.each(['aws', 'gcp'] as const)('keyturn on the %s store', (kind) => {
-  it('rotate dataspike → keys list shows active + previous → keys add is idempotent → retire points to the native tool', async () => {
+  it('rotate dataspike → keys list shows active + previous → keys add is idempotent → retire removes the previous key', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'keyturn-cli-store-'));
     const ds = await startDataspikeTestServer({ apiKey: 'k-1', webhooks: { [WEBHOOK]: OLD } });
     let flags: string[];
@@ -69,9 +69,13 @@ describe.each(['aws', 'gcp'] as const)('keyturn on the %s store', (kind) => {
       expect(again.code, again.stderr).toBe(0);
       expect(again.stdout).toContain('already active');
 
-      const retire = await run(['keys', 'retire', ...flags, '--secret-id', secretId, '--force'], dir, env);
-      expect(retire.code).toBe(33);
-      expect(retire.stderr).toContain(kind === 'aws' ? 'update-secret-version-stage' : 'gcloud secrets versions disable');
+      const previous = keys.find((k) => k.role === 'previous')!.id;
+      const wrongKey = await run(['keys', 'retire', ...flags, '--secret-id', secretId, '--force', '--key-id', keys[0]!.id], dir, env);
+      expect(wrongKey).toMatchObject({ code: 32, stderr: expect.stringContaining('nothing was retired') });
+      const retire = await run(['keys', 'retire', ...flags, '--secret-id', secretId, '--force', '--key-id', previous], dir, env);
+      expect(retire, retire.stderr).toMatchObject({ code: 0, stdout: `${secretId}: retired ${previous}\n` });
+      const after = await run(['keys', 'list', ...flags, '--secret-id', secretId, '--json'], dir, env);
+      expect((JSON.parse(after.stdout).keys as { role: string }[]).map((k) => k.role)).toEqual(['active']);
     } finally {
       await ds.close();
       await close();
