@@ -185,6 +185,7 @@ export async function keysAddCommand(io: CliIo, values: Values): Promise<number>
   const progress = progressPrinter(io, values['progress'] !== false);
   return withStore(io, values, async ({ store }) => {
     const result = await addActiveKey({ store, secretId, secret: secret as string, graceMs, onProgress: (e) => progress(e.message) });
+    for (const w of result.warnings) io.stderr(`warning: ${w}\n`);
     if (values['json'] === true) io.stdout(JSON.stringify(result, null, 2) + '\n');
     else if (result.alreadyActive) io.stdout(`${secretId}: that key is already active (${result.activeId}); nothing changed\n`);
     else {

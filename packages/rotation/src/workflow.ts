@@ -124,6 +124,13 @@ export async function writeKeyWithRetry(input: WriteKeyInput): Promise<WriteKeyR
           warnings: [],
         };
       }
+      // A previous key still inside its window is about to be replaced: say so (it is right for a
+      // provider that no longer signs with it, like Dataspike after a second rotation).
+      const before = current?.find((v) => v.role === 'previous');
+      const dropped =
+        before !== undefined && (before.notAfter === undefined || before.notAfter > Date.now())
+          ? `previous key ${before.id} (window ${before.notAfter === undefined ? 'open-ended' : `until ${new Date(before.notAfter).toISOString()}`}) is no longer accepted; the key that was active becomes previous`
+          : undefined;
       progress({ step: 'store-write', message: `writing ${secretId} to the ${store.name} store`, attempt });
       const result = await rotate(secretId, secret.reveal(), { previousGraceMs: graceMs, idempotencyToken, signal: signal ?? undefined });
       progress({ step: 'store-confirm', message: `reading ${secretId} back` });
@@ -137,7 +144,10 @@ export async function writeKeyWithRetry(input: WriteKeyInput): Promise<WriteKeyR
         attempts: attempt,
         confirmed,
         alreadyActive: false,
-        warnings: confirmed ? [] : ['reading the store back did not show the new secret as active yet (eventual consistency?)'],
+        warnings: [
+          ...(dropped === undefined ? [] : [dropped]),
+          ...(confirmed ? [] : ['reading the store back did not show the new secret as active yet (eventual consistency?)']),
+        ],
       };
     } catch (err) {
       lastError = err;

@@ -86,9 +86,12 @@ export function dataspikeRotationStory(name: string, setup: (initial: string, cl
     try {
       const opts = { apiKey: API_KEY, baseUrl: ds.url, webhookId: WEBHOOK, store, secretId, graceMs: 3_600_000, sleep: instant };
       const first = await rotateDataspikeSecret(opts);
+      expect(first.warnings).toEqual([]);
       now += 1_000;
       const second = await rotateDataspikeSecret(opts);
       expect(second.previousId).toBe(first.activeId);
+      // The operator is told that the first rotation's previous key (still in its window) was dropped.
+      expect(second.warnings).toEqual([expect.stringContaining(`previous key ${first.previousId} (window`)]);
       const [, s1, s2] = ds.history(WEBHOOK);
       const body = '{"id":"evt"}';
       const ts = Math.floor(now / 1000);
