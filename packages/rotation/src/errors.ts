@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { SecretMaterial } from '@keyturn/core';
+import type { SecretMaterial } from '@keyturn/core';
 
 /** Every code a {@link RotationError} can carry. */
 export const ROTATION_ERROR_CODES = [
@@ -154,4 +154,3 @@ export class ProviderApiError extends Error {
   }
 }
 
-export { SecretMaterial };
