@@ -12,7 +12,8 @@ import { Webhook as StandardWebhook } from 'standardwebhooks';
 import Stripe from 'stripe';
 import { Webhook as SvixWebhook } from 'svix';
 import type { BodyFixture } from './bodies.ts';
-import { prefixOf, rotation, secret, signatureHex, signHeaders, unixNow, type SchemeName } from './schemes.ts';
+import { assert, type CaseDef, type Prepared } from './types.ts';
+import { asReceived, prefixOf, rotation, secret, signatureHex, signHeaders, unixNow, type SchemeName } from './schemes.ts';
 
 /**
  * keyturn as built (`dist`), or another build of it for A/B runs: `KEYTURN_BENCH_CORE=/path/to/core.mjs`
@@ -24,40 +25,8 @@ const { createVerifier, providers, VerificationError } = core;
 /** The floors every case is paired with. */
 export type FloorId = 'floor-sc-sync' | 'floor-sc-async' | 'floor-ds-sync' | 'floor-ds-async';
 
-/** A case, ready to time at one body size. */
-export interface Prepared {
-  /** The timed operation (sync, or returning a promise that is awaited). */
-  readonly fn: () => unknown;
-  /** Regenerates the request (fresh timestamps) right before a measurement. */
-  refresh(): void;
-  /** Throws unless a valid request is accepted and a tampered one rejected. */
-  check(): Promise<void>;
-  /** Releases servers and verifiers. */
-  dispose?(): Promise<void>;
-}
-
-/** One benchmark case. */
-export interface CaseDef {
-  /** Stable id (used by `--only`, in JSON and in tables). */
-  readonly id: string;
-  /** Table section. */
-  readonly group: 'floor' | 'keyturn' | 'reject' | 'peer' | 'webcrypto' | 'cold';
-  /** What is timed. */
-  readonly what: string;
-  /** The floor this case is paired with (itself for a floor). */
-  readonly floor: FloorId | 'floor-webcrypto';
-  /** Sizes this case runs at (default: all). */
-  readonly sizes?: readonly number[];
-  /** Builds the case for one body. */
-  prepare(body: BodyFixture): Promise<Prepared>;
-}
-
 const short = { smartcar: 'sc', dataspike: 'ds' } as const;
 const provider = (scheme: SchemeName) => (scheme === 'smartcar' ? providers.smartcar() : providers.dataspike());
-
-function assert(ok: unknown, message: string): asserts ok {
-  if (!ok) throw new Error(`correctness check failed: ${message}`);
-}
 
 async function rejects(op: () => unknown, message: string, code?: string): Promise<void> {
   let error: unknown;
@@ -214,7 +183,7 @@ function rejectCase(scheme: SchemeName, kind: RejectKind, n: number): CaseDef {
         if (kind === 'stale') return signHeaders(scheme, newest, fx.bytes, unixNow() - 3600);
         const h = signHeaders(scheme, newest, fx.bytes, unixNow());
         const name = Object.keys(h)[0]!;
-        return { [name]: h[name]!.slice(0, -2) + 'zz' };
+        return { [name]: asReceived(h[name]!.slice(0, -2) + 'zz') };
       };
       let request = { body: fx.bytes, headers: makeHeaders() };
       return {
@@ -254,7 +223,7 @@ function stripeCase(): CaseDef {
       const key = Buffer.from(whsec, 'utf8');
       const header = (body: Buffer) => {
         const t = unixNow();
-        return `t=${t},v1=${createHmac('sha256', key).update(`${t}.`).update(body).digest('hex')}`;
+        return asReceived(`t=${t},v1=${createHmac('sha256', key).update(`${t}.`).update(body).digest('hex')}`);
       };
       let h = header(fx.bytes);
       return {
@@ -287,7 +256,7 @@ function standardWebhooksCase(lib: 'svix' | 'standardwebhooks'): CaseDef {
         const t = unixNow();
         const id = 'msg_2mYv8Qb1nJ3kZp0XfG4hT6wR9cE';
         const sig = createHmac('sha256', raw).update(`${id}.${t}.`).update(body).digest('base64');
-        return { [`${p}-id`]: id, [`${p}-timestamp`]: String(t), [`${p}-signature`]: `v1,${sig}` };
+        return { [`${p}-id`]: asReceived(id), [`${p}-timestamp`]: asReceived(String(t)), [`${p}-signature`]: asReceived(`v1,${sig}`) };
       };
       let h = headers(fx.bytes);
       return {
@@ -316,7 +285,7 @@ function octokitCase(fallback: boolean): CaseDef {
       const current = randomBytes(20).toString('hex');
       const old = randomBytes(20).toString('hex');
       const signer = fallback ? old : current;
-      const sig = (body: Buffer) => `sha256=${createHmac('sha256', signer).update(body).digest('hex')}`;
+      const sig = (body: Buffer) => asReceived(`sha256=${createHmac('sha256', signer).update(body).digest('hex')}`);
       const s = sig(fx.bytes);
       const op = fallback
         ? (payload: string, signature: string) => octokitVerifyWithFallback(current, payload, signature, [old])

@@ -11,13 +11,12 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadavg } from 'node:os';
-import { allocation, type AllocResult } from './alloc.ts';
-import { makeBody } from './bodies.ts';
-import { allCases, type CaseDef, type Prepared } from './cases.ts';
-import { extraCases } from './extra.ts';
-import { calibrate, chunk, quartiles, type Quartiles } from './harness.ts';
+import { allCases } from './cases.ts';
+import { coldCases } from './cold.ts';
 import { machineInfo } from './machine.ts';
 import { evaluateTargets, renderMarkdown, type CaseResult, type Results } from './report.ts';
+import { runSize } from './run.ts';
+import type { CaseDef } from './types.ts';
 
 // Re-run with --expose-gc so mitata can collect garbage between measurements.
 if (typeof (globalThis as { gc?: unknown }).gc !== 'function') {
@@ -37,7 +36,7 @@ const quick = args.has('quick');
 const num = (name: string, dflt: number): number => (args.has(name) ? Number(args.get(name)) : dflt);
 const options = {
   quick,
-  rounds: num('rounds', quick ? 3 : 8),
+  rounds: num('rounds', quick ? 2 : 8),
   chunks: num('chunks', quick ? 2 : 4),
   chunkMs: num('chunk-ms', quick ? 20 : 50),
   sizes: (args.get('sizes') ?? '1024,65536').split(',').map(Number),
@@ -52,87 +51,29 @@ const selected = (c: CaseDef): boolean =>
   only === undefined || only.some((p) => (p.endsWith('*') ? c.id.startsWith(p.slice(0, -1)) : c.id === p)) || c.group === 'floor';
 
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
+const webEnabled = !args.has('no-web') && (only === undefined || only.some((p) => p.startsWith('kt-web') || p.startsWith('floor-web')));
+
+/**
+ * The WebCrypto cases run in a child process started with `--conditions=workerd`, so that
+ * `@keyturn/core` loads its WebCrypto backend exactly as a Workers bundle would.
+ */
+async function runWebChild(size: number): Promise<Record<string, CaseResult>> {
+  const argv = ['--expose-gc', '--conditions=workerd', resolve(here, 'web.js'), `--size=${size}`, `--rounds=${options.rounds}`,
+    `--chunks=${options.chunks}`, `--chunk-ms=${options.chunkMs}`, ...(options.mem ? [] : ['--no-mem']), ...(quick ? ['--quick'] : [])];
+  const r = spawnSync(process.execPath, argv, { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
+  if (r.status !== 0) throw new Error(`WebCrypto child failed with status ${r.status}`);
+  return JSON.parse(r.stdout) as Record<string, CaseResult>;
+}
 
 async function main(): Promise<void> {
   const machine = machineInfo();
   const started = Date.now();
-  const cases = [...allCases(), ...(await extraCases())].filter(selected);
+  const cases = [...allCases(), ...coldCases()].filter(selected);
   const results: Results = { machine, options, startedAt: new Date(started).toISOString(), sizes: {}, targets: [], notes: [] };
 
   for (const size of options.sizes) {
-    const body = makeBody(size);
-    log(`\n== ${size} B body: preparing ${cases.length} cases (correctness first) ==`);
-    const prepared = new Map<string, { def: CaseDef; p: Prepared; batch: number; nsPerOp: number }>();
-    for (const def of cases) {
-      if (def.sizes !== undefined && !def.sizes.includes(size)) continue;
-      const p = await def.prepare(body);
-      p.refresh();
-      await p.check();
-      const { batch, nsPerOp } = await calibrate(p.fn);
-      prepared.set(def.id, { def, p, batch, nsPerOp });
-    }
-    log(`all ${prepared.size} cases verify a valid request and reject a tampered one`);
-
-    const ratios = new Map<string, number[]>();
-    const times = new Map<string, number[]>();
-    const push = (m: Map<string, number[]>, k: string, v: number) => (m.get(k) ?? m.set(k, []).get(k)!).push(v);
-    const order = [...prepared.keys()];
-    if (options.time) {
-      for (let round = 0; round < options.rounds; round++) {
-        const t0 = Date.now();
-        const rotated = [...order.slice(round % order.length), ...order.slice(0, round % order.length)];
-        for (const id of rotated) {
-          const c = prepared.get(id)!;
-          const f = prepared.get(c.def.floor);
-          if (f === undefined) throw new Error(`${id}: floor ${c.def.floor} is not prepared`);
-          for (let k = 0; k < options.chunks; k++) {
-            c.p.refresh();
-            f.p.refresh();
-            let fc: number;
-            let cc: number;
-            if ((k + round) % 2 === 0) {
-              fc = await chunk(f.p.fn, f.batch, options.chunkMs);
-              cc = await chunk(c.p.fn, c.batch, options.chunkMs);
-            } else {
-              cc = await chunk(c.p.fn, c.batch, options.chunkMs);
-              fc = await chunk(f.p.fn, f.batch, options.chunkMs);
-            }
-            push(ratios, id, cc / fc);
-            push(times, id, cc);
-          }
-        }
-        log(`round ${round + 1}/${options.rounds} done in ${((Date.now() - t0) / 1000).toFixed(1)} s (load ${loadavg()[0]!.toFixed(2)})`);
-      }
-    }
-
-    const alloc = new Map<string, AllocResult>();
-    if (options.mem) {
-      const ops = (quick ? 2e4 : 1e5) / (size > 8192 ? 10 : 1);
-      for (const [id, c] of prepared) {
-        c.p.refresh();
-        alloc.set(id, await allocation(c.p.fn, Math.max(200, Math.min(ops, Math.round(2e9 / c.nsPerOp / 10)))));
-      }
-      log('allocation measured');
-    }
-
-    const sizeResults: Record<string, CaseResult> = {};
-    for (const [id, c] of prepared) {
-      const r = ratios.get(id) ?? [];
-      const t = times.get(id) ?? [];
-      const q: Quartiles | undefined = r.length > 0 ? quartiles(r) : undefined;
-      sizeResults[id] = {
-        id,
-        group: c.def.group,
-        what: c.def.what,
-        floor: c.def.floor,
-        nsPerOp: t.length > 0 ? quartiles(t).p50 : c.nsPerOp,
-        ratio: q,
-        pairs: r.length,
-        alloc: alloc.get(id),
-      };
-    }
-    results.sizes[size] = sizeResults;
-    for (const c of prepared.values()) await c.p.dispose?.();
+    results.sizes[size] = await runSize(cases, size, options);
+    if (webEnabled && options.time) Object.assign(results.sizes[size], await runWebChild(size));
   }
 
   results.targets = evaluateTargets(results);

@@ -41,10 +41,18 @@ export function hmacHex(key: Buffer, prefix: string | undefined, body: Buffer): 
   return h.update(body).digest('hex');
 }
 
-/** Headers a sender of `scheme` sends (lowercase names, as Node's `req.headers`). */
+/**
+ * A flat, sequential string, as Node's HTTP parser hands header values over (a string built by
+ * concatenation is a V8 "cons" string, which every parser would pay to flatten on first access).
+ */
+export function asReceived(text: string): string {
+  return Buffer.from(text, 'latin1').toString('latin1');
+}
+
+/** Headers a sender of `scheme` sends (lowercase names and flat values, as Node's `req.headers`). */
 export function signHeaders(scheme: SchemeName, s: TestSecret, body: Buffer, t: number): Record<string, string> {
   const hex = hmacHex(s.key, prefixOf(scheme, t), body);
-  return scheme === 'smartcar' ? { 'sc-signature': hex } : { 'x-webhook-signature': `t=${t},v1=${hex}` };
+  return scheme === 'smartcar' ? { 'sc-signature': asReceived(hex) } : { 'x-webhook-signature': asReceived(`t=${t},v1=${hex}`) };
 }
 
 /** The signature hex inside `headers` (what the floor decodes). */
