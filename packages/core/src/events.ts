@@ -32,37 +32,109 @@ export interface RejectedInfo {
   readonly keyRole?: KeyRole | undefined;
 }
 
-/** Operational events from the key cache (`createVerifier({ onEvent })`). */
+/** Fields every key-cache event carries. */
+export interface CacheEventBase {
+  /** Store name (`env`, `aws-secrets-manager`, ...). */
+  readonly store: string;
+  /** Secret id the event is about. */
+  readonly secretId: string;
+}
+
+/** A store load started. */
+export interface LoadStartEvent extends CacheEventBase {
+  /** Event type. */
+  readonly type: 'load-start';
+  /** Why: `cold`, `refresh` (background, before expiry), `expired`, `miss` (refresh-on-unknown-key) or `invalidate`. */
+  readonly reason: string;
+}
+
+/** A store load succeeded. */
+export interface LoadSuccessEvent extends CacheEventBase {
+  /** Event type. */
+  readonly type: 'load-success';
+  /** Why the load ran (see {@link LoadStartEvent.reason}). */
+  readonly reason: string;
+  /** Time the load took, in ms (on the verifier's clock). */
+  readonly durationMs: number;
+  /** Usable key versions loaded. */
+  readonly versions: number;
+}
+
+/** A store load failed. */
+export interface LoadFailureEvent extends CacheEventBase {
+  /** Event type. */
+  readonly type: 'load-failure';
+  /** Why the load ran (see {@link LoadStartEvent.reason}). */
+  readonly reason: string;
+  /** Time until the failure, in ms. */
+  readonly durationMs: number;
+  /** Whether the store said a retry may succeed. */
+  readonly retryable: boolean;
+  /** The store's error (secret-free). */
+  readonly error: KeyStoreError;
+}
+
+/** A stale key set was served because a refresh failed, is under way, or timed out. */
+export interface StaleServedEvent extends CacheEventBase {
+  /** Event type. */
+  readonly type: 'stale-served';
+  /** Age of the served key set, in ms. */
+  readonly ageMs: number;
+  /** `store-error`, `refreshing` or `load-timeout`. */
+  readonly why: string;
+}
+
+/** No key matched, so the secret is reloaded once (single-flight, cooldown-limited). */
+export interface RefreshOnMissEvent extends CacheEventBase {
+  /** Event type. */
+  readonly type: 'refresh-on-miss';
+}
+
+/** A version the store returned does not decode for the provider profile; it is never used. */
+export interface KeyInvalidEvent extends CacheEventBase {
+  /** Event type. */
+  readonly type: 'key-invalid';
+  /** Id of the undecodable version. */
+  readonly keyId: string;
+  /** Its role. */
+  readonly keyRole: KeyRole;
+}
+
+/** An `onVerified` / `onRejected` hook threw; verification went on. */
+export interface HookErrorEvent {
+  /** Event type. */
+  readonly type: 'hook-error';
+  /** Which hook threw. */
+  readonly hook: string;
+  /** What it threw. */
+  readonly error: unknown;
+}
+
+/** The replay store failed. On `claim`: `rejected` (fail-closed, 503) or `accepted-unprotected` (fail-open). */
+export interface ReplayStoreErrorEvent {
+  /** Event type. */
+  readonly type: 'replay-store-error';
+  /** Replay store name. */
+  readonly store: string;
+  /** Provider profile name. */
+  readonly provider: string;
+  /** Secret id of the request. */
+  readonly secretId: string;
+  /** The failed operation. */
+  readonly operation: 'claim' | 'release';
+  /** What happened to the request. */
+  readonly outcome: 'rejected' | 'accepted-unprotected' | 'release-failed';
+  /** The replay store's error. */
+  readonly error: unknown;
+}
+
+/** Operational events (`createVerifier({ onEvent })`). None of them carries a secret. */
 export type KeyturnEvent =
-  | { readonly type: 'load-start'; readonly store: string; readonly secretId: string; readonly reason: string }
-  | {
-      readonly type: 'load-success';
-      readonly store: string;
-      readonly secretId: string;
-      readonly reason: string;
-      readonly durationMs: number;
-      readonly versions: number;
-    }
-  | {
-      readonly type: 'load-failure';
-      readonly store: string;
-      readonly secretId: string;
-      readonly reason: string;
-      readonly durationMs: number;
-      readonly retryable: boolean;
-      readonly error: KeyStoreError;
-    }
-  | { readonly type: 'stale-served'; readonly store: string; readonly secretId: string; readonly ageMs: number; readonly why: string }
-  | { readonly type: 'refresh-on-miss'; readonly store: string; readonly secretId: string }
-  | { readonly type: 'key-invalid'; readonly store: string; readonly secretId: string; readonly keyId: string; readonly keyRole: KeyRole }
-  | { readonly type: 'hook-error'; readonly hook: string; readonly error: unknown }
-  | {
-      /** The replay store failed. On `claim`: `rejected` (fail-closed, 503) or `accepted-unprotected` (fail-open). */
-      readonly type: 'replay-store-error';
-      readonly store: string;
-      readonly provider: string;
-      readonly secretId: string;
-      readonly operation: 'claim' | 'release';
-      readonly outcome: 'rejected' | 'accepted-unprotected' | 'release-failed';
-      readonly error: unknown;
-    };
+  | LoadStartEvent
+  | LoadSuccessEvent
+  | LoadFailureEvent
+  | StaleServedEvent
+  | RefreshOnMissEvent
+  | KeyInvalidEvent
+  | HookErrorEvent
+  | ReplayStoreErrorEvent;

@@ -10,6 +10,8 @@ export type {
   VerifyRequest,
   VerifyResult,
   SafeVerifyResult,
+  SafeVerifySuccess,
+  SafeVerifyFailure,
   KeyUsageReport,
   RawBody,
 } from './verifier.ts';
@@ -35,9 +37,22 @@ export type {
 export { KEY_ROLES } from './keys/types.ts';
 export { SecretMaterial } from './keys/secret.ts';
 export { CACHE_DEFAULTS, type CacheOptions, type ResolvedCacheOptions } from './cache/key-cache.ts';
-export type { SecretStatus } from './cache/source.ts';
-export type { KeyturnEvent, VerifiedInfo, RejectedInfo } from './events.ts';
-export type { HeadersInput } from './lib/headers.ts';
+export type { SecretStatus, SecretStatusVersion, SecretStatusError } from './cache/source.ts';
+export type {
+  KeyturnEvent,
+  VerifiedInfo,
+  RejectedInfo,
+  CacheEventBase,
+  LoadStartEvent,
+  LoadSuccessEvent,
+  LoadFailureEvent,
+  StaleServedEvent,
+  RefreshOnMissEvent,
+  KeyInvalidEvent,
+  HookErrorEvent,
+  ReplayStoreErrorEvent,
+} from './events.ts';
+export type { HeadersInput, HeadersLike } from './lib/headers.ts';
 export * as providers from './providers/index.ts';
 export type { ProviderProfile, ParsedSignature } from './providers/types.ts';
 export {

@@ -56,8 +56,22 @@ export interface VerifyResult {
   readonly release?: () => Promise<void>;
 }
 
+/** An accepted webhook, as `safeVerify` reports it. */
+export interface SafeVerifySuccess extends VerifyResult {
+  /** Always `true`. */
+  readonly ok: true;
+}
+
+/** A rejected webhook, as `safeVerify` reports it. */
+export interface SafeVerifyFailure {
+  /** Always `false`. */
+  readonly ok: false;
+  /** Why it was rejected. */
+  readonly error: VerificationError;
+}
+
 /** `safeVerify`'s result: never throws for a rejection. */
-export type SafeVerifyResult = ({ readonly ok: true } & VerifyResult) | { readonly ok: false; readonly error: VerificationError };
+export type SafeVerifyResult = SafeVerifySuccess | SafeVerifyFailure;
 
 /** Options of {@link createVerifier}. */
 export interface VerifierOptions {

@@ -366,7 +366,7 @@ export function cachedSource(
         state,
         loadedAt: ring ? e?.loadedAt : undefined,
         ageMs: ring && e ? t - e.loadedAt : undefined,
-        versions: ring ? ring.entries.map((k) => k.toJSON() as SecretStatus['versions'][number]) : [],
+        versions: ring ? ring.entries.map((k) => k.toJSON()) : [],
         invalidVersions: ring ? ring.invalid.map((i) => i.id) : [],
         lastError:
           e?.lastError === undefined

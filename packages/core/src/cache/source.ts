@@ -6,6 +6,30 @@
  */
 import type { KeyRing } from '../keys/ring.ts';
 
+/** One key version as `verifier.status()` reports it (never the secret). */
+export interface SecretStatusVersion {
+  /** Version id. */
+  readonly id: string;
+  /** Role: `active`, `pending` or `previous`. */
+  readonly role: string;
+  /** Window start, epoch ms. */
+  readonly notBefore?: number | undefined;
+  /** Window end, epoch ms. */
+  readonly notAfter?: number | undefined;
+}
+
+/** The last store failure as `verifier.status()` reports it. */
+export interface SecretStatusError {
+  /** Secret-free message. */
+  readonly message: string;
+  /** Short reason from the store (`ThrottlingException`, `NOT_FOUND`, ...). */
+  readonly reason?: string | undefined;
+  /** Whether a retry may succeed. */
+  readonly retryable: boolean;
+  /** Epoch ms of the failure. */
+  readonly at: number;
+}
+
 /** Per-secret snapshot returned by `verifier.status()`. */
 export interface SecretStatus {
   /** Secret id. */
@@ -19,11 +43,11 @@ export interface SecretStatus {
   /** Age of the key set in ms. */
   readonly ageMs: number | undefined;
   /** Versions held (ids, roles, windows; never secrets). */
-  readonly versions: readonly { id: string; role: string; notBefore?: number | undefined; notAfter?: number | undefined }[];
+  readonly versions: readonly SecretStatusVersion[];
   /** Versions the store returned that did not decode (ids only). */
   readonly invalidVersions: readonly string[];
   /** The last load failure, if the last load failed. */
-  readonly lastError: { message: string; reason?: string | undefined; retryable: boolean; at: number } | undefined;
+  readonly lastError: SecretStatusError | undefined;
   /** Epoch ms of the next background refresh. */
   readonly nextRefreshAt: number | undefined;
   /** Whether a load is in flight. */

@@ -57,7 +57,7 @@ export function staticSource(
         state: 'fresh',
         loadedAt: ring.loadedAt,
         ageMs: undefined,
-        versions: ring.entries.map((e) => e.toJSON() as SecretStatus['versions'][number]),
+        versions: ring.entries.map((e) => e.toJSON()),
         invalidVersions: [],
         lastError: undefined,
         nextRefreshAt: undefined,

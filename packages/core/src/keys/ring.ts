@@ -60,7 +60,7 @@ export class KeyEntry {
     return this.#key;
   }
 
-  toJSON(): Record<string, unknown> {
+  toJSON(): { id: string; role: KeyRole; notBefore: number | undefined; notAfter: number | undefined } {
     return { id: this.id, role: this.role, notBefore: finite(this.notBefore), notAfter: finite(this.notAfter) };
   }
 

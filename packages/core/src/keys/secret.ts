@@ -31,10 +31,12 @@ export class SecretMaterial {
     return diff === 0;
   }
 
+  /** Always `[redacted secret]`. */
   toString(): string {
     return REDACTED;
   }
 
+  /** Always `[redacted secret]`. */
   toJSON(): string {
     return REDACTED;
   }
@@ -43,6 +45,7 @@ export class SecretMaterial {
     return REDACTED;
   }
 
+  /** `SecretMaterial`. */
   get [Symbol.toStringTag](): string {
     return 'SecretMaterial';
   }

@@ -5,9 +5,15 @@
  * @module
  */
 
+/** A Fetch `Headers`-like object. */
+export interface HeadersLike {
+  /** The header's value (repeated headers joined by `", "`), or `null`. */
+  get(name: string): string | null;
+}
+
 /** Headers as any runtime hands them over. */
 export type HeadersInput =
-  | { get(name: string): string | null }
+  | HeadersLike
   | Readonly<Record<string, string | readonly string[] | undefined>>;
 
 /**

@@ -43,6 +43,14 @@ export interface ConformanceSubject {
   readonly cleanup?: () => Promise<void>;
 }
 
+/** Optional store capabilities the suite also checks. */
+export interface ConformanceCapabilities {
+  /** The store can hold a pending version. */
+  readonly pending?: boolean;
+  /** The store can hold binary secrets (returned as bytes). */
+  readonly binary?: boolean;
+}
+
 /** Options of {@link runKeyStoreConformance}. */
 export interface KeyStoreConformanceOptions {
   /** Title of the `describe` block. */
@@ -50,7 +58,7 @@ export interface KeyStoreConformanceOptions {
   /** Creates a store whose secret holds exactly the fixture's versions. */
   setup(fixture: ConformanceFixture): Promise<ConformanceSubject>;
   /** What the store supports beyond active + previous. */
-  readonly capabilities?: { readonly pending?: boolean; readonly binary?: boolean };
+  readonly capabilities?: ConformanceCapabilities;
   /** A subject whose `getVersions` fails terminally (not found, access denied). */
   readonly terminalFailure?: () => Promise<ConformanceSubject>;
   /** A subject whose `getVersions` fails retryably (throttling, 5xx, network). */
