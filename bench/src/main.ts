@@ -12,7 +12,6 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadavg } from 'node:os';
 import { allCases } from './cases.ts';
-import { coldCases } from './cold.ts';
 import { machineInfo } from './machine.ts';
 import { evaluateTargets, renderMarkdown, type CaseResult, type Results } from './report.ts';
 import { runSize } from './run.ts';
@@ -51,29 +50,33 @@ const selected = (c: CaseDef): boolean =>
   only === undefined || only.some((p) => (p.endsWith('*') ? c.id.startsWith(p.slice(0, -1)) : c.id === p)) || c.group === 'floor';
 
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
-const webEnabled = !args.has('no-web') && (only === undefined || only.some((p) => p.startsWith('kt-web') || p.startsWith('floor-web')));
+const wants = (prefixes: string[]): boolean => only === undefined || only.some((p) => prefixes.some((x) => p.startsWith(x)));
+const suites = [
+  ...(args.has('no-web') || !wants(['kt-web', 'floor-web']) ? [] : ['web' as const]),
+  ...(args.has('no-cold') || !wants(['kt-cold', 'floor-cold']) ? [] : ['cold' as const]),
+];
 
 /**
- * The WebCrypto cases run in a child process started with `--conditions=workerd`, so that
- * `@keyturn/core` loads its WebCrypto backend exactly as a Workers bundle would.
+ * Runs a suite in a child process: `web` with `--conditions=workerd` (so `@keyturn/core` loads its
+ * WebCrypto backend exactly as a Workers bundle would), `cold` with the cloud SDKs and servers.
  */
-async function runWebChild(size: number): Promise<Record<string, CaseResult>> {
-  const argv = ['--expose-gc', '--conditions=workerd', resolve(here, 'web.js'), `--size=${size}`, `--rounds=${options.rounds}`,
+function runChild(suite: 'web' | 'cold', size: number): Record<string, CaseResult> {
+  const argv = ['--expose-gc', ...(suite === 'web' ? ['--conditions=workerd'] : []), resolve(here, 'child.js'), `--suite=${suite}`, `--size=${size}`, `--rounds=${options.rounds}`,
     `--chunks=${options.chunks}`, `--chunk-ms=${options.chunkMs}`, ...(options.mem ? [] : ['--no-mem']), ...(quick ? ['--quick'] : [])];
   const r = spawnSync(process.execPath, argv, { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
-  if (r.status !== 0) throw new Error(`WebCrypto child failed with status ${r.status}`);
+  if (r.status !== 0) throw new Error(`${suite} child failed with status ${r.status}`);
   return JSON.parse(r.stdout) as Record<string, CaseResult>;
 }
 
 async function main(): Promise<void> {
   const machine = machineInfo();
   const started = Date.now();
-  const cases = [...allCases(), ...coldCases()].filter(selected);
+  const cases = allCases().filter(selected);
   const results: Results = { machine, options, startedAt: new Date(started).toISOString(), sizes: {}, targets: [], notes: [] };
 
   for (const size of options.sizes) {
     results.sizes[size] = await runSize(cases, size, options);
-    if (webEnabled && options.time) Object.assign(results.sizes[size], await runWebChild(size));
+    for (const suite of suites) if (suite === 'web' || size === 1024) Object.assign(results.sizes[size]!, runChild(suite, size));
   }
 
   results.targets = evaluateTargets(results);

@@ -1,12 +1,16 @@
 /**
- * The WebCrypto cases, run by `main.ts` in a child process started with `--conditions=workerd`:
- * `@keyturn/core` then resolves its `#crypto` import to the WebCrypto backend, exactly as a Workers
- * bundle does. Prints the results of one body size as JSON on stdout.
+ * Cases that `main.ts` runs in a child process, printing the results of one body size as JSON:
+ *
+ * - `--suite=web`: started with `--conditions=workerd`, so `@keyturn/core` resolves its `#crypto`
+ *   import to the WebCrypto backend, exactly as a Workers bundle does;
+ * - `--suite=cold`: the cloud SDKs and test servers, kept out of the main process so its heap stays
+ *   small and the full GC before each measurement stays cheap.
  *
  * @module
  */
 import { timingSafeEqual } from 'node:crypto';
 import { createVerifier, providers, VerificationError } from '@keyturn/core';
+import { coldCases } from './cold.ts';
 import { runSize } from './run.ts';
 import { secret, signatureHex, signHeaders, unixNow, type SchemeName } from './schemes.ts';
 import { assert, type CaseDef } from './types.ts';
@@ -98,12 +102,14 @@ function webKeyturn(scheme: SchemeName): CaseDef {
 
 const args = new Map(process.argv.slice(2).map((a) => /^--([^=]+)(?:=(.*))?$/.exec(a)!).map((m) => [m[1]!, m[2] ?? 'true'] as const));
 const size = Number(args.get('size') ?? 1024);
-const results = await runSize([webFloor('smartcar'), webKeyturn('smartcar'), webFloor('dataspike'), webKeyturn('dataspike')], size, {
+const suite = args.get('suite') ?? 'web';
+const cases = suite === 'web' ? [webFloor('smartcar'), webKeyturn('smartcar'), webFloor('dataspike'), webKeyturn('dataspike')] : coldCases();
+const results = await runSize(cases, size, {
   quick: args.has('quick'),
   rounds: Number(args.get('rounds') ?? 8),
   chunks: Number(args.get('chunks') ?? 4),
   chunkMs: Number(args.get('chunk-ms') ?? 50),
   mem: !args.has('no-mem'),
   time: true,
-}, ' (WebCrypto child, --conditions=workerd)');
+}, suite === 'web' ? ' (WebCrypto child, --conditions=workerd)' : ' (cold-path child)');
 process.stdout.write(JSON.stringify(results));
