@@ -8,16 +8,16 @@ import { startSecretsManagerServer } from '@keyturn/store-aws/testing';
 import { gcpSecretManagerStore, type SecretManagerClientLike } from '@keyturn/store-gcp';
 import { startFakeSecretManager } from '@keyturn/store-gcp/testing';
 import { describe } from 'vitest';
-import { dataspikeRotationStory, STORY_GRACE_MS } from './story.ts';
+import { dataspikeRotationStory } from './story.ts';
 
 describe('AWS Secrets Manager', () => {
   dataspikeRotationStory('aws store', async (initial, clock) => {
     const server = await startSecretsManagerServer({ now: clock });
     const secretId = 'prod/webhooks/dataspike';
     server.createSecret(secretId, initial);
-    // In the raw format readers derive the AWSPREVIOUS window from the store's previousGraceMs
-    // (CreatedDate + grace), so the store is configured with the grace the rotation asks for.
-    const store = awsSecretsManagerStore({ clientConfig: server.clientConfig(), now: clock, previousGraceMs: STORY_GRACE_MS });
+    // The store keeps its 24 h default: rotate() records the story's grace with the secret, and
+    // readers enforce the recorded window (the story checks reported == read back).
+    const store = awsSecretsManagerStore({ clientConfig: server.clientConfig(), now: clock });
     return {
       store,
       secretId,

@@ -9,6 +9,7 @@ import {
   GetSecretValueCommand,
   PutSecretValueCommand,
   SecretsManagerClient,
+  TagResourceCommand,
   UpdateSecretVersionStageCommand,
   type SecretsManagerClientConfig,
 } from '@aws-sdk/client-secrets-manager';
@@ -40,7 +41,9 @@ export interface AwsSecretsManagerStoreOptions {
   clientConfig?: SecretsManagerClientConfig;
   /**
    * How long the `AWSPREVIOUS` version keeps verifying after the current version was created, in ms.
-   * `Infinity` keeps it as long as it holds the label. Explicit windows in a key-set document win.
+   * `Infinity` keeps it as long as it holds the label. Windows recorded by `rotate()` (the
+   * {@link AWS_PREVIOUS_GRACE_TAG} tag) and explicit windows in a key-set document win: this is the
+   * window for versions something else made current (a rotation Lambda, the console).
    * @default 86_400_000 (24 h)
    */
   previousGraceMs?: number;
@@ -64,9 +67,24 @@ export interface AwsSecretsManagerStoreOptions {
   now?: () => number;
 }
 
+/**
+ * The secret tag in which `rotate()` records, per new `VersionId`, the grace it was asked for:
+ * `<VersionId>=<ms>` entries separated by spaces (`Infinity` for no end). Readers give the
+ * `AWSPREVIOUS` version `CreatedDate(AWSCURRENT) + <ms>` when the tag names the current version,
+ * so the window `rotate()` reports is the one every reader enforces, whatever their own
+ * `previousGraceMs`. `DescribeSecret` returns tags, so reading it costs no extra call.
+ */
+export const AWS_PREVIOUS_GRACE_TAG = 'keyturn:previous-grace-ms';
+
 /** The store: a `KeyStore` whose `rotate` and `dispose` are always there. */
 export interface AwsSecretsManagerStore extends KeyStore {
-  /** Writes `newSecret` as the new active version with `PutSecretValue` and an idempotency `ClientRequestToken`. */
+  /**
+   * Writes `newSecret` as the new active version with `PutSecretValue` and an idempotency
+   * `ClientRequestToken`. In the `raw` and `jsonField` formats it first records the grace (the
+   * call's `previousGraceMs`, else the store's) in the {@link AWS_PREVIOUS_GRACE_TAG} tag keyed by
+   * the new `VersionId`; in the `keyset` format the window goes into the document. The reported
+   * `previousNotAfter` is exactly the window readers then enforce.
+   */
   rotate(secretId: string, newSecret: string | Uint8Array, options?: RotateOptions): Promise<RotateResult>;
   /** Drops cached values and destroys a client the store built (an injected client is left alone). */
   dispose(): void;
@@ -92,6 +110,8 @@ interface LabelMap {
   readonly active: string | undefined;
   readonly previous: string | undefined;
   readonly pending: string | undefined;
+  /** Graces recorded by `rotate()`, by the VersionId that became current. */
+  readonly graces: ReadonlyMap<string, number>;
 }
 
 const ROLE_RANK: Record<KeyRole, number> = { active: 0, pending: 1, previous: 2 };
@@ -200,7 +220,19 @@ export function awsSecretsManagerStore(options: AwsSecretsManagerStoreOptions = 
     for (const [versionId, stages] of Object.entries(out.VersionIdsToStages ?? {})) {
       for (const stage of stages ?? []) holders[stage] = versionId;
     }
-    return { arn: out.ARN ?? secretId, active: holders[labels.active], previous: holders[labels.previous], pending: holders[labels.pending] };
+    const tag = out.Tags?.find((t) => t.Key === AWS_PREVIOUS_GRACE_TAG)?.Value;
+    return {
+      arn: out.ARN ?? secretId,
+      active: holders[labels.active],
+      previous: holders[labels.previous],
+      pending: holders[labels.pending],
+      graces: parseGraces(tag),
+    };
+  }
+
+  /** The grace readers give the previous version while `activeId` is current. */
+  function graceFor(map: LabelMap, activeId: string | undefined): number {
+    return (activeId === undefined ? undefined : map.graces.get(activeId)) ?? previousGraceMs;
   }
 
   /** A version's value, from the cache or `GetSecretValue` by `VersionId`. `undefined` when the version has no value. */
@@ -253,8 +285,8 @@ export function awsSecretsManagerStore(options: AwsSecretsManagerStoreOptions = 
       previousId === undefined ? undefined : value(secretId, map.arn, previousId, signal, true),
       pendingId === undefined ? undefined : value(secretId, map.arn, pendingId, signal, true),
     ]);
-    const graceEnd =
-      previousGraceMs === Infinity || current?.createdAt === undefined ? undefined : current.createdAt + previousGraceMs;
+    const grace = graceFor(map, map.active);
+    const graceEnd = grace === Infinity || current?.createdAt === undefined ? undefined : current.createdAt + grace;
 
     const out: SecretVersion[] = [];
     const add = (versionId: string, v: CachedValue, cap: KeyRole, defaultNotAfter: number | undefined): void => {
@@ -290,19 +322,36 @@ export function awsSecretsManagerStore(options: AwsSecretsManagerStoreOptions = 
 
     const map = await describe(secretId, signal);
     if (map.active === token) {
-      // A retried rotate() whose first call went through: report, write nothing.
-      return result(secretId, map.arn, token, map.previous, grace, signal);
+      // A retried rotate() whose first call went through: report what readers enforce, write nothing.
+      if (format === 'keyset') return keysetResult(secretId, map.arn, token, map.previous, signal);
+      return result(secretId, map.arn, token, map.previous, graceFor(map, token), signal);
     }
     let payload: string | Uint8Array = newSecret;
+    let keysetWindow: number | undefined;
     if (format !== 'raw') {
       if (typeof newSecret !== 'string') throw new TypeError("rotate(): JSON formats need a string `newSecret`");
       if (map.active === undefined) throw storeError(`AWS secret ${secretId} has no ${labels.active} version to rotate from.`, secretId, 'NO_CURRENT_VERSION');
       const current = (await value(secretId, map.arn, map.active, signal, false)) as CachedValue;
       if (typeof current.value !== 'string') throw storeError(`AWS secret ${secretId} holds SecretBinary; a JSON format cannot rotate it.`, secretId, 'INVALID_FORMAT');
-      payload =
-        format === 'keyset'
-          ? nextKeySet(secretId, map.active, current, newSecret, token, grace)
-          : replaceField(secretId, current.value, typeof format.jsonField === 'string' ? [format.jsonField] : format.jsonField, newSecret);
+      if (format === 'keyset') {
+        const next = nextKeySet(secretId, map.active, current, newSecret, token, grace);
+        payload = next.document;
+        keysetWindow = next.previousNotAfter;
+      } else {
+        payload = replaceField(secretId, current.value, typeof format.jsonField === 'string' ? [format.jsonField] : format.jsonField, newSecret);
+      }
+    }
+    if (format !== 'keyset') {
+      // Record the grace before the version exists: the moment it becomes current, readers find its
+      // window. The entry of the version that is current now is kept, so its previous's window does
+      // not change while the write is under way; older entries are dropped.
+      const entries = [`${token}=${grace}`];
+      const kept = map.active === undefined ? undefined : map.graces.get(map.active);
+      if (map.active !== undefined && kept !== undefined) entries.push(`${map.active}=${kept}`);
+      const tagValue = entries.join(' ');
+      await call(secretId, 'TagResource', signal, (c, abortSignal) =>
+        c.send(new TagResourceCommand({ SecretId: map.arn, Tags: [{ Key: AWS_PREVIOUS_GRACE_TAG, Value: tagValue }] }), { abortSignal }),
+      );
     }
     await call(secretId, 'PutSecretValue', signal, (c, abortSignal) =>
       c.send(
@@ -330,7 +379,24 @@ export function awsSecretsManagerStore(options: AwsSecretsManagerStoreOptions = 
         ),
       );
     }
-    return result(secretId, map.arn, token, map.active === token ? map.previous : map.active, grace, signal);
+    if (format === 'keyset') {
+      await value(secretId, map.arn, token, signal, false); // warm the cache, like result() does
+      return { activeId: token, previousId: map.active, previousNotAfter: map.active === undefined ? undefined : keysetWindow };
+    }
+    return result(secretId, map.arn, token, map.active, grace, signal);
+  }
+
+  /**
+   * A retried key-set rotation: the window of the keys that were active in the previous version,
+   * as the current document records it (the current document's entry is the one readers use).
+   */
+  async function keysetResult(secretId: string, arn: string, activeId: string, previousId: string | undefined, signal: AbortSignal | undefined): Promise<RotateResult> {
+    const current = (await value(secretId, arn, activeId, signal, false)) as CachedValue;
+    if (previousId === undefined || previousId === activeId) return { activeId, previousId: undefined, previousNotAfter: undefined };
+    const previous = await value(secretId, arn, previousId, signal, true);
+    const demoted = new Set((previous === undefined ? [] : keysOf(secretId, previousId, previous)).filter((k) => (k.role ?? 'active') === 'active').map((k) => k.keyId));
+    const windows = keysOf(secretId, activeId, current).filter((k) => k.role === 'previous' && demoted.has(k.keyId)).map((k) => k.notAfter);
+    return { activeId, previousId, previousNotAfter: latest(windows) };
   }
 
   async function result(secretId: string, arn: string, activeId: string, previousId: string | undefined, grace: number, signal: AbortSignal | undefined): Promise<RotateResult> {
@@ -343,25 +409,22 @@ export function awsSecretsManagerStore(options: AwsSecretsManagerStoreOptions = 
     };
   }
 
-  function nextKeySet(secretId: string, versionId: string, current: CachedValue, newSecret: string, token: string, grace: number): string {
+  function nextKeySet(secretId: string, versionId: string, current: CachedValue, newSecret: string, token: string, grace: number): { document: string; previousNotAfter: number | undefined } {
     const t = now();
     const keys = keysOf(secretId, versionId, current);
     const newId = `k-${t}-${token.slice(0, 8)}`;
     const next: { id: string; secret: string; role: KeyRole; notBefore?: number | undefined; notAfter?: number | undefined }[] = [{ id: newId, secret: newSecret, role: 'active' }];
+    const demotedWindows: (number | undefined)[] = [];
     for (const k of keys) {
       if (k.notAfter !== undefined && k.notAfter < t) continue; // already out of its window: drop it
       if (k.secret === newSecret) continue;
       const role = k.role ?? 'active';
       if (role === 'pending') continue;
-      next.push({
-        id: k.keyId as string,
-        secret: k.secret as string,
-        role: 'previous',
-        notBefore: k.notBefore,
-        notAfter: role === 'active' ? (grace === Infinity ? k.notAfter : Math.min(k.notAfter ?? Infinity, t + grace)) : k.notAfter,
-      });
+      const notAfter = role === 'active' ? (grace === Infinity ? k.notAfter : Math.min(k.notAfter ?? Infinity, t + grace)) : k.notAfter;
+      if (role === 'active') demotedWindows.push(notAfter);
+      next.push({ id: k.keyId as string, secret: k.secret as string, role: 'previous', notBefore: k.notBefore, notAfter });
     }
-    return formatKeySet(next);
+    return { document: formatKeySet(next), previousNotAfter: latest(demotedWindows) };
   }
 
   return {
@@ -377,6 +440,22 @@ export function awsSecretsManagerStore(options: AwsSecretsManagerStoreOptions = 
 }
 
 const SOURCE = Symbol('source-version');
+
+/** The end of the last window; `undefined` when there is none or one is open-ended. */
+function latest(windows: readonly (number | undefined)[]): number | undefined {
+  if (windows.length === 0 || windows.some((w) => w === undefined)) return undefined;
+  return Math.max(...(windows as number[]));
+}
+
+/** Reads the {@link AWS_PREVIOUS_GRACE_TAG} value; malformed entries are ignored. */
+function parseGraces(tag: string | undefined): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const entry of (tag ?? '').split(' ')) {
+    const m = /^([A-Za-z0-9-]{1,64})=(\d{1,16}|Infinity)$/.exec(entry);
+    if (m !== null) out.set(m[1] as string, m[2] === 'Infinity' ? Infinity : Number(m[2]));
+  }
+  return out;
+}
 
 /** Keeps one entry per id; a clashing key-set id from another version gets `<VersionId>:<id>`. */
 function dedupe(versions: SecretVersion[]): SecretVersion[] {

@@ -1,6 +1,6 @@
 import { inspect } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { awsSecretsManagerStore, type AwsSecretsManagerStoreOptions } from '../src/index.ts';
+import { AWS_PREVIOUS_GRACE_TAG, awsSecretsManagerStore, type AwsSecretsManagerStoreOptions } from '../src/index.ts';
 import { startSecretsManagerServer, type SecretsManagerServer } from '../src/testing/index.ts';
 import { rejection, signal, view } from './helpers.ts';
 
@@ -138,6 +138,70 @@ describe('rotate', () => {
     ]);
   });
 
+  it('a per-call previousGraceMs is what every reader enforces, whatever their own previousGraceMs', async () => {
+    const HOUR = 3_600_000;
+    const id = fresh();
+    const v1 = server.createSecret(id, 'amt-1').versionId!;
+    clock += 60_000;
+    const writer = makeStore(); // store grace: the 24 h default
+    const result = await writer.rotate(id, 'amt-2', { previousGraceMs: HOUR });
+    const created = server.model.find(id).versions.get(result.activeId)!.createdDate;
+    expect(result.previousNotAfter).toBe(created + HOUR);
+    // The same store, a store with another grace and one with an open-ended grace all agree.
+    for (const reader of [writer, makeStore({ previousGraceMs: 7 * DAY }), makeStore({ previousGraceMs: Infinity })]) {
+      const previous = (await reader.getVersions(id, { signal: signal() })).find((v) => v.role === 'previous');
+      expect([previous?.id, previous?.notAfter]).toEqual([v1, result.previousNotAfter]);
+    }
+    expect(server.model.find(id).tags.get(AWS_PREVIOUS_GRACE_TAG)).toBe(`${result.activeId}=${HOUR}`);
+    // The tag is written before the version, so PutSecretValue runs with it already in place.
+    const ops = server.calls.map((c) => c.operation);
+    expect(ops.lastIndexOf('TagResource')).toBeLessThan(ops.lastIndexOf('PutSecretValue'));
+    // A retry reports the recorded window, even if it asks for another grace.
+    const again = await writer.rotate(id, 'amt-2', { idempotencyToken: result.activeId, previousGraceMs: 5 * HOUR });
+    expect(again).toEqual(result);
+  });
+
+  it('a rotation whose write fails leaves the current window alone; the next one keeps only two tag entries', async () => {
+    const HOUR = 3_600_000;
+    const id = fresh();
+    server.createSecret(id, 'amt-1');
+    const store = makeStore();
+    const first = await store.rotate(id, 'amt-2', { previousGraceMs: HOUR });
+    clock += 60_000;
+    server.inject({ kind: 'error', type: 'InternalServiceError', status: 500 }, { operation: 'PutSecretValue' });
+    await rejection(store.rotate(id, 'amt-3', { previousGraceMs: 2 * HOUR }));
+    const previous = (await makeStore().getVersions(id, { signal: signal() })).find((v) => v.role === 'previous');
+    expect(previous?.notAfter).toBe(first.previousNotAfter);
+    const second = await store.rotate(id, 'amt-3', { previousGraceMs: 2 * HOUR });
+    expect(second.previousId).toBe(first.activeId);
+    expect(second.previousNotAfter).toBe(clock + 2 * HOUR);
+    expect(server.model.find(id).tags.get(AWS_PREVIOUS_GRACE_TAG)).toBe(`${second.activeId}=${2 * HOUR} ${first.activeId}=${HOUR}`);
+    const versions = await makeStore({ previousGraceMs: 0 }).getVersions(id, { signal: signal() });
+    expect(versions.map((v) => [v.secret, v.role, v.notAfter])).toEqual([
+      ['amt-3', 'active', undefined],
+      ['amt-2', 'previous', second.previousNotAfter],
+    ]);
+  });
+
+  it('versions made current by something else (a rotation Lambda) get the reader\'s previousGraceMs', async () => {
+    const id = fresh();
+    server.createSecret(id, 'amt-1');
+    await makeStore().rotate(id, 'amt-2', { previousGraceMs: 1_000 });
+    clock += 60_000;
+    server.putSecretValue(id, 'amt-3'); // not through rotate(): no tag entry names it
+    const previous = (await makeStore({ previousGraceMs: 3 * DAY }).getVersions(id, { signal: signal() })).find((v) => v.role === 'previous');
+    expect([previous?.secret, previous?.notAfter]).toEqual(['amt-2', clock + 3 * DAY]);
+  });
+
+  it('{ jsonField } rotation records its window like raw', async () => {
+    const id = fresh();
+    server.createSecret(id, JSON.stringify({ token: 'amt-1' }));
+    const result = await makeStore({ format: { jsonField: 'token' } }).rotate(id, 'amt-2', { previousGraceMs: 90_000 });
+    expect(result.previousNotAfter).toBe(clock + 90_000);
+    const previous = (await makeStore({ format: { jsonField: 'token' } }).getVersions(id, { signal: signal() })).find((v) => v.role === 'previous');
+    expect(previous?.notAfter).toBe(result.previousNotAfter);
+  });
+
   it('a retried rotate() with the same idempotencyToken never creates a second version', async () => {
     const id = fresh();
     server.createSecret(id, 'amt-1');
@@ -185,6 +249,21 @@ describe('rotate', () => {
     const old = versions.filter((v) => v.secret === 'amt-1');
     expect(old.map((v) => [v.id, v.role, v.notAfter])).toEqual([['amt-a', 'previous', clock + 2 * DAY]]);
     expect(result.previousNotAfter).toBe(clock + 2 * DAY);
+    expect(server.model.find(id).tags.size).toBe(0); // the window lives in the document
+  });
+
+  it("'keyset': the reported window is the document's, also on a retry and when the server's clock differs", async () => {
+    const id = fresh();
+    server.createSecret(id, JSON.stringify({ keys: [{ id: 'amt-a', secret: 'amt-1' }] }));
+    // The store's clock runs 5 s behind the server's: the document's window follows the store's clock.
+    const store = makeStore({ format: 'keyset', now: () => clock - 5_000 });
+    const token = 'fedcba9876543210fedcba9876543210';
+    const result = await store.rotate(id, 'amt-2', { previousGraceMs: DAY, idempotencyToken: token });
+    expect(result.previousNotAfter).toBe(clock - 5_000 + DAY);
+    const reader = makeStore({ format: 'keyset', previousGraceMs: 7 * DAY });
+    expect((await reader.getVersions(id, { signal: signal() })).find((v) => v.id === 'amt-a')?.notAfter).toBe(result.previousNotAfter);
+    clock += 1_000;
+    expect(await makeStore({ format: 'keyset' }).rotate(id, 'amt-2', { idempotencyToken: token, previousGraceMs: 3 * DAY })).toEqual(result);
   });
 
   it('custom labels: moves our previous label by hand (the service only does that for AWSCURRENT)', async () => {

@@ -51,12 +51,15 @@ export interface ModelSecret {
   deletionDate: number | undefined;
   /** Versions, oldest first. */
   readonly versions: Map<string, ModelVersion>;
+  /** Resource tags (`TagResource` / `UntagResource`), key → value, as `DescribeSecret` shows them. */
+  readonly tags: Map<string, string>;
 }
 
 /** A value to store: text or bytes. */
 export type ModelValue = { secretString: string; secretBinary?: undefined } | { secretBinary: Uint8Array; secretString?: undefined };
 
 const TOKEN_RE = /^[a-zA-Z0-9-]{32,64}$/;
+const TAG_RE = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
 
 /** Secrets, versions and label rules, following the Secrets Manager API reference. */
 export class SecretsManagerModel {
@@ -113,6 +116,7 @@ export class SecretsManagerModel {
       deletedDate: undefined,
       deletionDate: undefined,
       versions: new Map(),
+      tags: new Map(),
     };
     this.#secrets.set(name, secret);
     if (value === undefined) return { secret };
@@ -251,6 +255,30 @@ export class SecretsManagerModel {
       secret.deletionDate = t + days * 86_400_000;
     }
     return secret.deletionDate as number;
+  }
+
+  /**
+   * TagResource: adds or overwrites tags, with the service's limits (keys 1–128 and values 0–256
+   * characters of letters, digits, spaces and `_.:/=+-@`; keys not starting with `aws:`; at most 50 tags).
+   */
+  tagResource(secret: ModelSecret, tags: readonly { readonly key: string; readonly value: string }[]): void {
+    const next = new Map(secret.tags);
+    for (const { key, value } of tags) {
+      if (typeof key !== 'string' || !TAG_RE.test(key) || key.length < 1 || key.length > 128 || key.toLowerCase().startsWith('aws:')) {
+        throw new AwsServiceError('InvalidParameterException', 'Invalid tag key.');
+      }
+      if (typeof value !== 'string' || !TAG_RE.test(value) || value.length > 256) {
+        throw new AwsServiceError('InvalidParameterException', 'Invalid tag value.');
+      }
+      next.set(key, value);
+    }
+    if (next.size > 50) throw new AwsServiceError('LimitExceededException', 'A secret can have at most 50 tags.');
+    for (const [key, value] of next) secret.tags.set(key, value);
+  }
+
+  /** UntagResource: removes tags by key (unknown keys are ignored, as the service does). */
+  untagResource(secret: ModelSecret, keys: readonly string[]): void {
+    for (const key of keys) secret.tags.delete(key);
   }
 
   /** RestoreSecret: cancels a scheduled deletion. */

@@ -127,8 +127,8 @@ interface ActiveFault {
 /**
  * Starts an offline Secrets Manager on 127.0.0.1 for tests. It implements `GetSecretValue`,
  * `DescribeSecret`, `ListSecretVersionIds` (pagination, `IncludeDeprecated`), `PutSecretValue`
- * (`ClientRequestToken` idempotency), `UpdateSecretVersionStage`, `CreateSecret`, `DeleteSecret`
- * and `RestoreSecret`, with the service's label rules, and can inject throttling, 5xx, latency,
+ * (`ClientRequestToken` idempotency), `UpdateSecretVersionStage`, `CreateSecret`, `DeleteSecret`,
+ * `RestoreSecret`, `TagResource` and `UntagResource` (tags show in `DescribeSecret`), with the service's label rules, and can inject throttling, 5xx, latency,
  * hangs, dropped connections and service errors.
  *
  * @example Point the real client (or a keyturn store) at it
@@ -256,6 +256,20 @@ export async function startSecretsManagerServer(options: SecretsManagerServerOpt
         );
         return { ARN: secret.arn, Name: secret.name };
       }
+      case 'TagResource': {
+        const secret = model.live(input['SecretId']);
+        const tags = input['Tags'];
+        if (!Array.isArray(tags) || !tags.every((t) => t !== null && typeof t === 'object')) {
+          throw new AwsServiceError('InvalidParameterException', 'Tags must be a list of { Key, Value }.');
+        }
+        model.tagResource(secret, (tags as Record<string, unknown>[]).map((t) => ({ key: t['Key'] as string, value: (t['Value'] ?? '') as string })));
+        return {};
+      }
+      case 'UntagResource': {
+        const secret = model.live(input['SecretId']);
+        model.untagResource(secret, optionalStringArray(input['TagKeys'], 'TagKeys') ?? []);
+        return {};
+      }
       case 'CreateSecret': {
         const hasValue = input['SecretString'] !== undefined || input['SecretBinary'] !== undefined;
         const { secret, version } = model.createSecret(
@@ -329,6 +343,7 @@ export async function startSecretsManagerServer(options: SecretsManagerServerOpt
       LastChangedDate: seconds(secret.lastChangedDate),
       ...(secret.deletedDate !== undefined ? { DeletedDate: seconds(secret.deletedDate) } : {}),
       VersionIdsToStages: map,
+      ...(secret.tags.size > 0 ? { Tags: [...secret.tags].map(([Key, Value]) => ({ Key, Value })) } : {}),
     };
   }
 
