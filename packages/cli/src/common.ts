@@ -27,19 +27,40 @@ export interface CliIo {
   fetch?: typeof fetch;
 }
 
-/** Exit codes, documented in the CLI README. */
-export const EXIT = {
+/** The `keyturn` exit codes (the table in docs/rotation.md, "Exit codes"). */
+export interface ExitCodes {
+  /** Success (`status --check`: safe to retire). */
+  readonly OK: 0;
+  /** Unexpected error. */
+  readonly ERROR: 1;
+  /** Usage error: bad or missing flags. */
+  readonly USAGE: 2;
+  /** Not safe to retire (`status --check`, `keys retire` refused). */
+  readonly NOT_SAFE: 3;
+  /** 10 + index in `VERIFICATION_ERROR_CODES` (10 … 20); see {@link verificationExitCode}. */
+  readonly VERIFICATION_BASE: 10;
+  /** The store write failed after the provider rotated: the recovery file is kept and its command printed. */
+  readonly STORE_WRITE_FAILED: 30;
+  /** The provider's rotate call failed (nothing changed). */
+  readonly PROVIDER_ROTATE_FAILED: 31;
+  /** Store error: cannot read, not found, access denied, … */
+  readonly STORE_ERROR: 32;
+  /** The store cannot do that (a custom store without `rotate()` / `retirePrevious()`). */
+  readonly STORE_UNSUPPORTED: 33;
+}
+
+/** Exit codes, documented in the CLI README and in docs/rotation.md. */
+export const EXIT: ExitCodes = {
   OK: 0,
   ERROR: 1,
   USAGE: 2,
   NOT_SAFE: 3,
-  /** 10 + index in VERIFICATION_ERROR_CODES. */
   VERIFICATION_BASE: 10,
   STORE_WRITE_FAILED: 30,
   PROVIDER_ROTATE_FAILED: 31,
   STORE_ERROR: 32,
   STORE_UNSUPPORTED: 33,
-} as const;
+};
 
 /** Exit code of a verification error code (10 … 20). */
 export function verificationExitCode(code: VerificationErrorCode): number {

@@ -4,4 +4,4 @@
  * @module
  */
 export { main, nodeIo } from './main.ts';
-export { EXIT, verificationExitCode, rotationExitCode, parseDuration, UsageError, type CliIo } from './common.ts';
+export { EXIT, type ExitCodes, verificationExitCode, rotationExitCode, parseDuration, UsageError, type CliIo } from './common.ts';

@@ -13,8 +13,11 @@ import { LRUCache } from 'lru-cache';
 export interface IoRedisLike {
   /** ioredis connection status (used to recognise the client). */
   readonly status: string;
+  /** `SET key value PX ttlMs NX`: `'OK'` when set, `null` when the key exists. */
   set(key: string, value: string, px: 'PX', ttlMs: number, nx: 'NX'): Promise<string | null>;
+  /** `GET key`: the value, or `null` when absent. */
   get(key: string): Promise<string | null>;
+  /** `EVAL script numKeys key… arg…` (the compare-and-delete that releases a claim). */
   eval(script: string, numKeys: number, ...args: (string | number)[]): Promise<unknown>;
 }
 
@@ -22,9 +25,28 @@ export interface IoRedisLike {
 export interface NodeRedisLike {
   /** node-redis connection flag (used to recognise the client). */
   readonly isOpen: boolean;
-  set(key: string, value: string, options: { PX: number; NX: true }): Promise<unknown>;
+  /** `SET key value PX ttlMs NX`: `'OK'` when set, `null` when the key exists. */
+  set(key: string, value: string, options: NodeRedisSetOptions): Promise<unknown>;
+  /** `GET key`: the value, or `null` when absent. */
   get(key: string): Promise<unknown>;
-  eval(script: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
+  /** `EVAL script` with keys and arguments (the compare-and-delete that releases a claim). */
+  eval(script: string, options: NodeRedisEvalOptions): Promise<unknown>;
+}
+
+/** The options {@link NodeRedisLike.set} is called with: `SET … PX <ms> NX`. */
+export interface NodeRedisSetOptions {
+  /** Expiry in ms. */
+  PX: number;
+  /** Set only if the key does not exist. */
+  NX: true;
+}
+
+/** The options {@link NodeRedisLike.eval} is called with. */
+export interface NodeRedisEvalOptions {
+  /** `KEYS` of the script. */
+  keys: string[];
+  /** `ARGV` of the script. */
+  arguments: string[];
 }
 
 /** An adapter for any other Redis client (or a Redis-compatible server with another API). */

@@ -49,6 +49,8 @@ export {
   canRetire,
   type AddActiveKeyOptions,
   type RetirePreviousKeyOptions,
+  type RetirePreviousOptions,
+  type RetirePreviousResult,
   type RetiringKeyStore,
   type ProgressEvent,
   type StoreWriteRetry,

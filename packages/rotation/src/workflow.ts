@@ -212,10 +212,24 @@ export async function addActiveKey(options: AddActiveKeyOptions): Promise<WriteK
   });
 }
 
+/** Options of {@link RetiringKeyStore.retirePrevious}. */
+export interface RetirePreviousOptions {
+  /** Retire only if the previous key still has this id (the id `keys list` / `status` showed). */
+  readonly keyId?: string;
+  /** Aborts the write. */
+  readonly signal?: AbortSignal;
+}
+
+/** What {@link RetiringKeyStore.retirePrevious} and {@link retirePreviousKey} did. */
+export interface RetirePreviousResult {
+  /** Id of the key that was retired, or `undefined` when there was no previous key. */
+  readonly retiredId: string | undefined;
+}
+
 /** A store that can drop its previous key (`envFileKeyStore`, and any store with this method). */
 export interface RetiringKeyStore extends KeyStore {
   /** Removes the previous key (optionally only if it still has `keyId`). */
-  retirePrevious(secretId: string, options?: { keyId?: string; signal?: AbortSignal }): Promise<{ retiredId: string | undefined }>;
+  retirePrevious(secretId: string, options?: RetirePreviousOptions): Promise<RetirePreviousResult>;
 }
 
 /** Whether `store` can retire its previous key. */
@@ -245,7 +259,7 @@ export interface RetirePreviousKeyOptions {
 }
 
 /** Retires the previous key of `secretId`, after checking the readiness verdict. */
-export async function retirePreviousKey(options: RetirePreviousKeyOptions): Promise<{ retiredId: string | undefined }> {
+export async function retirePreviousKey(options: RetirePreviousKeyOptions): Promise<RetirePreviousResult> {
   const { store, secretId } = options;
   if (!canRetire(store)) {
     throw new RotationError('STORE_CANNOT_RETIRE', `The ${store.name} store has no retirePrevious(); remove the previous version with the store's own tools`, { secretId });

@@ -14,7 +14,13 @@ import type { KeyRole } from '@keyturn/core';
  * - `'keyset'`: `SecretString` is a key-set document holding several keys with ids, roles and windows:
  *   `{"keys":[{"id":"amt-2026-11","secret":"…","role":"active","notBefore":"2026-11-01T00:00:00Z","notAfter":1767225600000}]}`.
  */
-export type AwsSecretFormat = 'raw' | 'keyset' | { readonly jsonField: string | readonly string[] };
+export type AwsSecretFormat = 'raw' | 'keyset' | AwsJsonFieldFormat;
+
+/** The `{ jsonField }` form of {@link AwsSecretFormat}: the key is one string field of a JSON `SecretString`. */
+export interface AwsJsonFieldFormat {
+  /** The field's name, or a path into nested objects (`['smartcar', 'amt']`). */
+  readonly jsonField: string | readonly string[];
+}
 
 /** One key read from a version's value. */
 export interface ParsedKey {

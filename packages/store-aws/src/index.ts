@@ -5,7 +5,7 @@
  *
  * @module
  */
-export { awsSecretsManagerStore, AWS_STORE_DEFAULTS, AWS_PREVIOUS_GRACE_TAG, type AwsSecretsManagerStore,
+export { awsSecretsManagerStore, AWS_STORE_DEFAULTS, AWS_PREVIOUS_GRACE_TAG, type AwsStoreDefaults, type AwsSecretsManagerStore,
   type AwsSecretsManagerStoreOptions, type AwsStageLabels } from './store.ts';
-export type { AwsSecretFormat } from './formats.ts';
+export type { AwsSecretFormat, AwsJsonFieldFormat } from './formats.ts';
 export { STORE_NAME } from './errors.ts';

@@ -90,15 +90,31 @@ export interface AwsSecretsManagerStore extends KeyStore {
   dispose(): void;
 }
 
+/** The defaults of {@link AwsSecretsManagerStoreOptions}. Durations in ms. */
+export interface AwsStoreDefaults {
+  /** Default {@link AwsSecretsManagerStoreOptions.previousGraceMs}: 24 h. */
+  readonly previousGraceMs: 86_400_000;
+  /** Default {@link AwsSecretsManagerStoreOptions.maxAttempts}. */
+  readonly maxAttempts: 2;
+  /** Default {@link AwsSecretsManagerStoreOptions.requestTimeoutMs}. */
+  readonly requestTimeoutMs: 3_000;
+  /** Default {@link AwsSecretsManagerStoreOptions.connectionTimeoutMs}. */
+  readonly connectionTimeoutMs: 1_000;
+  /** Default {@link AwsSecretsManagerStoreOptions.callTimeoutMs}. */
+  readonly callTimeoutMs: 10_000;
+  /** Default {@link AwsSecretsManagerStoreOptions.maxCachedVersions}. */
+  readonly maxCachedVersions: 1_000;
+}
+
 /** Store defaults. Durations in ms. */
-export const AWS_STORE_DEFAULTS = {
+export const AWS_STORE_DEFAULTS: AwsStoreDefaults = {
   previousGraceMs: 86_400_000,
   maxAttempts: 2,
   requestTimeoutMs: 3_000,
   connectionTimeoutMs: 1_000,
   callTimeoutMs: 10_000,
   maxCachedVersions: 1_000,
-} as const;
+};
 
 interface CachedValue {
   readonly value: string | Uint8Array;

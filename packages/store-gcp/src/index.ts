@@ -16,8 +16,11 @@ export {
   type DisableRetiredResult,
   type SecretManagerClientLike,
   type ClientCall,
+  type CancellableCall,
   type ClientMethod,
   type StoreCallOptions,
+  type StoreCallRetry,
+  type StoreCallOtherArgs,
 } from './store.ts';
 export { resolveSecretName, regionalEndpoint, clientOptionsFor, type SecretRef } from './names.ts';
 export { crc32c } from './crc32c.ts';

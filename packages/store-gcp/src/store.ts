@@ -9,19 +9,37 @@ import { crc32c } from './crc32c.ts';
 import { clientOptionsFor, resolveSecretName, type SecretRef } from './names.ts';
 import { statusName, type StatusName } from './status.ts';
 
+/** The cancel hook google-gax puts on the promise of an unwrapped (`innerApiCalls`) call. */
+export interface CancellableCall {
+  /** Cancels the RPC (the store calls it when the verifier's signal aborts). */
+  cancel?: () => void;
+}
+
 /** A call as `@google-cloud/secret-manager` returns it: a promise of `[response, ...]`, sometimes cancellable. */
-export type ClientCall = Promise<readonly unknown[]> & { cancel?: () => void };
+export type ClientCall = Promise<readonly unknown[]> & CancellableCall;
+
+/** The `retry` part of {@link StoreCallOptions} (google-gax `RetryOptions`). */
+export interface StoreCallRetry {
+  /** gRPC status codes to retry: always empty, so the client never retries on its own. */
+  retryCodes: number[];
+}
+
+/** The `otherArgs` part of {@link StoreCallOptions}. */
+export interface StoreCallOtherArgs {
+  /** Request headers: `x-goog-request-params` routing (the resource name). */
+  headers: Record<string, string>;
+}
 
 /** Per-call options the store passes (google-gax `CallOptions`). */
 export interface StoreCallOptions {
   /** Deadline of this one call, in ms. */
   timeout: number;
   /** Retries off: the verifier's cache decides when to try again. */
-  retry: { retryCodes: number[] };
+  retry: StoreCallRetry;
   /** One page per call. */
   autoPaginate: false;
   /** Routing header, for calls made through `innerApiCalls`. */
-  otherArgs: { headers: Record<string, string> };
+  otherArgs: StoreCallOtherArgs;
 }
 
 /** One client method as the store calls it. */
@@ -32,12 +50,19 @@ export type ClientMethod = (request: Record<string, unknown>, options: StoreCall
  * uses. Any object with these methods works, so tests and wrappers can stand in for the client.
  */
 export interface SecretManagerClientLike {
+  /** `GetSecret`: the secret's version aliases and annotations (every load in `mode: 'aliases'`). */
   getSecret: ClientMethod;
+  /** `UpdateSecret`: moves the aliases and records the window annotation (`rotate()`). */
   updateSecret: ClientMethod;
+  /** `GetSecretVersion`: one version's state and create time. */
   getSecretVersion: ClientMethod;
+  /** `ListSecretVersions`: the ENABLED versions, newest first (`mode: 'versions'`, `rotate()`, retiring). */
   listSecretVersions: ClientMethod;
+  /** `AccessSecretVersion`: a version's payload, checked against its CRC32C. */
   accessSecretVersion: ClientMethod;
+  /** `AddSecretVersion`: the new version written by `rotate()`. */
   addSecretVersion: ClientMethod;
+  /** `DisableSecretVersion`: retires versions past their window (`disableRetiredVersions()`). */
   disableSecretVersion: ClientMethod;
   /** Loads the transport; called before the first request. */
   initialize?: () => Promise<unknown>;

@@ -11,6 +11,23 @@ export {
   type SecretsManagerServerOptions,
   type RecordedCall,
   type Fault,
+  type SimpleFault,
+  type LatencyFault,
+  type RawFault,
+  type ErrorFault,
   type FaultScope,
+  type TestClientConfig,
+  type TestCredentials,
+  type CreatedSecret,
 } from './server.ts';
-export { SecretsManagerModel, AwsServiceError, type ModelSecret, type ModelVersion, type ModelValue } from './model.ts';
+export {
+  SecretsManagerModel,
+  AwsServiceError,
+  type ModelSecret,
+  type ModelVersion,
+  type ModelValue,
+  type ModelStringValue,
+  type ModelBinaryValue,
+  type CreatedModelSecret,
+  type PutValueResult,
+} from './model.ts';

@@ -56,7 +56,39 @@ export interface ModelSecret {
 }
 
 /** A value to store: text or bytes. */
-export type ModelValue = { secretString: string; secretBinary?: undefined } | { secretBinary: Uint8Array; secretString?: undefined };
+export type ModelValue = ModelStringValue | ModelBinaryValue;
+
+/** A `SecretString` value. */
+export interface ModelStringValue {
+  /** The text. */
+  secretString: string;
+  /** Absent: a version holds text or bytes, not both. */
+  secretBinary?: undefined;
+}
+
+/** A `SecretBinary` value. */
+export interface ModelBinaryValue {
+  /** The bytes. */
+  secretBinary: Uint8Array;
+  /** Absent: a version holds text or bytes, not both. */
+  secretString?: undefined;
+}
+
+/** What {@link SecretsManagerModel.createSecret} returns. */
+export interface CreatedModelSecret {
+  /** The new secret. */
+  secret: ModelSecret;
+  /** Its first version, when created with a value. */
+  version?: ModelVersion;
+}
+
+/** What {@link SecretsManagerModel.putValue} returns. */
+export interface PutValueResult {
+  /** The version holding the value. */
+  version: ModelVersion;
+  /** `false` when an existing version with the same token and value was returned. */
+  created: boolean;
+}
 
 const TOKEN_RE = /^[a-zA-Z0-9-]{32,64}$/;
 const TAG_RE = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
@@ -65,11 +97,22 @@ const TAG_RE = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
 export class SecretsManagerModel {
   readonly #secrets = new Map<string, ModelSecret>();
 
-  constructor(
-    readonly region: string,
-    readonly accountId: string,
-    private readonly now: () => number,
-  ) {}
+  /** Region used in ARNs. */
+  readonly region: string;
+  /** Account id used in ARNs. */
+  readonly accountId: string;
+  readonly #now: () => number;
+
+  /**
+   * @param region Region used in ARNs.
+   * @param accountId Account id used in ARNs.
+   * @param now Clock for `CreatedDate` and friends, epoch ms.
+   */
+  constructor(region: string, accountId: string, now: () => number) {
+    this.region = region;
+    this.accountId = accountId;
+    this.#now = now;
+  }
 
   /** Every secret, including ones scheduled for deletion. */
   secrets(): ModelSecret[] {
@@ -100,14 +143,14 @@ export class SecretsManagerModel {
   }
 
   /** CreateSecret. With a value, the first version gets `AWSCURRENT`. */
-  createSecret(name: string, value: ModelValue | undefined, clientRequestToken?: string): { secret: ModelSecret; version?: ModelVersion } {
+  createSecret(name: string, value: ModelValue | undefined, clientRequestToken?: string): CreatedModelSecret {
     if (typeof name !== 'string' || !/^[a-zA-Z0-9/_+=.@-]{1,512}$/.test(name)) {
       throw new AwsServiceError('InvalidParameterException', 'Invalid name. Must be a valid name containing alphanumeric characters, or any of the following: -/_+=.@!');
     }
     if (this.#secrets.has(name)) {
       throw new AwsServiceError('ResourceExistsException', `The operation failed because the secret ${name} already exists.`);
     }
-    const t = this.now();
+    const t = this.#now();
     const secret: ModelSecret = {
       arn: `arn:aws:secretsmanager:${this.region}:${this.accountId}:secret:${name}-${randomBytes(3).toString('hex')}`,
       name,
@@ -128,7 +171,7 @@ export class SecretsManagerModel {
    * PutSecretValue: a new version (or, for an existing token, the same version). Every label in
    * `stages` moves onto it; moving `AWSCURRENT` moves `AWSPREVIOUS` onto the version it left.
    */
-  putValue(secret: ModelSecret, value: ModelValue, clientRequestToken: string | undefined, stages: readonly string[] = ['AWSCURRENT']): { version: ModelVersion; created: boolean } {
+  putValue(secret: ModelSecret, value: ModelValue, clientRequestToken: string | undefined, stages: readonly string[] = ['AWSCURRENT']): PutValueResult {
     const token = clientRequestToken ?? randomUUID();
     if (!TOKEN_RE.test(token)) {
       throw new AwsServiceError('InvalidParameterException', 'ClientRequestToken must be 32 to 64 characters: letters, digits and hyphens.');
@@ -155,13 +198,13 @@ export class SecretsManagerModel {
         versionId: token,
         secretString: value.secretString,
         secretBinary: value.secretBinary === undefined ? undefined : new Uint8Array(value.secretBinary),
-        createdDate: this.now(),
+        createdDate: this.#now(),
         stages: new Set(),
       };
       secret.versions.set(token, version);
     }
     for (const stage of stages) this.attachLabel(secret, stage, version);
-    secret.lastChangedDate = this.now();
+    secret.lastChangedDate = this.#now();
     return { version, created: true };
   }
 
@@ -177,7 +220,7 @@ export class SecretsManagerModel {
       versionId: clientRequestToken,
       secretString: undefined,
       secretBinary: undefined,
-      createdDate: this.now(),
+      createdDate: this.#now(),
       stages: new Set(),
     };
     secret.versions.set(clientRequestToken, version);
@@ -213,7 +256,7 @@ export class SecretsManagerModel {
         );
       }
       holder?.stages.delete(stage);
-      secret.lastChangedDate = this.now();
+      secret.lastChangedDate = this.#now();
       return;
     }
     const target = secret.versions.get(moveTo);
@@ -227,7 +270,7 @@ export class SecretsManagerModel {
       );
     }
     this.attachLabel(secret, stage, target);
-    secret.lastChangedDate = this.now();
+    secret.lastChangedDate = this.#now();
   }
 
   /** The version holding `stage`, if any. */
@@ -245,7 +288,7 @@ export class SecretsManagerModel {
     if (!force && (days < 7 || days > 30)) {
       throw new AwsServiceError('InvalidParameterException', 'RecoveryWindowInDays must be between 7 and 30.');
     }
-    const t = this.now();
+    const t = this.#now();
     if (force) {
       this.#secrets.delete(secret.name);
       return t;

@@ -34,25 +34,82 @@ export interface RecordedCall {
 }
 
 /** A fault the server applies to the next matching requests. */
-export type Fault =
-  /** Answer `ThrottlingException` (HTTP 400), as the service does when a rate limit is hit. */
-  | { readonly kind: 'throttle' }
-  /** Answer HTTP 500 `InternalServiceError`. */
-  | { readonly kind: 'internal' }
-  /** Answer HTTP 503 with a non-JSON body, as a load balancer would. */
-  | { readonly kind: 'unavailable' }
-  /** Wait `ms` before handling the request normally. */
-  | { readonly kind: 'latency'; readonly ms: number }
-  /** Never answer; the request stays open until the client gives up. */
-  | { readonly kind: 'hang' }
-  /** Destroy the connection without an answer. */
-  | { readonly kind: 'drop' }
-  /** Carry the request out, then destroy the connection before answering (a lost response). */
-  | { readonly kind: 'dropResponse' }
-  /** Answer exactly this status and body (a truncated or malformed response). */
-  | { readonly kind: 'raw'; readonly status: number; readonly body: string; readonly contentType?: string }
-  /** Answer a service error: `DecryptionFailure`, `AccessDeniedException`, ... */
-  | { readonly kind: 'error'; readonly type: string; readonly message?: string; readonly status?: number };
+export type Fault = SimpleFault | LatencyFault | RawFault | ErrorFault;
+
+/** A fault with no parameters. */
+export interface SimpleFault {
+  /**
+   * - `throttle`: answer `ThrottlingException` (HTTP 400), as the service does when a rate limit is hit.
+   * - `internal`: answer HTTP 500 `InternalServiceError`.
+   * - `unavailable`: answer HTTP 503 with a non-JSON body, as a load balancer would.
+   * - `hang`: never answer; the request stays open until the client gives up.
+   * - `drop`: destroy the connection without an answer.
+   * - `dropResponse`: carry the request out, then destroy the connection before answering (a lost response).
+   */
+  readonly kind: 'throttle' | 'internal' | 'unavailable' | 'hang' | 'drop' | 'dropResponse';
+}
+
+/** Wait `ms` before handling the request normally. */
+export interface LatencyFault {
+  /** Fault kind. */
+  readonly kind: 'latency';
+  /** Delay before the request is handled, in ms. */
+  readonly ms: number;
+}
+
+/** Answer exactly this status and body (a truncated or malformed response). */
+export interface RawFault {
+  /** Fault kind. */
+  readonly kind: 'raw';
+  /** HTTP status. */
+  readonly status: number;
+  /** Response body, sent as is. */
+  readonly body: string;
+  /** `content-type` header. @default 'application/x-amz-json-1.1' */
+  readonly contentType?: string;
+}
+
+/** Answer a service error: `DecryptionFailure`, `AccessDeniedException`, ... */
+export interface ErrorFault {
+  /** Fault kind. */
+  readonly kind: 'error';
+  /** The error's `__type`, e.g. `DecryptionFailure`. */
+  readonly type: string;
+  /** The error's message. @default `Injected <type>` */
+  readonly message?: string;
+  /** HTTP status. @default 400 */
+  readonly status?: number;
+}
+
+/** Static test credentials in {@link TestClientConfig} (the server does not check signatures). */
+export interface TestCredentials {
+  /** A fake access key id. */
+  accessKeyId: string;
+  /** A fake secret access key. */
+  secretAccessKey: string;
+}
+
+/** What {@link SecretsManagerServer.clientConfig} returns: `SecretsManagerClient` settings pointing at the server. */
+export interface TestClientConfig {
+  /** `http://127.0.0.1:<port>`. */
+  endpoint: string;
+  /** The server's region. */
+  region: string;
+  /** Fake static credentials. */
+  credentials: TestCredentials;
+  /** SDK attempts per call. @default 1 */
+  maxAttempts: number;
+  /** Any overrides passed in. */
+  [key: string]: unknown;
+}
+
+/** What {@link SecretsManagerServer.createSecret} returns. */
+export interface CreatedSecret {
+  /** The secret's full ARN. */
+  arn: string;
+  /** Id of the first version, or `undefined` when created without a value. */
+  versionId: string | undefined;
+}
 
 /** Where and how often a fault applies. */
 export interface FaultScope {
@@ -81,15 +138,9 @@ export interface SecretsManagerServer {
    * const client = new SecretsManagerClient(server.clientConfig());
    * ```
    */
-  clientConfig(overrides?: Record<string, unknown>): {
-    endpoint: string;
-    region: string;
-    credentials: { accessKeyId: string; secretAccessKey: string };
-    maxAttempts: number;
-    [key: string]: unknown;
-  };
+  clientConfig(overrides?: Record<string, unknown>): TestClientConfig;
   /** Creates a secret; with a value its first version is `AWSCURRENT`. Returns the ARN and version id. */
-  createSecret(name: string, value?: string | Uint8Array, options?: { versionId?: string }): { arn: string; versionId: string | undefined };
+  createSecret(name: string, value?: string | Uint8Array, options?: { versionId?: string }): CreatedSecret;
   /**
    * Adds a version (PutSecretValue semantics): labels in `stages` (default `['AWSCURRENT']`) move to it.
    * Returns the version id.
