@@ -1,7 +1,15 @@
 import { defaultServerConditions } from 'vite';
 
-/** Workspace packages resolve to their TypeScript sources in tests (the `source` export condition). */
+// Workspace packages resolve to their TypeScript sources in tests (the `source` export condition).
+// Vite's `module` condition is left out: Node loads externalised dependencies natively, and some
+// (the AWS SDK's `dist-es`) point `module` at files Node cannot load.
+const conditions = ['source', ...defaultServerConditions.filter((c) => c !== 'module')];
+
+/** Resolution settings every package's vitest project spreads into its config. */
 export const sourceConditions = {
-  resolve: { conditions: ['source', ...defaultServerConditions] },
-  ssr: { resolve: { conditions: ['source', ...defaultServerConditions], externalConditions: ['source'] } },
+  resolve: { conditions },
+  ssr: { resolve: { conditions, externalConditions: ['source'] } },
 };
+
+/** Test env for projects that load the AWS SDK (it warns once per process that 2027 releases need Node 22). */
+export const awsSdkTestEnv = { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };

@@ -14,6 +14,7 @@ import { chmod, open, readFile, rename, rm, stat, unlink } from 'node:fs/promise
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { KeyStoreError, type KeyStore, type RotateOptions, type RotateResult, type SecretVersion } from '@keyturn/core';
 import { readEnvSecret } from './index.ts';
+import { readSecretFile } from './secret-file.ts';
 
 const STORE = 'env-file';
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -92,28 +93,16 @@ export function envFileKeyStore(options: EnvFileKeyStoreOptions): EnvFileKeyStor
   const staleLockMs = options.staleLockMs ?? 60_000;
 
   const versionsOf = (map: ReadonlyMap<string, string>, secretId: string, signal?: AbortSignal): Promise<SecretVersion[]> =>
-    readEnvSecret(Object.fromEntries(map), secretId, async (variable, filePath) => {
-      const target = isAbsolute(filePath) ? filePath : join(dir, filePath);
-      let bytes: Uint8Array;
-      try {
-        bytes = await readFile(target, signal === undefined ? undefined : { signal });
-      } catch (err) {
-        if (signal?.aborted) throw aborted(secretId, signal.reason);
-        const code = (err as { code?: string }).code;
-        throw new KeyStoreError(`env-file: cannot read the file named by ${variable}${code ? ` (${code})` : ''}`, {
-          retryable: code !== 'ENOENT' && code !== 'EACCES' && code !== 'EISDIR',
-          store: STORE,
-          secretId,
-          reason: code ?? 'READ_FAILED',
-          cause: err,
-        });
-      }
-      if (stripNewline) {
-        const n = bytes.length;
-        if (n > 0 && bytes[n - 1] === 10) bytes = bytes.subarray(0, n >= 2 && bytes[n - 2] === 13 ? n - 2 : n - 1);
-      }
-      return bytes;
-    }).catch((err: unknown) => {
+    readEnvSecret(Object.fromEntries(map), secretId, (variable, filePath) =>
+      readSecretFile({
+        store: STORE,
+        secretId,
+        variable,
+        signal,
+        stripNewline,
+        read: () => readFile(isAbsolute(filePath) ? filePath : join(dir, filePath), signal === undefined ? undefined : { signal }),
+      }),
+    ).catch((err: unknown) => {
       // Re-label the shared parser's errors with this store's name.
       if (err instanceof KeyStoreError && err.store !== STORE) {
         throw new KeyStoreError(err.message.replace(/^env:/, 'env-file:'), {

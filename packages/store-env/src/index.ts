@@ -19,6 +19,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { KeyStoreError, type KeyRole, type KeyStore, type SecretVersion } from '@keyturn/core';
+import { abortedLoad, readSecretFile } from './secret-file.ts';
 
 /** Options of {@link envKeyStore}. */
 export interface EnvKeyStoreOptions {
@@ -58,29 +59,11 @@ export function envKeyStore(options: EnvKeyStoreOptions = {}): KeyStore {
   return {
     name: STORE,
     async getVersions(secretId, { signal }) {
-      if (signal.aborted) throw aborted(secretId, signal.reason);
+      if (signal.aborted) throw abortedLoad(STORE, secretId, signal.reason);
       const env = options.env ?? process.env;
-      return readEnvSecret(env, secretId, async (variable, path) => {
-        let bytes: Uint8Array;
-        try {
-          bytes = await read(path, { signal });
-        } catch (err) {
-          if (signal.aborted) throw aborted(secretId, signal.reason);
-          const code = (err as { code?: string }).code;
-          throw new KeyStoreError(`env: cannot read the file named by ${variable}${code ? ` (${code})` : ''}`, {
-            retryable: code !== 'ENOENT' && code !== 'EACCES' && code !== 'EISDIR',
-            store: STORE,
-            secretId,
-            reason: code ?? 'READ_FAILED',
-            cause: err,
-          });
-        }
-        if (stripNewline) {
-          const n = bytes.length;
-          if (n > 0 && bytes[n - 1] === 10) bytes = bytes.subarray(0, n >= 2 && bytes[n - 2] === 13 ? n - 2 : n - 1);
-        }
-        return bytes;
-      });
+      return readEnvSecret(env, secretId, (variable, path) =>
+        readSecretFile({ store: STORE, secretId, variable, signal, stripNewline, read: () => read(path, { signal }) }),
+      );
     },
   };
 }
@@ -197,9 +180,6 @@ function terminal(secretId: string, reason: string, message: string): KeyStoreEr
   return new KeyStoreError(message, { retryable: false, store: STORE, secretId, reason });
 }
 
-function aborted(secretId: string, cause: unknown): KeyStoreError {
-  return new KeyStoreError('env: the load was aborted', { retryable: true, store: STORE, secretId, reason: 'ABORTED', cause });
-}
 export {
   envFileKeyStore,
   type EnvFileKeyStore,

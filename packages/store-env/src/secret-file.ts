@@ -1,0 +1,51 @@
+/**
+ * Reading `*_FILE` secrets, shared by `envKeyStore` and `envFileKeyStore`.
+ *
+ * @internal
+ * @module
+ */
+import { KeyStoreError } from '@keyturn/core';
+
+/** How a `*_FILE` secret is read. */
+export interface SecretFileRead {
+  /** Store name for errors (`env`, `env-file`). */
+  readonly store: string;
+  /** Secret id being loaded. */
+  readonly secretId: string;
+  /** The variable that named the file (never the secret). */
+  readonly variable: string;
+  /** Reads the file. */
+  readonly read: () => Promise<Uint8Array>;
+  /** The load's abort signal. */
+  readonly signal: AbortSignal | undefined;
+  /** Remove exactly one trailing `\n` (or `\r\n`). */
+  readonly stripNewline: boolean;
+}
+
+/** Reads a `*_FILE` secret, classifying failures (missing or unreadable files are terminal). */
+export async function readSecretFile(r: SecretFileRead): Promise<Uint8Array> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await r.read();
+  } catch (err) {
+    if (r.signal?.aborted) throw abortedLoad(r.store, r.secretId, r.signal.reason);
+    const code = (err as { code?: string }).code;
+    throw new KeyStoreError(`${r.store}: cannot read the file named by ${r.variable}${code ? ` (${code})` : ''}`, {
+      retryable: code !== 'ENOENT' && code !== 'EACCES' && code !== 'EISDIR',
+      store: r.store,
+      secretId: r.secretId,
+      reason: code ?? 'READ_FAILED',
+      cause: err,
+    });
+  }
+  if (r.stripNewline) {
+    const n = bytes.length;
+    if (n > 0 && bytes[n - 1] === 10) bytes = bytes.subarray(0, n >= 2 && bytes[n - 2] === 13 ? n - 2 : n - 1);
+  }
+  return bytes;
+}
+
+/** The error for an aborted load. */
+export function abortedLoad(store: string, secretId: string, cause: unknown): KeyStoreError {
+  return new KeyStoreError(`${store}: the load was aborted`, { retryable: true, store, secretId, reason: 'ABORTED', cause });
+}
