@@ -27,6 +27,7 @@ if (typeof (globalThis as { gc?: unknown }).gc !== 'function') {
 
 const args = new Map<string, string>();
 for (const a of process.argv.slice(2)) {
+  if (a === '--') continue; // `pnpm bench -- --quick` may pass the separator through
   const m = /^--([^=]+)(?:=(.*))?$/.exec(a);
   if (!m) throw new Error(`unknown argument ${a}`);
   args.set(m[1]!, m[2] ?? 'true');
