@@ -105,6 +105,28 @@ export class VerificationError extends Error {
   }
 }
 
+/**
+ * Builds a rejection caused by the request itself (missing, malformed, stale, forged, replayed)
+ * without capturing stack frames: the stack of such an error says nothing useful, and capturing it
+ * costs more than the checks that produced it, so a flood of bad requests would cost more than good
+ * ones. Server-side errors (store outages, bad secrets) keep their stacks.
+ *
+ * @internal
+ */
+export function requestRejection(
+  code: VerificationErrorCode,
+  message: string,
+  options: VerificationErrorOptions = {},
+): VerificationError {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return new VerificationError(code, message, options);
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}
+
 /** Options accepted by {@link KeyStoreError}. */
 export interface KeyStoreErrorOptions {
   /** Whether retrying later may succeed (throttling, 5xx, network, integrity). */

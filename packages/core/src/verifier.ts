@@ -7,7 +7,7 @@ import { LRUCache } from 'lru-cache';
 import { cachedSource, type CacheOptions } from './cache/key-cache.ts';
 import type { KeySource, SecretStatus } from './cache/source.ts';
 import { staticSource } from './cache/static-source.ts';
-import { VerificationError, type VerificationErrorCode } from './errors.ts';
+import { requestRejection, VerificationError, type VerificationErrorCode, type VerificationErrorOptions } from './errors.ts';
 import type { KeyturnEvent, RejectedInfo, VerifiedInfo } from './events.ts';
 import { equalBytes, hasSyncHmac, hmacAsync, hmacSync } from './lib/crypto.ts';
 import { encodeHex } from './lib/encoding.ts';
@@ -223,10 +223,11 @@ export function createVerifier(options: VerifierOptions): Verifier {
   };
 
   function fail(code: VerificationErrorCode, message: string, secretId: string | undefined, extra: { hint?: string; keyId?: string; cause?: unknown } = {}): VerificationError {
-    return new VerificationError(code, message, {
+    const serverSide = code in SERVER_CODES;
+    return (serverSide ? construct : requestRejection)(code, message, {
       provider: provider.name,
       secretId,
-      status: code in SERVER_CODES ? undefined : provider.rejectStatus,
+      status: serverSide ? undefined : provider.rejectStatus,
       ...extra,
     });
   }
@@ -534,6 +535,8 @@ export function createVerifier(options: VerifierOptions): Verifier {
   };
 }
 
+const construct = (code: VerificationErrorCode, message: string, options: VerificationErrorOptions) =>
+  new VerificationError(code, message, options);
 const ROLE_ORDER: Record<KeyRole, number> = { active: 0, pending: 1, previous: 2 };
 const SERVER_CODES: Partial<Record<VerificationErrorCode, true>> = {
   KEYSTORE_UNAVAILABLE: true,

@@ -267,3 +267,18 @@ describe('no secret, signature or body in any error output', () => {
     expect((await v.verify({ body, headers: { 'x-signature': hex('s', body) } })).keyId).toBe('k');
   });
 });
+
+describe('rejection cost', () => {
+  it('request rejections carry no stack frames (cheap under a flood); server-side errors keep theirs', async () => {
+    const v = createVerifier({ provider: providers.mobway(), keys: [{ id: 'k', secret: 's', role: 'active' }] });
+    const rejection = (await v.verify({ body, headers: { 'x-signature': 'zz' } }).catch((e: unknown) => e)) as VerificationError;
+    expect(rejection.code).toBe('MALFORMED_SIGNATURE');
+    expect(rejection.stack?.split('\n').filter((l) => l.trim().startsWith('at '))).toEqual([]);
+    const forged = (await v.verify({ body, headers: { 'x-signature': 'ab'.repeat(32) } }).catch((e: unknown) => e)) as VerificationError;
+    expect(forged.stack?.includes('    at ')).toBe(false);
+    const serverSide = (await v.verify({ body: {} as never, headers: {} }).catch((e: unknown) => e)) as VerificationError;
+    expect(serverSide.code).toBe('BODY_NOT_RAW');
+    expect(serverSide.stack?.includes('    at ')).toBe(true);
+    expect(Error.stackTraceLimit).toBeGreaterThan(0); // restored
+  });
+});

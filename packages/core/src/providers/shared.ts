@@ -4,7 +4,7 @@
  * @internal
  * @module
  */
-import { VerificationError } from '../errors.ts';
+import { requestRejection, VerificationError } from '../errors.ts';
 import { decodeBase64, decodeHex, hasSurroundingWhitespace, utf8 } from '../lib/encoding.ts';
 
 /** Longest signature header we read; a longer one is malformed before any work. */
@@ -32,7 +32,7 @@ export function reject(
   status: number,
   message: string,
 ): VerificationError {
-  return new VerificationError(code, message, { provider, status });
+  return requestRejection(code, message, { provider, status });
 }
 
 /** Decodes a stored secret with `codec`. Bytes are used as-is. Errors never include the secret. */

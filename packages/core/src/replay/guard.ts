@@ -5,7 +5,7 @@
  * @internal
  * @module
  */
-import { VerificationError } from '../errors.ts';
+import { requestRejection, VerificationError } from '../errors.ts';
 import type { KeyturnEvent } from '../events.ts';
 import type { ParsedSignature, ProviderProfile } from '../providers/types.ts';
 import { hasSyncDigest, sha256Hex, sha256HexSync } from './digest.ts';
@@ -97,7 +97,7 @@ export function createReplayGuard(
   }
 
   function duplicate(secretId: string, key: ReplayKey): VerificationError {
-    return new VerificationError(
+    return requestRejection(
       'REPLAYED',
       key.eventId === undefined
         ? 'This signed request was already accepted (same signed content).'
