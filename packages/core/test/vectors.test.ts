@@ -3,18 +3,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createVerifier, providers, VerificationError } from '../src/index.ts';
 import type { ProviderProfile } from '../src/providers/types.ts';
+import type { Vector } from './providers/vectors.ts';
 
-interface Vector {
-  description: string;
-  provider: string;
-  options?: Record<string, unknown>;
-  secret: string;
-  body?: string;
-  bodyBase64?: string;
-  headers: Record<string, string>;
-  now: number;
-  expect: { ok: true } | { ok: false; code: string; status?: number };
-}
 
 const dir = join(import.meta.dirname, 'vectors');
 const files = readdirSync(dir).filter((f) => f.endsWith('.json'));

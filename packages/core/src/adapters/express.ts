@@ -32,8 +32,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Verifier, VerifyResult } from '../verifier.ts';
 import { readNodeBody, type NodeAdapterOptions } from './node.ts';
-import { handleNodeWebhook, sendRejection } from './node-shared.ts';
-import { releaseOnce } from './shared.ts';
+import { handleNodeWebhook, releaseOnServerError, sendRejection } from './node-shared.ts';
 
 export { BodyTooLargeError, DEFAULT_MAX_BODY_BYTES } from './shared.ts';
 export type { AdapterOptions, AdapterError, ChallengeSignaturePolicy } from './shared.ts';
@@ -83,10 +82,7 @@ export function createExpressMiddleware(verifier: Verifier, options: ExpressAdap
     const outcome = await handleNodeWebhook(verifier, req, res, body, options);
     if (outcome === undefined || outcome.kind !== 'verified') return;
     const result = outcome.result;
-    const release = releaseOnce(result);
-    res.once('finish', () => {
-      if (res.statusCode >= 500) void release();
-    });
+    releaseOnServerError(res, result);
     req.body = body;
     req.keyturn = result;
     if (res.locals !== undefined) res.locals['keyturn'] = result;

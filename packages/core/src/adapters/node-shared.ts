@@ -5,9 +5,9 @@
  * @module
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Verifier } from '../verifier.ts';
+import type { Verifier, VerifyResult } from '../verifier.ts';
 import type { NodeAdapterOptions } from './node.ts';
-import { BodyTooLargeError, processWebhook, rejection, report, type AdapterOptions, type WebhookOutcome } from './shared.ts';
+import { BodyTooLargeError, processWebhook, rejection, releaseOnce, report, type AdapterOptions, type WebhookOutcome } from './shared.ts';
 
 /** Runs the shared verify-or-answer step on a Node request whose raw body is known. */
 export async function handleNodeWebhook(
@@ -47,3 +47,15 @@ export function sendJson(res: ServerResponse, status: number, body: string): voi
   res.end(body);
 }
 
+
+/**
+ * Releases the replay claim of `result` if the response ends with a 5xx, so the sender's retry is
+ * accepted. Returns the (idempotent) release function for handlers that fail after sending.
+ */
+export function releaseOnServerError(res: ServerResponse, result: VerifyResult): () => Promise<void> {
+  const release = releaseOnce(result);
+  res.once('finish', () => {
+    if (res.statusCode >= 500) void release();
+  });
+  return release;
+}

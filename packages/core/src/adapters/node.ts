@@ -21,8 +21,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { VerificationError } from '../errors.ts';
 import type { Verifier, VerifyResult } from '../verifier.ts';
-import { handleNodeWebhook, sendJson, sendRejection } from './node-shared.ts';
-import { BodyTooLargeError, DEFAULT_MAX_BODY_BYTES, declaredLength, releaseOnce, report, type AdapterOptions } from './shared.ts';
+import { handleNodeWebhook, releaseOnServerError, sendJson, sendRejection } from './node-shared.ts';
+import { BodyTooLargeError, DEFAULT_MAX_BODY_BYTES, declaredLength, report, type AdapterOptions } from './shared.ts';
 
 export { BodyTooLargeError, DEFAULT_MAX_BODY_BYTES } from './shared.ts';
 export type { AdapterOptions, AdapterError, ChallengeSignaturePolicy } from './shared.ts';
@@ -163,10 +163,7 @@ export function createNodeHandler(
     const outcome = await handleNodeWebhook(verifier, req, res, body, options);
     if (outcome === undefined || outcome.kind !== 'verified') return;
     const result = outcome.result;
-    const release = releaseOnce(result);
-    res.once('finish', () => {
-      if (res.statusCode >= 500) void release();
-    });
+    const release = releaseOnServerError(res, result);
     try {
       await handler(req, res, { result, body });
     } catch (error) {
