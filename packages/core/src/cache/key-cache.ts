@@ -108,9 +108,15 @@ export function cachedSource(
   const storeName = store.name;
   const entries = new LRUCache<string, Entry>({
     max: o.maxSecrets,
-    dispose: (entry) => entry.controller?.abort(),
+    dispose: (entry) => {
+      entry.controller?.abort();
+      if (entry === lastEntry) lastEntry = undefined;
+    },
   });
   const keyOf = (secretId: string) => `${storeName}\u0000${secretId}`;
+  // The hot path asks for the same secret over and over: a repeat skips the key string and the LRU
+  // lookup (the entry is already the most recently used one).
+  let lastEntry: Entry | undefined;
   let disposed = false;
 
   function entryFor(secretId: string): Entry {
@@ -270,8 +276,13 @@ export function cachedSource(
     storeName,
 
     peek(secretId, t) {
-      const e = entries.get(keyOf(secretId));
-      if (e === undefined || e.ring === undefined) return undefined;
+      let e = lastEntry;
+      if (e === undefined || e.secretId !== secretId) {
+        e = entries.get(keyOf(secretId));
+        if (e === undefined) return undefined;
+        lastEntry = e;
+      }
+      if (e.ring === undefined) return undefined;
       if (fresh(e, t)) {
         if (t >= e.refreshAt) backgroundRefresh(e, t, 'refresh');
         return e.ring;
@@ -381,6 +392,7 @@ export function cachedSource(
 
     async dispose() {
       disposed = true;
+      lastEntry = undefined;
       for (const e of entries.values()) e.controller?.abort();
       entries.clear();
       await store.dispose?.();

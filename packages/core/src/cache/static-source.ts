@@ -34,12 +34,16 @@ export function staticSource(
       keyId: first.id,
     });
   }
+  // The hot path asks for the same secret over and over: a repeat skips the LRU lookup.
+  let last: KeyRing | undefined;
   const ringFor = (secretId: string): KeyRing => {
+    if (last !== undefined && last.secretId === secretId) return last;
     let ring = rings.get(secretId);
     if (ring === undefined) {
       ring = buildRing(secretId, versions, provider, probe, usage, now);
       rings.set(secretId, ring);
     }
+    last = ring;
     return ring;
   };
   return {

@@ -43,12 +43,7 @@ export function dataspike(options: DataspikeOptions = {}): ProviderProfile {
       if (typeof parsed === 'string') {
         throw reject('MALFORMED_SIGNATURE', name, rejectStatus, `Malformed X-Webhook-Signature: ${parsed}.`);
       }
-      return {
-        signatures: parsed.signatures,
-        prefix: parsed.timestampText + '.',
-        timestamp: parsed.timestamp,
-        eventId: undefined,
-      };
+      return parsed;
     },
     signedPrefix(ctx) {
       if (ctx.timestamp === undefined) throw new TypeError('dataspike: signing needs a timestamp');

@@ -5,6 +5,7 @@
  * @module
  */
 import { requestRejection, VerificationError } from '../errors.ts';
+import type { ParsedSignature } from './types.ts';
 import { decodeBase64, decodeHex, hasSurroundingWhitespace, utf8 } from '../lib/encoding.ts';
 
 /** Longest signature header we read; a longer one is malformed before any work. */
@@ -106,27 +107,18 @@ export function parseUnixSeconds(text: string): number | undefined {
   return value;
 }
 
-/** One `t=…,v1=…` header, parsed. */
-export interface TimestampedHeader {
-  /** The `t` value exactly as sent (it is signed as text). */
-  readonly timestampText: string;
-  /** `t` as unix seconds. */
-  readonly timestamp: number;
-  /** Decoded signatures of the requested scheme. */
-  readonly signatures: Uint8Array[];
-}
-
 /**
  * Parses `t=<unix>,v1=<hex>[,v1=<hex>…]` (Dataspike, Stripe). Items are comma-separated, optional
  * spaces after a comma are allowed (a repeated header joined by `", "`), unknown keys (`v0`, …)
  * are skipped, exactly one `t` is required and every `scheme` signature must decode to
- * `digestLength` bytes of hex. Returns an error message (no request data) or the parsed header.
+ * `digestLength` bytes of hex. Returns an error message (no request data) or the parsed signature,
+ * whose prefix is `"{t}."`.
  */
 export function parseTimestampedHeader(
   value: string,
   scheme: string,
   digestLength: number,
-): TimestampedHeader | string {
+): ParsedSignature | string {
   if (value.length > MAX_HEADER_LENGTH) return 'header is too long';
   let timestampText: string | undefined;
   // Allocated on the first signature as a one-element literal: `[]` + push would reserve 17 slots.
@@ -156,7 +148,8 @@ export function parseTimestampedHeader(
   const timestamp = parseUnixSeconds(timestampText);
   if (timestamp === undefined) return 'the timestamp is not unix seconds';
   if (signatures === undefined) return `no ${scheme} signature`;
-  return { timestampText, timestamp, signatures };
+  // The signed content is `"{t}." + body`, with `t` exactly as sent.
+  return { signatures, prefix: timestampText + '.', timestamp, eventId: undefined };
 }
 
 /** Parses `body` as JSON and reads a top-level string field; `undefined` on any failure. */

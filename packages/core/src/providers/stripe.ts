@@ -55,7 +55,7 @@ export function stripe(options: StripeOptions = {}): ProviderProfile {
       if (typeof parsed === 'string') {
         throw reject('MALFORMED_SIGNATURE', name, rejectStatus, `Malformed Stripe-Signature: ${parsed}.`);
       }
-      return { signatures: parsed.signatures, prefix: parsed.timestampText + '.', timestamp: parsed.timestamp, eventId: undefined };
+      return parsed;
     },
     signedPrefix(ctx) {
       if (ctx.timestamp === undefined) throw new TypeError('stripe: signing needs a timestamp');
