@@ -49,19 +49,26 @@ import {
 
 type Values = Record<string, unknown>;
 
+/** Every built-in profile, by the name `--provider` takes. */
+const PROFILES: Readonly<Record<string, () => ProviderProfile>> = {
+  smartcar: () => providers.smartcar(),
+  dataspike: () => providers.dataspike(),
+  mobway: () => providers.mobway(),
+  'standard-webhooks': () => providers.standardWebhooks(),
+  stripe: () => providers.stripe(),
+  github: () => providers.github(),
+  shopify: () => providers.shopify(),
+  slack: () => providers.slack(),
+};
+
+/** The names `--provider` accepts. */
+export const PROVIDER_NAMES = Object.keys(PROFILES).join(', ');
+
 function profileOf(name: unknown): ProviderProfile {
-  switch (name) {
-    case 'dataspike':
-      return providers.dataspike();
-    case 'smartcar':
-      return providers.smartcar();
-    case 'mobway':
-      return providers.mobway();
-    case undefined:
-      throw new UsageError('pass --provider dataspike|smartcar|mobway');
-    default:
-      throw new UsageError(`--provider: unknown provider "${String(name)}" (dataspike, smartcar, mobway)`);
-  }
+  if (name === undefined) throw new UsageError(`pass --provider (${PROVIDER_NAMES})`);
+  const make = typeof name === 'string' && Object.hasOwn(PROFILES, name) ? PROFILES[name] : undefined;
+  if (make === undefined) throw new UsageError(`--provider: unknown provider "${String(name)}" (${PROVIDER_NAMES})`);
+  return make();
 }
 
 async function readBody(io: CliIo, values: Values): Promise<Uint8Array> {

@@ -52,12 +52,12 @@ const OUTPUT_HELP = `Output:
 const COMMANDS: Record<string, CommandSpec> = {
   sign: {
     summary: 'Print the signature headers a provider would send for a body',
-    usage: `keyturn sign --provider dataspike|smartcar|mobway --secret-env NAME [--body-file FILE] [--timestamp UNIX] [--id ID]
+    usage: `keyturn sign --provider NAME --secret-env NAME [--body-file FILE] [--timestamp UNIX] [--id ID]
 
 Reads the body from --body-file or stdin and prints "Header: value" lines (curl -H ready).
 
 ${SECRET_HELP}
-  --provider NAME            dataspike, smartcar or mobway
+  --provider NAME            smartcar, dataspike, mobway, standard-webhooks, stripe, github, shopify, slack
   --body-file FILE           Body to sign (default: stdin)
   --timestamp UNIX           Signed timestamp for timestamped schemes (default: now)
   --id ID                    Message id for schemes that sign one
@@ -79,7 +79,7 @@ ${SECRET_HELP}
   -H, --header "Name: value" Request header (repeatable)
   --body-file FILE           Body (default: stdin)
   --now MS                   Verify as of this epoch-ms instant
-  --provider NAME            dataspike, smartcar or mobway
+  --provider NAME            smartcar, dataspike, mobway, standard-webhooks, stripe, github, shopify, slack
 ${STORE_HELP}
 ${OUTPUT_HELP}`,
     options: {
