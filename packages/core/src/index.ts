@@ -14,6 +14,7 @@ export type {
   SafeVerifyFailure,
   KeyUsageReport,
   RawBody,
+  AnswerChallengeOptions,
 } from './verifier.ts';
 export { sign, signAsync, type SignInput } from './sign.ts';
 export {

@@ -123,6 +123,18 @@ export interface KeyUsageReport {
   readonly lastSeenAt: number;
 }
 
+/** Options of `verifier.answerChallenge`. */
+export interface AnswerChallengeOptions {
+  /** Secret to answer for. @default the verifier's `secretId` */
+  secretId?: string;
+  /**
+   * Answer with this key version instead of the active one — the key that verified the signed
+   * handshake, so a sender that already signs with a new (pending) key gets an answer it accepts.
+   * It must be held and inside its window.
+   */
+  keyId?: string;
+}
+
 /** A webhook verifier. */
 export interface Verifier {
   /** Provider profile in use. */
@@ -144,7 +156,7 @@ export interface Verifier {
   /** Loads the key set of `secretId` (default: the configured one) so later calls need no network. */
   warm(secretId?: string): Promise<void>;
   /** Answers a provider handshake (Smartcar VERIFY) with the active key. */
-  answerChallenge(payload: unknown, options?: { secretId?: string }): Promise<Record<string, unknown>>;
+  answerChallenge(payload: unknown, options?: AnswerChallengeOptions): Promise<Record<string, unknown>>;
   /** Whether `payload` (parsed JSON, a JSON string or bytes) is the provider's handshake. */
   isChallenge(payload: unknown): boolean;
   /** Match counters per key, to know when an old key is safe to retire. */
@@ -515,8 +527,14 @@ export function createVerifier(options: VerifierOptions): Verifier {
       const secretId = configuredSecretId(opts.secretId);
       const t = now();
       const ring = source.peek(secretId, t) ?? (await source.get(secretId));
-      const key = ring.activeKey(t, leeway);
-      if (key === undefined) throw fail('NO_KEYS', `No active key in its window for ${secretId}.`, secretId);
+      const key =
+        opts.keyId === undefined
+          ? ring.activeKey(t, leeway)
+          : ring.entries.find((e) => e.id === opts.keyId && inWindow(e, t, leeway));
+      if (key === undefined) {
+        const what = opts.keyId === undefined ? 'No active key' : `Key ${opts.keyId} is not held`;
+        throw fail('NO_KEYS', `${what} in its window for ${secretId}.`, secretId);
+      }
       const digest = hasSyncHmac ? hmacSync(algorithm, key.key, undefined, challenge) : await hmacAsync(algorithm, key.key, undefined, challenge);
       return spec.respond(encodeHex(digest));
     },

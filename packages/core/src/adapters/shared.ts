@@ -89,15 +89,19 @@ export async function processWebhook(
   if (challenges && mentionsChallenge(body) && verifier.isChallenge(body)) {
     const policy = options.challengeSignature ?? 'required';
     const signed = verifier.provider.headerNames.some((h) => readHeader(headers, h) !== undefined);
+    let keyId: string | undefined;
     if (policy === 'required' || signed) {
-      await verifier.verify({ body, headers, secretId });
+      // Answer with the key that verified the handshake: a sender already signing with a new
+      // (pending) key expects the answer computed with that key.
+      keyId = (await verifier.verify({ body, headers, secretId })).keyId;
     } else if (looksLikeJson(spec.extract(parseJson(body)) ?? '')) {
       throw new VerificationError('MISSING_SIGNATURE', 'Unsigned handshake whose challenge looks like a JSON document; not answered.', {
         provider: verifier.provider.name,
         status: verifier.provider.rejectStatus,
       });
     }
-    return { kind: 'challenge', response: await verifier.answerChallenge(body, secretId === undefined ? {} : { secretId }) };
+    const answerOptions = { ...(secretId === undefined ? {} : { secretId }), ...(keyId === undefined ? {} : { keyId }) };
+    return { kind: 'challenge', response: await verifier.answerChallenge(body, answerOptions) };
   }
   return { kind: 'verified', result: await verifier.verify({ body, headers, secretId }) };
 }

@@ -105,3 +105,25 @@ describe('fetch adapter', () => {
     expect([dup.status, await dup.json()]).toEqual([200, { duplicate: true }]);
   });
 });
+
+describe('VERIFY during a Smartcar token rotation', () => {
+  it('answers with the key that signed the handshake, even when it is still pending', async () => {
+    // The operator added the new token as pending; Smartcar already signs with it.
+    const verifier = createVerifier({
+      provider: providers.smartcar(),
+      keys: [
+        { id: 'old', secret: 'old-token', role: 'active' },
+        { id: 'new', secret: 'new-token', role: 'pending' },
+      ],
+    });
+    const body = JSON.stringify({ eventType: 'VERIFY', data: { challenge: 'rotating' } });
+    const handler = withVerification(verifier, () => new Response('handler must not run', { status: 500 }));
+    const res = await handler(req(body, signSmartcar(body, 'new-token')));
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ challenge: hashChallenge('new-token', 'rotating') });
+    // The verifier-level API does the same when told which key verified.
+    expect(await verifier.answerChallenge(body, { keyId: 'new' })).toEqual({ challenge: hashChallenge('new-token', 'rotating') });
+    expect(await verifier.answerChallenge(body)).toEqual({ challenge: hashChallenge('old-token', 'rotating') });
+    await expect(verifier.answerChallenge(body, { keyId: 'nope' })).rejects.toMatchObject({ code: 'NO_KEYS' });
+  });
+});
