@@ -44,7 +44,7 @@ export async function startReceiver(env: Record<string, string | undefined>, now
       const result = await verifier.verify({ body, headers: req.headers });
       // Smartcar's VERIFY handshake: answer with HMAC(active token, challenge).
       if (verifier.isChallenge(body)) {
-        reply(200, { ...(await verifier.answerChallenge(body)), keyId: result.keyId, keyRole: result.keyRole });
+        reply(200, { ...(await verifier.answerChallenge(body, { keyId: result.keyId })), keyId: result.keyId, keyRole: result.keyRole });
         return;
       }
       reply(200, { ok: true, keyId: result.keyId, keyRole: result.keyRole });
