@@ -1,32 +1,13 @@
 import { inspect } from 'node:util';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { AWS_PREVIOUS_GRACE_TAG, awsSecretsManagerStore, type AwsSecretsManagerStoreOptions } from '../src/index.ts';
-import { startSecretsManagerServer, type SecretsManagerServer } from '../src/testing/index.ts';
-import { rejection, signal, view } from './helpers.ts';
+import { describe, expect, it } from 'vitest';
+import { AWS_PREVIOUS_GRACE_TAG } from '../src/index.ts';
+import type { SecretsManagerServer } from '../src/testing/index.ts';
+import { rejection, signal, useSecretsManagerServer, view } from './helpers.ts';
 
 const DAY = 86_400_000;
 let server: SecretsManagerServer;
 let clock = Date.UTC(2026, 10, 1);
-let n = 0;
-const fresh = () => `formats-test/${++n}`;
-const stores: { dispose?: () => unknown }[] = [];
-
-function makeStore(options: AwsSecretsManagerStoreOptions = {}) {
-  const store = awsSecretsManagerStore({ clientConfig: server.clientConfig(), now: () => clock, ...options });
-  stores.push(store);
-  return store;
-}
-
-beforeAll(async () => {
-  server = await startSecretsManagerServer({ now: () => clock });
-});
-afterEach(async () => {
-  server.clearFaults();
-  for (const s of stores.splice(0)) await s.dispose?.();
-});
-afterAll(async () => {
-  await server.close();
-});
+const { fresh, makeStore } = useSecretsManagerServer('formats-test', { now: () => clock, storeDefaults: { now: () => clock }, started: (s) => (server = s) });
 
 describe('formats', () => {
   it("'raw': SecretString as a string, SecretBinary as bytes, whsec_ left alone", async () => {
@@ -216,8 +197,7 @@ describe('rotate', () => {
   it('a lost PutSecretValue response is retried by the SDK with the same ClientRequestToken: one version', async () => {
     const id = fresh();
     server.createSecret(id, 'amt-1');
-    const store = awsSecretsManagerStore({ clientConfig: { ...server.clientConfig(), maxAttempts: undefined } });
-    stores.push(store);
+    const store = makeStore({ clientConfig: { ...server.clientConfig(), maxAttempts: undefined }, now: undefined });
     server.resetCalls();
     server.inject({ kind: 'dropResponse' }, { operation: 'PutSecretValue' });
     const result = await store.rotate(id, 'amt-2');

@@ -1,34 +1,14 @@
 import { inspect } from 'node:util';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { awsSecretsManagerStore, type AwsSecretsManagerStoreOptions } from '../src/index.ts';
-import { startSecretsManagerServer, type SecretsManagerServer } from '../src/testing/index.ts';
-import { rejection, signal, view } from './helpers.ts';
+import { describe, expect, it } from 'vitest';
+import { awsSecretsManagerStore } from '../src/index.ts';
+import type { SecretsManagerServer } from '../src/testing/index.ts';
+import { rejection, signal, useSecretsManagerServer, view } from './helpers.ts';
 
 const DAY = 86_400_000;
 let server: SecretsManagerServer;
 let clock = Date.UTC(2026, 10, 1);
-let n = 0;
-const fresh = () => `store-test/${++n}`;
-const stores: { dispose?: () => unknown }[] = [];
-
-/** A store whose client the store builds itself, pointed at the local server (1 attempt unless set). */
-function makeStore(options: AwsSecretsManagerStoreOptions = {}) {
-  const store = awsSecretsManagerStore({ clientConfig: server.clientConfig(), ...options });
-  stores.push(store);
-  return store;
-}
-
-beforeAll(async () => {
-  server = await startSecretsManagerServer({ now: () => clock });
-});
-afterEach(async () => {
-  server.clearFaults();
-  for (const s of stores.splice(0)) await s.dispose?.();
-});
-afterAll(async () => {
-  await server.close();
-});
+const { fresh, makeStore } = useSecretsManagerServer('store-test', { now: () => clock, started: (s) => (server = s) });
 
 describe('label mapping', () => {
   it('AWSCURRENT → active, AWSPREVIOUS → previous until the current CreatedDate + previousGraceMs', async () => {
@@ -174,8 +154,7 @@ describe('requests and caching', () => {
   it('a store-built client retries throttling once by default (maxAttempts 2)', async () => {
     const id = fresh();
     server.createSecret(id, 'one');
-    const store = awsSecretsManagerStore({ clientConfig: { ...server.clientConfig(), maxAttempts: undefined } });
-    stores.push(store);
+    const store = makeStore({ clientConfig: { ...server.clientConfig(), maxAttempts: undefined } });
     server.resetCalls();
     server.inject({ kind: 'throttle' }, { operation: 'DescribeSecret' });
     expect((await store.getVersions(id, { signal: signal() }))[0]?.secret).toBe('one');
@@ -297,7 +276,7 @@ describe('errors', () => {
 
 describe('returned values', () => {
   it('bytes are copies: writing into a returned secret does not change the cached value', async () => {
-    const id = `store-test/copy-${++n}`;
+    const id = fresh();
     server.createSecret(id, new Uint8Array([1, 2, 3]));
     const store = makeStore();
     const first = await store.getVersions(id, { signal: signal() });
