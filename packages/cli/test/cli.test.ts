@@ -294,7 +294,7 @@ describe('the real executable', () => {
     new Promise<Run>((resolve) => {
       const child = execFile(
         process.execPath,
-        ['--import', 'tsx', '--conditions=source', bin, ...args],
+        ['--import', 'tsx', '--conditions=@keyturn/source', bin, ...args],
         { env: { PATH: process.env['PATH'] ?? '', ...env }, cwd: fileURLToPath(new URL('..', import.meta.url)) },
         (error, stdout, stderr) => resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
       );
