@@ -94,6 +94,8 @@ export async function writeKeyWithRetry(input: WriteKeyInput): Promise<WriteKeyR
   // One token for every attempt: stores that support it (AWS ClientRequestToken) dedupe retries.
   const idempotencyToken = randomUUID();
   let lastError: unknown;
+  /** Writes actually tried (a terminal error stops the loop early: never report the configured maximum). */
+  let made = 0;
   for (let attempt = 1; attempt <= attempts; attempt++) {
     if (attempt > 1) {
       const delay = Math.min(maxDelay, initial * 2 ** (attempt - 2)) * (0.75 + Math.random() * 0.5);
@@ -132,6 +134,7 @@ export async function writeKeyWithRetry(input: WriteKeyInput): Promise<WriteKeyR
           ? `previous key ${before.id} (window ${before.notAfter === undefined ? 'open-ended' : `until ${new Date(before.notAfter).toISOString()}`}) is no longer accepted; the key that was active becomes previous`
           : undefined;
       progress({ step: 'store-write', message: `writing ${secretId} to the ${store.name} store`, attempt });
+      made = attempt;
       const result = await rotate(secretId, secret.reveal(), { previousGraceMs: graceMs, idempotencyToken, signal: signal ?? undefined });
       progress({ step: 'store-confirm', message: `reading ${secretId} back` });
       const after = await readVersions(store, secretId);
@@ -157,8 +160,8 @@ export async function writeKeyWithRetry(input: WriteKeyInput): Promise<WriteKeyR
   }
   const why = lastError instanceof Error ? lastError.message : String(lastError);
   throw recover(
-    `The new secret could not be written to the ${store.name} store (${why}). It is NOT lost: it is in this error's recovery; finish the write with the recovery command.`,
-    attempts,
+    `The new secret could not be written to the ${store.name} store after ${made} attempt${made === 1 ? '' : 's'} (${why}). It is NOT lost: it is in this error's recovery; finish the write with the recovery command.`,
+    made,
     lastError,
   );
 }

@@ -125,6 +125,10 @@ describe('rotateDataspikeSecret', () => {
     const err = (await rotateDataspikeSecret({ ...base(), store: wrapped }).catch((e: unknown) => e)) as RotationError;
     expect(err.code).toBe('STORE_WRITE_FAILED');
     expect(wrapped.writes).toBe(1);
+    // The attempts made, not the configured maximum (6).
+    expect(err.attempts).toBe(1);
+    expect(err.toJSON()).toMatchObject({ attempts: 1 });
+    expect(err.message).toContain('after 1 attempt (');
     expect(err.recovery?.secret.reveal()).toBe(ds.currentSecret(WEBHOOK));
   });
 
