@@ -83,7 +83,14 @@ export interface AwsSecretsManagerStore extends KeyStore {
    * `ClientRequestToken`. In the `raw` and `jsonField` formats it first records the grace (the
    * call's `previousGraceMs`, else the store's) in the {@link AWS_PREVIOUS_GRACE_TAG} tag keyed by
    * the new `VersionId`; in the `keyset` format the window goes into the document. The reported
-   * `previousNotAfter` is exactly the window readers then enforce.
+   * `previousNotAfter` is exactly the window readers then enforce; when there is none
+   * (`previousGraceMs: Infinity`) the result has `previousUnbounded: true` and a warning, since the
+   * previous version then verifies for as long as it holds its label.
+   *
+   * After the write it reads the labels back: when a version with this token already held this
+   * value, Secrets Manager ignores the write and moves no label (a rotation with the same token that
+   * was rolled back), and `rotate()` throws a terminal `KeyStoreError` with reason `CONFLICT` instead
+   * of reporting a rotation that did not happen.
    */
   rotate(secretId: string, newSecret: string | Uint8Array, options?: RotateOptions): Promise<RotateResult>;
   /** Drops cached values and destroys a client the store built (an injected client is left alone). */
@@ -339,8 +346,8 @@ export function awsSecretsManagerStore(options: AwsSecretsManagerStoreOptions = 
     const map = await describe(secretId, signal);
     if (map.active === token) {
       // A retried rotate() whose first call went through: report what readers enforce, write nothing.
-      if (format === 'keyset') return keysetResult(secretId, map.arn, token, map.previous, signal);
-      return result(secretId, map.arn, token, map.previous, graceFor(map, token), signal);
+      if (format === 'keyset') return finish(await keysetResult(secretId, map.arn, token, map.previous, signal));
+      return finish(await result(secretId, map.arn, token, map.previous, graceFor(map, token), signal));
     }
     let payload: string | Uint8Array = newSecret;
     let keysetWindow: number | undefined;
@@ -380,6 +387,20 @@ export function awsSecretsManagerStore(options: AwsSecretsManagerStoreOptions = 
         { abortSignal },
       ),
     );
+    // Read back where the active label is. When a version with this token already exists with this
+    // value, the service ignores the PutSecretValue (its documented idempotency) and moves no label:
+    // after a rollback, the token's version is AWSPREVIOUS or unlabelled while AWSCURRENT stays put.
+    const after = await describe(secretId, signal);
+    if (after.active !== token) {
+      throw storeError(
+        `AWS secret ${secretId}: ${labels.active} is on version ${after.active ?? '(none)'}, not on ${token}. ` +
+          `A version with this idempotency token already held this value, so Secrets Manager ignored the write and moved no label ` +
+          `(the rotation with this token was rolled back, or another writer moved ${labels.active}). Nothing changed. ` +
+          `Rotate again with a new idempotency token, or move ${labels.active} to ${token} with UpdateSecretVersionStage if that is what you want.`,
+        secretId,
+        'CONFLICT',
+      );
+    }
     // Custom labels: the service only drags AWSPREVIOUS along with AWSCURRENT, so move ours by hand.
     if (labels.active !== 'AWSCURRENT' && map.active !== undefined && map.active !== token) {
       const oldActive = map.active;
@@ -397,9 +418,22 @@ export function awsSecretsManagerStore(options: AwsSecretsManagerStoreOptions = 
     }
     if (format === 'keyset') {
       await value(secretId, map.arn, token, signal, false); // warm the cache, like result() does
-      return { activeId: token, previousId: map.active, previousNotAfter: map.active === undefined ? undefined : keysetWindow };
+      return finish({ activeId: token, previousId: map.active, previousNotAfter: map.active === undefined ? undefined : keysetWindow });
     }
-    return result(secretId, map.arn, token, map.active, grace, signal);
+    return finish(await result(secretId, map.arn, token, map.active, grace, signal));
+  }
+
+  /** Says whether the previous version was left without a window end (it then verifies until removed). */
+  function finish(r: RotateResult): RotateResult {
+    if (r.previousId === undefined || r.previousNotAfter !== undefined) return { ...r, previousUnbounded: false, warnings: [] };
+    return {
+      ...r,
+      previousUnbounded: true,
+      warnings: [
+        `the previous version ${r.previousId} has no window end: it stays accepted while it holds ${labels.previous}. ` +
+          `Remove the label (UpdateSecretVersionStage with RemoveFromVersionId, or \`keyturn keys retire\`) once no sender uses it, or rotate with a finite previousGraceMs.`,
+      ],
+    };
   }
 
   /**

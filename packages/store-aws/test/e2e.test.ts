@@ -34,7 +34,7 @@ describe('end to end: Smartcar webhooks through a rotation done with store.rotat
 
     clock += HOUR;
     const rotation = await store.rotate(secretId, 'amt-2026-11-bbbbbbbb', { idempotencyToken: 'smartcar-amt-rotation-2026-11' });
-    expect(rotation).toEqual({ activeId: rotation.activeId, previousId: v1, previousNotAfter: clock + DAY });
+    expect(rotation).toEqual({ activeId: rotation.activeId, previousId: v1, previousNotAfter: clock + DAY, previousUnbounded: false, warnings: [] });
 
     // Smartcar switches to the new token at once: the unknown key triggers one refresh and matches.
     clock += 60_000;

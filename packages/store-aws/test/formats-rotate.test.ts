@@ -194,6 +194,44 @@ describe('rotate', () => {
     expect(a.activeId).toMatch(/^[0-9a-f]{64}$/); // a free-form token is hashed into AWS's token shape
   });
 
+  it('a reused idempotencyToken after a rollback: AWS ignores the repeated put, so rotate() reports the truth (CONFLICT) instead of success', async () => {
+    const id = fresh();
+    const v1 = server.createSecret(id, 'amt-1').versionId!;
+    const store = makeStore();
+    const token = 'rotation-2026-11-rollback';
+    const first = await store.rotate(id, 'amt-2', { idempotencyToken: token });
+    // An operator rolls back: AWSCURRENT returns to v1, AWSPREVIOUS lands on the rotated version.
+    server.updateSecretVersionStage(id, 'AWSCURRENT', { moveTo: v1, removeFrom: first.activeId });
+    const err = await rejection(store.rotate(id, 'amt-2', { idempotencyToken: token }));
+    expect(err).toMatchObject({ reason: 'CONFLICT', retryable: false, store: 'aws-secrets-manager', secretId: id });
+    expect(err.message).toContain(`AWSCURRENT is on version ${v1}, not on ${first.activeId}`);
+    expect(err.message).toContain('new idempotency token');
+    expect(err.message).not.toContain('amt-2');
+    // Nothing moved: the rolled-back state stands, and readers see v1 active.
+    expect(server.stages(id)).toEqual({ [v1]: ['AWSCURRENT'], [first.activeId]: ['AWSPREVIOUS'] });
+    expect((await store.getVersions(id, { signal: signal() })).map((v) => [v.id, v.role])).toEqual([
+      [v1, 'active'],
+      [first.activeId, 'previous'],
+    ]);
+    // A new token rotates for real.
+    const again = await store.rotate(id, 'amt-2', { idempotencyToken: 'rotation-2026-11-second-try' });
+    expect(server.stages(id)[again.activeId]).toEqual(['AWSCURRENT']);
+  });
+
+  it('says when the previous version has no window end (previousGraceMs: Infinity), and not otherwise', async () => {
+    const id = fresh();
+    const v1 = server.createSecret(id, 'amt-1').versionId!;
+    const open = await makeStore().rotate(id, 'amt-2', { previousGraceMs: Infinity });
+    expect(open).toMatchObject({ previousId: v1, previousNotAfter: undefined, previousUnbounded: true });
+    expect(open.warnings).toEqual([expect.stringContaining(`the previous version ${v1} has no window end`)]);
+    expect((await makeStore().getVersions(id, { signal: signal() })).find((v) => v.role === 'previous')?.notAfter).toBeUndefined();
+    const bounded = await makeStore().rotate(id, 'amt-3', { previousGraceMs: DAY });
+    expect(bounded).toMatchObject({ previousId: open.activeId, previousUnbounded: false, warnings: [] });
+    const keyset = fresh();
+    server.createSecret(keyset, JSON.stringify({ keys: [{ id: 'k1', secret: 'amt-1' }] }));
+    expect(await makeStore({ format: 'keyset' }).rotate(keyset, 'amt-2', { previousGraceMs: Infinity })).toMatchObject({ previousUnbounded: true });
+  });
+
   it('a lost PutSecretValue response is retried by the SDK with the same ClientRequestToken: one version', async () => {
     const id = fresh();
     server.createSecret(id, 'amt-1');

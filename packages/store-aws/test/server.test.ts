@@ -121,6 +121,21 @@ describe('label rules', () => {
     expect((await client.send(new GetSecretValueCommand({ SecretId: id, VersionStage: 'AWSPENDING' }))).SecretString).toBe('two');
   });
 
+  it('a repeated PutSecretValue (same token, same value) is ignored, labels included, as AWS documents: after a rollback AWSCURRENT stays put', async () => {
+    const id = fresh();
+    const v1 = server.createSecret(id, 'one').versionId!;
+    const token = 'abababab-bbbb-cccc-dddd-eeeeeeeeeeee';
+    await client.send(new PutSecretValueCommand({ SecretId: id, ClientRequestToken: token, SecretString: 'two' }));
+    await client.send(new UpdateSecretVersionStageCommand({ SecretId: id, VersionStage: 'AWSCURRENT', MoveToVersionId: v1, RemoveFromVersionId: token }));
+    const again = await client.send(new PutSecretValueCommand({ SecretId: id, ClientRequestToken: token, SecretString: 'two' }));
+    expect(again.VersionId).toBe(token);
+    expect(again.VersionStages).toEqual(['AWSPREVIOUS']);
+    expect(server.stages(id)).toEqual({ [v1]: ['AWSCURRENT'], [token]: ['AWSPREVIOUS'] });
+    const labelled = await client.send(new PutSecretValueCommand({ SecretId: id, ClientRequestToken: token, SecretString: 'two', VersionStages: ['AWSCURRENT'] }));
+    expect(labelled.VersionStages).toEqual(['AWSPREVIOUS']);
+    expect(server.stages(id)[v1]).toEqual(['AWSCURRENT']);
+  });
+
   it('PutSecretValue is idempotent per ClientRequestToken: same value = same version, other value = ResourceExistsException', async () => {
     const id = fresh();
     server.createSecret(id, 'one');

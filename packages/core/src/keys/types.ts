@@ -75,4 +75,13 @@ export interface RotateResult {
   readonly previousId?: string | undefined;
   /** Epoch ms at which the previous version stops verifying, if the store records it. */
   readonly previousNotAfter?: number | undefined;
+  /**
+   * `true` when a previous version was kept with **no window end** (`rotate()` without a grace,
+   * `previousGraceMs: Infinity`, or a window the store could not record): it stays accepted until
+   * something removes it. Retire it explicitly once no sender uses it. The built-in stores always set
+   * this flag (and explain it in `warnings`); `undefined` means the store does not say.
+   */
+  readonly previousUnbounded?: boolean | undefined;
+  /** Secret-free warnings about the write, such as why `previousUnbounded` is set. */
+  readonly warnings?: readonly string[] | undefined;
 }
