@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { timingSafeEqual } from 'node:crypto';
 import { KeyStoreError, SecretMaterial } from '@keyturn/core';
 import type { GetVersionsOptions, KeyRole, KeyStore, RotateOptions, RotateResult, SecretVersion } from '@keyturn/core';
 import { crc32c } from './crc32c.ts';
@@ -150,6 +151,12 @@ export interface GcpSecretManagerStore extends KeyStore {
    * `UpdateSecret` guarded by the secret's etag: active alias → new version, previous alias → the
    * old active one, pending alias removed; the previous window is recorded in the
    * `keyturn-previous-not-after` annotation. Call `verifier.invalidate(secretId)` afterwards.
+   *
+   * A concurrent change makes the guarded update fail with a stale etag (FAILED_PRECONDITION, as
+   * Google documents): the store reads the secret again and re-applies the move, up to 3 times, then
+   * throws a retryable `KeyStoreError` with reason `CONFLICT`. A retried call reuses the version an
+   * earlier attempt added (same payload, newer than the active one) instead of adding another.
+   * `previousUnbounded` is `true` only when no window could be computed (never with a finite grace).
    */
   rotate(secretId: string, newSecret: string | Uint8Array, options?: RotateOptions): Promise<RotateResult>;
   /**
@@ -188,8 +195,11 @@ const HINTS: Partial<Record<StatusName, string>> = {
   FAILED_PRECONDITION: 'the version is disabled or destroyed',
   UNAUTHENTICATED: 'the client has no valid credentials',
   DEADLINE_EXCEEDED: 'the call exceeded callTimeoutMs',
-  ABORTED: 'the secret changed concurrently (etag mismatch); retry',
+  ABORTED: 'the call was aborted by the service (concurrency); retry',
 };
+
+/** How often `rotate()` re-reads the secret and retries the alias move after a stale etag, before giving up with a retryable `CONFLICT`. */
+const ALIAS_MOVE_ATTEMPTS = 3;
 
 interface SecretMeta {
   aliases: Map<string, number>;
@@ -243,6 +253,10 @@ function versionNumberOf(name: unknown): number | undefined {
   if (typeof name !== 'string') return undefined;
   const m = /\/versions\/([1-9][0-9]*)$/.exec(name);
   return m === null ? undefined : Number(m[1]);
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && timingSafeEqual(a, b);
 }
 
 function toBytes(value: unknown): Uint8Array | undefined {
@@ -392,6 +406,39 @@ export function gcpSecretManagerStore(options: GcpSecretManagerStoreOptions = {}
     return fail(secretId, status, `${method} failed with ${status}${hint === undefined ? '' : `: ${hint}`}.`, !TERMINAL.has(status), err);
   }
 
+  /**
+   * An etag-guarded write (`UpdateSecret`, `DisableSecretVersion`). Google documents that a stale etag
+   * fails with FAILED_PRECONDITION (HTTP 400), the same status as a real precondition (a destroyed
+   * version); the resource is read again to tell them apart: when its etag moved on, the failure is a
+   * retryable `CONFLICT` (re-read and retry); when it did not, the original terminal error stands.
+   * ABORTED (what other servers answer) with an etag sent is a `CONFLICT` too.
+   */
+  async function guarded(
+    client: SecretManagerClientLike,
+    method: 'updateSecret' | 'disableSecretVersion',
+    request: Record<string, unknown>,
+    routing: string,
+    secretId: string,
+    signal: AbortSignal | undefined,
+    sentEtag: string,
+    currentEtag: () => Promise<string>,
+  ): Promise<Record<string, unknown>[]> {
+    try {
+      return await call(client, method, request, routing, secretId, signal);
+    } catch (err) {
+      if (!(err instanceof KeyStoreError) || sentEtag === '' || (err.reason !== 'FAILED_PRECONDITION' && err.reason !== 'ABORTED')) throw err;
+      let etagNow: string | undefined;
+      try {
+        etagNow = await currentEtag();
+      } catch {
+        etagNow = undefined; // cannot tell: a conflict is the safer reading (retrying re-reads everything)
+      }
+      if (err.reason === 'FAILED_PRECONDITION' && etagNow === sentEtag) throw err;
+      const what = method === 'updateSecret' ? 'the secret' : 'the version';
+      throw fail(secretId, 'CONFLICT', `${method} was refused: ${what} changed concurrently (stale etag, ${err.reason}); read it again and retry.`, true, err.cause ?? err);
+    }
+  }
+
   const routeName = (name: string): string => `name=${encodeURIComponent(name)}`;
 
   async function getSecretMeta(client: SecretManagerClientLike, ref: SecretRef, secretId: string, signal?: AbortSignal): Promise<SecretMeta> {
@@ -510,7 +557,7 @@ export function gcpSecretManagerStore(options: GcpSecretManagerStoreOptions = {}
     return { meta, plans };
   }
 
-  async function payloadOf(client: SecretManagerClientLike, versionName: string, secretId: string, signal: AbortSignal): Promise<Uint8Array> {
+  async function payloadOf(client: SecretManagerClientLike, versionName: string, secretId: string, signal: AbortSignal | undefined): Promise<Uint8Array> {
     const cached = payloads.get(versionName);
     if (cached !== undefined) return new Uint8Array(cached.reveal() as Uint8Array);
     const [response] = await call(client, 'accessSecretVersion', { name: versionName }, routeName(versionName), secretId, signal);
@@ -571,62 +618,99 @@ export function gcpSecretManagerStore(options: GcpSecretManagerStoreOptions = {}
     const client = await clientFor(ref, secretId);
     const before = await getSecretMeta(client, ref, secretId, signal);
     if (token !== undefined && before.annotations[ROTATION_TOKEN_ANNOTATION] === token) {
-      const activeN = before.aliases.get(aliasNames.active);
-      if (activeN !== undefined) {
-        const previousN = before.aliases.get(aliasNames.previous);
-        const recorded = /^([1-9][0-9]*)@(.+)$/.exec(before.annotations[PREVIOUS_WINDOW_ANNOTATION] ?? '');
-        return {
-          activeId: versionId(ref, activeN),
-          previousId: previousN === undefined ? undefined : versionId(ref, previousN),
-          previousNotAfter: recorded !== null && Number(recorded[1]) === previousN ? Date.parse(recorded[2] as string) : undefined,
-        };
-      }
+      // A retried rotate() whose alias move went through: report what readers enforce, write nothing.
+      const { plans } = await plan(client, ref, secretId, signal);
+      const active = plans.find((p) => p.role === 'active') as Plan;
+      const previous = plans.find((p) => p.role === 'previous');
+      return finish({
+        activeId: versionId(ref, active.meta.number),
+        previousId: previous === undefined ? undefined : versionId(ref, previous.meta.number),
+        previousNotAfter: previous?.notAfter,
+      });
     }
-    let oldActive = mode === 'aliases' ? before.aliases.get(aliasNames.active) : undefined;
-    if (oldActive === undefined) oldActive = (await listEnabled(client, ref, 1, secretId, signal))[0]?.number;
+    const aliasActive = mode === 'aliases' ? before.aliases.get(aliasNames.active) : undefined;
+    const [newest, second] = await listEnabled(client, ref, 2, secretId, signal);
+    // A version an earlier attempt of this rotation added (its alias move failed: a conflict, a lost
+    // answer) is reused, never added a second time: in versions mode a duplicate would push the old
+    // key out of the key set.
+    let added: VersionMeta | undefined;
+    if (newest !== undefined && newest.number !== aliasActive && (aliasActive === undefined || newest.number > aliasActive)) {
+      if (sameBytes(await payloadOf(client, versionId(ref, newest.number), secretId, signal), data)) added = newest;
+    }
+    let oldActive: number | undefined;
+    if (added !== undefined) {
+      oldActive = aliasActive ?? second?.number;
+    } else {
+      oldActive = aliasActive ?? newest?.number;
+      const [response] = await call(
+        client,
+        'addSecretVersion',
+        { parent: ref.name, payload: { data: Buffer.from(data), dataCrc32c: crc32c(data) } },
+        `parent=${encodeURIComponent(ref.name)}`,
+        secretId,
+        signal,
+      );
+      added = toMeta(response);
+      if (added === undefined) throw fail(secretId, 'DATA_LOSS', 'AddSecretVersion answered without a version name.', true);
+    }
+    const addedN = added.number;
+    const createdAt = added.createTime ?? now();
 
-    const [added] = await call(
-      client,
-      'addSecretVersion',
-      { parent: ref.name, payload: { data: Buffer.from(data), dataCrc32c: crc32c(data) } },
-      `parent=${encodeURIComponent(ref.name)}`,
-      secretId,
-      signal,
-    );
-    const addedMeta = toMeta(added);
-    if (addedMeta === undefined) throw fail(secretId, 'DATA_LOSS', 'AddSecretVersion answered without a version name.', true);
-    const createdAt = addedMeta.createTime ?? now();
-    const previousId = oldActive !== undefined && oldActive !== addedMeta.number ? oldActive : undefined;
-    const notAfter = previousId === undefined ? undefined : createdAt + grace;
+    // Move the aliases with one UpdateSecret guarded by the etag read just before it. A concurrent
+    // change makes it fail (CONFLICT): read again, re-apply on top of what changed, try again.
+    for (let attempt = 1; ; attempt++) {
+      const current = await getSecretMeta(client, ref, secretId, signal);
+      // The version active now becomes previous (after a concurrent rotation, that is theirs).
+      const activeNow = mode === 'aliases' ? current.aliases.get(aliasNames.active) : undefined;
+      const previousN = activeNow !== undefined && activeNow !== addedN ? activeNow : oldActive !== addedN ? oldActive : undefined;
+      const notAfter = previousN === undefined ? undefined : createdAt + grace;
+      const aliases: Record<string, string> = {};
+      for (const [alias, n] of current.aliases) aliases[alias] = String(n);
+      aliases[aliasNames.active] = String(addedN);
+      if (previousN !== undefined) aliases[aliasNames.previous] = String(previousN);
+      else delete aliases[aliasNames.previous];
+      if (aliasNames.pending !== undefined) delete aliases[aliasNames.pending];
+      const annotations: Record<string, string> = { ...current.annotations };
+      if (notAfter !== undefined) annotations[PREVIOUS_WINDOW_ANNOTATION] = `${previousN}@${new Date(notAfter).toISOString()}`;
+      else delete annotations[PREVIOUS_WINDOW_ANNOTATION];
+      if (token !== undefined) annotations[ROTATION_TOKEN_ANNOTATION] = token;
+      else delete annotations[ROTATION_TOKEN_ANNOTATION];
+      try {
+        await guarded(
+          client,
+          'updateSecret',
+          {
+            secret: { name: ref.name, versionAliases: aliases, annotations, etag: current.etag },
+            updateMask: { paths: ['version_aliases', 'annotations'] },
+          },
+          `secret.name=${encodeURIComponent(ref.name)}`,
+          secretId,
+          signal,
+          current.etag,
+          async () => (await getSecretMeta(client, ref, secretId, signal)).etag,
+        );
+      } catch (err) {
+        if (err instanceof KeyStoreError && err.reason === 'CONFLICT' && attempt < ALIAS_MOVE_ATTEMPTS) continue;
+        throw err;
+      }
+      return finish({
+        activeId: versionId(ref, addedN),
+        previousId: previousN === undefined ? undefined : versionId(ref, previousN),
+        previousNotAfter: notAfter,
+      });
+    }
+  }
 
-    // Re-read: the etag guarding the alias move must be the one current after the add.
-    const current = await getSecretMeta(client, ref, secretId, signal);
-    const aliases: Record<string, string> = {};
-    for (const [alias, n] of current.aliases) aliases[alias] = String(n);
-    aliases[aliasNames.active] = String(addedMeta.number);
-    if (previousId !== undefined) aliases[aliasNames.previous] = String(previousId);
-    else delete aliases[aliasNames.previous];
-    if (aliasNames.pending !== undefined) delete aliases[aliasNames.pending];
-    const annotations: Record<string, string> = { ...current.annotations };
-    if (notAfter !== undefined) annotations[PREVIOUS_WINDOW_ANNOTATION] = `${previousId}@${new Date(notAfter).toISOString()}`;
-    else delete annotations[PREVIOUS_WINDOW_ANNOTATION];
-    if (token !== undefined) annotations[ROTATION_TOKEN_ANNOTATION] = token;
-    else delete annotations[ROTATION_TOKEN_ANNOTATION];
-    await call(
-      client,
-      'updateSecret',
-      {
-        secret: { name: ref.name, versionAliases: aliases, annotations, etag: current.etag },
-        updateMask: { paths: ['version_aliases', 'annotations'] },
-      },
-      `secret.name=${encodeURIComponent(ref.name)}`,
-      secretId,
-      signal,
-    );
+  /** Says whether the previous version was left without a window end (it then verifies until disabled). */
+  function finish(r: RotateResult): RotateResult {
+    if (r.previousId === undefined || r.previousNotAfter !== undefined) return { ...r, previousUnbounded: false, warnings: [] };
     return {
-      activeId: versionId(ref, addedMeta.number),
-      previousId: previousId === undefined ? undefined : versionId(ref, previousId),
-      previousNotAfter: notAfter,
+      ...r,
+      previousUnbounded: true,
+      warnings: [
+        `the previous version ${r.previousId} has no window end: it stays accepted until it is disabled or loses its role. ` +
+          'Disable it (disableRetiredVersions(), `keyturn keys retire`) once no sender uses it.',
+      ],
     };
   }
 
@@ -646,7 +730,7 @@ export function gcpSecretManagerStore(options: GcpSecretManagerStoreOptions = {}
     if (disableOptions.dryRun !== true) {
       for (const v of retired) {
         const name = versionId(ref, v.number);
-        await call(client, 'disableSecretVersion', { name, etag: v.etag }, routeName(name), secretId, signal);
+        await guarded(client, 'disableSecretVersion', { name, etag: v.etag }, routeName(name), secretId, signal, v.etag, async () => (await getVersionMeta(client, ref, v.number, secretId, signal))?.etag ?? '');
         payloads.delete(name);
       }
     }

@@ -323,7 +323,7 @@ describe('rotate', () => {
     const s = store(h, { previousGraceMs: DAY });
     clock = T0 + 5 * HOUR;
     const result = await s.rotate(NAME, 'whsec_04', { previousGraceMs: 2 * HOUR });
-    expect(result).toEqual({ activeId: `${NAME}/versions/4`, previousId: `${NAME}/versions/3`, previousNotAfter: clock + 2 * HOUR });
+    expect(result).toEqual({ activeId: `${NAME}/versions/4`, previousId: `${NAME}/versions/3`, previousNotAfter: clock + 2 * HOUR, previousUnbounded: false, warnings: [] });
     const v4 = h.fake.model.getVersion(`${NAME}/versions/4`);
     expect(v4.clientSpecifiedPayloadChecksum).toBe(true);
     const secret = h.fake.model.getSecret(NAME);
@@ -338,16 +338,67 @@ describe('rotate', () => {
     ]);
   });
 
-  it('fails with ABORTED (retryable) when the secret changes between read and write', async () => {
-    const h = await setup();
+  it.each(['grpc', 'rest'] as const)('a concurrent change during rotate() (stale etag: FAILED_PRECONDITION) is re-read and re-applied, not terminal (%s)', async (transport) => {
+    const h = await setup(transport);
     seedThree(h, { current: 3, previous: 2 });
+    // Someone else edits the secret between the store's read and its guarded update.
     h.fake.model.injectFault({
       method: 'UpdateSecret',
-      onCall: () => h.fake.model.updateSecret({ name: NAME, versionAliases: { current: 2 } }, ['version_aliases']),
+      onCall: () => h.fake.model.updateSecret({ name: NAME, versionAliases: { current: 3, previous: 2 }, annotations: { owner: 'ops' } }, ['version_aliases', 'annotations']),
     });
+    const result = await store(h).rotate(NAME, 'whsec_04', { previousGraceMs: HOUR });
+    expect(result).toMatchObject({ activeId: `${NAME}/versions/4`, previousId: `${NAME}/versions/3`, previousNotAfter: clock + HOUR, previousUnbounded: false });
+    const secret = h.fake.model.getSecret(NAME);
+    expect(secret.versionAliases).toEqual({ current: 4, previous: 3 });
+    expect(secret.annotations['owner']).toBe('ops'); // the concurrent change is kept, ours applied on top
+    expect(h.fake.model.callsOf('UpdateSecret')).toHaveLength(2);
+    expect(h.fake.model.callsOf('AddSecretVersion')).toHaveLength(1);
+  });
+
+  it.each(['grpc', 'rest'] as const)('a conflict that persists is a retryable CONFLICT; a retry with the same token adds no second version (%s)', async (transport) => {
+    const h = await setup(transport);
+    seedThree(h, { current: 3, previous: 2 });
+    let edits = 0;
+    h.fake.model.injectFault({
+      method: 'UpdateSecret',
+      times: 3,
+      onCall: () => h.fake.model.updateSecret({ name: NAME, labels: { edit: String(++edits) } }, ['labels']),
+    });
+    const s = store(h);
+    const err = await rejection(s.rotate(NAME, 'whsec_04', { idempotencyToken: 'rot-1' }));
+    expect(err).toMatchObject({ reason: 'CONFLICT', retryable: true, store: 'gcp-secret-manager', secretId: NAME });
+    expect(err.message).toContain('changed concurrently');
+    expect((err.cause as { code?: number }).code).toBe(9); // what the service answered: FAILED_PRECONDITION
+    expect(h.fake.model.callsOf('UpdateSecret')).toHaveLength(3);
+    expect(h.fake.model.getSecret(NAME).versionAliases).toEqual({ current: 3, previous: 2 });
+    const again = await s.rotate(NAME, 'whsec_04', { idempotencyToken: 'rot-1' });
+    expect(again).toMatchObject({ activeId: `${NAME}/versions/4`, previousId: `${NAME}/versions/3` });
+    expect(h.fake.model.callsOf('AddSecretVersion')).toHaveLength(1);
+    expect(h.fake.model.getSecret(NAME).versionAliases).toEqual({ current: 4, previous: 3 });
+  });
+
+  it('a FAILED_PRECONDITION with an etag that still matches is a real precondition: terminal', async () => {
+    const h = await setup();
+    seedThree(h, { current: 3, previous: 2 });
+    h.fake.model.injectFault({ method: 'UpdateSecret', status: 'FAILED_PRECONDITION', message: 'Alias points to a destroyed version.' });
     const err = await rejection(store(h).rotate(NAME, 'whsec_04'));
-    expect(err).toMatchObject({ reason: 'ABORTED', retryable: true });
-    expect(h.fake.model.getSecret(NAME).versionAliases).toEqual({ current: 2 });
+    expect(err).toMatchObject({ reason: 'FAILED_PRECONDITION', retryable: false });
+    expect(h.fake.model.callsOf('UpdateSecret')).toHaveLength(1);
+  });
+
+  it('versions mode: a retry after a failed alias move reuses the added version, so the old key stays previous', async () => {
+    const h = await setup();
+    seedThree(h);
+    const s = store(h, { mode: 'versions', previousGraceMs: HOUR });
+    h.fake.model.injectFault({ method: 'UpdateSecret', status: 'UNAVAILABLE' });
+    expect(await rejection(s.rotate(NAME, 'whsec_04'))).toMatchObject({ reason: 'UNAVAILABLE', retryable: true });
+    const result = await s.rotate(NAME, 'whsec_04');
+    expect(result).toMatchObject({ activeId: `${NAME}/versions/4`, previousId: `${NAME}/versions/3` });
+    expect(h.fake.model.callsOf('AddSecretVersion')).toHaveLength(1);
+    expect((await s.getVersions(NAME, { signal: signal() })).map((v) => [v.role, text(v.secret)])).toEqual([
+      ['active', 'whsec_04'],
+      ['previous', 'whsec_03'],
+    ]);
   });
 
   it('is idempotent with a token, bootstraps aliases in versions mode, and validates input', async () => {
@@ -399,5 +450,44 @@ describe('disableRetiredVersions', () => {
     expect(m.getVersion(`${NAME}/versions/3`).state).toBe('DISABLED');
     expect(m.getVersion(`${NAME}/versions/5`).state).toBe('ENABLED');
     expect(await s.getVersions(NAME, { signal: signal() })).toHaveLength(1);
+  });
+});
+
+describe('etags', () => {
+  it('disableRetiredVersions: a version changed concurrently (stale etag) is a retryable CONFLICT and stays as the other writer left it', async () => {
+    const h = await setup();
+    const m = h.fake.model;
+    m.createSecret(NAME);
+    for (let i = 1; i <= 3; i++) m.addVersion(NAME, `whsec_0${i}`, { createTime: T0 + i * HOUR });
+    m.updateSecret({ name: NAME, versionAliases: { current: 3, previous: 2 } }, ['version_aliases']);
+    // Another operator re-enables version 1 (a no-op that still renews its etag: their intent wins).
+    m.injectFault({ method: 'DisableSecretVersion', onCall: () => m.setState(`${NAME}/versions/1`, 'enable') });
+    const err = await rejection(store(h).disableRetiredVersions(NAME));
+    expect(err).toMatchObject({ reason: 'CONFLICT', retryable: true });
+    expect(m.getVersion(`${NAME}/versions/1`).state).toBe('ENABLED');
+  });
+
+  it('the test server answers a stale etag as Google documents: FAILED_PRECONDITION, HTTP 400 over REST', async () => {
+    const h = await setup('rest');
+    seedThree(h, { current: 3 });
+    const stale = h.fake.model.getSecret(NAME).etag;
+    h.fake.model.updateSecret({ name: NAME, labels: { a: 'b' } }, ['labels']);
+    expect(() => h.fake.model.updateSecret({ name: NAME, etag: stale, labels: {} }, ['labels'])).toThrow(
+      expect.objectContaining({ status: 'FAILED_PRECONDITION' }),
+    );
+    const response = await fetch(`http://127.0.0.1:${h.fake.restPort}/v1/${NAME}?updateMask=labels`, {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: NAME, etag: stale, labels: {} }),
+    });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ error: { code: 400, status: 'FAILED_PRECONDITION' } });
+    const version = h.fake.model.getVersion(`${NAME}/versions/1`);
+    h.fake.model.setState(version.name, 'enable');
+    expect(() => h.fake.model.setState(version.name, 'disable', version.etag)).toThrow(expect.objectContaining({ status: 'FAILED_PRECONDITION' }));
+    // Adding a version leaves the secret's etag alone (only the version gets one).
+    const before = h.fake.model.getSecret(NAME).etag;
+    h.fake.model.addVersion(NAME, 'whsec_04');
+    expect(h.fake.model.getSecret(NAME).etag).toBe(before);
   });
 });

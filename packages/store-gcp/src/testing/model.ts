@@ -316,7 +316,11 @@ export class SecretManagerModel {
     return this.#versionView(secret, version);
   }
 
-  /** UpdateSecret: applies the fields named in `updateMask` (`version_aliases`, `annotations`, `labels`, `expire_time`). */
+  /**
+   * UpdateSecret: applies the fields named in `updateMask` (`version_aliases`, `annotations`, `labels`,
+   * `expire_time`). A stale `etag` fails with FAILED_PRECONDITION (HTTP 400 over REST), as Google's etag
+   * documentation says; every update, even one that changes nothing, gives the secret a new etag.
+   */
   updateSecret(
     patch: { name: string; etag?: string | undefined; versionAliases?: Record<string, number> | undefined; annotations?: Record<string, string> | undefined; labels?: Record<string, string> | undefined; expireTime?: number | undefined },
     updateMask: readonly string[],
@@ -324,7 +328,8 @@ export class SecretManagerModel {
     const secret = this.#secret(patch.name);
     if (updateMask.length === 0) throw new FakeStatusError('INVALID_ARGUMENT', 'update_mask is required.');
     if (patch.etag !== undefined && patch.etag !== '' && patch.etag !== secret.etag) {
-      throw new FakeStatusError('ABORTED', 'The etag provided in the request does not match the current etag of the secret.');
+      // Google's etag documentation: a stale etag fails with FAILED_PRECONDITION (HTTP 400), not ABORTED.
+      throw new FakeStatusError('FAILED_PRECONDITION', 'The etag provided in the request does not match the current etag of the secret.');
     }
     const next = { ...secret };
     for (const path of updateMask) {
@@ -403,11 +408,11 @@ export class SecretManagerModel {
     return { name: `${secret.name}/versions/${version.number}`, data: new Uint8Array(version.data), dataCrc32c: version.crc };
   }
 
-  /** Enable/Disable/DestroySecretVersion, with an optional etag check. */
+  /** Enable/Disable/DestroySecretVersion, with an optional etag check (a stale etag: FAILED_PRECONDITION, HTTP 400). */
   setState(name: string, action: 'enable' | 'disable' | 'destroy', etag?: string): VersionView {
     const { secret, version } = this.#version(name);
     if (etag !== undefined && etag !== '' && etag !== version.etag) {
-      throw new FakeStatusError('ABORTED', 'The etag provided in the request does not match the current etag of the secret version.');
+      throw new FakeStatusError('FAILED_PRECONDITION', 'The etag provided in the request does not match the current etag of the secret version.');
     }
     if (version.state === 'DESTROYED') throw new FakeStatusError('FAILED_PRECONDITION', `Secret Version [${name}] is destroyed.`);
     if (action === 'enable') version.state = 'ENABLED';
