@@ -55,6 +55,11 @@ export interface WriteKeyResult {
   readonly previousId?: string | undefined;
   /** End of the previous version's window, epoch ms. */
   readonly previousNotAfter?: number | undefined;
+  /**
+   * `true` when the previous version has **no window end**: it keeps verifying until it is retired
+   * (`retirePreviousKey`, `keyturn keys retire`, the store's own tools). A line in `warnings` says so.
+   */
+  readonly previousUnbounded: boolean;
   /** Attempts used. */
   readonly attempts: number;
   /** Whether reading back showed the new secret as active. */
@@ -115,15 +120,17 @@ export async function writeKeyWithRetry(input: WriteKeyInput): Promise<WriteKeyR
       if (active !== undefined && sameSecret(secret, active.secret)) {
         const previous = current?.find((v) => v.role === 'previous');
         progress({ step: 'store-write', message: `${secretId} already holds the new secret as active; nothing to write` });
+        const unbounded = previous !== undefined && previous.notAfter === undefined;
         return {
           secretId,
           activeId: active.id,
           previousId: previous?.id,
           previousNotAfter: previous?.notAfter,
+          previousUnbounded: unbounded,
           attempts: attempt - 1,
           confirmed: true,
           alreadyActive: true,
-          warnings: [],
+          warnings: unbounded ? [noEndWarning(previous.id)] : [],
         };
       }
       // A previous key still inside its window is about to be replaced: say so (it is right for a
@@ -139,16 +146,23 @@ export async function writeKeyWithRetry(input: WriteKeyInput): Promise<WriteKeyR
       progress({ step: 'store-confirm', message: `reading ${secretId} back` });
       const after = await readVersions(store, secretId);
       const confirmed = after?.some((v) => v.role === 'active' && sameSecret(secret, v.secret)) ?? false;
+      // A previous key with no end is accepted forever unless someone retires it: never let that pass silently.
+      const unbounded = result.previousUnbounded ?? (result.previousId !== undefined && result.previousNotAfter === undefined);
+      const storeWarnings = result.warnings ?? [];
       return {
         secretId,
         activeId: result.activeId,
         previousId: result.previousId,
         previousNotAfter: result.previousNotAfter,
+        previousUnbounded: unbounded,
         attempts: attempt,
         confirmed,
         alreadyActive: false,
         warnings: [
           ...(dropped === undefined ? [] : [dropped]),
+          ...storeWarnings,
+          // The store's own warnings explain an unbounded previous key; a store that says nothing gets ours.
+          ...(unbounded && result.previousId !== undefined && storeWarnings.length === 0 ? [noEndWarning(result.previousId)] : []),
           ...(confirmed ? [] : ['reading the store back did not show the new secret as active yet (eventual consistency?)']),
         ],
       };
@@ -164,6 +178,11 @@ export async function writeKeyWithRetry(input: WriteKeyInput): Promise<WriteKeyR
     made,
     lastError,
   );
+}
+
+/** The warning for a previous key with no end. */
+function noEndWarning(previousId: string): string {
+  return `the previous key ${previousId} has no window end: it stays accepted until you retire it (keyturn keys retire, or the store's own tools) once no sender uses it`;
 }
 
 async function readVersions(store: KeyStore, secretId: string): Promise<SecretVersion[] | undefined> {

@@ -210,3 +210,30 @@ describe('dataspikeClient', () => {
 });
 
 void signal;
+
+describe('a previous key with no window end is never silent', () => {
+  it('a store that records no window: previousUnbounded and a warning', async () => {
+    const versions: { id: string; secret: string; role: 'active' | 'previous' }[] = [{ id: 'k1', secret: 'one', role: 'active' }];
+    const store: KeyStore = {
+      name: 'custom',
+      getVersions: async () => versions,
+      async rotate(_secretId, secret) {
+        versions.splice(0, versions.length, { id: 'k2', secret: secret as string, role: 'active' }, { id: 'k1', secret: 'one', role: 'previous' });
+        return { activeId: 'k2', previousId: 'k1' }; // no previousNotAfter, no flag: says nothing
+      },
+    };
+    const result = await addActiveKey({ store, secretId: 'S', secret: 'two', graceMs: 3_600_000 });
+    expect(result).toMatchObject({ previousId: 'k1', previousNotAfter: undefined, previousUnbounded: true });
+    expect(result.warnings).toEqual([expect.stringContaining('the previous key k1 has no window end')]);
+    // Already active, previous still open-ended: said again.
+    const again = await addActiveKey({ store, secretId: 'S', secret: 'two', graceMs: 3_600_000 });
+    expect(again).toMatchObject({ alreadyActive: true, previousUnbounded: true });
+    expect(again.warnings).toEqual([expect.stringContaining('no window end')]);
+  });
+
+  it('a bounded previous key: previousUnbounded false and no warning', async () => {
+    const { store } = await envFile(INITIAL);
+    const result = await addActiveKey({ store, secretId: 'DATASPIKE_WEBHOOK_SECRET', secret: `whsec_${'ab'.repeat(32)}`, graceMs: 3_600_000 });
+    expect(result).toMatchObject({ previousUnbounded: false, warnings: [] });
+  });
+});
