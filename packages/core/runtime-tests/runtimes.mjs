@@ -1,4 +1,4 @@
-// Node-side driver of the runtime smoke suite: finds the runtime binaries installed from npm,
+// Node-side driver of the runtime smoke suite: finds the runtime binaries (installed on demand from npm),
 // bundles the workerd worker with esbuild, and starts each runtime on 127.0.0.1 (port 0).
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -6,56 +6,25 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { missingReason, runtimeBinary } from '../../../scripts/runtime-bins.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const coreDir = dirname(here);
 const require = createRequire(join(coreDir, 'package.json'));
 
-function packageDir(name, from = require) {
-  try {
-    return dirname(from.resolve(`${name}/package.json`));
-  } catch {
-    return undefined;
-  }
-}
-
-function firstExisting(paths) {
-  return paths.find((p) => p !== undefined && existsSync(p));
-}
-
 /**
- * Path of a runtime binary. The npm wrappers (`bun`, `deno`, `workerd`) put the binary in place in
- * their postinstall (allowed by the root package.json `pnpm.onlyBuiltDependencies`); without it we
- * take the binary straight from the platform package they depend on.
+ * Path of a runtime binary, or undefined when it cannot be had on this machine. The binaries are not
+ * devDependencies: scripts/runtime-bins.mjs installs the set pinned by scripts/runtimes/ on first use
+ * into a cache outside the repository.
  * @param {'bun' | 'deno' | 'workerd'} runtime
  */
 export function findBinary(runtime) {
-  const arch = process.arch === 'x64' ? 'x64' : 'aarch64';
-  if (runtime === 'bun') {
-    const dir = packageDir('bun');
-    const req = dir && createRequire(join(dir, 'package.json'));
-    const platform = req && packageDir(`@oven/bun-${process.platform}-${arch}`, req);
-    return firstExisting([dir && join(dir, 'bin', 'bun.exe'), platform && join(platform, 'bin', 'bun')].filter((p) => p && isBinary(p)));
-  }
-  if (runtime === 'deno') {
-    const dir = packageDir('deno');
-    const req = dir && createRequire(join(dir, 'package.json'));
-    const platform = req && packageDir(`@deno/${process.platform}-${process.arch === 'x64' ? 'x64' : 'arm64'}-glibc`, req);
-    return firstExisting([dir && join(dir, 'deno'), platform && join(platform, 'deno')]);
-  }
-  const dir = packageDir('workerd');
-  const req = dir && createRequire(join(dir, 'package.json'));
-  const platform = req && packageDir(`@cloudflare/workerd-${process.platform}-${process.arch === 'x64' ? '64' : 'arm64'}`, req);
-  return firstExisting([platform && join(platform, 'bin', 'workerd'), dir && join(dir, 'bin', 'workerd')].filter((p) => p && isBinary(p)));
+  return runtimeBinary(runtime);
 }
 
-/** A real executable, not a JS shim or the placeholder a skipped postinstall leaves. */
-function isBinary(path) {
-  try {
-    return statSync(path).size > 1_000_000;
-  } catch {
-    return false;
-  }
+/** Why `findBinary(runtime)` returned undefined. */
+export function missingBinaryReason(runtime) {
+  return missingReason(runtime);
 }
 
 /** Builds dist/ when it is missing or older than src/ (the root `pnpm test` builds first anyway). */
@@ -166,7 +135,7 @@ function stopper(child, cleanup) {
  */
 export async function startRuntime(runtime, { timeoutMs = 20_000 } = {}) {
   const bin = findBinary(runtime);
-  if (bin === undefined) throw new Error(`No ${runtime} binary found (npm package "${runtime}")`);
+  if (bin === undefined) throw new Error(`No ${runtime} binary: ${missingReason(runtime)}`);
   const env = { ...process.env, NO_COLOR: '1', DENO_NO_UPDATE_CHECK: '1', DENO_NO_PROMPT: '1' };
   if (runtime === 'bun' || runtime === 'deno') {
     const args =

@@ -3,7 +3,8 @@
  * workerd (a real `workerd serve` with an esbuild bundle), each through the Fetch adapter. Every
  * shared vector in test/vectors/*.json is replayed over HTTP on 127.0.0.1 and must be accepted or
  * rejected exactly as the vector says; each runtime must also resolve the crypto backend its
- * export condition selects. The binaries come from npm (devDependencies `bun`, `deno`, `workerd`).
+ * export condition selects. The binaries come from npm, installed on first use by
+ * scripts/runtime-bins.mjs (pinned in scripts/runtimes/, cached outside the repository).
  */
 import { createHmac } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
@@ -12,7 +13,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // @ts-expect-error -- plain ESM helper without type declarations
-import { ensureBuilt, findBinary, startRuntime } from '../../runtime-tests/runtimes.mjs';
+import { ensureBuilt, findBinary, missingBinaryReason, startRuntime } from '../../runtime-tests/runtimes.mjs';
 
 interface Vector {
   description: string;
@@ -40,7 +41,7 @@ const EXPECTED_BACKEND: Record<Runtime, string> = { bun: 'node:crypto', deno: 'n
 /** The binary, if it exists and runs here; otherwise why not. */
 function probe(runtime: Runtime): { bin?: string; why?: string } {
   const bin = findBinary(runtime) as string | undefined;
-  if (bin === undefined) return { why: `no ${runtime} binary in node_modules (npm package "${runtime}" not installed for this platform)` };
+  if (bin === undefined) return { why: `no ${runtime} binary: ${missingBinaryReason(runtime) as string}` };
   const r = spawnSync(bin, ['--version'], { encoding: 'utf8', timeout: 15_000 });
   if (r.status !== 0) return { why: `${bin} --version failed here: ${r.error?.message ?? r.stderr}` };
   return { bin };
