@@ -6,6 +6,9 @@
 //   GET  /backend              -> { backend, hasSyncHmac }
 //   POST /vector/<file>/<i>    -> vector i of test/vectors/<file>.json through withVerification()
 //   POST /smartcar             -> Smartcar profile, secret "amt" (VERIFY answered by the adapter)
+//   POST /limited              -> /smartcar with maxBodyBytes 1024 and bodyTimeoutMs 400
+//   GET  /inprocess            -> statuses of oversized in-process Requests without Content-Length
+//                                 (a byte body, an open stream) through /limited's handler
 
 /**
  * @param {{ core: any, fetchAdapter: any, crypto: { backendName: string, hasSyncHmac: boolean }, vectors: Record<string, any[]> }} deps
@@ -46,10 +49,32 @@ export function createApp({ core, fetchAdapter, crypto, vectors }) {
     { onError: () => {} },
   );
 
+  const limited = withVerification(
+    createVerifier({ provider: providers.smartcar(), keys: [{ id: 'amt', secret: 'amt', role: 'active' }] }),
+    handler,
+    { maxBodyBytes: 1024, bodyTimeoutMs: 400, onError: () => {} },
+  );
+
+  // Oversized bodies the runtime itself builds, so no Content-Length header is set: a byte body
+  // and a stream that never closes. Both must be answered 413 at once.
+  const inprocess = async () => {
+    const bytes = new Request('http://127.0.0.1/limited', { method: 'POST', body: new Uint8Array(4096) });
+    const open = new ReadableStream({
+      start(c) {
+        c.enqueue(new Uint8Array(2048));
+      },
+    });
+    const stream = new Request('http://127.0.0.1/limited', { method: 'POST', body: open, duplex: 'half' });
+    const [a, b] = await Promise.all([limited(bytes), limited(stream)]);
+    return Response.json({ bytes: a.status, stream: b.status, declared: bytes.headers.get('content-length') });
+  };
+
   return async (request) => {
     const url = new URL(request.url);
     if (url.pathname === '/backend') return Response.json({ backend: crypto.backendName, hasSyncHmac: crypto.hasSyncHmac });
     if (url.pathname === '/smartcar') return smartcar(request);
+    if (url.pathname === '/limited') return limited(request);
+    if (url.pathname === '/inprocess') return inprocess();
     const m = /^\/vector\/([a-z0-9-]+)\/(\d+)$/.exec(url.pathname);
     const h = m && forVector(m[1], Number(m[2]));
     if (!h) return new Response('not found', { status: 404 });

@@ -13,12 +13,13 @@ export const coreDir = dirname(here);
 const require = createRequire(join(coreDir, 'package.json'));
 
 /**
- * Path of a runtime binary, or undefined when it cannot be had on this machine. The binaries are not
- * devDependencies: scripts/runtime-bins.mjs installs the set pinned by scripts/runtimes/ on first use
- * into a cache outside the repository.
- * @param {'bun' | 'deno' | 'workerd'} runtime
+ * Path of a runtime binary, or undefined when it cannot be had on this machine. Node is the one
+ * running this process. The others are not devDependencies: scripts/runtime-bins.mjs installs the
+ * set pinned by scripts/runtimes/ on first use into a cache outside the repository.
+ * @param {'node' | 'bun' | 'deno' | 'workerd'} runtime
  */
 export function findBinary(runtime) {
+  if (runtime === 'node') return process.execPath;
   return runtimeBinary(runtime);
 }
 
@@ -131,17 +132,19 @@ function stopper(child, cleanup) {
 
 /**
  * Starts one runtime serving the smoke app. Resolves to its base URL and a stop function.
- * @param {'bun' | 'deno' | 'workerd'} runtime
+ * @param {'node' | 'bun' | 'deno' | 'workerd'} runtime
  */
 export async function startRuntime(runtime, { timeoutMs = 20_000 } = {}) {
   const bin = findBinary(runtime);
   if (bin === undefined) throw new Error(`No ${runtime} binary: ${missingReason(runtime)}`);
   const env = { ...process.env, NO_COLOR: '1', DENO_NO_UPDATE_CHECK: '1', DENO_NO_PROMPT: '1' };
-  if (runtime === 'bun' || runtime === 'deno') {
+  if (runtime === 'node' || runtime === 'bun' || runtime === 'deno') {
     const args =
-      runtime === 'bun'
-        ? ['run', join(here, 'bun.mjs')]
-        : ['run', '--quiet', '--no-lock', '--allow-net=127.0.0.1', `--allow-read=${coreDir}`, '--allow-env', join(here, 'deno.mjs')];
+      runtime === 'node'
+        ? [join(here, 'node.mjs')]
+        : runtime === 'bun'
+          ? ['run', join(here, 'bun.mjs')]
+          : ['run', '--quiet', '--no-lock', '--allow-net=127.0.0.1', `--allow-read=${coreDir}`, '--allow-env', join(here, 'deno.mjs')];
     const child = spawn(bin, args, { cwd: here, env, stdio: ['ignore', 'pipe', 'pipe'] });
     const stop = stopper(child);
     try {

@@ -4,7 +4,8 @@
  *
  * - `express.raw()` ran first (`req.body` is a `Buffer`): those bytes are verified.
  * - a parser kept a raw copy in `req.rawBody` (`express.json({ verify })`): that copy is verified.
- * - nothing read the body yet: the middleware reads the stream itself (with `maxBodyBytes`).
+ * - nothing read the body yet: the middleware reads the stream itself (with `maxBodyBytes` and
+ *   `bodyTimeoutMs`, decoding `Content-Encoding: gzip` / `deflate` as `express.raw()` would).
  * - `express.json()` already parsed it and kept no copy: `BODY_NOT_RAW` (500) with the fix in `hint`.
  *
  * On success `req.keyturn` (and `res.locals.keyturn`) holds the result, `req.body` is the raw
@@ -31,11 +32,19 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Verifier, VerifyResult } from '../verifier.ts';
-import { readNodeBody, type NodeAdapterOptions } from './node.ts';
-import { handleNodeWebhook, releaseOnServerError, sendRejection } from './node-shared.ts';
+import type { NodeAdapterOptions } from './node.ts';
+import { handleNodeWebhook, nodeSettings, readNodeRequestBody, releaseOnServerError, sendRejection } from './node-shared.ts';
 
-export { BodyTooLargeError, DEFAULT_MAX_BODY_BYTES } from './shared.ts';
-export type { AdapterOptions, AdapterError, ChallengeSignaturePolicy } from './shared.ts';
+export {
+  BODY_ERROR_CODES,
+  BodyError,
+  BodyTooLargeError,
+  DEFAULT_BODY_TIMEOUT_MS,
+  DEFAULT_MAX_BODY_BYTES,
+  SUPPORTED_CONTENT_ENCODINGS,
+  UNSUPPORTED_ENCODING_HINT,
+} from './shared.ts';
+export type { AdapterOptions, AdapterError, BodyErrorCode, ChallengeSignaturePolicy } from './shared.ts';
 
 /** Options of {@link createExpressMiddleware}. */
 export type ExpressAdapterOptions = NodeAdapterOptions;
@@ -69,17 +78,19 @@ export const EXPRESS_PARSED_HINT =
 /**
  * Express 5 middleware that verifies the webhook and sets `req.keyturn`.
  * If a later handler throws or answers 5xx, a replay reservation is released so the retry is accepted.
+ * Options are checked here (`TypeError`), not per request.
  */
 export function createExpressMiddleware(verifier: Verifier, options: ExpressAdapterOptions = {}): ExpressMiddleware {
+  const settings = nodeSettings(options, 'createExpressMiddleware');
   return async (req, res, next) => {
     let body: Buffer;
     try {
-      body = await readNodeBody(req, { maxBodyBytes: options.maxBodyBytes, hint: EXPRESS_PARSED_HINT });
+      body = await readNodeRequestBody(req, settings, EXPRESS_PARSED_HINT);
     } catch (error) {
-      sendRejection(res, options, error);
+      sendRejection(res, settings, error);
       return;
     }
-    const outcome = await handleNodeWebhook(verifier, req, res, body, options);
+    const outcome = await handleNodeWebhook(verifier, req, res, body, settings, options.secretId?.(req));
     if (outcome === undefined || outcome.kind !== 'verified') return;
     const result = outcome.result;
     releaseOnServerError(res, result);

@@ -1,8 +1,13 @@
 /**
  * Fastify 5 plugin. In the scope it is registered in, it replaces the body parsers with one that
- * keeps the raw `Buffer` (`parseAs: 'buffer'`, limited by `maxBodyBytes`), verifies every request in
- * a `preHandler` hook, answers the provider handshake and rejections itself, and sets
- * `request.keyturn`. If `fastify-raw-body` is in use, its `request.rawBody` is verified instead.
+ * reads the raw `Buffer` through keyturn's shared body reader (`maxBodyBytes`, `bodyTimeoutMs`,
+ * `gzip` / `deflate` decoding, exactly as the other adapters), verifies every request in a
+ * `preHandler` hook, answers the provider handshake and rejections itself, and sets
+ * `request.keyturn`. If a JSON parser later in the scope turned the body into an object,
+ * `fastify-raw-body`'s `request.rawBody` is verified instead.
+ *
+ * `bodyTimeoutMs` covers the body only; set Fastify's own `requestTimeout` (off by default) and
+ * `connectionTimeout` for the rest of the request (see docs/adapters.md).
  *
  * The plugin is not encapsulated (like `fastify-plugin`): register it inside the scope that holds
  * your webhook routes, so the rest of the app keeps its JSON parser.
@@ -29,18 +34,30 @@
 import type { FastifyInstance, FastifyPluginCallback, FastifyRequest } from 'fastify';
 import { VerificationError } from '../errors.ts';
 import type { Verifier, VerifyResult } from '../verifier.ts';
+import { nodeBodySource, toBuffer } from './node-shared.ts';
 import {
-  DEFAULT_MAX_BODY_BYTES,
   declaredLength,
+  optionalFunction,
   processWebhook,
+  readBody,
   rejection,
   releaseOnce,
   report,
+  resolveAdapterOptions,
   type AdapterOptions,
+  type AdapterSettings,
 } from './shared.ts';
 
-export { BodyTooLargeError, DEFAULT_MAX_BODY_BYTES } from './shared.ts';
-export type { AdapterOptions, AdapterError, ChallengeSignaturePolicy } from './shared.ts';
+export {
+  BODY_ERROR_CODES,
+  BodyError,
+  BodyTooLargeError,
+  DEFAULT_BODY_TIMEOUT_MS,
+  DEFAULT_MAX_BODY_BYTES,
+  SUPPORTED_CONTENT_ENCODINGS,
+  UNSUPPORTED_ENCODING_HINT,
+} from './shared.ts';
+export type { AdapterOptions, AdapterError, BodyErrorCode, ChallengeSignaturePolicy } from './shared.ts';
 
 /** Options of {@link keyturnFastify}. */
 export interface FastifyAdapterOptions extends AdapterOptions {
@@ -57,25 +74,54 @@ export const FASTIFY_PARSED_HINT =
   'or use fastify-raw-body ({ global: false, runFirst: true }) with config: { rawBody: true } on the route.';
 
 const RELEASE = Symbol('keyturn.release');
+const BODY = Symbol('keyturn.body');
+const BODY_FAILURE = Symbol('keyturn.bodyFailure');
 
-type RequestWithRaw = FastifyRequest & { rawBody?: unknown; [RELEASE]?: () => Promise<void> };
+type RequestWithRaw = FastifyRequest & {
+  rawBody?: unknown;
+  [RELEASE]?: () => Promise<void>;
+  [BODY]?: Buffer;
+  [BODY_FAILURE]?: unknown;
+};
 
 function plugin(instance: FastifyInstance, options: FastifyAdapterOptions, done: (err?: Error) => void): void {
-  const { verifier } = options;
-  if (verifier === undefined || typeof verifier.verify !== 'function') {
+  const { verifier } = options ?? {};
+  if (verifier === undefined || verifier === null || typeof verifier.verify !== 'function') {
     done(new TypeError('keyturnFastify: pass { verifier } (from createVerifier())'));
     return;
   }
-  const limit = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  let settings: AdapterSettings;
+  try {
+    settings = resolveAdapterOptions(options, 'keyturnFastify');
+    optionalFunction(options.secretId, 'secretId', 'keyturnFastify');
+  } catch (error) {
+    done(error as Error);
+    return;
+  }
   instance.removeAllContentTypeParsers();
-  instance.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: limit }, (_request, body, next) => next(null, body));
+  // The body is read by the shared reader; a failure is answered by the preHandler below like any
+  // rejection (generic body, onError), not by Fastify's error handler.
+  instance.addContentTypeParser('*', (request, payload, next) => {
+    const raw = request as RequestWithRaw;
+    readBody(nodeBodySource(payload), request.headers, settings).then(
+      (bytes) => {
+        raw[BODY] = toBuffer(bytes);
+        next(null, raw[BODY]);
+      },
+      (error: unknown) => {
+        raw[BODY_FAILURE] = error;
+        next(null, undefined);
+      },
+    );
+  });
   if (!instance.hasRequestDecorator('keyturn')) instance.decorateRequest('keyturn', null);
 
   instance.addHook('preHandler', async (request, reply) => {
     try {
       const raw = request as RequestWithRaw;
-      const body = rawBodyOf(raw.rawBody) ?? rawBodyOf(raw.body) ?? missingBody(raw, verifier);
-      const outcome = await processWebhook(verifier, body, request.headers, options, options.secretId?.(request));
+      if (raw[BODY_FAILURE] !== undefined) throw raw[BODY_FAILURE];
+      const body = raw[BODY] ?? rawBodyOf(raw.rawBody) ?? rawBodyOf(raw.body) ?? missingBody(raw, verifier);
+      const outcome = await processWebhook(verifier, body, request.headers, settings, options.secretId?.(request));
       if (outcome.kind === 'challenge') {
         return reply.code(200).header('content-type', 'application/json; charset=utf-8').send(JSON.stringify(outcome.response));
       }
@@ -83,9 +129,11 @@ function plugin(instance: FastifyInstance, options: FastifyAdapterOptions, done:
       raw[RELEASE] = releaseOnce(outcome.result);
       return undefined;
     } catch (error) {
-      report(options, error);
-      const { status, body } = rejection(error);
-      return reply.code(status).header('content-type', 'application/json; charset=utf-8').send(body);
+      report(settings, error);
+      const answer = rejection(error);
+      reply.code(answer.status).headers(answer.headers).header('content-type', 'application/json; charset=utf-8');
+      if (answer.close) reply.header('connection', 'close');
+      return reply.send(answer.body);
     }
   });
 

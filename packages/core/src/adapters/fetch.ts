@@ -20,19 +20,31 @@
 import { VerificationError } from '../errors.ts';
 import type { Verifier, VerifyResult } from '../verifier.ts';
 import {
-  BodyTooLargeError,
-  DEFAULT_MAX_BODY_BYTES,
-  concatBytes,
-  declaredLength,
+  contentCoding,
+  optionalFunction,
   processWebhook,
+  readBody,
   rejection,
   releaseOnce,
   report,
+  resolveAdapterOptions,
+  resolveBodyLimits,
   type AdapterOptions,
+  type AdapterSettings,
+  type BodyLimits,
+  type BodySource,
 } from './shared.ts';
 
-export { BodyTooLargeError, DEFAULT_MAX_BODY_BYTES } from './shared.ts';
-export type { AdapterOptions, AdapterError, ChallengeSignaturePolicy } from './shared.ts';
+export {
+  BODY_ERROR_CODES,
+  BodyError,
+  BodyTooLargeError,
+  DEFAULT_BODY_TIMEOUT_MS,
+  DEFAULT_MAX_BODY_BYTES,
+  SUPPORTED_CONTENT_ENCODINGS,
+  UNSUPPORTED_ENCODING_HINT,
+} from './shared.ts';
+export type { AdapterOptions, AdapterError, BodyErrorCode, ChallengeSignaturePolicy } from './shared.ts';
 
 /** Options of {@link verifyRequest} and {@link withVerification}. */
 export interface FetchAdapterOptions extends AdapterOptions {
@@ -42,10 +54,23 @@ export interface FetchAdapterOptions extends AdapterOptions {
 
 /** An accepted webhook. */
 export interface VerifiedRequest {
-  /** The key that matched (`keyId`, `keyRole`, ...). */
+  /**
+   * The key that matched (`keyId`, `keyRole`, ...).
+   */
   readonly result: VerifyResult;
-  /** The raw body, exactly the bytes that were verified. The request's own body is still unread. */
+  /**
+   * The raw body, exactly the bytes that were verified: decoded when the request came with
+   * `Content-Encoding: gzip` or `deflate`. The request's own body is still unread.
+   */
   readonly body: Uint8Array;
+}
+
+/** Options of {@link readRequestBody}. */
+export interface ReadRequestBodyOptions {
+  /** Largest body, as sent and decoded, in bytes. @default 1_048_576 */
+  maxBodyBytes?: number;
+  /** Deadline for the whole body, in ms. @default 10_000 */
+  bodyTimeoutMs?: number;
 }
 
 /** Hint for a request whose body was read before verification. */
@@ -54,38 +79,61 @@ export const FETCH_BODY_USED_HINT =
   'verified. Verify first: verifyRequest() reads a clone and leaves the body readable for your handler.';
 
 /**
- * Reads the raw body of `request` from a clone, stopping at `maxBodyBytes`. The original body stays readable.
- * Throws {@link BodyTooLargeError}, or `BODY_NOT_RAW` when the body was already consumed.
+ * Reads the raw body of `request` from a clone: stops at `maxBodyBytes` ({@link BodyTooLargeError},
+ * 413) and at `bodyTimeoutMs` (`BODY_TIMEOUT`, 408), with or without a `Content-Length`, and decodes
+ * `Content-Encoding: gzip` / `deflate` with the limit applied to the decoded bytes (other codings:
+ * `UNSUPPORTED_CONTENT_ENCODING`, 415). The original body stays readable; after a failure both the
+ * clone and the original are cancelled. Throws `BODY_NOT_RAW` when the body was already consumed,
+ * and a `TypeError` for an invalid limit.
  */
-export async function readRequestBody(request: Request, options: { maxBodyBytes?: number } = {}): Promise<Uint8Array> {
-  const limit = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+export async function readRequestBody(request: Request, options: ReadRequestBodyOptions = {}): Promise<Uint8Array> {
+  return readFetchBody(request, resolveBodyLimits(options, 'readRequestBody'));
+}
+
+/** {@link readRequestBody} with checked limits. @internal */
+export async function readFetchBody(request: Request, limits: BodyLimits): Promise<Uint8Array> {
   if (request.bodyUsed) {
     throw new VerificationError('BODY_NOT_RAW', 'The request body was already consumed.', { hint: FETCH_BODY_USED_HINT });
   }
-  const declared = declaredLength(request.headers);
-  if (declared !== undefined && declared > limit) throw new BodyTooLargeError(limit);
-  const stream = request.clone().body;
-  if (stream === null) return new Uint8Array(0);
-  const reader = stream.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > limit) {
-      await reader.cancel().catch(() => undefined);
-      throw new BodyTooLargeError(limit);
-    }
-    chunks.push(value);
-  }
-  return concatBytes(chunks, total);
+  if (request.body === null) return readBody(emptySource, request.headers, limits);
+  return readBody(cloneSource(request), request.headers, limits);
+}
+
+const emptySource: BodySource = { read: async () => undefined, cancel: () => {} };
+
+/**
+ * A {@link BodySource} over a clone of `request`'s body. Cancelling one branch of a teed stream
+ * waits for the other branch, so `cancel()` cancels both branches and waits for neither (awaiting
+ * the clone's cancel alone is what hung oversized streamed bodies on Node, Bun and Deno).
+ */
+function cloneSource(request: Request): BodySource {
+  const reader = (request.clone().body as ReadableStream<Uint8Array>).getReader();
+  return {
+    async read() {
+      const { done, value } = await reader.read();
+      return done ? undefined : value;
+    },
+    cancel() {
+      reader.cancel().catch(() => {});
+      const original = request.body;
+      if (original !== null && !original.locked) original.cancel().catch(() => {});
+    },
+  };
+}
+
+/** Checks {@link FetchAdapterOptions}. */
+function fetchSettings(options: FetchAdapterOptions, where: string): AdapterSettings {
+  const settings = resolveAdapterOptions(options, where);
+  optionalFunction(options.secretId, 'secretId', where);
+  return settings;
 }
 
 /**
  * Verifies a Fetch `Request`: resolves to the matched key and the raw body, and leaves the
  * request's body readable. Throws `VerificationError` on a rejection (its `status` is the answer
- * to give) or {@link BodyTooLargeError}. Does not answer handshakes; {@link withVerification} does.
+ * to give) or a {@link BodyError} (413, 408, 415, 400). Does not answer handshakes;
+ * {@link withVerification} does. For a compressed delivery, read the event from the returned
+ * `body`: the request's own body is still the compressed bytes.
  *
  * @example Hono
  * ```ts
@@ -97,7 +145,8 @@ export async function readRequestBody(request: Request, options: { maxBodyBytes?
  * ```
  */
 export async function verifyRequest(verifier: Verifier, request: Request, options: FetchAdapterOptions = {}): Promise<VerifiedRequest> {
-  const body = await readRequestBody(request, options);
+  const settings = fetchSettings(options, 'verifyRequest');
+  const body = await readFetchBody(request, settings);
   const result = await verifier.verify({ body, headers: request.headers, secretId: options.secretId?.(request) });
   return { result, body };
 }
@@ -113,29 +162,34 @@ export type FetchWebhookHandler<Rest extends unknown[] = unknown[]> = (
  * Wraps a handler: verifies the request, answers the provider handshake (Smartcar `VERIFY`) and
  * rejections (profile status, generic JSON body), and calls `handler` with the result. If the
  * handler throws or answers 5xx, a replay reservation is released so the sender's retry is accepted.
+ * When the body came compressed (`Content-Encoding: gzip` / `deflate`), the handler gets a copy of
+ * the request carrying the decoded body, without `Content-Encoding` and `Content-Length`, so
+ * `request.json()` works as usual. Options are checked here (`TypeError`), not per request.
  */
 export function withVerification<Rest extends unknown[]>(
   verifier: Verifier,
   handler: FetchWebhookHandler<Rest>,
   options: FetchAdapterOptions = {},
 ): (request: Request, ...rest: Rest) => Promise<Response> {
+  const settings = fetchSettings(options, 'withVerification');
   return async (request, ...rest) => {
     let body: Uint8Array;
     let result: VerifyResult;
     try {
-      body = await readRequestBody(request, options);
-      const outcome = await processWebhook(verifier, body, request.headers, options, options.secretId?.(request));
+      body = await readFetchBody(request, settings);
+      const outcome = await processWebhook(verifier, body, request.headers, settings, options.secretId?.(request));
       if (outcome.kind === 'challenge') return jsonResponse(200, JSON.stringify(outcome.response));
       result = outcome.result;
     } catch (error) {
-      report(options, error);
-      const { status, body: answer } = rejection(error);
-      return jsonResponse(status, answer);
+      report(settings, error);
+      const answer = rejection(error);
+      return jsonResponse(answer.status, answer.body, answer.headers);
     }
     const release = releaseOnce(result);
     let response: Response;
     try {
-      response = await handler(request, { result, body }, ...rest);
+      const forHandler = contentCoding(request.headers) === 'identity' ? request : decodedRequest(request, body);
+      response = await handler(forHandler, { result, body }, ...rest);
     } catch (error) {
       await release();
       throw error;
@@ -145,6 +199,14 @@ export function withVerification<Rest extends unknown[]>(
   };
 }
 
-function jsonResponse(status: number, body: string): Response {
-  return new Response(body, { status, headers: { 'content-type': 'application/json; charset=utf-8' } });
+function jsonResponse(status: number, body: string, headers: Readonly<Record<string, string>> = {}): Response {
+  return new Response(body, { status, headers: { ...headers, 'content-type': 'application/json; charset=utf-8' } });
+}
+
+/** A copy of `request` carrying the decoded `body` (what was verified), without the coding headers. */
+function decodedRequest(request: Request, body: Uint8Array): Request {
+  const headers = new Headers(request.headers);
+  headers.delete('content-encoding');
+  headers.delete('content-length');
+  return new Request(request, { body: body as BodyInit, headers });
 }

@@ -1,6 +1,7 @@
 /**
- * `node:http` adapter: reads the raw body itself (with a size limit), verifies it, answers the
- * provider handshake, and answers rejections with the profile's status and a generic body.
+ * `node:http` adapter: reads the raw body itself (with a size limit and a read deadline, decoding
+ * `gzip` / `deflate`), verifies it, answers the provider handshake, and answers rejections with the
+ * profile's status and a generic body.
  *
  * Exported from the subpath `@keyturn/core/adapters/node`.
  *
@@ -19,13 +20,29 @@
  * @module
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { VerificationError } from '../errors.ts';
 import type { Verifier, VerifyResult } from '../verifier.ts';
-import { handleNodeWebhook, releaseOnServerError, sendJson, sendRejection } from './node-shared.ts';
-import { BodyTooLargeError, DEFAULT_MAX_BODY_BYTES, declaredLength, report, type AdapterOptions } from './shared.ts';
+import {
+  STREAM_CONSUMED_HINT,
+  handleNodeWebhook,
+  nodeSettings,
+  readNodeRequestBody,
+  releaseOnServerError,
+  sendJson,
+  sendRejection,
+} from './node-shared.ts';
+import { report, resolveBodyLimits, type AdapterOptions } from './shared.ts';
 
-export { BodyTooLargeError, DEFAULT_MAX_BODY_BYTES } from './shared.ts';
-export type { AdapterOptions, AdapterError, ChallengeSignaturePolicy } from './shared.ts';
+export {
+  BODY_ERROR_CODES,
+  BodyError,
+  BodyTooLargeError,
+  DEFAULT_BODY_TIMEOUT_MS,
+  DEFAULT_MAX_BODY_BYTES,
+  SUPPORTED_CONTENT_ENCODINGS,
+  UNSUPPORTED_ENCODING_HINT,
+} from './shared.ts';
+export type { AdapterOptions, AdapterError, BodyErrorCode, ChallengeSignaturePolicy } from './shared.ts';
+export { STREAM_CONSUMED_HINT } from './node-shared.ts';
 
 /** Options of {@link createNodeHandler} and {@link verifyNodeRequest}. */
 export interface NodeAdapterOptions extends AdapterOptions {
@@ -37,107 +54,47 @@ export interface NodeAdapterOptions extends AdapterOptions {
 export interface NodeWebhookContext {
   /** The key that matched (`keyId`, `keyRole`, ...). */
   readonly result: VerifyResult;
-  /** The raw body, exactly the bytes that were verified. */
+  /** The raw body, exactly the bytes that were verified (decoded, if it was sent with `Content-Encoding: gzip` or `deflate`). */
   readonly body: Buffer;
 }
 
 /** Handler called with an accepted webhook. Answer with `res`; a throw or a 5xx releases a replay reservation. */
 export type NodeWebhookHandler = (req: IncomingMessage, res: ServerResponse, context: NodeWebhookContext) => unknown;
 
-/** A request a body parser may have touched first (`req.body`, `req.rawBody`). */
-type MaybeParsed = IncomingMessage & { body?: unknown; rawBody?: unknown };
-
-/** Hint for a request whose stream was already read by something else. */
-export const STREAM_CONSUMED_HINT =
-  'Something read the request stream before keyturn and kept no raw copy. Run keyturn before any body parser on the ' +
-  'webhook route, or keep the exact bytes (express.raw({ type: "*/*" }), or a parser `verify` hook that sets req.rawBody = buf).';
-
-/**
- * Reads the raw body of `req` as a `Buffer`, stopping at `maxBodyBytes` (throws {@link BodyTooLargeError}).
- * Uses `req.rawBody` or a `Buffer`/string `req.body` when a body parser already captured the raw bytes;
- * throws `BODY_NOT_RAW` (with the exact fix in `hint`) when a parser consumed the stream and kept only a parsed object.
- */
-export async function readNodeBody(req: IncomingMessage, options: { maxBodyBytes?: number; hint?: string } = {}): Promise<Buffer> {
-  const limit = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
-  const r = req as MaybeParsed;
-  const captured = rawCopy(r.rawBody) ?? rawCopy(r.body);
-  if (captured !== undefined) {
-    if (captured.length > limit) throw new BodyTooLargeError(limit);
-    return captured;
-  }
-  // An unread stream wins over a placeholder `req.body` (Express 4's body-parser sets `{}` when it skips).
-  if (req.readableEnded) {
-    const parsed = r.body !== undefined && r.body !== null;
-    throw new VerificationError(
-      'BODY_NOT_RAW',
-      parsed
-        ? 'The request body was already parsed (req.body is an object), so the signed bytes are gone.'
-        : 'The request stream was already consumed before keyturn could read it.',
-      { hint: options.hint ?? STREAM_CONSUMED_HINT },
-    );
-  }
-  const declared = declaredLength(req.headers);
-  if (declared !== undefined && declared > limit) {
-    req.resume();
-    throw new BodyTooLargeError(limit);
-  }
-  return new Promise<Buffer>((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let total = 0;
-    const cleanup = (): void => {
-      req.off('data', onData);
-      req.off('end', onEnd);
-      req.off('error', onError);
-      req.off('aborted', onAborted);
-    };
-    const onData = (chunk: Buffer | string): void => {
-      const buf = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
-      total += buf.length;
-      if (total > limit) {
-        cleanup();
-        // Stop buffering; let the rest drain so the 413 can be written.
-        req.resume();
-        reject(new BodyTooLargeError(limit));
-        return;
-      }
-      chunks.push(buf);
-    };
-    const onEnd = (): void => {
-      cleanup();
-      resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, total));
-    };
-    const onError = (err: Error): void => {
-      cleanup();
-      reject(err);
-    };
-    const onAborted = (): void => {
-      cleanup();
-      reject(new Error('The request was aborted while its body was read.'));
-    };
-    req.on('data', onData);
-    req.on('end', onEnd);
-    req.on('error', onError);
-    req.on('aborted', onAborted);
-  });
+/** Options of {@link readNodeBody}. */
+export interface ReadNodeBodyOptions {
+  /** Largest body, as sent and decoded, in bytes. @default 1_048_576 */
+  maxBodyBytes?: number;
+  /** Deadline for the whole body, in ms. @default 10_000 */
+  bodyTimeoutMs?: number;
+  /** The `hint` of the `BODY_NOT_RAW` error when a parser consumed the stream. @default {@link STREAM_CONSUMED_HINT} */
+  hint?: string;
 }
 
-function rawCopy(value: unknown): Buffer | undefined {
-  if (typeof value === 'string') return Buffer.from(value, 'utf8');
-  if (value instanceof Uint8Array) return Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
-  return undefined;
+/**
+ * Reads the raw body of `req` as a `Buffer`: stops at `maxBodyBytes` ({@link BodyTooLargeError}, 413)
+ * and at `bodyTimeoutMs` (`BODY_TIMEOUT`, 408), and decodes `Content-Encoding: gzip` / `deflate`
+ * with the limit applied to the decoded bytes (other codings: `UNSUPPORTED_CONTENT_ENCODING`, 415).
+ * Uses `req.rawBody` or a `Buffer`/string `req.body` as is when a body parser already captured the
+ * raw bytes; throws `BODY_NOT_RAW` (with the exact fix in `hint`) when a parser consumed the stream
+ * and kept only a parsed object. Throws a `TypeError` for an invalid limit.
+ */
+export async function readNodeBody(req: IncomingMessage, options: ReadNodeBodyOptions = {}): Promise<Buffer> {
+  return readNodeRequestBody(req, resolveBodyLimits(options, 'readNodeBody'), options.hint ?? STREAM_CONSUMED_HINT);
 }
 
 /**
  * Reads and verifies one request. Resolves to the matched key and the raw body; throws
- * `VerificationError` (rejection) or {@link BodyTooLargeError}. Does not answer handshakes; use
- * {@link createNodeHandler} for that.
+ * `VerificationError` (rejection) or a {@link BodyError} (413, 408, 415, 400). Does not answer
+ * handshakes; use {@link createNodeHandler} for that. Throws a `TypeError` for invalid options.
  */
 export async function verifyNodeRequest(
   verifier: Verifier,
   req: IncomingMessage,
   options: NodeAdapterOptions = {},
 ): Promise<NodeWebhookContext> {
-  const body = await readNodeBody(req, options);
+  const settings = nodeSettings(options, 'verifyNodeRequest');
+  const body = await readNodeRequestBody(req, settings);
   const result = await verifier.verify({ body, headers: req.headers, secretId: options.secretId?.(req) });
   return { result, body };
 }
@@ -145,29 +102,31 @@ export async function verifyNodeRequest(
 /**
  * A `node:http` request listener: reads and verifies the body, answers handshakes and rejections,
  * and calls `handler` with the matched key and the raw body. If `handler` throws (answered 500) or
- * answers 5xx, a replay reservation is released so the sender's retry is accepted.
+ * answers 5xx, a replay reservation is released so the sender's retry is accepted. Options are
+ * checked here (`TypeError`), not per request.
  */
 export function createNodeHandler(
   verifier: Verifier,
   handler: NodeWebhookHandler,
   options: NodeAdapterOptions = {},
 ): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
+  const settings = nodeSettings(options, 'createNodeHandler');
   return async (req, res) => {
     let body: Buffer;
     try {
-      body = await readNodeBody(req, options);
+      body = await readNodeRequestBody(req, settings);
     } catch (error) {
-      sendRejection(res, options, error);
+      sendRejection(res, settings, error);
       return;
     }
-    const outcome = await handleNodeWebhook(verifier, req, res, body, options);
+    const outcome = await handleNodeWebhook(verifier, req, res, body, settings, options.secretId?.(req));
     if (outcome === undefined || outcome.kind !== 'verified') return;
     const result = outcome.result;
     const release = releaseOnServerError(res, result);
     try {
       await handler(req, res, { result, body });
     } catch (error) {
-      report(options, error);
+      report(settings, error);
       if (!res.headersSent) sendJson(res, 500, '{"error":"webhook handler failed"}');
       else {
         await release();
@@ -176,4 +135,3 @@ export function createNodeHandler(
     }
   };
 }
-

@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
+import { request as httpRequest, type IncomingHttpHeaders, type Server } from 'node:http';
 import { createRequire } from 'node:module';
 import { createVerifier, KeyStoreError, providers, sign, type KeyStore, type Verifier, type VerifyResult } from '../../src/index.ts';
 
@@ -78,4 +78,35 @@ export async function post(url: string, body: string | Uint8Array, headers: Reco
     json = undefined;
   }
   return { status: res.status, text, json, headers: res.headers };
+}
+
+/** What {@link upload} resolves to: the answer, and when the server closed the connection. */
+export interface UploadAnswer {
+  status: number;
+  text: string;
+  headers: IncomingHttpHeaders;
+  /** Resolves when the connection is closed (by the server: the client never closes it first). */
+  closed: Promise<void>;
+  /** Closes the connection from the client side (cleanup). */
+  destroy: () => void;
+}
+
+/**
+ * A raw node:http upload that sends `first` and then, unless `end`, nothing more while keeping the
+ * request open: without a `content-length` header it is chunked with no end; with a larger declared
+ * length it is a stalled sender. Resolves as soon as the answer has arrived.
+ */
+export function upload(url: string, first: Uint8Array, headers: Record<string, string> = {}, end = false): Promise<UploadAnswer> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { method: 'POST', headers, agent: false }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (text += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text, headers: res.headers, closed, destroy: () => void req.destroy() }));
+    });
+    const closed = new Promise<void>((r) => req.once('close', () => r()));
+    req.on('error', reject);
+    req.write(first);
+    if (end) req.end();
+  });
 }

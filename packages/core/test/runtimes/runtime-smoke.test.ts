@@ -1,19 +1,23 @@
 /**
- * Runtime smoke suite: the BUILT package (dist/) served by Bun (Bun.serve), Deno (Deno.serve) and
- * workerd (a real `workerd serve` with an esbuild bundle), each through the Fetch adapter. Every
- * shared vector in test/vectors/*.json is replayed over HTTP on 127.0.0.1 and must be accepted or
- * rejected exactly as the vector says; each runtime must also resolve the crypto backend its
- * export condition selects. The binaries come from npm, installed on first use by
- * scripts/runtime-bins.mjs (pinned in scripts/runtimes/, cached outside the repository).
+ * Runtime smoke suite: the BUILT package (dist/) served by Node (node:http with a streaming Request
+ * bridge), Bun (Bun.serve), Deno (Deno.serve) and workerd (a real `workerd serve` with an esbuild
+ * bundle), each through the Fetch adapter. Every shared vector in test/vectors/*.json is replayed
+ * over HTTP on 127.0.0.1 and must be accepted or rejected exactly as the vector says; each runtime
+ * must also resolve the crypto backend its export condition selects, answer oversized and slow
+ * uploads without waiting for them, and decode compressed deliveries. The Bun, Deno and workerd
+ * binaries come from npm, installed on first use by scripts/runtime-bins.mjs (pinned in
+ * scripts/runtimes/, cached outside the repository).
  */
 import { createHmac } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
+import { brotliCompressSync, gzipSync } from 'node:zlib';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // @ts-expect-error -- plain ESM helper without type declarations
 import { ensureBuilt, findBinary, missingBinaryReason, startRuntime } from '../../runtime-tests/runtimes.mjs';
+import { upload } from '../adapters/helpers.ts';
 
 interface Vector {
   description: string;
@@ -35,8 +39,8 @@ const vectors: { file: string; index: number; v: Vector }[] = readdirSync(vector
 
 const smartcarSdk = createRequire(import.meta.url)('smartcar') as { hashChallenge(amt: string, challenge: string): string };
 
-type Runtime = 'bun' | 'deno' | 'workerd';
-const EXPECTED_BACKEND: Record<Runtime, string> = { bun: 'node:crypto', deno: 'node:crypto', workerd: 'webcrypto' };
+type Runtime = 'node' | 'bun' | 'deno' | 'workerd';
+const EXPECTED_BACKEND: Record<Runtime, string> = { node: 'node:crypto', bun: 'node:crypto', deno: 'node:crypto', workerd: 'webcrypto' };
 
 /** The binary, if it exists and runs here; otherwise why not. */
 function probe(runtime: Runtime): { bin?: string; why?: string } {
@@ -56,7 +60,7 @@ const post = async (url: string, body: string | Uint8Array, headers: Record<stri
   return { status: res.status, json: (await res.json()) as Record<string, unknown> };
 };
 
-describe.each<Runtime>(['bun', 'deno', 'workerd'])('%s', (runtime) => {
+describe.each<Runtime>(['node', 'bun', 'deno', 'workerd'])('%s', (runtime) => {
   const { bin, why } = probe(runtime);
   if (why !== undefined) console.warn(`[runtime-smoke] SKIPPING ${runtime}: ${why}`);
 
@@ -112,5 +116,43 @@ describe.each<Runtime>(['bun', 'deno', 'workerd'])('%s', (runtime) => {
     const answered = await post(`${server!.url}/smartcar`, verify, { 'SC-Signature': sig, 'content-type': 'application/json' });
     expect(answered).toEqual({ status: 200, json: { challenge: smartcarSdk.hashChallenge('amt', `c-${runtime}`) } });
     expect((await post(`${server!.url}/smartcar`, verify, {})).status).toBe(401);
+  });
+
+  it.skipIf(bin === undefined)('answers 413 at once to an oversized open upload without Content-Length, and to in-process byte and stream bodies', async () => {
+    // 4 KiB sent, limit 1 KiB, the upload never ends: the answer must come anyway.
+    const open = await upload(`${server!.url}/limited`, new Uint8Array(4096), { 'SC-Signature': '00'.repeat(32) });
+    open.destroy();
+    expect([open.status, open.text]).toEqual([413, '{"error":"payload too large"}']);
+    const inprocess = await fetch(`${server!.url}/inprocess`);
+    expect(await inprocess.json()).toMatchObject({ bytes: 413, stream: 413 });
+  });
+
+  it.skipIf(bin === undefined)('answers 408 to an upload slower than bodyTimeoutMs', async () => {
+    // 10 of a declared 100 bytes, then nothing: answered when the 400 ms deadline passes.
+    const slow = await upload(`${server!.url}/limited`, new Uint8Array(10), { 'content-length': '100', 'SC-Signature': '00'.repeat(32) });
+    slow.destroy();
+    expect([slow.status, slow.text]).toEqual([408, '{"error":"request timeout"}']);
+  });
+
+  it.skipIf(bin === undefined)('verifies a gzip delivery on its decoded bytes; a gzip bomb gets 413, brotli 415', async () => {
+    const event = JSON.stringify({ eventId: 'e-gz', eventType: 'VEHICLE_STATE', data: { note: 'x'.repeat(500) } });
+    const sig = createHmac('sha256', 'amt').update(event).digest('hex');
+    const res = await fetch(`${server!.url}/smartcar`, {
+      method: 'POST',
+      body: gzipSync(event),
+      headers: { 'content-encoding': 'gzip', 'content-type': 'application/json', 'SC-Signature': sig },
+    });
+    expect([res.status, await res.json()]).toEqual([200, { ok: true, keyId: 'amt', keyRole: 'active', bodyReadable: true, backend: EXPECTED_BACKEND[runtime] }]);
+
+    const bomb = gzipSync(new Uint8Array(8 * 1024 * 1024)); // 8 MiB of zeros in about 8 KiB
+    const exploded = await post(`${server!.url}/smartcar`, bomb, { 'content-encoding': 'gzip', 'SC-Signature': sig });
+    expect(exploded).toEqual({ status: 413, json: { error: 'payload too large' } });
+
+    const br = await fetch(`${server!.url}/smartcar`, {
+      method: 'POST',
+      body: brotliCompressSync(event),
+      headers: { 'content-encoding': 'br', 'SC-Signature': sig },
+    });
+    expect([br.status, br.headers.get('accept-encoding'), await br.json()]).toEqual([415, 'gzip, deflate', { error: 'unsupported content encoding' }]);
   });
 });
