@@ -42,6 +42,18 @@ describe('express 5 adapter', () => {
     expect((await post(`${url}/hook`, PIZZA + '\n', { 'SC-Signature': PIZZA_SIG })).status).toBe(401);
   });
 
+  it('a gzip delivery verifies the same whether express.raw() inflated it or the middleware read the stream', async () => {
+    const { gzipSync } = await import('node:zlib');
+    const app = express();
+    app.post('/raw', express.raw({ type: '*/*' }), createExpressMiddleware(smartcarVerifier()), echo);
+    app.post('/stream', createExpressMiddleware(smartcarVerifier()), echo);
+    const url = await serve(app);
+    for (const path of ['/raw', '/stream']) {
+      const r = await post(`${url}${path}`, gzipSync(PIZZA), { 'SC-Signature': PIZZA_SIG, 'content-encoding': 'gzip' });
+      expect([path, r.status, r.json]).toMatchObject([path, 200, { keyId: 'amt-2', body: { pizza: 'pasta' } }]);
+    }
+  });
+
   it('uses req.rawBody kept by express.json({ verify })', async () => {
     const app = express();
     app.use(express.json({ verify: (req, _res, buf) => void ((req as { rawBody?: Buffer }).rawBody = buf) }));

@@ -39,6 +39,40 @@ describe('fetch adapter', () => {
     expect((await readRequestBody(req('x'.repeat(64)), { maxBodyBytes: 64 })).length).toBe(64);
   });
 
+  it('answers an oversized body without Content-Length at once, a byte body (Node) or an open stream, and cancels the upload', async () => {
+    // Cancelling one branch of request.clone()'s tee waits for the other: awaiting it hung these forever.
+    let cancelled = 0;
+    const open = () =>
+      new ReadableStream<Uint8Array>({
+        start: (c) => c.enqueue(new Uint8Array(100)), // and never closes
+        cancel: () => void cancelled++,
+      });
+    const bodies = [() => new Uint8Array(100), open];
+    const codes: string[] = [];
+    const h = withVerification(smartcarVerifier(), () => new Response('handler'), { maxBodyBytes: 64, onError: (e) => void codes.push((e as { code: string }).code) });
+    for (const body of bodies) {
+      const make = () => new Request('http://127.0.0.1/', { method: 'POST', body: body(), duplex: 'half' } as RequestInit);
+      expect(make().headers.get('content-length')).toBeNull();
+      await expect(readRequestBody(make(), { maxBodyBytes: 64 })).rejects.toMatchObject({ code: 'BODY_TOO_LARGE', status: 413 });
+      const res = await h(make());
+      expect([res.status, await res.json()]).toEqual([413, { error: 'payload too large' }]);
+    }
+    // Both tee branches were cancelled, so the source (the upload) was cancelled too.
+    expect(cancelled).toBe(2);
+    expect(codes).toEqual(['BODY_TOO_LARGE', 'BODY_TOO_LARGE']);
+  }, 5_000);
+
+  it('a compressed delivery: verifyRequest returns the decoded body; withVerification hands the handler a decoded request', async () => {
+    const { gzipSync } = await import('node:zlib');
+    const gz = () => req(gzipSync(PIZZA), { 'SC-Signature': PIZZA_SIG, 'content-encoding': 'gzip' });
+    const { body } = await verifyRequest(smartcarVerifier(), gz());
+    expect(new TextDecoder().decode(body)).toBe(PIZZA);
+    const h = withVerification(smartcarVerifier(), async (request) =>
+      Response.json({ event: await request.json(), encoding: request.headers.get('content-encoding'), url: request.url, method: request.method }),
+    );
+    expect(await (await h(gz())).json()).toEqual({ event: { pizza: 'pasta' }, encoding: null, url: 'http://127.0.0.1/hook', method: 'POST' });
+  });
+
   it('withVerification inside Hono: handler reads c.req.json(); rejections are generic; VERIFY is answered', async () => {
     const errors: AdapterError[] = [];
     const app = new Hono();
