@@ -4,7 +4,7 @@
  */
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { providers, sign } from '@keyturn/core';
-import { startReceiver } from './receiver.ts';
+import { startReceiver, type Provider } from './receiver.ts';
 
 export interface DemoLine {
   readonly phase: string;
@@ -16,7 +16,6 @@ export interface DemoLine {
   readonly code: string | undefined;
 }
 
-type Provider = 'smartcar' | 'dataspike' | 'mobway';
 const VARS: Record<Provider, string> = {
   smartcar: 'SMARTCAR_AMT',
   dataspike: 'DATASPIKE_WEBHOOK_SECRET',
@@ -51,13 +50,16 @@ export async function runDemo(options: DemoOptions = {}) {
   const profiles = { smartcar: providers.smartcar(), dataspike: providers.dataspike(), mobway: providers.mobway() };
 
   async function post(phase: string, provider: Provider, request: string, body: string, headers: Record<string, string>) {
+    const logged = receiver.log.length;
     const res = await fetch(`${receiver.url}/${provider}`, {
       method: 'POST',
       body,
       headers: { 'content-type': 'application/json', ...headers },
     });
-    const json = (await res.json()) as { keyId?: string; keyRole?: string; code?: string; challenge?: string };
-    const line: DemoLine = { phase, provider, request, status: res.status, keyId: json.keyId, keyRole: json.keyRole, code: json.code };
+    // The sender only gets a generic answer; which key matched, or why not, is in the receiver's log.
+    const json = (await res.json()) as { challenge?: string };
+    const entry = receiver.log[logged];
+    const line: DemoLine = { phase, provider, request, status: res.status, keyId: entry?.keyId, keyRole: entry?.keyRole, code: entry?.code };
     lines.push(line);
     options.onLine?.(line);
     return json;
