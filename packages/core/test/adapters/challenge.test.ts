@@ -23,7 +23,7 @@ let events: string[] = [];
 const parse = JSON.parse;
 beforeEach(() => {
   events = [];
-  vi.spyOn(JSON, 'parse').mockImplementation(function (this: unknown, text: string, reviver?: never) {
+  vi.spyOn(JSON, 'parse').mockImplementation((text: string, reviver?: (this: unknown, key: string, value: unknown) => unknown) => {
     // Only the request bodies count (not, say, the test client reading the answer).
     if (text === NESTED) events.push('parse:nested');
     else if (text === VERIFY) events.push('parse:verify');
