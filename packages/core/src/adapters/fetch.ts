@@ -188,7 +188,8 @@ export function withVerification<Rest extends unknown[]>(
     const release = releaseOnce(result);
     let response: Response;
     try {
-      const forHandler = contentCoding(request.headers) === 'identity' ? request : decodedRequest(request, body);
+      const decoded = request.body !== null && contentCoding(request.headers) !== 'identity';
+      const forHandler = decoded ? decodedRequest(request, body) : request;
       response = await handler(forHandler, { result, body }, ...rest);
     } catch (error) {
       await release();
