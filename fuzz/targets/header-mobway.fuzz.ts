@@ -1,0 +1,6 @@
+/** Fuzz target: the Mobway header parser (see lib/headers.ts for the properties). */
+import { providers } from '@keyturn/core';
+import { headerTarget } from '../lib/header-target.ts';
+import { UTF8_SECRETS, utf8Key } from '../lib/secrets.ts';
+
+export const fuzz = headerTarget({ profile: providers.mobway(), secrets: UTF8_SECRETS, keyBytes: utf8Key });
