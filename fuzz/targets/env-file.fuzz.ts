@@ -61,10 +61,11 @@ function names(text: string): Map<string, string> {
   return out;
 }
 
-/** Every value-like text of the document, for the leak checks. */
+/** Every secret-like value of the document, for the leak checks (window ends and paths are not secret). */
 function valuesOf(vars: Map<string, string>): string[] {
   const out: string[] = [];
-  for (const raw of vars.values()) {
+  for (const [key, raw] of vars) {
+    if (/_(NOT_BEFORE|NOT_AFTER|FILE)$/.test(key)) continue;
     out.push(raw);
     const trimmed = raw.trim().replace(/^['"]|['"]$/g, '');
     out.push(trimmed);
