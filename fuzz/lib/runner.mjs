@@ -36,7 +36,7 @@ export async function bundle(target) {
     platform: 'node',
     format: 'cjs',
     target: 'node20',
-    conditions: ['source'],
+    conditions: ['@keyturn/source'],
     sourcemap: 'inline',
     logLevel: 'error',
     plugins: [
