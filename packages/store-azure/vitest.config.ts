@@ -1,0 +1,10 @@
+import { defineProject } from 'vitest/config';
+import { sourceConditions } from '../../vitest.shared.ts';
+
+export default defineProject({
+  ...sourceConditions,
+  test: {
+    name: 'store-azure',
+    include: ['test/**/*.test.ts'],
+  },
+});
