@@ -66,14 +66,30 @@ export interface Roles {
   readonly nextStart: number | undefined;
 }
 
-/** Newest first: by `created`, then by the `keyturn-replaces` chain, then by version id (deterministic). */
-export function newestFirst(a: VersionInfo, b: VersionInfo): number {
-  const ca = a.createdOn ?? 0;
-  const cb = b.createdOn ?? 0;
-  if (ca !== cb) return cb - ca;
-  if (a.tags?.[REPLACES_TAG] === b.version) return -1;
-  if (b.tags?.[REPLACES_TAG] === a.version) return 1;
-  return a.version < b.version ? 1 : a.version > b.version ? -1 : 0;
+/**
+ * Newest first: by `created`, then (versions made in the same second) by how many `keyturn-replaces`
+ * links lead back from a version, then by version id (deterministic).
+ */
+export function newestFirst<T extends VersionInfo>(versions: readonly T[]): T[] {
+  const byId = new Map(versions.map((v) => [v.version, v]));
+  const depth = new Map<string, number>();
+  const depthOf = (v: VersionInfo): number => {
+    let d = 0;
+    const seen = new Set<string>([v.version]);
+    for (let cur = byId.get(v.tags?.[REPLACES_TAG] ?? ''); cur !== undefined && !seen.has(cur.version); cur = byId.get(cur.tags?.[REPLACES_TAG] ?? '')) {
+      seen.add(cur.version);
+      d += 1;
+    }
+    return d;
+  };
+  for (const v of versions) depth.set(v.version, depthOf(v));
+  return [...versions].sort((a, b) => {
+    const dc = (b.createdOn ?? 0) - (a.createdOn ?? 0);
+    if (dc !== 0) return dc;
+    const dd = (depth.get(b.version) as number) - (depth.get(a.version) as number);
+    if (dd !== 0) return dd;
+    return a.version < b.version ? 1 : a.version > b.version ? -1 : 0;
+  });
 }
 
 /**
@@ -81,7 +97,7 @@ export function newestFirst(a: VersionInfo, b: VersionInfo): number {
  * (a version starting within the leeway is already active; one that expired within it still is).
  */
 export function assignRoles(versions: readonly VersionInfo[], now: number, leewayMs: number): Roles {
-  const enabled = versions.filter((v) => v.enabled).sort(newestFirst);
+  const enabled = newestFirst(versions).filter((v) => v.enabled);
   const started = (v: VersionInfo) => v.notBefore === undefined || v.notBefore <= now + leewayMs;
   const live = (v: VersionInfo) => v.expires === undefined || v.expires > now - leewayMs;
   const activeIndex = enabled.findIndex((v) => started(v) && live(v));

@@ -57,7 +57,7 @@ export async function rotateSecret(ctx: WriteContext, secretId: string, newSecre
   const { signal } = options;
   const infos = await ctx.versions(secretId, signal);
   const roles = assignRoles(infos, ctx.now(), ctx.leewayMs);
-  const done = token === undefined ? undefined : infos.filter((v) => v.tags?.[ROTATION_TOKEN_TAG] === token).sort(newestFirst)[0];
+  const done = token === undefined ? undefined : newestFirst(infos.filter((v) => v.tags?.[ROTATION_TOKEN_TAG] === token))[0];
 
   let activeId: string;
   let oldId: string | undefined;

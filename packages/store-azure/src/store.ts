@@ -179,8 +179,8 @@ export function azureKeyVaultStore(options: AzureKeyVaultStoreOptions = {}): Azu
   return {
     name: STORE_NAME,
     getVersions,
-    rotate: (secretId, newSecret, rotateOptions) => (checkName(secretId), rotateSecret(ctx, secretId, newSecret, rotateOptions)),
-    retirePrevious: (secretId, retireOptions) => (checkName(secretId), retirePreviousVersion(ctx, secretId, retireOptions)),
+    rotate: async (secretId, newSecret, rotateOptions) => rotateSecret(ctx, checkName(secretId), newSecret, rotateOptions),
+    retirePrevious: async (secretId, retireOptions) => retirePreviousVersion(ctx, checkName(secretId), retireOptions),
     dispose() {
       disposed = true;
       values.clear();
@@ -200,7 +200,7 @@ function infoOf(p: SecretProperties): VersionInfo {
   };
 }
 
-function checkName(secretId: unknown): void {
+function checkName(secretId: unknown): string {
   if (typeof secretId !== 'string' || !NAME.test(secretId)) {
     throw new AzureKeyVaultError('Azure Key Vault secret ids are secret names: 1–127 letters, digits and hyphens (no version, no URL).', {
       retryable: false,
@@ -208,6 +208,7 @@ function checkName(secretId: unknown): void {
       reason: 'INVALID_CONFIG',
     });
   }
+  return secretId;
 }
 
 function ms(v: number | undefined, name: string, fallback: number, allowInfinity: boolean): number {

@@ -287,6 +287,8 @@ export async function startFront(o: FrontOptions): Promise<Front> {
       case 'purgeDeletedSecret':
         m.purgeDeletedSecret(name);
         return [204, undefined];
+      case 'token':
+        throw new KeyVaultError(404, 'NotFound', 'The token endpoint is not a vault operation.');
     }
   }
 
