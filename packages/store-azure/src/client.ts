@@ -7,6 +7,7 @@
  */
 import { KeyStoreError } from '@keyturn/core';
 import type { SecretClient, SecretClientOptions, SecretProperties } from '@azure/keyvault-secrets';
+import type { VersionInfo } from './roles.ts';
 
 /** The store name used in errors, events and cache keys. */
 export const STORE_NAME = 'azure-key-vault';
@@ -162,13 +163,25 @@ function abortedError(ctx: CallContext): AzureKeyVaultError {
   });
 }
 
-/** Lists every version's properties (all pages). */
-export function listVersions(client: SecretClientLike, name: string, abortSignal: AbortSignal): Promise<SecretProperties[]> {
-  return (async () => {
-    const out: SecretProperties[] = [];
-    for await (const p of client.listPropertiesOfSecretVersions(name, { abortSignal })) out.push(p);
-    return out;
-  })();
+/** Lists every version's attributes (all pages), as the role mapping reads them. */
+export async function listVersions(client: SecretClientLike, name: string, abortSignal: AbortSignal): Promise<VersionInfo[]> {
+  const out: VersionInfo[] = [];
+  for await (const p of client.listPropertiesOfSecretVersions(name, { abortSignal })) {
+    if (typeof p.version === 'string' && p.version.length > 0) out.push(infoOf(p));
+  }
+  return out;
+}
+
+function infoOf(p: SecretProperties): VersionInfo {
+  return {
+    version: p.version as string,
+    enabled: p.enabled !== false,
+    notBefore: p.notBefore?.getTime(),
+    expires: p.expiresOn?.getTime(),
+    createdOn: p.createdOn?.getTime(),
+    tags: p.tags,
+    contentType: p.contentType,
+  };
 }
 
 /** Socket-level failures: the request got no answer; a later one may. */

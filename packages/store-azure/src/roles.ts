@@ -117,6 +117,14 @@ export function assignRoles(versions: readonly VersionInfo[], now: number, leewa
   return { active: assign(activeInfo, 'active'), pending, previous, problem: undefined, nextStart };
 }
 
+/** Why `roles` has no active version, as the end of a sentence about the secret. */
+export function describeNoActive(roles: Roles): string {
+  if (roles.problem === 'NO_VERSIONS') return 'does not exist in this vault';
+  if (roles.problem === 'NONE_ENABLED') return 'has no enabled version';
+  const next = roles.nextStart === undefined ? '' : ` (the next one starts at ${new Date(roles.nextStart).toISOString()})`;
+  return `has no enabled version inside its validity window${next}`;
+}
+
 function min(values: readonly number[]): number | undefined {
   return values.length === 0 ? undefined : Math.min(...values);
 }

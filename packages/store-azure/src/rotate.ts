@@ -50,6 +50,23 @@ export interface WriteContext {
  * token finds its version (by tag) and only finishes the second step.
  */
 export async function rotateSecret(ctx: WriteContext, secretId: string, newSecret: string | Uint8Array, options: RotateOptions = {}): Promise<RotateResult> {
+  return finish(secretId, await write(ctx, secretId, newSecret, options));
+}
+
+/** Says whether the previous version was left without a window end (it then verifies until disabled). */
+function finish(secretId: string, r: RotateResult): RotateResult {
+  if (r.previousId === undefined || r.previousNotAfter !== undefined) return { ...r, previousUnbounded: false, warnings: [] };
+  return {
+    ...r,
+    previousUnbounded: true,
+    warnings: [
+      `the previous version ${r.previousId} of ${secretId} has no expires: it stays accepted while it is enabled. ` +
+        'Disable it (retirePrevious(), or `az keyvault secret set-attributes --enabled false`) once no sender uses it, or rotate with a finite previousGraceMs.',
+    ],
+  };
+}
+
+async function write(ctx: WriteContext, secretId: string, newSecret: string | Uint8Array, options: RotateOptions): Promise<RotateResult> {
   const text = secretText(newSecret);
   const grace = options.previousGraceMs ?? ctx.previousGraceMs;
   if (typeof grace !== 'number' || Number.isNaN(grace) || grace < 0) throw new TypeError('rotate(): `previousGraceMs` must be a non-negative number of ms (or Infinity)');

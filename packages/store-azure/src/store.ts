@@ -4,10 +4,10 @@
  * @module
  */
 import { SecretMaterial, type GetVersionsOptions, type KeyStore, type RotateOptions, type RotateResult, type SecretVersion } from '@keyturn/core';
-import type { SecretClientOptions, SecretProperties } from '@azure/keyvault-secrets';
+import type { SecretClientOptions } from '@azure/keyvault-secrets';
 import { LRUCache } from 'lru-cache';
 import { AzureKeyVaultError, buildClient, callWithDeadline, listVersions, STORE_NAME, type SecretClientLike, type TokenCredentialLike } from './client.ts';
-import { assignRoles, type Roles, type VersionInfo } from './roles.ts';
+import { assignRoles, describeNoActive, type Roles, type VersionInfo } from './roles.ts';
 import { retirePreviousVersion, rotateSecret, type RetirePreviousOptions, type RetirePreviousResult, type WriteContext } from './rotate.ts';
 
 /** Options of {@link azureKeyVaultStore}. */
@@ -106,8 +106,7 @@ export function azureKeyVaultStore(options: AzureKeyVaultStoreOptions = {}): Azu
   async function versions(secretId: string, signal: AbortSignal | undefined): Promise<VersionInfo[]> {
     checkName(secretId);
     try {
-      const props = await call(secretId, 'listing versions', signal, (c, abortSignal) => listVersions(c, secretId, abortSignal));
-      return props.filter((p) => typeof p.version === 'string' && p.version.length > 0).map(infoOf);
+      return await call(secretId, 'listing versions', signal, (c, abortSignal) => listVersions(c, secretId, abortSignal));
     } catch (err) {
       if (err instanceof AzureKeyVaultError && err.reason === 'NOT_FOUND') return [];
       throw err;
@@ -152,16 +151,11 @@ export function azureKeyVaultStore(options: AzureKeyVaultStoreOptions = {}): Azu
 
   /** The terminal error for a secret with no usable version; a soft-deleted secret says so. */
   async function noActive(secretId: string, roles: Roles, signal: AbortSignal | undefined): Promise<AzureKeyVaultError> {
-    let detail = 'has no enabled version inside its validity window';
-    if (roles.problem === 'NONE_ENABLED') detail = 'has no enabled version';
-    if (roles.problem === 'NONE_IN_WINDOW' && roles.nextStart !== undefined) detail += ` (the next one starts at ${new Date(roles.nextStart).toISOString()})`;
+    let detail = describeNoActive(roles);
     if (roles.problem === 'NO_VERSIONS') {
-      detail = 'does not exist in this vault';
       const deleted = await call(secretId, 'looking for a deleted secret', signal, (c, abortSignal) => c.getDeletedSecret(secretId, { abortSignal })).catch(() => undefined);
-      if (deleted !== undefined) {
-        const purge = deleted.properties.scheduledPurgeDate;
-        detail = `is soft-deleted${purge === undefined ? '' : ` (it can be recovered until ${purge.toISOString()})`}: recover it with \`az keyvault secret recover\``;
-      }
+      const purge = deleted?.properties.scheduledPurgeDate;
+      if (deleted !== undefined) detail = `is soft-deleted${purge === undefined ? '' : ` (it can be recovered until ${purge.toISOString()})`}: recover it with \`az keyvault secret recover\``;
     }
     return new AzureKeyVaultError(`Azure Key Vault secret ${secretId} ${detail}.`, { retryable: false, secretId, reason: 'NOT_FOUND', code: roles.problem });
   }
@@ -185,18 +179,6 @@ export function azureKeyVaultStore(options: AzureKeyVaultStoreOptions = {}): Azu
       disposed = true;
       values.clear();
     },
-  };
-}
-
-function infoOf(p: SecretProperties): VersionInfo {
-  return {
-    version: p.version as string,
-    enabled: p.enabled !== false,
-    notBefore: p.notBefore?.getTime(),
-    expires: p.expiresOn?.getTime(),
-    createdOn: p.createdOn?.getTime(),
-    tags: p.tags,
-    contentType: p.contentType,
   };
 }
 

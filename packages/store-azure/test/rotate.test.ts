@@ -17,7 +17,7 @@ describe('rotate()', () => {
     clock.advance(HOUR);
     const result = await store.rotate(name, 'whsec_new', { previousGraceMs: 2 * HOUR });
     const created = versionsOf(name)[1]!;
-    expect(result).toEqual({ activeId: created.version, previousId: old.version, previousNotAfter: clock.now() + 2 * HOUR });
+    expect(result).toEqual({ activeId: created.version, previousId: old.version, previousNotAfter: clock.now() + 2 * HOUR, previousUnbounded: false, warnings: [] });
     expect(created.tags).toEqual({ team: 'payments', [REPLACES_TAG]: old.version });
     expect(created.contentType).toBe('text/plain');
     expect(old.exp).toBe((clock.now() + 2 * HOUR) / 1000);
@@ -51,7 +51,7 @@ describe('rotate()', () => {
     expect(old.exp).toBeUndefined(); // the first attempt left the old key without an end: nothing is rejected meanwhile
     const again = await store.rotate(name, 'b', { previousGraceMs: HOUR, idempotencyToken: 'dataspike-2026-11' });
     expect(versionsOf(name)).toHaveLength(2);
-    expect(again).toEqual({ activeId: versionsOf(name)[1]!.version, previousId: old.version, previousNotAfter: clock.now() + HOUR });
+    expect(again).toMatchObject({ activeId: versionsOf(name)[1]!.version, previousId: old.version, previousNotAfter: clock.now() + HOUR, previousUnbounded: false });
     expect(versionsOf(name)[1]!.tags?.[ROTATION_TOKEN_TAG]).toMatch(/^[0-9a-f]{32}$/);
     expect(JSON.stringify(versionsOf(name)[1]!.tags)).not.toContain('dataspike-2026-11');
   });
@@ -62,7 +62,7 @@ describe('rotate()', () => {
     const b = h().vault.model.addVersion(name, 'b', { created: clock.now() - 1000, });
     const store = h().store();
     await store.getVersions(name, { signal: signal() });
-    expect(await store.rotate(name, 'b')).toEqual({ activeId: b.version, previousId: a.version, previousNotAfter: undefined });
+    expect(await store.rotate(name, 'b')).toMatchObject({ activeId: b.version, previousId: a.version, previousNotAfter: undefined, previousUnbounded: true });
     expect(versionsOf(name)).toHaveLength(2);
   });
 
@@ -72,6 +72,8 @@ describe('rotate()', () => {
     const store = h().store();
     const result = await store.rotate(name, 'b', { previousGraceMs: Infinity });
     expect(result.previousNotAfter).toBeUndefined();
+    expect(result.previousUnbounded).toBe(true);
+    expect(result.warnings).toEqual([expect.stringContaining(`the previous version ${old.version} of ${name} has no expires`)]);
     expect(old.exp).toBeUndefined();
     clock.advance(365 * DAY);
     expect((await store.getVersions(name, { signal: signal() }))[1]).toMatchObject({ id: old.version, role: 'previous', notAfter: undefined });
@@ -88,7 +90,7 @@ describe('rotate()', () => {
   it('creates a secret that does not exist yet (no previous); takes UTF-8 bytes; refuses other bytes and bad input', async () => {
     const name = fresh('new');
     const store = h().store();
-    expect(await store.rotate(name, new TextEncoder().encode('whsec_bytes'))).toMatchObject({ previousId: undefined, previousNotAfter: undefined });
+    expect(await store.rotate(name, new TextEncoder().encode('whsec_bytes'))).toMatchObject({ previousId: undefined, previousNotAfter: undefined, previousUnbounded: false, warnings: [] });
     expect(versionsOf(name)[0]!.value).toBe('whsec_bytes');
     await expect(store.rotate(name, new Uint8Array([0xff, 0xfe]))).rejects.toThrow(TypeError);
     await expect(store.rotate(name, '')).rejects.toThrow(TypeError);
