@@ -108,6 +108,18 @@ async function importPeer<T>(name: string, load: () => Promise<unknown>, hint = 
   }
 }
 
+/** A secret id must be a Key Vault secret name; anything else is a terminal `INVALID_CONFIG` error. */
+export function checkSecretName(secretId: unknown): string {
+  if (typeof secretId !== 'string' || !/^[0-9a-zA-Z-]{1,127}$/.test(secretId)) {
+    throw new AzureKeyVaultError('Azure Key Vault secret ids are secret names: 1–127 letters, digits and hyphens (no version, no URL).', {
+      retryable: false,
+      secretId: typeof secretId === 'string' ? secretId.slice(0, 127) : undefined,
+      reason: 'INVALID_CONFIG',
+    });
+  }
+  return secretId;
+}
+
 /** Settings of {@link callWithDeadline}. */
 export interface CallContext {
   /** The secret name (for messages). */

@@ -6,7 +6,7 @@
 import { SecretMaterial, type GetVersionsOptions, type KeyStore, type RotateOptions, type RotateResult, type SecretVersion } from '@keyturn/core';
 import type { SecretClientOptions } from '@azure/keyvault-secrets';
 import { LRUCache } from 'lru-cache';
-import { AzureKeyVaultError, buildClient, callWithDeadline, listVersions, STORE_NAME, type SecretClientLike, type TokenCredentialLike } from './client.ts';
+import { AzureKeyVaultError, buildClient, callWithDeadline, checkSecretName, listVersions, STORE_NAME, type SecretClientLike, type TokenCredentialLike } from './client.ts';
 import { assignRoles, describeNoActive, type Roles, type VersionInfo } from './roles.ts';
 import { retirePreviousVersion, rotateSecret, type RetirePreviousOptions, type RetirePreviousResult, type WriteContext } from './rotate.ts';
 
@@ -44,10 +44,19 @@ export interface AzureKeyVaultStore extends KeyStore {
   dispose(): void;
 }
 
-/** Defaults of {@link AzureKeyVaultStoreOptions}, in ms. */
-export const AZURE_STORE_DEFAULTS = { callTimeoutMs: 10_000, clockLeewayMs: 5_000, previousGraceMs: 86_400_000 } as const;
+/** The defaults of {@link AzureKeyVaultStoreOptions}, in ms. */
+export interface AzureStoreDefaults {
+  /** Default {@link AzureKeyVaultStoreOptions.callTimeoutMs}. */
+  readonly callTimeoutMs: 10_000;
+  /** Default {@link AzureKeyVaultStoreOptions.clockLeewayMs}. */
+  readonly clockLeewayMs: 5_000;
+  /** Default {@link AzureKeyVaultStoreOptions.previousGraceMs}: 24 h. */
+  readonly previousGraceMs: 86_400_000;
+}
 
-const NAME = /^[0-9a-zA-Z-]{1,127}$/;
+/** Store defaults, in ms. */
+export const AZURE_STORE_DEFAULTS: AzureStoreDefaults = { callTimeoutMs: 10_000, clockLeewayMs: 5_000, previousGraceMs: 86_400_000 };
+
 const MAX_CACHED_VALUES = 1_000;
 
 /**
@@ -104,7 +113,7 @@ export function azureKeyVaultStore(options: AzureKeyVaultStoreOptions = {}): Azu
   };
 
   async function versions(secretId: string, signal: AbortSignal | undefined): Promise<VersionInfo[]> {
-    checkName(secretId);
+    checkSecretName(secretId);
     try {
       return await call(secretId, 'listing versions', signal, (c, abortSignal) => listVersions(c, secretId, abortSignal));
     } catch (err) {
@@ -173,24 +182,13 @@ export function azureKeyVaultStore(options: AzureKeyVaultStoreOptions = {}): Azu
   return {
     name: STORE_NAME,
     getVersions,
-    rotate: async (secretId, newSecret, rotateOptions) => rotateSecret(ctx, checkName(secretId), newSecret, rotateOptions),
-    retirePrevious: async (secretId, retireOptions) => retirePreviousVersion(ctx, checkName(secretId), retireOptions),
+    rotate: async (secretId, newSecret, rotateOptions) => rotateSecret(ctx, checkSecretName(secretId), newSecret, rotateOptions),
+    retirePrevious: async (secretId, retireOptions) => retirePreviousVersion(ctx, checkSecretName(secretId), retireOptions),
     dispose() {
       disposed = true;
       values.clear();
     },
   };
-}
-
-function checkName(secretId: unknown): string {
-  if (typeof secretId !== 'string' || !NAME.test(secretId)) {
-    throw new AzureKeyVaultError('Azure Key Vault secret ids are secret names: 1–127 letters, digits and hyphens (no version, no URL).', {
-      retryable: false,
-      secretId: typeof secretId === 'string' ? secretId.slice(0, 127) : undefined,
-      reason: 'INVALID_CONFIG',
-    });
-  }
-  return secretId;
 }
 
 function ms(v: number | undefined, name: string, fallback: number, allowInfinity: boolean): number {

@@ -109,7 +109,8 @@ interface CertificateParts {
 
 function certificate(p: CertificateParts): Buffer {
   const serial = randomBytes(16);
-  serial[0] = (serial[0] as number) & 0x7f; // a positive INTEGER
+  // DER INTEGER: positive (top bit clear) and minimal (no leading zero byte) — OpenSSL refuses both otherwise.
+  serial[0] = ((serial[0] as number) & 0x7f) | 0x40;
   const algorithm = seq(oid(OID.ecdsaWithSha256));
   // The order of TBSCertificate fields is fixed: version, serial, signature, issuer, validity, subject, spki, extensions.
   const body = seq(

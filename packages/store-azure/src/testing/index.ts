@@ -44,6 +44,8 @@ export {
   type DeletedSecretRecord,
   type SeedVersionOptions,
   type AttributePatch,
+  type VersionLookup,
+  type VersionListing,
 } from './model.ts';
 export { SUPPORTED_API_VERSIONS, type TokenRequest } from './server.ts';
 

@@ -148,6 +148,22 @@ export interface SeedVersionOptions {
   readonly contentType?: string | undefined;
 }
 
+/** A secret and one of its versions. */
+export interface VersionLookup {
+  /** The secret. */
+  readonly secret: SecretRecord;
+  /** The version. */
+  readonly record: VersionRecord;
+}
+
+/** The versions of a name, as Get Secret Versions lists them. */
+export interface VersionListing {
+  /** The secret, if it exists. */
+  readonly secret: SecretRecord | undefined;
+  /** Its versions, ordered by version id. */
+  readonly records: VersionRecord[];
+}
+
 /** The attribute patch of `updateSecret` (wire form: epoch seconds; `null` clears). */
 export interface AttributePatch {
   /** New `enabled`. */
@@ -273,7 +289,7 @@ export class KeyVaultModel {
   }
 
   /** `getSecret`: one version, or the newest version when `version` is empty (whatever its state). */
-  getSecret(name: string, version: string | undefined): { secret: SecretRecord; record: VersionRecord } {
+  getSecret(name: string, version: string | undefined): VersionLookup {
     const secret = this.#live(name);
     const record = version === undefined || version === '' ? secret.versions[secret.versions.length - 1] : this.#version(secret, version);
     if (record === undefined) throw notFound(name, version);
@@ -287,7 +303,7 @@ export class KeyVaultModel {
    * `getSecretVersions`: every version's attributes, ordered by version id (the service's order is
    * not chronological). A name that does not exist lists no versions.
    */
-  listVersions(name: string): { secret: SecretRecord | undefined; records: VersionRecord[] } {
+  listVersions(name: string): VersionListing {
     checkName(name);
     const secret = this.secrets.get(name.toLowerCase());
     const records = secret === undefined ? [] : [...secret.versions].sort((a, b) => (a.version < b.version ? -1 : 1));
@@ -295,7 +311,7 @@ export class KeyVaultModel {
   }
 
   /** `updateSecret`: changes attributes (and tags, content type) of one version, or of the newest. */
-  updateSecret(name: string, version: string | undefined, patch: AttributePatch, tags?: Record<string, string>, contentType?: string): { secret: SecretRecord; record: VersionRecord } {
+  updateSecret(name: string, version: string | undefined, patch: AttributePatch, tags?: Record<string, string>, contentType?: string): VersionLookup {
     const secret = this.#live(name);
     const record = version === undefined || version === '' ? secret.versions[secret.versions.length - 1] : this.#version(secret, version);
     if (record === undefined) throw notFound(name, version);
