@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { ClientSecretCredential } from '@azure/identity';
 import { SecretClient } from '@azure/keyvault-secrets';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createTestCertificates, startKeyVaultServer, type KeyVaultServer } from '../src/testing/index.ts';
+import { createTestCertificates, startKeyVaultServer, SUPPORTED_API_VERSIONS, type KeyVaultServer } from '../src/testing/index.ts';
 import { harness } from './helpers.ts';
 
 let vault: KeyVaultServer;
@@ -56,7 +56,7 @@ describe('the offline Key Vault, on the wire (what the REST reference specifies)
     expect((await raw('GET', '/secrets/x/versions', { token })).body.error.code).toBe('BadParameter');
     const a = await raw('GET', '/secrets/x/versions?api-version=7.9', { token });
     expect(a.status).toBe(400);
-    expect(a.body.error.message).toBe('The specified version (7.9) is not recognized. Consider using the latest supported version (2025-07-01).');
+    expect(a.body.error.message).toBe(`The specified version (7.9) is not recognized. Consider using the latest supported version (${SUPPORTED_API_VERSIONS.at(-1)}).`);
   });
 
   it('pages with an absolute nextLink ($skiptoken, the link\'s own api-version) and validates maxresults', async () => {

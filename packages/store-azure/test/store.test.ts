@@ -60,7 +60,8 @@ describe('reading versions with the real SecretClient over HTTPS', () => {
       ]);
       const lists = m.calls.filter((c) => c.op === 'getSecretVersions' && c.name === name).slice(-15);
       expect(lists).toHaveLength(15);
-      expect(lists[0]).toMatchObject({ continuation: false, apiVersion: '2025-07-01' });
+      expect(lists[0]).toMatchObject({ continuation: false });
+      expect(lists[0]!.apiVersion).not.toBe('7.2'); // the SDK's own version on the first page, the link's after
       expect(lists.slice(1).every((c) => c.continuation && c.apiVersion === '7.2')).toBe(true);
     } finally {
       await vault2.close();

@@ -14,7 +14,7 @@ import type { TestCertificates } from './certs.ts';
 import { KeyVaultError, type KeyVaultCall, type KeyVaultModel, type KeyVaultOperation, type SecretRecord, type VersionRecord } from './model.ts';
 
 /** Service versions the front accepts in `api-version`. */
-export const SUPPORTED_API_VERSIONS: readonly string[] = ['7.0', '7.1', '7.2', '7.3', '7.4', '7.5', '7.6', '2025-07-01'];
+export const SUPPORTED_API_VERSIONS: readonly string[] = ['7.0', '7.1', '7.2', '7.3', '7.4', '7.5', '7.6', '2025-07-01', '2026-04-01'];
 
 /** Settings of the front. */
 export interface FrontOptions {
