@@ -6,5 +6,7 @@ export default defineProject({
   test: {
     name: 'store-azure',
     include: ['test/**/*.test.ts'],
+    // Every test runs real HTTPS round trips (TLS, challenge, token): give them room on a loaded machine.
+    testTimeout: 20_000,
   },
 });

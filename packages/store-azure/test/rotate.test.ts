@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { REPLACES_TAG, ROTATION_TOKEN_TAG } from '../src/index.ts';
 import { DAY, fakeClock, HOUR, rejection, signal, useHarness } from './helpers.ts';
 
@@ -6,6 +6,7 @@ const clock = fakeClock();
 const h = useHarness({ now: clock.now }, clock.now);
 let n = 0;
 const fresh = (label: string) => `${label}-${++n}`;
+afterEach(() => h().vault.model.clearFaults()); // a fault a test did not consume never leaks into the next
 const versionsOf = (name: string) => h().vault.model.secrets.get(name)?.versions ?? [];
 
 describe('rotate()', () => {
@@ -116,7 +117,8 @@ describe('rotate()', () => {
     h().vault.model.injectFault({ op: 'setSecret', hang: true });
     const c = new AbortController();
     const pending = rejection(store.rotate(name, 'b', { signal: c.signal }));
-    setTimeout(() => c.abort(), 20);
+    await vi.waitFor(() => expect(h().vault.model.calls.some((x) => x.op === 'setSecret' && x.name === name && x.status === 0)).toBe(true));
+    c.abort();
     expect(await pending).toMatchObject({ reason: 'ABORTED' });
   });
 });

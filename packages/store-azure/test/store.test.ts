@@ -1,12 +1,13 @@
 import { ClientSecretCredential } from '@azure/identity';
 import { Agent } from 'node:https';
 import { inspect } from 'node:util';
-import { describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { AzureKeyVaultError } from '../src/index.ts';
 import { DAY, fakeClock, harness, HOUR, rejection, signal, useHarness } from './helpers.ts';
 
 const clock = fakeClock();
 const h = useHarness({ now: clock.now }, clock.now);
+afterEach(() => h().vault.model.clearFaults()); // a fault a test did not consume never leaks into the next
 let n = 0;
 const fresh = (label: string) => `${label}-${++n}`;
 
