@@ -18,6 +18,9 @@ export const VERIFICATION_ERROR_CODES = [
   'REPLAYED',
   'BODY_NOT_RAW',
   'INVALID_SECRET',
+  'KEYSTORE_MISCONFIGURED',
+  'COLD_LOAD_LIMITED',
+  'INVALID_INPUT',
 ] as const;
 
 /** A stable, machine-readable rejection reason. */
@@ -25,15 +28,26 @@ export type VerificationErrorCode = (typeof VERIFICATION_ERROR_CODES)[number];
 
 /**
  * The HTTP status a receiver should answer for a code when the provider profile does not decide.
- * Signature problems use the profile's `rejectStatus`; server-side problems (a key store outage,
- * a misconfigured secret, a body that was not captured raw) answer 5xx so the sender retries and
- * no webhook is lost.
+ * Signature problems use the profile's `rejectStatus`; server-side problems answer 5xx so the
+ * sender retries and no webhook is lost:
+ *
+ * - `KEYSTORE_UNAVAILABLE` (503): the store failed in a way a retry may fix (an outage, throttling, a timeout);
+ * - `KEYSTORE_MISCONFIGURED` (500): the store answered, terminally: the secret does not exist, access is
+ *   denied, or its configuration is invalid — an operator must act;
+ * - `COLD_LOAD_LIMITED` (503): the verifier refused to load a secret it did not hold because too many
+ *   cold loads found nothing lately (the cache's admission limit, a defence against made-up secret ids);
+ * - `NO_KEYS` (503), `INVALID_SECRET` (500), `BODY_NOT_RAW` (500);
+ * - `INVALID_INPUT` (500): the verify call itself is wrong (`receivedAt` or the clock not epoch ms, a
+ *   `secretId` that is not a non-empty string) — a bug in the receiver, not in the request.
  */
 export const SERVER_SIDE_STATUS: Readonly<Partial<Record<VerificationErrorCode, number>>> = {
   KEYSTORE_UNAVAILABLE: 503,
+  KEYSTORE_MISCONFIGURED: 500,
+  COLD_LOAD_LIMITED: 503,
   NO_KEYS: 503,
   INVALID_SECRET: 500,
   BODY_NOT_RAW: 500,
+  INVALID_INPUT: 500,
 };
 
 /** Options accepted by {@link VerificationError}. */
@@ -90,7 +104,11 @@ export class VerificationError extends Error {
     this.keyId = options.keyId;
   }
 
-  /** A log-safe plain object (no secrets, no body, no signatures). */
+  /**
+   * A log-safe plain object (no secrets, no body, no signatures). `cause` summarises the underlying
+   * error: a {@link KeyStoreError}'s own `toJSON()` (store, reason, retryable and its secret-free
+   * message), or only the `name` of any other error (a third-party message could quote anything).
+   */
   toJSON(): Record<string, unknown> {
     return {
       name: this.name,
@@ -101,8 +119,18 @@ export class VerificationError extends Error {
       secretId: this.secretId,
       keyId: this.keyId,
       hint: this.hint,
+      cause: summariseCause(this.cause),
     };
   }
+}
+
+/** What `toJSON()` shows of a cause: never a third-party message. */
+function summariseCause(cause: unknown): Record<string, unknown> | undefined {
+  if (cause === undefined || cause === null) return undefined;
+  if (cause instanceof KeyStoreError) return cause.toJSON();
+  if (cause instanceof VerificationError) return { name: cause.name, code: cause.code };
+  if (cause instanceof Error) return { name: cause.name };
+  return { name: typeof cause };
 }
 
 /**
@@ -135,7 +163,11 @@ export interface KeyStoreErrorOptions {
   store: string;
   /** Secret id that failed to load. */
   secretId?: string;
-  /** A short, stable, secret-free reason such as `ThrottlingException` or `NOT_FOUND`. */
+  /**
+   * A short, stable, secret-free reason such as `ThrottlingException` or `NOT_FOUND`. New reasons should
+   * come from `NOT_FOUND`, `ACCESS_DENIED`, `THROTTLED`, `UNAVAILABLE`, `TIMEOUT`, `ABORTED`,
+   * `INVALID_CONFIG`, `INVALID_FORMAT`, `INTEGRITY`, `CONFLICT`.
+   */
   reason?: string;
   /** The original error. */
   cause?: unknown;
@@ -144,8 +176,12 @@ export interface KeyStoreErrorOptions {
 /**
  * What a {@link KeyStore} throws when it cannot load versions. Stores classify their failures:
  * `retryable` errors (throttling, 5xx, network, checksum mismatch) let the cache serve the last
- * good key set; terminal ones (not found, access denied, bad configuration) are reported at once.
- * A store never turns an error into "no keys".
+ * good key set and reach the sender as `KEYSTORE_UNAVAILABLE` (503); terminal ones (not found,
+ * access denied, bad configuration) are misconfigurations, reported at once as
+ * `KEYSTORE_MISCONFIGURED` (500). A store never turns an error into "no keys".
+ *
+ * The message must be secret-free and say what is wrong (`env: SMARTCAR_AMT (or SMARTCAR_AMT_FILE) is
+ * not set`): the verifier quotes it in its own message and in `toJSON()`.
  */
 export class KeyStoreError extends Error {
   /** Whether retrying later may succeed. */

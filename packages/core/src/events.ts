@@ -90,14 +90,33 @@ export interface RefreshOnMissEvent extends CacheEventBase {
   readonly type: 'refresh-on-miss';
 }
 
-/** A version the store returned does not decode for the provider profile; it is never used. */
+/**
+ * A version the store returned is unusable and is never used: its secret does not decode for the
+ * provider profile (`undecodable`), or several versions share its id with different secrets
+ * (`conflicting-id`: keyturn never picks one of them by store order).
+ */
 export interface KeyInvalidEvent extends CacheEventBase {
   /** Event type. */
   readonly type: 'key-invalid';
-  /** Id of the undecodable version. */
+  /** Id of the unusable version. */
   readonly keyId: string;
-  /** Its role. */
+  /** Its role (for `conflicting-id`: the most privileged role among the versions with that id). */
   readonly keyRole: KeyRole;
+  /** Why it is unusable. */
+  readonly reason: 'undecodable' | 'conflicting-id';
+}
+
+/**
+ * A `previous` key has no window end (`notAfter`): it is accepted for as long as the store keeps
+ * returning it — for `envKeyStore`, `X_PREVIOUS` without `X_PREVIOUS_NOT_AFTER`. Emitted once per key
+ * version (when it is first loaded), not per request. Set an end (or retire the key) once senders have
+ * moved to the new one.
+ */
+export interface PreviousKeyUnboundedEvent extends CacheEventBase {
+  /** Event type. */
+  readonly type: 'previous-key-unbounded';
+  /** Id of the previous key without an end. */
+  readonly keyId: string;
 }
 
 /** An `onVerified` / `onRejected` hook threw; verification went on. */
@@ -136,5 +155,6 @@ export type KeyturnEvent =
   | StaleServedEvent
   | RefreshOnMissEvent
   | KeyInvalidEvent
+  | PreviousKeyUnboundedEvent
   | HookErrorEvent
   | ReplayStoreErrorEvent;

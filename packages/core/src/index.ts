@@ -50,6 +50,7 @@ export type {
   StaleServedEvent,
   RefreshOnMissEvent,
   KeyInvalidEvent,
+  PreviousKeyUnboundedEvent,
   HookErrorEvent,
   ReplayStoreErrorEvent,
 } from './events.ts';

@@ -4,6 +4,7 @@
  * @module
  */
 import { hmacSync, hmacAsync, hasSyncHmac } from './lib/crypto.ts';
+import { numberOption } from './lib/validate.ts';
 import type { ProviderProfile } from './providers/types.ts';
 
 /** Input of {@link sign}. */
@@ -12,7 +13,7 @@ export interface SignInput {
   body: string | Uint8Array;
   /** The secret as stored, or several (a multi-signature rotation header, where the scheme allows it). */
   secret: string | Uint8Array | readonly (string | Uint8Array)[];
-  /** Unix seconds, for timestamped schemes. @default now */
+  /** Unix seconds, for timestamped schemes: an integer from 0 to 999 999 999 999 (what the parsers accept). @default now */
   timestamp?: number;
   /** Event / message id, for schemes that sign one. */
   id?: string;
@@ -50,6 +51,7 @@ function prepare(provider: ProviderProfile, input: SignInput) {
     throw new TypeError(`sign(): the ${provider.name} scheme carries one signature; pass one secret`);
   }
   const needsTs = provider.timestampTolerance !== undefined;
-  const ctx = { timestamp: input.timestamp ?? (needsTs ? Math.floor(Date.now() / 1000) : undefined), id: input.id };
+  const timestamp = input.timestamp === undefined ? undefined : numberOption('sign()', 'timestamp', input.timestamp, 0, 0, 999_999_999_999, true);
+  const ctx = { timestamp: timestamp ?? (needsTs ? Math.floor(Date.now() / 1000) : undefined), id: input.id };
   return { secrets, ctx };
 }

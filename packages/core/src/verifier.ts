@@ -3,16 +3,17 @@
  *
  * @module
  */
-import { LRUCache } from 'lru-cache';
-import { cachedSource, type CacheOptions } from './cache/key-cache.ts';
+import { cachedSource, resolveCacheOptions, type CacheOptions } from './cache/key-cache.ts';
 import type { KeySource, SecretStatus } from './cache/source.ts';
 import { staticSource } from './cache/static-source.ts';
-import { requestRejection, VerificationError, type VerificationErrorCode, type VerificationErrorOptions } from './errors.ts';
+import { Tiers } from './cache/tiers.ts';
+import { requestRejection, SERVER_SIDE_STATUS, VerificationError, type VerificationErrorCode, type VerificationErrorOptions } from './errors.ts';
 import type { KeyturnEvent, RejectedInfo, VerifiedInfo } from './events.ts';
 import { equalBytes, hasSyncHmac, hmacAsync, hmacSync } from './lib/crypto.ts';
 import { encodeHex } from './lib/encoding.ts';
 import type { HeadersInput } from './lib/headers.ts';
-import { inWindow, type KeyEntry, type KeyRing, type KeyUsage } from './keys/ring.ts';
+import { booleanOption, describeValue, durationOption, HOUR_MS, isEpochMs, MAX_EPOCH_MS, rejectStatusOption, toleranceOptions } from './lib/validate.ts';
+import { inWindow, usageKey, type KeyEntry, type KeyRing, type KeyUsage } from './keys/ring.ts';
 import type { KeyRole, KeyStore, SecretVersion } from './keys/types.ts';
 import type { ParsedSignature, ProviderProfile } from './providers/types.ts';
 import { attachClaim, createReplayGuard, type ReplayGuard } from './replay/guard.ts';
@@ -27,9 +28,17 @@ export interface VerifyRequest {
   readonly body: RawBody;
   /** Request headers: Fetch `Headers`, Node `IncomingHttpHeaders` or a plain record (any case). */
   readonly headers: HeadersInput;
-  /** Overrides the verifier's `secretId` for this request (multi-tenant receivers). */
+  /**
+   * Overrides the verifier's `secretId` for this request (multi-tenant receivers). Map it only to
+   * tenants you know (see `VerifierOptions.secretId`). A value that is not a non-empty string of at most
+   * 1 024 characters is refused with `INVALID_INPUT` (500).
+   */
   readonly secretId?: string | undefined;
-  /** Epoch ms the request arrived, for timestamp checks of queued deliveries. @default now() */
+  /**
+   * Epoch ms the request arrived, for timestamp checks of queued deliveries. Anything but a finite
+   * number from 0 to 8.64e15 (`NaN`, a string, a date in seconds is still a number but far in the past)
+   * is refused with `INVALID_INPUT` (500), never ignored. @default now()
+   */
   readonly receivedAt?: number | undefined;
 }
 
@@ -79,11 +88,24 @@ export interface VerifierOptions {
   provider: ProviderProfile;
   /** A key store (cached), or a static list of versions. */
   keys: KeyStore | readonly SecretVersion[];
-  /** Which secret to verify against: a name, or a function of the request (one secret per tenant). @default 'default' for static keys */
+  /**
+   * Which secret to verify against: a name, or a function of the request (one secret per tenant).
+   *
+   * A per-request secret id is chosen by whoever sends the request, before any signature is checked.
+   * Map it only to tenants you know (look the tenant up in your own table first and refuse unknown
+   * ones before verifying): every unknown id that reaches the verifier costs a store call. The cache
+   * bounds that damage — a short negative cache of ids the store does not have (`cache.negativeTtlMs`),
+   * an admission limit on cold loads (`cache.coldLoadBurst`), and secrets that have verified a request
+   * are never evicted by ones that have not — but it cannot tell a new tenant from a made-up one.
+   * @default 'default' for static keys
+   */
   secretId?: string | ((request: VerifyRequest) => string);
-  /** Clock, epoch ms. Drives windows, timestamps, TTLs, staleness and cooldowns. @default Date.now */
+  /** Clock, epoch ms (a finite number; checked at construction and on every request). Drives windows, timestamps, TTLs, staleness and cooldowns. @default Date.now */
   now?: () => number;
-  /** Leeway applied to both ends of every key window, in ms. @default 5_000 */
+  /**
+   * Leeway applied to both ends of every key window, in ms, from 0 to 3 600 000 (one hour: it is for
+   * clock skew; widen the window itself to accept a key longer). @default 5_000
+   */
   windowLeewayMs?: number;
   /** On no match, also try keys outside their window to report `KEY_EXPIRED` (costs one HMAC per such key). @default true */
   reportExpiredKeys?: boolean;
@@ -188,17 +210,35 @@ const PARSED_OBJECT_HINT =
  * ```
  */
 export function createVerifier(options: VerifierOptions): Verifier {
+  if (options === null || typeof options !== 'object') throw new TypeError('createVerifier(): pass an options object');
   const provider = options.provider;
   if (provider === null || typeof provider !== 'object' || typeof provider.parse !== 'function') {
     throw new TypeError('createVerifier(): `provider` must be a provider profile such as providers.smartcar()');
   }
+  checkProfile(provider);
   const now = options.now ?? Date.now;
-  const leeway = options.windowLeewayMs ?? 5_000;
-  const reportExpired = options.reportExpiredKeys ?? true;
+  if (typeof now !== 'function') throw new TypeError('createVerifier(): `now` must be a function returning epoch ms');
+  const firstNow: unknown = now();
+  if (!isEpochMs(firstNow)) {
+    throw new TypeError(`createVerifier(): \`now()\` must return epoch ms, a finite number from 0 to ${MAX_EPOCH_MS} (got ${describeValue(firstNow)})`);
+  }
+  const leeway = durationOption('createVerifier()', 'windowLeewayMs', options.windowLeewayMs, 5_000, 0, HOUR_MS);
+  const reportExpired = booleanOption('createVerifier()', 'reportExpiredKeys', options.reportExpiredKeys, true);
   const { onVerified, onRejected, onEvent } = options;
+  for (const [name, hook] of [['onVerified', onVerified], ['onRejected', onRejected], ['onEvent', onEvent]] as const) {
+    if (hook !== undefined && typeof hook !== 'function') throw new TypeError(`createVerifier(): \`${name}\` must be a function`);
+  }
+  const cacheOptions = resolveCacheOptions(options.cache);
   const algorithm = provider.algorithm;
   const tolerance = provider.timestampTolerance;
-  const usageBook = new LRUCache<string, KeyUsage>({ max: Math.max(1_000, (options.cache?.maxSecrets ?? 1_000) * 16) });
+  // Usage records of secrets that verified a request are never evicted by records of ones that did not.
+  const usageMax = Math.max(1_000, cacheOptions.maxSecrets * 8);
+  const usageTiers = new Tiers<KeyUsage>(usageMax, usageMax);
+  const usageBook = {
+    get: (key: string) => usageTiers.get(key),
+    set: (key: string, value: KeyUsage, proven: boolean) => usageTiers.set(key, value, proven),
+    promote: (key: string) => usageTiers.promote(key),
+  };
 
   const emit = (event: KeyturnEvent): void => {
     if (onEvent === undefined) return;
@@ -212,30 +252,48 @@ export function createVerifier(options: VerifierOptions): Verifier {
     options.replay === undefined ? undefined : createReplayGuard(options.replay, provider, now, emit);
   const replayOn = replayGuard !== undefined;
 
+  const configured = options.secretId;
+  if (configured !== undefined && typeof configured !== 'function' && !validSecretId(configured)) {
+    throw new TypeError(`createVerifier(): \`secretId\` must be a non-empty string of at most ${MAX_SECRET_ID_LENGTH} characters, or a function of the request`);
+  }
   let source: KeySource;
   let defaultSecretId: string | ((request: VerifyRequest) => string);
   if (Array.isArray(options.keys)) {
-    source = staticSource(options.keys as readonly SecretVersion[], provider, usageBook, now(), options.cache?.maxSecrets);
-    defaultSecretId = options.secretId ?? 'default';
+    source = staticSource(options.keys as readonly SecretVersion[], provider, usageBook, firstNow, cacheOptions.maxSecrets, emit);
+    defaultSecretId = configured ?? 'default';
   } else {
     const store = options.keys as KeyStore;
     if (store === null || typeof store !== 'object' || typeof store.getVersions !== 'function') {
       throw new TypeError('createVerifier(): `keys` must be a KeyStore or an array of key versions');
     }
-    if (options.secretId === undefined) {
+    if (configured === undefined) {
       throw new TypeError('createVerifier(): `secretId` is required with a key store');
     }
-    source = cachedSource(store, provider, usageBook, now, emit, options.cache);
-    defaultSecretId = options.secretId;
+    source = cachedSource(store, provider, usageBook, now, emit, cacheOptions);
+    defaultSecretId = configured;
   }
 
   const resolveSecretId = (request: VerifyRequest): string => {
-    if (request.secretId !== undefined) return request.secretId;
-    return typeof defaultSecretId === 'string' ? defaultSecretId : defaultSecretId(request);
+    const id = request.secretId !== undefined ? request.secretId : typeof defaultSecretId === 'string' ? defaultSecretId : defaultSecretId(request);
+    if (!validSecretId(id)) {
+      throw fail('INVALID_INPUT', `The secretId of this request is not a non-empty string of at most ${MAX_SECRET_ID_LENGTH} characters (got ${describeValue(id)}).`, undefined, {
+        hint: 'Check the secretId passed to verify() or returned by the secretId function.',
+      });
+    }
+    return id;
   };
 
+  /** The clock and `receivedAt` must be epoch ms: a `NaN` would turn the timestamp check off. */
+  function checkTimes(t: number, at: unknown): void {
+    if (isEpochMs(t) && isEpochMs(at)) return;
+    const what = isEpochMs(t) ? `receivedAt (${describeValue(at)})` : `the verifier's clock (now() returned ${describeValue(t)})`;
+    throw fail('INVALID_INPUT', `${what} is not epoch ms, a finite number from 0 to ${MAX_EPOCH_MS}.`, undefined, {
+      hint: 'Pass receivedAt as epoch milliseconds (Date.now() when the request arrived), or leave it out.',
+    });
+  }
+
   function fail(code: VerificationErrorCode, message: string, secretId: string | undefined, extra: { hint?: string; keyId?: string; cause?: unknown } = {}): VerificationError {
-    const serverSide = code in SERVER_CODES;
+    const serverSide = SERVER_SIDE_STATUS[code] !== undefined;
     return (serverSide ? construct : requestRejection)(code, message, {
       provider: provider.name,
       secretId,
@@ -321,6 +379,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
 
   function accept(ring: KeyRing, entry: KeyEntry, parsed: ParsedSignature, secretId: string, t: number): VerifyResult {
     ring.lastMatched = entry;
+    if (!ring.verified) source.verified(secretId, ring);
     const usage = entry.usage;
     usage.matches++;
     usage.lastMatchedAt = t;
@@ -400,7 +459,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
 
   function findRole(secretId: string | undefined, keyId: string | undefined): KeyRole | undefined {
     if (secretId === undefined || keyId === undefined) return undefined;
-    return usageBook.get(`${secretId}\u0000${keyId}`)?.keyRole;
+    return usageBook.get(usageKey(secretId, keyId))?.keyRole;
   }
 
   function verifySync(request: VerifyRequest): VerifyResult {
@@ -410,7 +469,9 @@ export function createVerifier(options: VerifierOptions): Verifier {
       const body = rawBody(request.body);
       const parsed = provider.parse(request.headers);
       const t = now();
-      checkTimestamp(parsed, request.receivedAt ?? t);
+      const at = request.receivedAt === undefined ? t : request.receivedAt;
+      checkTimes(t, at);
+      checkTimestamp(parsed, at);
       secretId = resolveSecretId(request);
       if (!hasSyncHmac) {
         throw fail('KEYSTORE_UNAVAILABLE', 'Synchronous verification needs node:crypto; use `await verifier.verify()` on this runtime.', secretId);
@@ -435,7 +496,9 @@ export function createVerifier(options: VerifierOptions): Verifier {
       const body = rawBody(request.body);
       const parsed = provider.parse(request.headers);
       const t = now();
-      checkTimestamp(parsed, request.receivedAt ?? t);
+      const at = request.receivedAt === undefined ? t : request.receivedAt;
+      checkTimes(t, at);
+      checkTimestamp(parsed, at);
       secretId = resolveSecretId(request);
       const peeked = source.peek(secretId, t);
       if (peeked !== undefined && hasSyncHmac && !replayOn) {
@@ -493,7 +556,10 @@ export function createVerifier(options: VerifierOptions): Verifier {
   }
 
   const configuredSecretId = (explicit: string | undefined): string => {
-    if (explicit !== undefined) return explicit;
+    if (explicit !== undefined) {
+      if (!validSecretId(explicit)) throw new TypeError(`secretId must be a non-empty string of at most ${MAX_SECRET_ID_LENGTH} characters`);
+      return explicit;
+    }
     if (typeof defaultSecretId === 'string') return defaultSecretId;
     throw new TypeError('This verifier resolves secretId per request; pass { secretId }');
   };
@@ -514,7 +580,8 @@ export function createVerifier(options: VerifierOptions): Verifier {
     },
     release: (result) => (typeof result?.release === 'function' ? result.release() : Promise.resolve()),
     async warm(secretId) {
-      await source.get(configuredSecretId(secretId));
+      // The operator's own call: not subject to the admission limit on cold loads.
+      await source.get(configuredSecretId(secretId), true);
     },
     isChallenge(payload) {
       return provider.challenge?.extract(toPayload(payload)) !== undefined;
@@ -540,7 +607,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
     },
     usage(secretId) {
       const out: KeyUsageReport[] = [];
-      for (const u of usageBook.values()) {
+      for (const u of usageTiers.values()) {
         if (secretId !== undefined && u.secretId !== secretId) continue;
         out.push({ ...u });
       }
@@ -556,12 +623,26 @@ export function createVerifier(options: VerifierOptions): Verifier {
 const construct = (code: VerificationErrorCode, message: string, options: VerificationErrorOptions) =>
   new VerificationError(code, message, options);
 const ROLE_ORDER: Record<KeyRole, number> = { active: 0, pending: 1, previous: 2 };
-const SERVER_CODES: Partial<Record<VerificationErrorCode, true>> = {
-  KEYSTORE_UNAVAILABLE: true,
-  NO_KEYS: true,
-  INVALID_SECRET: true,
-  BODY_NOT_RAW: true,
-};
+/** Longest secret id accepted (store names are far shorter: AWS 512, GCP 255). */
+const MAX_SECRET_ID_LENGTH = 1024;
+
+function validSecretId(id: unknown): id is string {
+  return typeof id === 'string' && id.length > 0 && id.length <= MAX_SECRET_ID_LENGTH;
+}
+
+/** Checks the numbers a provider profile brings (a hand-written one too): reject status and tolerances. */
+function checkProfile(provider: ProviderProfile): void {
+  const where = `createVerifier(): the ${String(provider.name)} profile`;
+  rejectStatusOption(where, provider.rejectStatus, 401);
+  const tolerance = provider.timestampTolerance as { pastMs?: unknown; futureMs?: unknown } | undefined;
+  if (tolerance !== undefined) {
+    if (tolerance === null || typeof tolerance !== 'object') throw new TypeError(`${where}: \`timestampTolerance\` must be an object`);
+    if (tolerance.pastMs === undefined || tolerance.futureMs === undefined) {
+      throw new TypeError(`${where}: \`timestampTolerance\` needs pastMs and futureMs`);
+    }
+    toleranceOptions(where, tolerance.pastMs, tolerance.futureMs, 0, 0);
+  }
+}
 
 function safeJson(text: string): unknown {
   try {

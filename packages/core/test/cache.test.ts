@@ -1,8 +1,8 @@
-import { createHmac } from 'node:crypto';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { inspect } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createVerifier, KeyStoreError, providers, type KeyStore, type KeyturnEvent, type SecretVersion } from '../src/index.ts';
+import { controllableStore, mac } from './support/stores.ts';
 
 // One fake clock drives the verifier (windows, TTLs, staleness, cooldowns) and the timers.
 let clock = Date.UTC(2026, 10, 24, 12);
@@ -19,40 +19,6 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
-interface Call {
-  secretId: string;
-  signal: AbortSignal;
-  resolve(v: SecretVersion[]): void;
-  reject(e: unknown): void;
-}
-
-/** A store driven by the test: each call waits until the test resolves or rejects it (or `auto` answers). */
-function controllableStore(name = 'ctl') {
-  const calls: Call[] = [];
-  let auto: ((secretId: string) => SecretVersion[] | Error) | undefined;
-  const store: KeyStore = {
-    name,
-    getVersions(secretId, { signal }) {
-      return new Promise<SecretVersion[]>((resolve, reject) => {
-        calls.push({ secretId, signal, resolve, reject });
-        if (auto) {
-          const r = auto(secretId);
-          if (r instanceof Error) reject(r);
-          else resolve(r);
-        }
-      });
-    },
-  };
-  return {
-    store,
-    calls,
-    answer(fn: ((secretId: string) => SecretVersion[] | Error) | undefined) {
-      auto = fn;
-    },
-  };
-}
-
-const mac = (secret: string, body: string) => createHmac('sha256', secret).update(body).digest('hex');
 const body = '{"eventId":"e1","eventType":"VEHICLE_STATE"}';
 const req = (secret: string, secretId?: string) => ({ body, headers: { 'sc-signature': mac(secret, body) }, secretId });
 const v1: SecretVersion[] = [{ id: 'v1', secret: 'token-1', role: 'active' }];
@@ -182,7 +148,7 @@ describe('stale-if-error', () => {
     s.answer(() => terminal());
     await advance(60_001);
     const err = await v.verify(req('token-1')).catch((e: unknown) => e);
-    expect(err).toMatchObject({ code: 'KEYSTORE_UNAVAILABLE' });
+    expect(err).toMatchObject({ code: 'KEYSTORE_MISCONFIGURED', status: 500 });
     expect((err as { hint?: string }).hint).toMatch(/configuration error \(NOT_FOUND\)/);
   });
 });
@@ -297,7 +263,7 @@ describe('invalidate, status, bounds', () => {
   it('a store result of the wrong shape is a terminal error, not keys', async () => {
     const store: KeyStore = { name: 'bad', getVersions: async () => [{ id: 'x', secret: 42, role: 'active' }] as never };
     const v = createVerifier({ provider: providers.smartcar(), keys: store, secretId: 'sc', now });
-    await expect(v.verify(req('token-1'))).rejects.toMatchObject({ code: 'KEYSTORE_UNAVAILABLE' });
+    await expect(v.verify(req('token-1'))).rejects.toMatchObject({ code: 'KEYSTORE_MISCONFIGURED' });
     expect(v.status().lastError).toMatchObject({ reason: 'BAD_RESULT', retryable: false });
   });
 

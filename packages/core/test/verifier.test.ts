@@ -221,7 +221,7 @@ describe('sign', () => {
 describe('no secret, signature or body in any error output', () => {
   it.each([...VERIFICATION_ERROR_CODES])('%s carries only safe fields', (code) => {
     const e = new VerificationError(code, 'm', { provider: 'p', secretId: 's' });
-    expect(Object.keys(e.toJSON()).sort()).toEqual(['code', 'hint', 'keyId', 'message', 'name', 'provider', 'secretId', 'status'].sort());
+    expect(Object.keys(e.toJSON()).sort()).toEqual(['cause', 'code', 'hint', 'keyId', 'message', 'name', 'provider', 'secretId', 'status'].sort());
   });
 
   it('rejections never echo the secret, the expected signature or the body', async () => {

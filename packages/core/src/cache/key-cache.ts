@@ -12,12 +12,14 @@
 import { LRUCache } from 'lru-cache';
 import { KeyStoreError, VerificationError } from '../errors.ts';
 import type { KeyturnEvent } from '../events.ts';
-import { buildRing, versionProblem, type KeyRing, type UsageBook } from '../keys/ring.ts';
+import { buildRing, newlyUnboundedPrevious, usageKey, versionProblem, type KeyRing, type KeyUsage, type UsageBook } from '../keys/ring.ts';
 import type { KeyStore, SecretVersion } from '../keys/types.ts';
+import { booleanOption, durationOption, MAX_TIMER_MS, numberOption } from '../lib/validate.ts';
 import type { ProviderProfile } from '../providers/types.ts';
 import type { KeySource, SecretStatus } from './source.ts';
+import { Tiers } from './tiers.ts';
 
-/** Cache settings (`createVerifier({ cache })`). Every duration is in ms. */
+/** Cache settings (`createVerifier({ cache })`). Every duration is in ms, from 0 to 2 147 483 647. */
 export interface CacheOptions {
   /** How long a loaded key set is fresh. A background refresh starts before that (see `jitter`). @default 300_000 */
   ttlMs?: number;
@@ -27,13 +29,19 @@ export interface CacheOptions {
   refreshCooldownMs?: number;
   /** How long one verification waits for the store before serving stale or failing. @default 3_000 */
   loadTimeoutMs?: number;
-  /** Hard limit for one store call; past it the call is aborted and counted as a retryable failure. @default 30_000 */
+  /** Hard limit for one store call (at least 1 ms); past it the call is aborted and counted as a retryable failure. @default 30_000 */
   storeTimeoutMs?: number;
-  /** Most secrets held (one per tenant or webhook); least recently used ones are evicted. @default 1_000 */
+  /**
+   * Most secrets held (one per tenant or webhook), an integer from 1 to 100 000, in each of two tiers:
+   * secrets that have verified a request, and secrets that have not (yet). Least recently used ones are
+   * evicted within their tier, so a secret that has verified a request is never evicted by one that has not.
+   * @default 1_000
+   */
   maxSecrets?: number;
   /**
-   * Spread of background refreshes, as a fraction of `ttlMs`: a refresh starts at `ttl × (0.9 − jitter × random)`,
-   * so instances do not refresh in lockstep and a refresh always starts before the key set expires.
+   * Spread of background refreshes, as a fraction of `ttlMs` from 0 to 0.8: a refresh starts at
+   * `ttl × (0.9 − jitter × random)`, so instances do not refresh in lockstep and a refresh always starts
+   * before the key set expires.
    * @default 0.2
    */
   jitter?: number;
@@ -41,6 +49,26 @@ export interface CacheOptions {
   errorBackoffMs?: number;
   /** Whether a terminal store error (not found, access denied) keeps serving the last good key set up to `maxStaleMs`. @default true */
   serveStaleOnTerminalError?: boolean;
+  /**
+   * Negative caching: how long a secret id whose first load failed terminally (the store says it does not
+   * exist, or access is denied) is answered from memory with `KEYSTORE_MISCONFIGURED`, without asking the
+   * store again. `0` turns it off. `verifier.invalidate(secretId)` forgets it at once.
+   * @default 30_000
+   */
+  negativeTtlMs?: number;
+  /**
+   * Admission limit on cold loads — loads of a secret the cache does not hold yet, which is what a
+   * per-request `secretId` lets anyone trigger. A token bucket of this size (an integer from 1 to
+   * 1 000 000): each cold load takes a token, and a load that finds usable keys gives it back, so real
+   * tenants can warm up by the thousand at once (at most this many loads in flight, the others waiting up
+   * to `loadTimeoutMs`), while made-up ids drain the bucket. With no token left, a request for a secret
+   * not held is refused with `COLD_LOAD_LIMITED` (503: the sender retries; nothing is lost). Secrets
+   * already held, and `verifier.warm()`, are never limited.
+   * @default 100
+   */
+  coldLoadBurst?: number;
+  /** Refill rate of the cold-load bucket, in tokens per second (from 0.01 to 1 000 000). @default 10 */
+  coldLoadsPerSecond?: number;
 }
 
 /** Resolved cache settings. */
@@ -57,7 +85,42 @@ export const CACHE_DEFAULTS: ResolvedCacheOptions = {
   jitter: 0.2,
   errorBackoffMs: 1_000,
   serveStaleOnTerminalError: true,
+  negativeTtlMs: 30_000,
+  coldLoadBurst: 100,
+  coldLoadsPerSecond: 10,
 };
+
+/** Most secrets `maxSecrets` may ask for (per tier); the cache preallocates its slots. */
+export const MAX_SECRETS = 100_000;
+
+/**
+ * Checks every cache option (a `TypeError` naming the option for `NaN`, `Infinity`, strings, out-of-range
+ * values) and fills in the defaults.
+ *
+ * @internal
+ */
+export function resolveCacheOptions(options: CacheOptions | undefined): ResolvedCacheOptions {
+  if (options !== undefined && (options === null || typeof options !== 'object')) {
+    throw new TypeError('createVerifier(): `cache` must be an object');
+  }
+  const c = options ?? {};
+  const w = 'createVerifier()';
+  const d = CACHE_DEFAULTS;
+  return {
+    ttlMs: durationOption(w, 'cache.ttlMs', c.ttlMs, d.ttlMs),
+    maxStaleMs: durationOption(w, 'cache.maxStaleMs', c.maxStaleMs, d.maxStaleMs),
+    refreshCooldownMs: durationOption(w, 'cache.refreshCooldownMs', c.refreshCooldownMs, d.refreshCooldownMs),
+    loadTimeoutMs: durationOption(w, 'cache.loadTimeoutMs', c.loadTimeoutMs, d.loadTimeoutMs),
+    storeTimeoutMs: durationOption(w, 'cache.storeTimeoutMs', c.storeTimeoutMs, d.storeTimeoutMs, 1),
+    maxSecrets: numberOption(w, 'cache.maxSecrets', c.maxSecrets, d.maxSecrets, 1, MAX_SECRETS, true),
+    jitter: numberOption(w, 'cache.jitter', c.jitter, d.jitter, 0, 0.8),
+    errorBackoffMs: durationOption(w, 'cache.errorBackoffMs', c.errorBackoffMs, d.errorBackoffMs),
+    serveStaleOnTerminalError: booleanOption(w, 'cache.serveStaleOnTerminalError', c.serveStaleOnTerminalError, d.serveStaleOnTerminalError),
+    negativeTtlMs: durationOption(w, 'cache.negativeTtlMs', c.negativeTtlMs, d.negativeTtlMs),
+    coldLoadBurst: numberOption(w, 'cache.coldLoadBurst', c.coldLoadBurst, d.coldLoadBurst, 1, 1_000_000, true),
+    coldLoadsPerSecond: numberOption(w, 'cache.coldLoadsPerSecond', c.coldLoadsPerSecond, d.coldLoadsPerSecond, 0.01, 1_000_000),
+  };
+}
 
 /** Background refreshes start at this fraction of the TTL, minus the jitter. */
 const REFRESH_AT = 0.9;
@@ -77,6 +140,16 @@ class Entry {
   retryAt = 0;
   lastMissRefreshAt = -Infinity;
   invalidated = false;
+  /** Has verified a request: held in the proven tier. */
+  proven = false;
+  /** Holds a cold-load token, given back when its load finds usable keys. */
+  admitted = false;
+  /** Waiting for a cold-load token (not in the tiers yet). */
+  queued = false;
+  /** Requests currently waiting on this entry in `get`. */
+  waiting = 0;
+  /** Settles the wait for a token. */
+  grant: ((admitted: boolean) => void) | undefined;
 
   constructor(readonly secretId: string) {}
 
@@ -89,44 +162,117 @@ class Entry {
   }
 }
 
+/** A remembered terminal failure of a cold load (negative caching). */
+interface NotFound {
+  readonly error: KeyStoreError;
+  readonly at: number;
+  readonly until: number;
+}
+
 /** @internal */
 export function cachedSource(
   store: KeyStore,
   provider: ProviderProfile,
-  usage: UsageBook,
+  usage: UsageBook & { promote(key: string): void },
   now: () => number,
   emit: (event: KeyturnEvent) => void,
-  options: CacheOptions = {},
+  o: ResolvedCacheOptions = CACHE_DEFAULTS,
   random: () => number = Math.random,
 ): KeySource {
-  const o: ResolvedCacheOptions = { ...CACHE_DEFAULTS, ...stripUndefined(options) };
-  for (const [k, v] of Object.entries(o)) {
-    if (typeof v === 'number' && (!(v >= 0) || (k === 'maxSecrets' && !(v >= 1)))) {
-      throw new TypeError(`createVerifier(): cache.${k} must be a non-negative number`);
-    }
-  }
   const storeName = store.name;
-  const entries = new LRUCache<string, Entry>({
-    max: o.maxSecrets,
-    dispose: (entry) => {
-      entry.controller?.abort();
-      if (entry === lastEntry) lastEntry = undefined;
-    },
+  const entries = new Tiers<Entry>(o.maxSecrets, o.maxSecrets, (entry) => {
+    entry.controller?.abort();
+    if (entry === lastEntry) lastEntry = undefined;
   });
+  /** Cold entries waiting for an admission token, in arrival order (bounded by `maxSecrets`). */
+  const queued = new Map<string, Entry>();
+  const queue: Entry[] = [];
+  /** Secret ids whose cold load failed terminally, answered from memory for `negativeTtlMs`. */
+  const notFound = new LRUCache<string, NotFound>({ max: o.maxSecrets });
+  /** Usage records already reported by a `previous-key-unbounded` event. */
+  const unboundedReported = new WeakSet<KeyUsage>();
   const keyOf = (secretId: string) => `${storeName}\u0000${secretId}`;
   // The hot path asks for the same secret over and over: a repeat skips the key string and the LRU
   // lookup (the entry is already the most recently used one).
   let lastEntry: Entry | undefined;
   let disposed = false;
 
-  function entryFor(secretId: string): Entry {
-    const key = keyOf(secretId);
-    let e = entries.get(key);
-    if (e === undefined) {
-      e = new Entry(secretId);
-      entries.set(key, e);
+  // The cold-load token bucket (see `CacheOptions.coldLoadBurst`), on the verifier's clock.
+  let tokens = o.coldLoadBurst;
+  let tokensAt = now();
+  let pumpTimer: ReturnType<typeof setTimeout> | undefined;
+
+  function refill(t: number): void {
+    if (t > tokensAt) tokens = Math.min(o.coldLoadBurst, tokens + ((t - tokensAt) * o.coldLoadsPerSecond) / 1000);
+    tokensAt = t;
+  }
+
+  function takeToken(t: number): boolean {
+    refill(t);
+    if (tokens < 1) return false;
+    tokens -= 1;
+    return true;
+  }
+
+  function giveBackToken(): void {
+    tokens = Math.min(o.coldLoadBurst, tokens + 1);
+    pump();
+  }
+
+  /** Admits queued entries while tokens last; schedules itself for the next token otherwise. */
+  function pump(): void {
+    if (pumpTimer !== undefined) {
+      clearTimeout(pumpTimer);
+      pumpTimer = undefined;
     }
-    return e;
+    refill(now());
+    while (queue.length > 0 && tokens >= 1) {
+      const e = queue.shift() as Entry;
+      if (!e.queued) continue; // cancelled
+      tokens -= 1;
+      admit(e, true);
+    }
+    if (queue.length > 0 && !disposed) {
+      const waitMs = Math.max(1, Math.ceil(((1 - tokens) * 1000) / o.coldLoadsPerSecond));
+      pumpTimer = setTimeout(pump, Math.min(waitMs, MAX_TIMER_MS));
+      (pumpTimer as { unref?: () => void }).unref?.();
+    }
+  }
+
+  function admit(e: Entry, withToken: boolean): void {
+    const key = keyOf(e.secretId);
+    e.queued = false;
+    queued.delete(key);
+    e.admitted = withToken;
+    entries.set(key, e);
+    const grant = e.grant;
+    e.grant = undefined;
+    grant?.(true);
+  }
+
+  /** Nobody waits for a queued entry any more: drop it without a store call or a token. */
+  function abandon(e: Entry): void {
+    e.queued = false;
+    queued.delete(keyOf(e.secretId));
+    const grant = e.grant;
+    e.grant = undefined;
+    grant?.(false);
+  }
+
+  function limited(secretId: string): VerificationError {
+    return new VerificationError(
+      'COLD_LOAD_LIMITED',
+      `Key store ${storeName}: ${secretId} is not loaded and too many secrets that were not held were loaded lately (the cold-load admission limit); retry later.`,
+      {
+        provider: provider.name,
+        secretId,
+        hint: 'Usually requests for made-up secret ids (map secretId only to known tenants); for a mass warm-up raise cache.coldLoadBurst / coldLoadsPerSecond, or call verifier.warm(secretId) at startup.',
+      },
+    );
+  }
+
+  function entryOf(key: string): Entry | undefined {
+    return entries.get(key) ?? queued.get(key);
   }
 
   function fresh(e: Entry, t: number): boolean {
@@ -141,26 +287,39 @@ export function cachedSource(
 
   function load(e: Entry, reason: LoadReason): Promise<KeyRing> {
     if (e.inflight !== undefined) return e.inflight;
-    const started = now();
     const controller = new AbortController();
     e.controller = controller;
-    emit({ type: 'load-start', store: storeName, secretId: e.secretId, reason });
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const hardTimeout = new Promise<never>((_, rejectTimeout) => {
-      timer = setTimeout(() => {
-        controller.abort();
-        rejectTimeout(
-          new KeyStoreError(`${storeName}: loading ${e.secretId} took longer than ${o.storeTimeoutMs} ms`, {
-            retryable: true,
-            store: storeName,
-            secretId: e.secretId,
-            reason: 'TIMEOUT',
-          }),
-        );
-      }, o.storeTimeoutMs);
-      (timer as { unref?: () => void }).unref?.();
-    });
     const run = async (): Promise<KeyRing> => {
+      if (e.queued) {
+        // A cold load without a token waits for one (or for everyone waiting on it to give up).
+        const admitted = await new Promise<boolean>((resolve) => {
+          e.grant = resolve;
+        });
+        if (!admitted) {
+          if (e.controller === controller) {
+            e.inflight = undefined;
+            e.controller = undefined;
+          }
+          throw limited(e.secretId);
+        }
+      }
+      const started = now();
+      emit({ type: 'load-start', store: storeName, secretId: e.secretId, reason });
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const hardTimeout = new Promise<never>((_, rejectTimeout) => {
+        timer = setTimeout(() => {
+          controller.abort();
+          rejectTimeout(
+            new KeyStoreError(`${storeName}: loading ${e.secretId} took longer than ${o.storeTimeoutMs} ms`, {
+              retryable: true,
+              store: storeName,
+              secretId: e.secretId,
+              reason: 'TIMEOUT',
+            }),
+          );
+        }, o.storeTimeoutMs);
+        (timer as { unref?: () => void }).unref?.();
+      });
       try {
         await undefined; // settle asynchronously even if the store throws synchronously
         const versions = await Promise.race([store.getVersions(e.secretId, { signal: controller.signal }), hardTimeout]);
@@ -174,10 +333,16 @@ export function cachedSource(
           durationMs: t - started,
           versions: ring.entries.length,
         });
+        if (e.admitted) {
+          e.admitted = false;
+          // The id exists: its token goes back, so genuine tenants never drain the bucket.
+          if (ring.entries.length > 0) giveBackToken();
+        }
         return ring;
       } catch (err) {
         const error = classify(err, e.secretId);
         const t = now();
+        e.admitted = false;
         e.lastError = error;
         e.lastErrorAt = t;
         e.failures++;
@@ -192,6 +357,7 @@ export function cachedSource(
           retryable: error.retryable,
           error,
         });
+        if (!error.retryable && e.ring === undefined) forgetCold(e, error, t);
         throw error;
       } finally {
         clearTimeout(timer);
@@ -206,6 +372,17 @@ export function cachedSource(
     p.catch(() => undefined);
     e.inflight = p;
     return p;
+  }
+
+  /**
+   * A cold load failed terminally (the secret does not exist, access is denied): the entry leaves the
+   * cache, so made-up ids take no room, and the failure is remembered for `negativeTtlMs`.
+   */
+  function forgetCold(e: Entry, error: KeyStoreError, t: number): void {
+    const key = keyOf(e.secretId);
+    if (entries.peek(key) === e) entries.delete(key);
+    if (lastEntry === e) lastEntry = undefined;
+    if (o.negativeTtlMs > 0) notFound.set(key, { error, at: t, until: t + o.negativeTtlMs });
   }
 
   function accept(e: Entry, versions: unknown, t: number): KeyRing {
@@ -230,7 +407,10 @@ export function cachedSource(
     }
     const ring = buildRing(e.secretId, versions as SecretVersion[], provider, e.ring, usage, t);
     for (const bad of ring.invalid) {
-      emit({ type: 'key-invalid', store: storeName, secretId: e.secretId, keyId: bad.id, keyRole: bad.role });
+      emit({ type: 'key-invalid', store: storeName, secretId: e.secretId, keyId: bad.id, keyRole: bad.role, reason: bad.reason });
+    }
+    for (const k of newlyUnboundedPrevious(ring, unboundedReported)) {
+      emit({ type: 'previous-key-unbounded', store: storeName, secretId: e.secretId, keyId: k.id });
     }
     e.ring = ring;
     e.loadedAt = t;
@@ -244,7 +424,7 @@ export function cachedSource(
 
   function classify(err: unknown, secretId: string): KeyStoreError {
     if (err instanceof KeyStoreError) return err;
-    return new KeyStoreError(`${storeName}: loading ${secretId} failed`, {
+    return new KeyStoreError(`${storeName}: loading ${secretId} failed${errorLabel(err)}`, {
       retryable: true,
       store: storeName,
       secretId,
@@ -258,12 +438,19 @@ export function cachedSource(
     void load(e, reason).catch(() => undefined);
   }
 
-  function unavailable(e: Entry, message: string): VerificationError {
-    return new VerificationError('KEYSTORE_UNAVAILABLE', message, {
+  /**
+   * A load failure as the sender sees it: `KEYSTORE_MISCONFIGURED` (500) when the store answered
+   * terminally, else `KEYSTORE_UNAVAILABLE` (503). The store's own (secret-free) message is carried.
+   */
+  function unavailable(secretId: string, error: KeyStoreError | undefined, message: string): VerificationError {
+    const terminal = error !== undefined && !error.retryable;
+    return new VerificationError(terminal ? 'KEYSTORE_MISCONFIGURED' : 'KEYSTORE_UNAVAILABLE', error === undefined ? `${message}.` : `${message}: ${error.message}`, {
       provider: provider.name,
-      secretId: e.secretId,
-      cause: e.lastError,
-      hint: e.lastError?.retryable === false ? `The ${storeName} store reported a configuration error (${e.lastError.reason ?? 'terminal'}).` : undefined,
+      secretId,
+      cause: error,
+      hint: terminal
+        ? `The ${storeName} store reported a configuration error (${error.reason ?? 'terminal'}): fix the secret, its name or the access to it; the next load picks it up.`
+        : undefined,
     });
   }
 
@@ -295,35 +482,78 @@ export function cachedSource(
       return undefined;
     },
 
-    async get(secretId) {
+    async get(secretId, trusted = false) {
       if (disposed) throw new VerificationError('KEYSTORE_UNAVAILABLE', 'The verifier was disposed.', { secretId });
-      const e = entryFor(secretId);
+      const key = keyOf(secretId);
       const t = now();
+      let e = entryOf(key);
+      if (e === undefined) {
+        // A secret the cache does not hold: negative cache first, then the admission limit.
+        const miss = notFound.get(key);
+        if (miss !== undefined) {
+          if (t < miss.until && !trusted) {
+            throw unavailable(secretId, miss.error, `Key store ${storeName} failed to load ${secretId} (remembered for ${o.negativeTtlMs} ms)`);
+          }
+          notFound.delete(key);
+        }
+        e = new Entry(secretId);
+        if (trusted) {
+          entries.set(key, e);
+        } else if (takeToken(t)) {
+          e.admitted = true;
+          entries.set(key, e);
+        } else if (queued.size < o.maxSecrets && o.loadTimeoutMs > 0) {
+          e.queued = true;
+          queued.set(key, e);
+          queue.push(e);
+          pump();
+        } else {
+          throw limited(secretId);
+        }
+      } else if (e.queued && trusted) {
+        admit(e, false);
+      }
       if (fresh(e, t)) return e.ring as KeyRing;
       // In error backoff: do not ask the store again yet.
       if (e.inflight === undefined && t < e.retryAt) {
         if (servableStale(e, t)) return staleServed(e, t, 'store-error');
-        throw unavailable(e, `Key store ${storeName} is unavailable for ${secretId} (retrying later).`);
+        throw unavailable(secretId, e.lastError, `Key store ${storeName} is unavailable for ${secretId} (retrying later)`);
       }
       const reason: LoadReason = e.ring === undefined ? 'cold' : e.invalidated ? 'invalidate' : 'expired';
-      const p = load(e, reason);
+      const entry = e;
+      const p = load(entry, reason);
       let timer: ReturnType<typeof setTimeout> | undefined;
       const timeout = new Promise<'timeout'>((resolve) => {
         timer = setTimeout(() => resolve('timeout'), o.loadTimeoutMs);
         (timer as { unref?: () => void }).unref?.();
       });
+      entry.waiting++;
       try {
         const winner = await Promise.race([p, timeout]);
         if (winner !== 'timeout') return winner;
-        if (servableStale(e, now())) return staleServed(e, now(), 'load-timeout');
-        throw unavailable(e, `Key store ${storeName} did not answer for ${secretId} within ${o.loadTimeoutMs} ms.`);
+        if (entry.queued) throw limited(secretId);
+        if (servableStale(entry, now())) return staleServed(entry, now(), 'load-timeout');
+        throw unavailable(secretId, entry.lastError, `Key store ${storeName} did not answer for ${secretId} within ${o.loadTimeoutMs} ms`);
       } catch (err) {
         if (err instanceof VerificationError) throw err;
-        if (servableStale(e, now())) return staleServed(e, now(), 'store-error');
-        throw unavailable(e, `Key store ${storeName} failed to load ${secretId}.`);
+        if (servableStale(entry, now())) return staleServed(entry, now(), 'store-error');
+        throw unavailable(secretId, err instanceof KeyStoreError ? err : entry.lastError, `Key store ${storeName} failed to load ${secretId}`);
       } finally {
         clearTimeout(timer);
+        entry.waiting--;
+        if (entry.waiting === 0 && entry.queued) abandon(entry);
       }
+    },
+
+    verified(secretId, ring) {
+      ring.verified = true;
+      const key = keyOf(secretId);
+      const e = entries.peek(key);
+      if (e !== undefined && !e.proven) {
+        e.proven = true;
+        entries.promote(key);
+      }
+      for (const k of ring.entries) usage.promote(usageKey(secretId, k.id));
     },
 
     async refreshOnMiss(secretId, seen) {
@@ -356,7 +586,10 @@ export function cachedSource(
     },
 
     invalidate(secretId) {
-      const targets = secretId === undefined ? [...entries.values()] : [entries.get(keyOf(secretId))];
+      // A push notice ("secret X changed") may mean X exists now: forget remembered failures.
+      if (secretId === undefined) notFound.clear();
+      else notFound.delete(keyOf(secretId));
+      const targets = secretId === undefined ? [...entries.values()] : [entries.peek(keyOf(secretId))];
       for (const e of targets) {
         if (e === undefined) continue;
         e.invalidated = true;
@@ -366,11 +599,14 @@ export function cachedSource(
     },
 
     status(secretId): SecretStatus {
-      const e = entries.peek(keyOf(secretId));
+      const key = keyOf(secretId);
+      const e = entries.peek(key) ?? queued.get(key);
       const t = now();
       const ring = e?.ring;
       const state: SecretStatus['state'] =
         e === undefined || ring === undefined ? 'cold' : fresh(e, t) ? 'fresh' : servableStale(e, t) ? 'stale' : 'expired';
+      const miss = e === undefined ? notFound.peek(key) : undefined;
+      const lastError = e?.lastError ?? miss?.error;
       return {
         secretId,
         store: storeName,
@@ -380,11 +616,12 @@ export function cachedSource(
         versions: ring ? ring.entries.map((k) => k.toJSON()) : [],
         invalidVersions: ring ? ring.invalid.map((i) => i.id) : [],
         lastError:
-          e?.lastError === undefined
+          lastError === undefined
             ? undefined
-            : { message: e.lastError.message, reason: e.lastError.reason, retryable: e.lastError.retryable, at: e.lastErrorAt },
-        nextRefreshAt: ring && e ? Math.max(e.refreshAt, e.retryAt) : undefined,
+            : { message: lastError.message, reason: lastError.reason, retryable: lastError.retryable, at: e?.lastErrorAt ?? miss?.at ?? t },
+        nextRefreshAt: ring && e ? Math.max(e.refreshAt, e.retryAt) : miss?.until,
         loading: e?.inflight !== undefined,
+        verified: e?.proven === true,
       };
     },
 
@@ -393,15 +630,25 @@ export function cachedSource(
     async dispose() {
       disposed = true;
       lastEntry = undefined;
+      if (pumpTimer !== undefined) clearTimeout(pumpTimer);
+      for (const e of queue) if (e.queued) abandon(e);
+      queue.length = 0;
       for (const e of entries.values()) e.controller?.abort();
       entries.clear();
+      notFound.clear();
       await store.dispose?.();
     },
   };
 }
 
-function stripUndefined<T extends object>(o: T): Partial<T> {
-  const out: Partial<T> = {};
-  for (const [k, v] of Object.entries(o)) if (v !== undefined) (out as Record<string, unknown>)[k] = v;
-  return out;
+/** `" (TypeError ECONNRESET)"` for an error a store did not classify: its name and code, never its message. */
+function errorLabel(err: unknown): string {
+  if (err === null || typeof err !== 'object') return '';
+  const name = (err as { name?: unknown }).name;
+  const code = (err as { code?: unknown }).code;
+  const parts = [
+    typeof name === 'string' && /^[A-Za-z][A-Za-z0-9]{0,39}$/.test(name) ? name : undefined,
+    typeof code === 'string' && /^[A-Z][A-Z0-9_]{0,39}$/.test(code) ? code : undefined,
+  ].filter((x): x is string => x !== undefined);
+  return parts.length === 0 ? '' : ` (${parts.join(' ')})`;
 }

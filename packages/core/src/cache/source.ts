@@ -46,12 +46,17 @@ export interface SecretStatus {
   readonly versions: readonly SecretStatusVersion[];
   /** Versions the store returned that did not decode (ids only). */
   readonly invalidVersions: readonly string[];
-  /** The last load failure, if the last load failed. */
+  /** The last load failure, if the last load failed (also a remembered not-found, see `cache.negativeTtlMs`). */
   readonly lastError: SecretStatusError | undefined;
   /** Epoch ms of the next background refresh. */
   readonly nextRefreshAt: number | undefined;
-  /** Whether a load is in flight. */
+  /** Whether a load is in flight (or waiting for a cold-load token). */
   readonly loading: boolean;
+  /**
+   * Whether this secret has verified a request since it was loaded: such a secret is never evicted
+   * from the cache by one that has not.
+   */
+  readonly verified: boolean;
 }
 
 /** @internal */
@@ -59,8 +64,14 @@ export interface KeySource {
   readonly storeName: string;
   /** A usable ring without waiting, or `undefined` (cold / too stale). May start a background refresh. */
   peek(secretId: string, now: number): KeyRing | undefined;
-  /** A usable ring, waiting on the store at most `loadTimeoutMs`; throws `KEYSTORE_UNAVAILABLE`. */
-  get(secretId: string): Promise<KeyRing>;
+  /**
+   * A usable ring, waiting on the store at most `loadTimeoutMs`; throws `KEYSTORE_UNAVAILABLE`,
+   * `KEYSTORE_MISCONFIGURED` or `COLD_LOAD_LIMITED`. `trusted` (the operator's own `warm()`) skips
+   * the admission limit on cold loads.
+   */
+  get(secretId: string, trusted?: boolean): Promise<KeyRing>;
+  /** The secret verified a request with `ring` (called once per ring: `ring.verified` is then true). */
+  verified(secretId: string, ring: KeyRing): void;
   /** After no key matched: reload once (single-flight, cooldown-limited). `undefined` when cooling down. */
   refreshOnMiss(secretId: string, seen: KeyRing): Promise<KeyRing | undefined>;
   /** Same, without waiting (sync verification): starts the reload in the background. */

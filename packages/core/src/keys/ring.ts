@@ -69,10 +69,18 @@ export class KeyEntry {
   }
 }
 
-/** A version that could not be decoded into a key (reported, never used). */
+/**
+ * Why a version is unusable: its secret does not decode for the profile (`undecodable`), or the store
+ * returned several versions with its id and different secrets (`conflicting-id`: picking one by store
+ * order could silently drop the active key for a previous one).
+ */
+export type InvalidReason = 'undecodable' | 'conflicting-id';
+
+/** A version that could not be turned into a key (reported, never used). */
 export interface InvalidVersion {
   readonly id: string;
   readonly role: KeyRole;
+  readonly reason: InvalidReason;
   readonly error: VerificationError;
 }
 
@@ -84,6 +92,11 @@ export class KeyRing {
   readonly invalid: readonly InvalidVersion[];
   /** The key that verified last; tried first. */
   lastMatched: KeyEntry | undefined;
+  /**
+   * Whether this secret has verified a request (here or in an earlier ring of it). A secret that has
+   * is never evicted from the cache by one that has not.
+   */
+  verified = false;
 
   constructor(
     readonly secretId: string,
@@ -121,7 +134,45 @@ function finite(n: number): number | undefined {
 /** Where usage records live (bounded by the caller). */
 export interface UsageBook {
   get(key: string): KeyUsage | undefined;
-  set(key: string, value: KeyUsage): unknown;
+  /** Stores a new record; `proven` when its secret has verified a request (see {@link KeyRing.verified}). */
+  set(key: string, value: KeyUsage, proven: boolean): unknown;
+}
+
+/** The usage-book key of one key version. */
+export function usageKey(secretId: string, keyId: string): string {
+  return `${secretId}\u0000${keyId}`;
+}
+
+/** A copy of `bytes` that nobody else holds (a plain `Uint8Array`, never a view into a shared pool). */
+export function ownBytes(bytes: Uint8Array): Uint8Array {
+  return new Uint8Array(bytes);
+}
+
+const utf8Encoder = new TextEncoder();
+
+/** Whether two stored secrets are the same material (a string equals the bytes of its UTF-8 encoding). */
+export function sameSecret(a: string | Uint8Array, b: string | Uint8Array): boolean {
+  if (typeof a === 'string' && typeof b === 'string') return a === b;
+  const x = typeof a === 'string' ? utf8Encoder.encode(a) : a;
+  const y = typeof b === 'string' ? utf8Encoder.encode(b) : b;
+  if (x.length !== y.length) return false;
+  let diff = 0;
+  for (let i = 0; i < x.length; i++) diff |= (x[i] as number) ^ (y[i] as number);
+  return diff === 0;
+}
+
+/**
+ * The `previous` entries of `ring` without a window end that were not reported yet; marks them
+ * reported. A previous key without `notAfter` is accepted until the store stops returning it.
+ */
+export function newlyUnboundedPrevious(ring: KeyRing, reported: WeakSet<KeyUsage>): KeyEntry[] {
+  const out: KeyEntry[] = [];
+  for (const e of ring.entries) {
+    if (e.role !== 'previous' || e.notAfter !== Infinity || reported.has(e.usage)) continue;
+    reported.add(e.usage);
+    out.push(e);
+  }
+  return out;
 }
 
 /** Checks the shape of a version a store returned; returns a secret-free problem or `undefined`. */
@@ -142,6 +193,13 @@ export function versionProblem(v: unknown): string | undefined {
 /**
  * Builds a ring from store versions. Entries of `previous` with the same id and the same secret
  * are reused, so a reload decodes (and imports) nothing new.
+ *
+ * Versions sharing an id: with the same secret they are one key, with the most privileged of their
+ * roles (active, then pending, then previous; AWSPENDING on the AWSCURRENT version is one active
+ * key). With different secrets none of them is used: the id is reported as `conflicting-id`.
+ *
+ * Key bytes are always a private copy: a store or caller that reuses or zeroes its buffer after
+ * loading cannot change a verification key.
  */
 export function buildRing(
   secretId: string,
@@ -153,12 +211,36 @@ export function buildRing(
 ): KeyRing {
   const entries: KeyEntry[] = [];
   const invalid: InvalidVersion[] = [];
-  const seen = new Set<string>();
-  for (const version of versions) {
-    if (seen.has(version.id)) continue; // e.g. AWSPENDING on the AWSCURRENT version: keep the first (most privileged after sort)
-    seen.add(version.id);
-    const usageKey = `${secretId}\u0000${version.id}`;
-    let record = usage.get(usageKey);
+  const proven = previous?.verified === true;
+  for (const group of groupById(versions)) {
+    const first = group[0] as SecretVersion;
+    let version = first;
+    if (group.length > 1) {
+      let conflict = false;
+      for (const v of group) {
+        if (!sameSecret(v.secret, first.secret)) conflict = true;
+        if (ROLE_RANK[v.role] < ROLE_RANK[version.role]) version = v;
+      }
+      if (conflict) {
+        invalid.push({
+          id: version.id,
+          role: version.role,
+          reason: 'conflicting-id',
+          error: new VerificationError(
+            'INVALID_SECRET',
+            `The store returned ${group.length} versions with id ${version.id} and different secrets; none of them is used.`,
+            {
+              provider: provider.name,
+              keyId: version.id,
+              hint: 'Every key version needs its own id: fix the store (or the static key list) so one id names one secret.',
+            },
+          ),
+        });
+        continue;
+      }
+    }
+    const key = usageKey(secretId, version.id);
+    let record = usage.get(key);
     if (record === undefined) {
       record = {
         secretId,
@@ -170,7 +252,7 @@ export function buildRing(
         notAfter: version.notAfter,
         lastSeenAt: now,
       };
-      usage.set(usageKey, record);
+      usage.set(key, record, proven);
     } else {
       record.keyRole = version.role;
       record.notBefore = version.notBefore;
@@ -185,19 +267,33 @@ export function buildRing(
       continue;
     }
     try {
-      const key = provider.decodeSecret(version.secret);
-      entries.push(new KeyEntry(version, key, new SecretMaterial(version.secret), record));
+      // A copy even when the profile hands back its input (the UTF-8 codec on bytes, a custom profile).
+      const bytes = ownBytes(provider.decodeSecret(version.secret));
+      entries.push(new KeyEntry(version, bytes, new SecretMaterial(version.secret), record));
     } catch (err) {
       const error =
         err instanceof VerificationError
           ? err
           : new VerificationError('INVALID_SECRET', `Invalid ${provider.name} signing secret.`, { provider: provider.name });
-      invalid.push({ id: version.id, role: version.role, error });
+      invalid.push({ id: version.id, role: version.role, reason: 'undecodable', error });
     }
   }
   entries.sort((a, b) => ROLE_RANK[a.role] - ROLE_RANK[b.role]);
   const ring = new KeyRing(secretId, entries, invalid, now);
+  ring.verified = proven;
   const last = previous?.lastMatched;
   if (last !== undefined) ring.lastMatched = entries.find((e) => e.id === last.id && e.key === last.key);
   return ring;
+}
+
+/** Versions grouped by id, in the order each id first appears. */
+function groupById(versions: readonly SecretVersion[]): SecretVersion[][] {
+  if (versions.length < 2) return versions.map((v) => [v]);
+  const groups = new Map<string, SecretVersion[]>();
+  for (const v of versions) {
+    const group = groups.get(v.id);
+    if (group === undefined) groups.set(v.id, [v]);
+    else group.push(v);
+  }
+  return [...groups.values()];
 }

@@ -12,8 +12,9 @@ const REDACTED = '[redacted secret]';
 export class SecretMaterial {
   readonly #value: string | Uint8Array;
 
+  /** Keeps `value`; bytes are copied, so later changes to the caller's buffer do not reach it. */
   constructor(value: string | Uint8Array) {
-    this.#value = value;
+    this.#value = typeof value === 'string' ? value : new Uint8Array(value);
   }
 
   /** The raw value. Call only where the secret is used (decoding into key bytes). */

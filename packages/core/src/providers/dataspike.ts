@@ -9,11 +9,11 @@ import type { ProviderProfile } from './types.ts';
 
 /** Options of {@link dataspike}. */
 export interface DataspikeOptions {
-  /** How old `t` may be, in ms. @default 300_000 */
+  /** How old `t` may be, in ms, from 1 000 to 604 800 000 (7 days). @default 300_000 */
   toleranceMs?: number;
-  /** How far ahead `t` may be (sender clock skew), in ms. @default 60_000 */
+  /** How far ahead `t` may be (sender clock skew), in ms, from 0 to 604 800 000. @default 60_000 */
   futureToleranceMs?: number;
-  /** HTTP status for a rejected signature. @default 401 */
+  /** HTTP status for a rejected signature, an integer from 400 to 599. @default 401 */
   rejectStatus?: number;
 }
 
@@ -23,8 +23,11 @@ export function dataspike(options: DataspikeOptions = {}): ProviderProfile {
     name: 'dataspike',
     header: 'X-Webhook-Signature',
     codec: 'whsec-hex',
-    rejectStatus: options.rejectStatus ?? 401,
-    pastMs: options.toleranceMs ?? 300_000,
-    futureMs: options.futureToleranceMs ?? 60_000,
+    rejectStatus: options.rejectStatus,
+    rejectDefault: 401,
+    pastMs: options.toleranceMs,
+    pastDefault: 300_000,
+    futureMs: options.futureToleranceMs,
+    futureDefault: 60_000,
   });
 }

@@ -6,6 +6,7 @@
  * @module
  */
 import { readHeader } from '../lib/headers.ts';
+import { booleanOption, rejectStatusOption } from '../lib/validate.ts';
 import { hmac } from './hmac.ts';
 import type { ProviderProfile } from './types.ts';
 
@@ -38,14 +39,14 @@ const DELIVERY = 'x-github-delivery';
  * ```
  */
 export function github(options: GitHubOptions = {}): ProviderProfile {
-  const useDeliveryId = options.deliveryIdAsEventId ?? true;
+  const useDeliveryId = booleanOption('github()', 'deliveryIdAsEventId', options.deliveryIdAsEventId, true);
   const base = hmac({
     name: 'github',
     header: 'X-Hub-Signature-256',
     encoding: 'hex',
     prefix: 'sha256=',
     secretCodec: 'utf8',
-    rejectStatus: options.rejectStatus ?? 401,
+    rejectStatus: rejectStatusOption('github()', options.rejectStatus, 401),
   });
   return {
     ...base,

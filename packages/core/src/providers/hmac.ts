@@ -5,6 +5,7 @@
  */
 import { DIGEST_LENGTH, type HmacAlgorithm } from '../lib/crypto-types.ts';
 import { encodeBase64, encodeHex } from '../lib/encoding.ts';
+import { rejectStatusOption, toleranceOptions } from '../lib/validate.ts';
 import { readHeader } from '../lib/headers.ts';
 import {
   MAX_HEADER_LENGTH,
@@ -33,7 +34,7 @@ export interface HmacProfileOptions {
   algorithm?: HmacAlgorithm;
   /** How a stored secret becomes key bytes. @default 'utf8' */
   secretCodec?: SecretCodec;
-  /** HTTP status for a rejected signature. @default 401 */
+  /** HTTP status for a rejected signature, an integer from 400 to 599. @default 401 */
   rejectStatus?: number;
   /** Separator between several signatures in one header (for example `' '`); unset = one signature. */
   separator?: string;
@@ -46,9 +47,9 @@ export interface HmacProfileOptions {
    * @default '{body}'
    */
   signedContent?: string;
-  /** How old a signed timestamp may be, in ms. @default 300_000 */
+  /** How old a signed timestamp may be, in ms, from 1 000 to 604 800 000 (7 days). @default 300_000 */
   toleranceMs?: number;
-  /** How far ahead a signed timestamp may be, in ms. @default 300_000 */
+  /** How far ahead a signed timestamp may be, in ms, from 0 to 604 800 000 (7 days). @default 300_000 */
   futureToleranceMs?: number;
   /** Answer to a signature-check handshake, if the provider has one. */
   challenge?: ProviderProfile['challenge'];
@@ -70,7 +71,7 @@ export function hmac(options: HmacProfileOptions): ProviderProfile {
   const sigPrefix = options.prefix ?? '';
   const algorithm = options.algorithm ?? 'sha256';
   const codec = options.secretCodec ?? 'utf8';
-  const rejectStatus = options.rejectStatus ?? 401;
+  const rejectStatus = rejectStatusOption(`${name}()`, options.rejectStatus, 401);
   const separator = options.separator;
   const tsHeader = options.timestampHeader?.toLowerCase();
   const idHeader = options.idHeader?.toLowerCase();
@@ -80,9 +81,7 @@ export function hmac(options: HmacProfileOptions): ProviderProfile {
   const template = compileTemplate(options.signedContent ?? '{body}', tsHeader !== undefined, idHeader !== undefined);
   const idSigned = (options.signedContent ?? '').includes('{id}');
   const tolerance =
-    tsHeader === undefined
-      ? undefined
-      : { pastMs: options.toleranceMs ?? 300_000, futureMs: options.futureToleranceMs ?? 300_000 };
+    tsHeader === undefined ? undefined : toleranceOptions(`${name}()`, options.toleranceMs, options.futureToleranceMs, 300_000, 300_000);
   const headerNames = [header, tsHeader, idHeader].filter((h): h is string => h !== undefined);
 
   const parse = (headers: Parameters<ProviderProfile['parse']>[0]): ParsedSignature => {

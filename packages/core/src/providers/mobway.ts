@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { rejectStatusOption } from '../lib/validate.ts';
 import { hmac } from './hmac.ts';
 import type { ProviderProfile } from './types.ts';
 
@@ -19,6 +20,6 @@ export function mobway(options: MobwayOptions = {}): ProviderProfile {
     header: 'X-Signature',
     encoding: 'hex',
     secretCodec: 'utf8',
-    rejectStatus: options.rejectStatus ?? 403,
+    rejectStatus: rejectStatusOption('mobway()', options.rejectStatus, 403),
   });
 }

@@ -8,6 +8,7 @@
  */
 import { readHeader } from '../lib/headers.ts';
 import { unsignedId } from './github.ts';
+import { booleanOption, rejectStatusOption } from '../lib/validate.ts';
 import { hmac } from './hmac.ts';
 import type { ProviderProfile } from './types.ts';
 
@@ -33,8 +34,8 @@ export interface ShopifyOptions {
  * ```
  */
 export function shopify(options: ShopifyOptions = {}): ProviderProfile {
-  const rejectStatus = options.rejectStatus ?? 401;
-  const useWebhookId = options.webhookIdAsEventId ?? true;
+  const rejectStatus = rejectStatusOption('shopify()', options.rejectStatus, 401);
+  const useWebhookId = booleanOption('shopify()', 'webhookIdAsEventId', options.webhookIdAsEventId, true);
   const common = { name: 'shopify', encoding: 'base64', secretCodec: 'utf8', rejectStatus } as const;
   const classic = hmac({ ...common, header: 'X-Shopify-Hmac-Sha256' });
   const events = hmac({ ...common, header: 'shopify-hmac-sha256' });

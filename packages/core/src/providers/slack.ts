@@ -9,9 +9,9 @@ import type { ProviderProfile } from './types.ts';
 
 /** Options of {@link slack}. */
 export interface SlackOptions {
-  /** How old `X-Slack-Request-Timestamp` may be, in ms. @default 300_000 (Slack's documentation) */
+  /** How old `X-Slack-Request-Timestamp` may be, in ms, from 1 000 to 604 800 000 (7 days). @default 300_000 (Slack's documentation) */
   toleranceMs?: number;
-  /** How far ahead it may be, in ms. @default 300_000 (Slack's documentation compares the absolute difference) */
+  /** How far ahead it may be, in ms, from 0 to 604 800 000. @default 300_000 (Slack's documentation compares the absolute difference) */
   futureToleranceMs?: number;
   /** HTTP status for a rejected signature. @default 401 (what Bolt's receivers answer) */
   rejectStatus?: number;
@@ -35,8 +35,8 @@ export function slack(options: SlackOptions = {}): ProviderProfile {
     secretCodec: 'utf8',
     timestampHeader: 'X-Slack-Request-Timestamp',
     signedContent: 'v0:{timestamp}:{body}',
-    toleranceMs: options.toleranceMs ?? 300_000,
-    futureToleranceMs: options.futureToleranceMs ?? 300_000,
-    rejectStatus: options.rejectStatus ?? 401,
+    toleranceMs: options.toleranceMs,
+    futureToleranceMs: options.futureToleranceMs,
+    rejectStatus: options.rejectStatus,
   });
 }

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { rejectStatusOption } from '../lib/validate.ts';
 import { hmac } from './hmac.ts';
 import { jsonField } from './shared.ts';
 import type { ChallengeSpec, ProviderProfile } from './types.ts';
@@ -44,7 +45,7 @@ export function smartcar(options: SmartcarOptions = {}): ProviderProfile {
     header: 'SC-Signature',
     encoding: 'hex',
     secretCodec: 'utf8',
-    rejectStatus: options.rejectStatus ?? 401,
+    rejectStatus: rejectStatusOption('smartcar()', options.rejectStatus, 401),
     challenge: smartcarChallenge,
   });
   return {

@@ -9,6 +9,7 @@
 import { VerificationError } from '../errors.ts';
 import { DIGEST_LENGTH } from '../lib/crypto-types.ts';
 import { decodeBase64, encodeBase64 } from '../lib/encoding.ts';
+import { booleanOption, rejectStatusOption, toleranceOptions } from '../lib/validate.ts';
 import { readHeader } from '../lib/headers.ts';
 import { MAX_HEADER_LENGTH, MAX_SIGNATURES, decodeSecretWith, parseUnixSeconds, reject } from './shared.ts';
 import type { HeadersInput, ParsedSignature, ProviderProfile, SignContext } from './types.ts';
@@ -17,11 +18,11 @@ import type { HeadersInput, ParsedSignature, ProviderProfile, SignContext } from
 export interface StandardWebhooksOptions {
   /** Profile name reported in results, errors and events (`'svix'`, `'clerk'`, ...). @default 'standard-webhooks' */
   name?: string;
-  /** How old `webhook-timestamp` may be, in ms. @default 300_000 (the spec and the official libraries) */
+  /** How old `webhook-timestamp` may be, in ms, from 1 000 to 604 800 000 (7 days). @default 300_000 (the spec and the official libraries) */
   toleranceMs?: number;
-  /** How far ahead `webhook-timestamp` may be, in ms. @default 300_000 (the spec and the official libraries) */
+  /** How far ahead `webhook-timestamp` may be, in ms, from 0 to 604 800 000. @default 300_000 (the spec and the official libraries) */
   futureToleranceMs?: number;
-  /** HTTP status for a rejected signature. @default 400 (what Svix's documented receivers answer) */
+  /** HTTP status for a rejected signature, an integer from 400 to 599. @default 400 (what Svix's documented receivers answer) */
   rejectStatus?: number;
   /**
    * Require the decoded key to be 24 to 64 bytes, as the spec says signing secrets are. A shorter or
@@ -57,8 +58,9 @@ const FAMILIES = [
  */
 export function standardWebhooks(options: StandardWebhooksOptions = {}): ProviderProfile {
   const name = options.name ?? 'standard-webhooks';
-  const rejectStatus = options.rejectStatus ?? 400;
-  const strictKeyLength = options.strictKeyLength ?? true;
+  const rejectStatus = rejectStatusOption(`${name}()`, options.rejectStatus, 400);
+  const strictKeyLength = booleanOption(`${name}()`, 'strictKeyLength', options.strictKeyLength, true);
+  const tolerance = toleranceOptions(`${name}()`, options.toleranceMs, options.futureToleranceMs, 300_000, 300_000);
   const sender = options.senderHeaders === 'svix' ? FAMILIES[1] : FAMILIES[0];
   const digestLength = DIGEST_LENGTH.sha256;
   const fail = (code: 'MISSING_SIGNATURE' | 'MALFORMED_SIGNATURE', message: string): VerificationError =>
@@ -125,7 +127,7 @@ export function standardWebhooks(options: StandardWebhooksOptions = {}): Provide
     rejectStatus,
     algorithm: 'sha256',
     headerNames: FAMILIES.flatMap((f) => [f.signature, f.id, f.timestamp]),
-    timestampTolerance: { pastMs: options.toleranceMs ?? 300_000, futureMs: options.futureToleranceMs ?? 300_000 },
+    timestampTolerance: tolerance,
     multiSignature: true,
     decodeSecret(secret) {
       const key = decodeSecretWith('whsec-base64', secret, name);

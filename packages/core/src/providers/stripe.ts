@@ -9,15 +9,16 @@ import type { ProviderProfile } from './types.ts';
 
 /** Options of {@link stripe}. */
 export interface StripeOptions {
-  /** How old `t` may be, in ms. @default 300_000 (stripe-node's `constructEvent` default) */
+  /** How old `t` may be, in ms, from 1 000 to 604 800 000 (7 days). @default 300_000 (stripe-node's `constructEvent` default) */
   toleranceMs?: number;
   /**
-   * How far ahead `t` may be (clock skew between Stripe and this host), in ms. stripe-node never
-   * rejects a future `t`; pass `Infinity` to match it.
+   * How far ahead `t` may be (clock skew between Stripe and this host), in ms, from 0 to 604 800 000
+   * (7 days). stripe-node never rejects a future `t`; keyturn always does past this bound (an unbounded
+   * future would keep a request signed for a far-future `t` valid for ever).
    * @default 300_000
    */
   futureToleranceMs?: number;
-  /** HTTP status for a rejected signature. @default 400 (Stripe's documented receivers) */
+  /** HTTP status for a rejected signature, an integer from 400 to 599. @default 400 (Stripe's documented receivers) */
   rejectStatus?: number;
 }
 
@@ -36,8 +37,11 @@ export function stripe(options: StripeOptions = {}): ProviderProfile {
     name: 'stripe',
     header: 'Stripe-Signature',
     codec: 'utf8',
-    rejectStatus: options.rejectStatus ?? 400,
-    pastMs: options.toleranceMs ?? 300_000,
-    futureMs: options.futureToleranceMs ?? 300_000,
+    rejectStatus: options.rejectStatus,
+    rejectDefault: 400,
+    pastMs: options.toleranceMs,
+    pastDefault: 300_000,
+    futureMs: options.futureToleranceMs,
+    futureDefault: 300_000,
   });
 }

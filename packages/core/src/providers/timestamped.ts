@@ -8,6 +8,7 @@
  */
 import { DIGEST_LENGTH } from '../lib/crypto-types.ts';
 import { encodeHex } from '../lib/encoding.ts';
+import { rejectStatusOption, toleranceOptions } from '../lib/validate.ts';
 import { readHeader } from '../lib/headers.ts';
 import { decodeSecretWith, jsonField, parseTimestampedHeader, reject, type SecretCodec } from './shared.ts';
 import type { ProviderProfile } from './types.ts';
@@ -20,17 +21,25 @@ export interface TimestampedSchemeOptions {
   readonly header: string;
   /** How a stored secret becomes key bytes. */
   readonly codec: SecretCodec;
-  /** HTTP status for a rejected signature. */
-  readonly rejectStatus: number;
-  /** How old `t` may be, in ms. */
-  readonly pastMs: number;
-  /** How far ahead `t` may be, in ms. */
-  readonly futureMs: number;
+  /** HTTP status for a rejected signature (the user's, checked here). */
+  readonly rejectStatus: number | undefined;
+  /** How old `t` may be, in ms (the user's `toleranceMs`, checked here). */
+  readonly pastMs: number | undefined;
+  /** How far ahead `t` may be, in ms (the user's `futureToleranceMs`, checked here). */
+  readonly futureMs: number | undefined;
+  /** Default of `pastMs`. */
+  readonly pastDefault: number;
+  /** Default of `futureMs`. */
+  readonly futureDefault: number;
+  /** Default of `rejectStatus`. */
+  readonly rejectDefault: number;
 }
 
 /** Builds a `t=…,v1=…` profile; the event id is the body's top-level `id`. */
 export function timestampedScheme(o: TimestampedSchemeOptions): ProviderProfile {
-  const { name, rejectStatus } = o;
+  const { name } = o;
+  const rejectStatus = rejectStatusOption(`${name}()`, o.rejectStatus, o.rejectDefault);
+  const tolerance = toleranceOptions(`${name}()`, o.pastMs, o.futureMs, o.pastDefault, o.futureDefault);
   const header = o.header.toLowerCase();
   const needTimestamp = (timestamp: number | undefined): number => {
     if (timestamp === undefined) throw new TypeError(`${name}: signing needs a timestamp`);
@@ -41,7 +50,7 @@ export function timestampedScheme(o: TimestampedSchemeOptions): ProviderProfile 
     rejectStatus,
     algorithm: 'sha256',
     headerNames: [header],
-    timestampTolerance: { pastMs: o.pastMs, futureMs: o.futureMs },
+    timestampTolerance: tolerance,
     multiSignature: true,
     decodeSecret: (secret) => decodeSecretWith(o.codec, secret, name),
     parse(headers) {

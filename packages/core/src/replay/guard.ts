@@ -8,6 +8,7 @@
 import { requestRejection, VerificationError } from '../errors.ts';
 import type { KeyturnEvent } from '../events.ts';
 import type { ParsedSignature, ProviderProfile } from '../providers/types.ts';
+import { booleanOption, durationOption, HOUR_MS, numberOption } from '../lib/validate.ts';
 import { hasSyncDigest, sha256Hex, sha256HexSync } from './digest.ts';
 import type { ReplayClaim, ReplayOptions, ReplayStore } from './types.ts';
 
@@ -15,6 +16,8 @@ import type { ReplayClaim, ReplayOptions, ReplayStore } from './types.ts';
 export const UNTIMESTAMPED_TTL_MS = 86_400_000;
 /** Default clock skew added to derived TTLs. */
 export const DEFAULT_CLOCK_SKEW_MS = 60_000;
+/** Longest claim TTL: one year. */
+const MAX_REPLAY_TTL_MS = 31_536_000_000;
 /** Event ids longer than this are hashed into the key (a body field is unbounded). */
 const MAX_ID_LENGTH = 200;
 
@@ -58,26 +61,26 @@ export function createReplayGuard(
     throw new TypeError('createVerifier(): `replay.store` must be a replay store such as memoryReplayStore()');
   }
   const storeName = store.name ?? 'custom';
-  const skew = opts.clockSkewMs ?? DEFAULT_CLOCK_SKEW_MS;
-  if (!(skew >= 0) || !Number.isFinite(skew)) throw new TypeError('createVerifier(): `replay.clockSkewMs` must be >= 0');
+  const skew = durationOption('createVerifier()', 'replay.clockSkewMs', opts.clockSkewMs, DEFAULT_CLOCK_SKEW_MS, 0, HOUR_MS);
   const tolerance = provider.timestampTolerance;
   const minTtl = tolerance === undefined ? 1 : tolerance.pastMs + tolerance.futureMs;
   if (!Number.isFinite(minTtl)) {
     throw new TypeError(`createVerifier(): replay defence needs a finite ${provider.name} timestamp tolerance (claims would have to live forever)`);
   }
-  const ttlMs = opts.ttlMs ?? (tolerance === undefined ? UNTIMESTAMPED_TTL_MS : minTtl + skew);
-  if (!Number.isFinite(ttlMs) || ttlMs < minTtl) {
+  const rawTtl: unknown = opts.ttlMs === undefined ? (tolerance === undefined ? UNTIMESTAMPED_TTL_MS : minTtl + skew) : opts.ttlMs;
+  if (typeof rawTtl !== 'number' || !Number.isFinite(rawTtl) || rawTtl > MAX_REPLAY_TTL_MS) {
+    throw new TypeError(`createVerifier(): \`replay.ttlMs\` must be a finite number of ms, at most ${MAX_REPLAY_TTL_MS} (one year)`);
+  }
+  const ttlMs: number = rawTtl;
+  if (ttlMs < minTtl) {
     throw new TypeError(
       tolerance === undefined
         ? 'createVerifier(): `replay.ttlMs` must be a positive number of ms'
         : `createVerifier(): \`replay.ttlMs\` must be at least ${minTtl} ms (the ${provider.name} timestamp tolerance, past + future); replays would pass once a claim expired`,
     );
   }
-  const duplicateStatus = opts.duplicateStatus ?? 409;
-  if (!Number.isInteger(duplicateStatus) || duplicateStatus < 200 || duplicateStatus > 599) {
-    throw new TypeError('createVerifier(): `replay.duplicateStatus` must be an HTTP status (200-599)');
-  }
-  const failOpen = opts.failOpen ?? false;
+  const duplicateStatus = numberOption('createVerifier()', 'replay.duplicateStatus', opts.duplicateStatus, 409, 200, 599, true);
+  const failOpen = booleanOption('createVerifier()', 'replay.failOpen', opts.failOpen, false);
   const prefix = `${component(provider.name)}:`;
   const fromBody = provider.eventIdFromBody?.bind(provider);
 

@@ -4,6 +4,7 @@
  * @module
  */
 import { LRUCache } from 'lru-cache';
+import { numberOption } from '../lib/validate.ts';
 import type { ReplayStore } from './types.ts';
 
 /** Options of {@link memoryReplayStore}. */
@@ -11,7 +12,7 @@ export interface MemoryReplayStoreOptions {
   /**
    * Most claims held at once. When full, the oldest claim is dropped before it expires, and a replay
    * of that delivery would be accepted: size it for your peak rate × the TTL (100 000 claims take
-   * 14–18 MB of heap on Node 20). `onEvict` reports such drops.
+   * 14–18 MB of heap on Node 20). `onEvict` reports such drops. An integer from 1 to 10 000 000.
    * @default 100_000
    */
   max?: number;
@@ -53,11 +54,10 @@ export interface MemoryReplayStore extends ReplayStore {
  * ```
  */
 export function memoryReplayStore(options: MemoryReplayStoreOptions = {}): MemoryReplayStore {
-  const max = options.max ?? 100_000;
-  if (!Number.isSafeInteger(max) || max < 1) {
-    throw new TypeError('memoryReplayStore(): `max` must be a positive integer');
-  }
+  // The cache preallocates one slot per claim: the bound keeps a typo from allocating gigabytes.
+  const max = numberOption('memoryReplayStore()', 'max', options.max, 100_000, 1, 10_000_000, true);
   const now = options.now ?? Date.now;
+  if (typeof now !== 'function') throw new TypeError('memoryReplayStore(): `now` must be a function returning epoch ms');
   const onEvict = options.onEvict;
   const cache = new LRUCache<string, true>({
     max,

@@ -47,10 +47,11 @@ export interface ReplayOptions {
    * Default: for profiles that sign a timestamp, `pastMs + futureMs + clockSkewMs` of the profile's
    * tolerance (a request older than that is refused by the timestamp check anyway); for profiles
    * without one (Smartcar, Mobway), 24 hours. For a timestamped profile a value below
-   * `pastMs + futureMs` is refused with a `TypeError`: replays would pass once the claim expired.
+   * `pastMs + futureMs` is refused with a `TypeError`: replays would pass once the claim expired. At most
+   * one year (31 536 000 000 ms); `NaN` and `Infinity` are refused.
    */
   ttlMs?: number;
-  /** Clock difference tolerated between instances and the sender, added to derived TTLs, in ms. @default 60_000 */
+  /** Clock difference tolerated between instances and the sender, added to derived TTLs, in ms, from 0 to 3 600 000. @default 60_000 */
   clockSkewMs?: number;
   /**
    * HTTP status of a `REPLAYED` rejection.

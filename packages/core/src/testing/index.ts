@@ -19,6 +19,7 @@
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { KeyStoreError } from '../errors.ts';
+import { durationOption } from '../lib/validate.ts';
 import type { KeyStore, SecretVersion } from '../keys/types.ts';
 
 /** The secrets a conformance fixture must hold. */
@@ -105,7 +106,7 @@ async function withSubject<T>(make: () => Promise<ConformanceSubject>, fn: (s: C
 
 /** Registers the key-store conformance tests. */
 export function runKeyStoreConformance(options: KeyStoreConformanceOptions): void {
-  const deadline = options.abortDeadlineMs ?? 2_000;
+  const deadline = durationOption('runKeyStoreConformance()', 'abortDeadlineMs', options.abortDeadlineMs, 2_000, 1, 600_000);
   describe(`KeyStore conformance: ${options.name}`, () => {
     it('has a non-empty name', async () => {
       await withSubject(

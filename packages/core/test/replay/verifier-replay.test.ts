@@ -223,7 +223,12 @@ describe('replay defence: verifier integration', () => {
       createVerifier({ provider, keys: [], replay: { store: memoryReplayStore(), ...replay } });
     expect(bad({ ttlMs: 100_000 })).toThrow(/at least 360000 ms/);
     expect(bad({ ttlMs: 0 }, providers.mobway())).toThrow(TypeError);
-    expect(bad({}, providers.dataspike({ futureToleranceMs: Number.POSITIVE_INFINITY }))).toThrow(/finite/);
+    expect(() => providers.dataspike({ futureToleranceMs: Number.POSITIVE_INFINITY })).toThrow(/finite/);
+    // A hand-written profile with an unbounded tolerance is refused as well (claims would have to live for ever).
+    expect(bad({}, { ...providers.dataspike(), timestampTolerance: { pastMs: 300_000, futureMs: Number.POSITIVE_INFINITY } })).toThrow(/finite/);
+    for (const ttlMs of [Number.NaN, Number.POSITIVE_INFINITY, '600000', 40_000_000_000]) expect(bad({ ttlMs })).toThrow(TypeError);
+    for (const clockSkewMs of [Number.NaN, Number.POSITIVE_INFINITY, '1000', 3_600_001]) expect(bad({ clockSkewMs })).toThrow(TypeError);
+    expect(bad({ failOpen: 'yes' })).toThrow(TypeError);
     expect(bad({ clockSkewMs: -1 })).toThrow(TypeError);
     expect(bad({ duplicateStatus: 99 })).toThrow(TypeError);
     expect(() => createVerifier({ provider: providers.mobway(), keys: [], replay: { store: {} as ReplayStore } })).toThrow(TypeError);
