@@ -119,9 +119,13 @@ export async function readSecretFlag(
     } catch (err) {
       throw new UsageError(`--${name}-file: cannot read ${filePath} (${(err as { code?: string }).code ?? 'error'})`);
     }
-    // One final newline (`echo secret > file`) is not part of the secret; anything else is kept.
+    // One final newline (`echo secret > file`) is not part of the secret; any other whitespace around
+    // it is refused, as the env stores do (@keyturn/store-env: `*_FILE` secrets).
     text = text.replace(/\r?\n$/, '');
     if (text.length === 0) throw new UsageError(`--${name}-file: ${filePath} is empty`);
+    if (/^\s|\s$/.test(text)) {
+      throw new UsageError(`--${name}-file: ${filePath} has whitespace around the secret besides one final newline; keyturn never trims secrets`);
+    }
     return text;
   }
   const variable = envName ?? options.defaultEnv;

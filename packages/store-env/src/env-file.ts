@@ -24,7 +24,7 @@ const LINE = /^(\s*)(export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=(.*)$/;
 export interface EnvFileKeyStoreOptions {
   /** Path of the `.env`-style file. */
   path: string;
-  /** As in `envKeyStore`: what to do with one trailing newline in a `*_FILE` secret. @default 'error' */
+  /** As in `envKeyStore`: what to do with one final newline in a `*_FILE` secret. @default 'strip' */
   fileTrailingNewline?: 'error' | 'strip';
   /** Clock for rotation windows, epoch ms. @default Date.now */
   now?: () => number;
@@ -88,7 +88,7 @@ export function envFileKeyStore(options: EnvFileKeyStoreOptions): EnvFileKeyStor
   const path = resolve(options.path);
   const dir = dirname(path);
   const now = options.now ?? Date.now;
-  const stripNewline = options.fileTrailingNewline === 'strip';
+  const stripNewline = options.fileTrailingNewline !== 'error';
   const lockTimeoutMs = options.lockTimeoutMs ?? 10_000;
   const staleLockMs = options.staleLockMs ?? 60_000;
 

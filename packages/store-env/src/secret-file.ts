@@ -18,9 +18,11 @@ export interface SecretFileRead {
   readonly read: () => Promise<Uint8Array>;
   /** The load's abort signal. */
   readonly signal: AbortSignal | undefined;
-  /** Remove exactly one trailing `\n` (or `\r\n`). */
+  /** Remove exactly one trailing `\n` (or `\r\n`) from a text (UTF-8) file. */
   readonly stripNewline: boolean;
 }
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** Reads a `*_FILE` secret, classifying failures (missing or unreadable files are terminal). */
 export async function readSecretFile(r: SecretFileRead): Promise<Uint8Array> {
@@ -38,11 +40,24 @@ export async function readSecretFile(r: SecretFileRead): Promise<Uint8Array> {
       cause: err,
     });
   }
-  if (r.stripNewline) {
-    const n = bytes.length;
-    if (n > 0 && bytes[n - 1] === 10) bytes = bytes.subarray(0, n >= 2 && bytes[n - 2] === 13 ? n - 2 : n - 1);
+  return r.stripNewline ? withoutFinalNewline(bytes) : bytes;
+}
+
+/**
+ * `bytes` without one final `\n` or `\r\n` — what `echo secret > file`, editors and most Kubernetes
+ * secrets add — when the file is text (UTF-8). Exactly one: `"tok\n\n"` keeps a newline, which the
+ * reader then refuses as whitespace. A binary (non-UTF-8) file is returned byte for byte: a final `0x0a`
+ * may be part of its key.
+ */
+export function withoutFinalNewline(bytes: Uint8Array): Uint8Array {
+  const n = bytes.length;
+  if (n === 0 || bytes[n - 1] !== 10) return bytes;
+  try {
+    utf8.decode(bytes);
+  } catch {
+    return bytes;
   }
-  return bytes;
+  return bytes.subarray(0, n >= 2 && bytes[n - 2] === 13 ? n - 2 : n - 1);
 }
 
 /** The error for an aborted load. */

@@ -1,3 +1,4 @@
+import { pbkdf2Sync } from 'node:crypto';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -68,6 +69,7 @@ describe('envKeyStore', () => {
     const a = await envKeyStore({ env: { SC: 'one' } }).getVersions('SC', { signal });
     const b = await envKeyStore({ env: { SC: 'two' } }).getVersions('SC', { signal });
     expect(a[0]!.id).toMatch(/^SC@[0-9a-f]{8}$/);
+    expect(a[0]!.id).toBe(`SC@${pbkdf2Sync('one', 'keyturn/key-id/v2\u0000SC', 100_000, 4, 'sha256').toString('hex')}`);
     expect(a[0]!.id).not.toBe(b[0]!.id);
     // ...and keeps it when a rotation moves the value from SC to SC_PREVIOUS (usage counts follow the key).
     const c = await envKeyStore({ env: { SC: 'three', SC_PREVIOUS: 'one' } }).getVersions('SC', { signal });
@@ -100,14 +102,14 @@ describe('envKeyStore', () => {
     expect((err as KeyStoreError).reason).toBe('INVALID_NAME');
   });
 
-  it('reads *_FILE secrets, refusing a trailing newline unless told to strip it', async () => {
+  it('reads *_FILE secrets, dropping one final newline by default and refusing it with fileTrailingNewline: "error"', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'keyturn-env-'));
     await writeFile(join(dir, 'amt'), 'file-token\n');
     const env = { SC_FILE: join(dir, 'amt') };
-    const err = await envKeyStore({ env }).getVersions('SC', { signal }).catch((e: unknown) => e);
-    expect((err as KeyStoreError).reason).toBe('WHITESPACE');
-    const versions = await envKeyStore({ env, fileTrailingNewline: 'strip' }).getVersions('SC', { signal });
+    const versions = await envKeyStore({ env }).getVersions('SC', { signal });
     expect(versions[0]!.secret).toBe('file-token');
+    const err = await envKeyStore({ env, fileTrailingNewline: 'error' }).getVersions('SC', { signal }).catch((e: unknown) => e);
+    expect((err as KeyStoreError).reason).toBe('WHITESPACE');
     const missing = await envKeyStore({ env: { SC_FILE: join(dir, 'nope') } }).getVersions('SC', { signal }).catch((e: unknown) => e);
     expect(missing).toMatchObject({ reason: 'ENOENT', retryable: false });
   });
