@@ -37,7 +37,7 @@ export interface ExitCodes {
   readonly USAGE: 2;
   /** Not safe to retire (`status --check`, `keys retire` refused). */
   readonly NOT_SAFE: 3;
-  /** 10 + index in `VERIFICATION_ERROR_CODES` (10 … 20); see {@link verificationExitCode}. */
+  /** 10 + index in `VERIFICATION_ERROR_CODES` (10 … 23); see {@link verificationExitCode}. */
   readonly VERIFICATION_BASE: 10;
   /** The store write failed after the provider rotated: the recovery file is kept and its command printed. */
   readonly STORE_WRITE_FAILED: 30;

@@ -254,6 +254,12 @@ export function cachedSource(
   function abandon(e: Entry): void {
     e.queued = false;
     queued.delete(keyOf(e.secretId));
+    // Drop abandoned entries from the line now and then, so a long flood cannot grow it.
+    if (queue.length > 2 * queued.size + 64) {
+      let kept = 0;
+      for (const q of queue) if (q.queued) queue[kept++] = q;
+      queue.length = kept;
+    }
     const grant = e.grant;
     e.grant = undefined;
     grant?.(false);
