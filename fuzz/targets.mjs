@@ -18,6 +18,6 @@ export const targets = [
   { name: 'signed-content', file: 'targets/signed-content.fuzz.ts', sync: true, dict: ['{body}', '{timestamp}', '{id}', '.', ':', 'whsec_', 'v1,'], maxLen: 2048, what: 'sign() and every profile\'s signedPrefix/formatHeaders, hmac() signedContent templates, decodeSecret' },
   { name: 'encoding', file: 'targets/encoding.fuzz.ts', sync: true, dict: ['=', '==', '+', '/', '-', '_', 'AA', 'ff'], maxLen: 1024, what: 'strict hex and base64 (standard, URL-safe) against Buffer' },
   { name: 'env-file', file: 'targets/env-file.fuzz.ts', sync: false, dict: ['export ', '=', '#', "'", '"', '\\n', '\\"', '\\\\', '_PREVIOUS', '_PENDING', '_NOT_AFTER', '_NOT_BEFORE', '_FILE', '\r\n', 'FZ'], maxLen: 2048, what: 'envFileKeyStore: reader, rotate/retirePrevious writer, byte-for-byte preservation' },
-  { name: 'body-node', file: 'targets/body-node.fuzz.ts', sync: false, dict: ['content-length', 'content-encoding', 'gzip', '0', '10'], maxLen: 2048, what: 'readNodeBody (node and Express adapters) on real IncomingMessage streams' },
-  { name: 'body-fetch', file: 'targets/body-fetch.fuzz.ts', sync: false, dict: ['content-length', 'content-encoding', 'gzip', '0', '10'], maxLen: 2048, what: 'readRequestBody / withVerification (Fetch adapter) on real Request streams' },
+  { name: 'body-node', file: 'targets/body-node.fuzz.ts', sync: false, dict: ['\x1f\x8b', '0', '10'], maxLen: 2048, what: 'readNodeBody (node and Express adapters) on real IncomingMessage streams' },
+  { name: 'body-fetch', file: 'targets/body-fetch.fuzz.ts', sync: false, dict: ['\x1f\x8b', '0', '10'], maxLen: 2048, what: 'readRequestBody / withVerification (Fetch adapter) on real Request streams' },
 ];

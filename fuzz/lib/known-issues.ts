@@ -74,14 +74,4 @@ export const KNOWN = {
     return suppress && Buffer.from(doc).includes('\\n');
   },
 
-  /**
-   * The Fetch adapter never answers a body larger than the limit, sent without a Content-Length
-   * over the limit — on a stream that stays open, on a closed stream with more chunks to come, as
-   * bytes or as a string (issue 12 item 1, h12-adapters): cancelling one branch of
-   * request.clone()'s tee waits for the other. Reproducers: findings/body-fetch/
-   * open-stream-over-limit-hangs, closed-stream-over-limit-hangs, byte-body-over-limit-hangs.
-   */
-  fetchOverLimitHangs(kind: 'open' | 'closed' | 'bytes' | 'string' | 'none', overLimit: boolean, declaredOver: boolean): boolean {
-    return suppress && overLimit && !declaredOver && kind !== 'none';
-  },
 };
