@@ -27,15 +27,6 @@ export const KNOWN = {
     return separator.length === 0 || [...separator].some((c) => token.includes(c)) || prefix.includes(separator);
   },
 
-  /**
-   * sign() accepts a timestamp parse() refuses — not an integer in [0, 999 999 999 999] (NaN,
-   * ±Infinity, -1, 1.5, 1e21, or milliseconds such as Date.now()) — and writes headers that never
-   * verify (`t=NaN`, a 13-digit `t`), instead of a TypeError.
-   * Reproducers: findings/signed-content/sign-accepts-nan-timestamp, sign-accepts-13-digit-timestamp.
-   */
-  signAcceptsBadTimestamp(timestamp: unknown): boolean {
-    return suppress && timestamp !== undefined && !(typeof timestamp === 'number' && Number.isSafeInteger(timestamp) && timestamp >= 0 && timestamp <= 999_999_999_999);
-  },
 
   /**
    * sign() (hmac() profiles with an idHeader, standardWebhooks()) accepts an id that parse()
