@@ -5,14 +5,16 @@
  * The file uses the same variables as {@link envKeyStore} (`X`, `X_PREVIOUS`,
  * `X_PREVIOUS_NOT_AFTER`, `X_PENDING`, ...). `rotate()` rewrites it atomically (temp file in the
  * same directory, `fsync`, `rename`), keeps its mode (0600 for a new file), keeps every unrelated
- * line and comment, and holds a lock file so two rotations never interleave.
+ * line and comment byte for byte, writes through a symbolic link to its target, and holds a lock
+ * file so two rotations never interleave.
  *
  * @module
  */
 import { randomBytes } from 'node:crypto';
-import { chmod, open, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
+import { chmod, lstat, open, readFile, realpath, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { KeyStoreError, type KeyStore, type RotateOptions, type RotateResult, type SecretVersion } from '@keyturn/core';
+import { acquireFileLock, LockAbortedError, LockBusyError } from './env-file-lock.ts';
 import { readEnvSecret } from './index.ts';
 import { readSecretFile } from './secret-file.ts';
 
@@ -30,8 +32,29 @@ export interface EnvFileKeyStoreOptions {
   now?: () => number;
   /** How long a write waits for another writer's lock before failing (retryable), in ms. @default 10_000 */
   lockTimeoutMs?: number;
-  /** A lock file older than this is considered abandoned by a crashed writer and removed, in ms. @default 60_000 */
+  /**
+   * A lock whose writer is gone is taken over: at once when the lock names a process of this host
+   * that no longer runs (a killed writer), otherwise once it is older than this, in ms.
+   * @default 60_000
+   */
   staleLockMs?: number;
+  /**
+   * Called with secret-free warnings, once per file and mode: the file (or the target of its symbolic
+   * link) is readable or writable by group or others. @default process.emitWarning (type `KeyturnWarning`)
+   */
+  onWarning?: (warning: EnvFileWarning) => void;
+}
+
+/** A warning of {@link envFileKeyStore} (never contains a secret). */
+export interface EnvFileWarning {
+  /** `ENV_FILE_PERMISSIONS`: group or others may read (or write) the file. */
+  readonly code: 'ENV_FILE_PERMISSIONS';
+  /** What is wrong and what to do (`chmod 600 …`). */
+  readonly message: string;
+  /** The file checked (the target of a symbolic link). */
+  readonly path: string;
+  /** Its permission bits, e.g. `0o644`. */
+  readonly mode: number;
 }
 
 /** Options of {@link EnvFileKeyStore.retirePrevious}. */
@@ -54,11 +77,15 @@ export interface EnvFileKeyStore extends KeyStore {
   readonly path: string;
   /**
    * Makes `newSecret` the active secret: `X` ← new, `X_PREVIOUS` ← old `X`, and
-   * `X_PREVIOUS_NOT_AFTER` ← now + `previousGraceMs` (or no window when omitted). A `X_PENDING`
-   * equal to the new secret is removed (it was promoted). Idempotent: when `X` already holds
-   * `newSecret` nothing is written and the current ids are returned, so a retried or repeated
-   * write never demotes the previous key. `idempotencyToken` is accepted and not needed (the
-   * value comparison is the idempotency).
+   * `X_PREVIOUS_NOT_AFTER` ← now + `previousGraceMs`. Without `previousGraceMs` the previous key
+   * gets **no window end** and stays accepted until retired: the result then has
+   * `previousUnbounded: true` and says so in `warnings`. A `X_PENDING` equal to the new secret is
+   * removed (it was promoted). Idempotent: when `X` already holds `newSecret` nothing is written and
+   * the current ids are returned, so a retried or repeated write never demotes the previous key.
+   * `idempotencyToken` is accepted and not needed (the value comparison is the idempotency).
+   *
+   * Through a symbolic link, the target is rewritten (the link stays a link). Every other line is
+   * kept byte for byte, including bytes that are not UTF-8; lines of this secret must be UTF-8.
    */
   rotate(secretId: string, newSecret: string | Uint8Array, options?: RotateOptions): Promise<RotateResult>;
   /** Removes `X_PREVIOUS` (and its window variables): the old key stops verifying at the next load. */
@@ -115,14 +142,67 @@ export function envFileKeyStore(options: EnvFileKeyStoreOptions): EnvFileKeyStor
       throw err;
     });
 
-  async function load(secretId: string, signal: AbortSignal | undefined, missingOk: boolean): Promise<EnvDocument> {
-    let text: string;
+  const onWarning = options.onWarning ?? defaultWarning;
+  const warned = new Set<string>();
+
+  /** A secret-free warning when group or others may read or write `file`; reported once per file and mode. */
+  function modeWarning(file: string, mode: number): string | undefined {
+    if (process.platform === 'win32' || (mode & 0o077) === 0) return undefined;
+    const who = [(mode & 0o070) !== 0 ? 'group' : undefined, (mode & 0o007) !== 0 ? 'others' : undefined].filter(Boolean).join(' and ');
+    const octal = `0${(mode & 0o777).toString(8)}`;
+    const message = `env-file: ${file} holds webhook secrets but its mode ${octal} lets ${who} access it; run \`chmod 600 ${file}\``;
+    const key = `${file}\u0000${mode & 0o777}`;
+    if (!warned.has(key)) {
+      warned.add(key);
+      try {
+        onWarning({ code: 'ENV_FILE_PERMISSIONS', message, path: file, mode: mode & 0o777 });
+      } catch {
+        // a throwing warning handler must not break loading
+      }
+    }
+    return message;
+  }
+
+  /** The file a write goes to: the final target of `path` when it is a symbolic link. */
+  async function writeTarget(secretId: string): Promise<string> {
     try {
-      text = await readFile(path, { encoding: 'utf8', ...(signal === undefined ? {} : { signal }) });
+      return await realpath(path);
     } catch (err) {
+      const code = (err as { code?: string }).code;
+      if (code === 'ENOENT') {
+        const link = await lstat(path).catch(() => undefined);
+        if (link?.isSymbolicLink() === true) {
+          throw terminal(secretId, 'NOT_FOUND', `env-file: ${path} is a symbolic link to a file that does not exist; create the target, or point the store at a real file`);
+        }
+        return path; // a new file
+      }
+      throw new KeyStoreError(`env-file: cannot resolve ${path}${code ? ` (${code})` : ''}`, {
+        retryable: code !== 'EACCES' && code !== 'ELOOP' && code !== 'ENOTDIR',
+        store: STORE,
+        secretId,
+        reason: code ?? 'READ_FAILED',
+        cause: err,
+      });
+    }
+  }
+
+  async function load(secretId: string, signal: AbortSignal | undefined, missingOk: boolean, file = path): Promise<{ doc: EnvDocument; warning: string | undefined }> {
+    let bytes: Uint8Array;
+    let mode: number;
+    try {
+      if (signal?.aborted) throw aborted(secretId, signal.reason);
+      const handle = await open(file, 'r');
+      try {
+        mode = (await handle.stat()).mode;
+        bytes = await handle.readFile(signal === undefined ? undefined : { signal });
+      } finally {
+        await handle.close();
+      }
+    } catch (err) {
+      if (err instanceof KeyStoreError) throw err;
       if (signal?.aborted) throw aborted(secretId, signal.reason);
       const code = (err as { code?: string }).code;
-      if (code === 'ENOENT' && missingOk) return parseEnvFile('', secretId);
+      if (code === 'ENOENT' && missingOk) return { doc: parseEnvFile(new Uint8Array(), secretId), warning: undefined };
       throw new KeyStoreError(`env-file: cannot read ${path}${code ? ` (${code})` : ''}`, {
         retryable: code !== 'ENOENT' && code !== 'EACCES' && code !== 'EISDIR',
         store: STORE,
@@ -131,74 +211,64 @@ export function envFileKeyStore(options: EnvFileKeyStoreOptions): EnvFileKeyStor
         cause: err,
       });
     }
-    return parseEnvFile(text, secretId);
+    const warning = (mode & 0o077) === 0 ? undefined : modeWarning(file === path ? await realpath(path).catch(() => path) : file, mode);
+    return { doc: parseEnvFile(bytes, secretId), warning };
   }
 
-  async function withLock<T>(secretId: string, signal: AbortSignal | undefined, fn: () => Promise<T>): Promise<T> {
-    const lockPath = `${path}.lock`;
-    const deadline = Date.now() + lockTimeoutMs;
-    for (;;) {
-      if (signal?.aborted) throw aborted(secretId, signal.reason);
-      try {
-        const handle = await open(lockPath, 'wx', 0o600);
-        await handle.writeFile(`${process.pid}\n`);
-        await handle.close();
-        break;
-      } catch (err) {
-        const code = (err as { code?: string }).code;
-        if (code !== 'EEXIST') {
-          throw new KeyStoreError(`env-file: cannot create the lock file ${lockPath}${code ? ` (${code})` : ''}`, {
-            retryable: code !== 'EACCES' && code !== 'ENOENT',
-            store: STORE,
-            secretId,
-            reason: code ?? 'LOCK_FAILED',
-            cause: err,
-          });
-        }
-        const info = await stat(lockPath).catch(() => undefined);
-        if (info !== undefined && Date.now() - info.mtimeMs > staleLockMs) {
-          await rm(lockPath, { force: true });
-          continue;
-        }
-        if (Date.now() >= deadline) {
-          throw new KeyStoreError(`env-file: ${lockPath} is held by another writer; retry, or delete it if no keyturn process is running`, {
-            retryable: true,
-            store: STORE,
-            secretId,
-            reason: 'LOCKED',
-          });
-        }
-        await new Promise((r) => setTimeout(r, 25 + Math.random() * 50));
+  async function withLock<T>(file: string, secretId: string, signal: AbortSignal | undefined, fn: () => Promise<T>): Promise<T> {
+    const lockPath = `${file}.lock`;
+    let lock;
+    try {
+      lock = await acquireFileLock(lockPath, { timeoutMs: lockTimeoutMs, staleLockMs, signal });
+    } catch (err) {
+      if (err instanceof LockAbortedError) throw aborted(secretId, err.reason);
+      if (err instanceof LockBusyError) {
+        const holder = err.holder === undefined ? '' : ` (process ${err.holder.pid} on ${err.holder.host}, since ${new Date(err.holder.at).toISOString()})`;
+        throw new KeyStoreError(`env-file: ${lockPath} is held by another writer${holder}; retry, or delete it if no keyturn process is running`, {
+          retryable: true,
+          store: STORE,
+          secretId,
+          reason: 'LOCKED',
+        });
       }
+      const code = (err as { code?: string }).code;
+      throw new KeyStoreError(`env-file: cannot create the lock file ${lockPath}${code ? ` (${code})` : ''}`, {
+        retryable: code !== 'EACCES' && code !== 'ENOENT',
+        store: STORE,
+        secretId,
+        reason: code ?? 'LOCK_FAILED',
+        cause: err,
+      });
     }
     try {
       return await fn();
     } finally {
-      await unlink(lockPath).catch(() => undefined);
+      await lock.release();
     }
   }
 
-  async function write(doc: EnvDocument, secretId: string, signal: AbortSignal | undefined): Promise<void> {
+  async function write(doc: EnvDocument, secretId: string, signal: AbortSignal | undefined, file: string): Promise<void> {
     if (signal?.aborted) throw aborted(secretId, signal.reason);
-    const mode = await stat(path).then(
+    const mode = await stat(file).then(
       (s) => s.mode & 0o777,
       () => 0o600,
     );
-    const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+    const dir = dirname(file);
+    const tmp = join(dir, `.${basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
     try {
       const handle = await open(tmp, 'wx', mode);
       try {
-        await handle.writeFile(serializeEnvFile(doc), 'utf8');
+        await handle.writeFile(serializeEnvFile(doc));
         await handle.sync();
       } finally {
         await handle.close();
       }
       await chmod(tmp, mode);
-      await rename(tmp, path);
+      await rename(tmp, file);
     } catch (err) {
       await rm(tmp, { force: true }).catch(() => undefined);
       const code = (err as { code?: string }).code;
-      throw new KeyStoreError(`env-file: cannot write ${path}${code ? ` (${code})` : ''}`, {
+      throw new KeyStoreError(`env-file: cannot write ${file}${code ? ` (${code})` : ''}`, {
         retryable: code !== 'EACCES' && code !== 'EROFS' && code !== 'ENOENT',
         store: STORE,
         secretId,
@@ -214,10 +284,18 @@ export function envFileKeyStore(options: EnvFileKeyStoreOptions): EnvFileKeyStor
     }
   }
 
-  function resultOf(versions: readonly SecretVersion[]): RotateResult {
+  function resultOf(secretId: string, versions: readonly SecretVersion[], warnings: readonly (string | undefined)[]): RotateResult {
     const active = versions.find((v) => v.role === 'active');
     const previous = versions.find((v) => v.role === 'previous');
-    return { activeId: active?.id ?? '', previousId: previous?.id, previousNotAfter: previous?.notAfter };
+    const unbounded = previous !== undefined && previous.notAfter === undefined;
+    const out = warnings.filter((w): w is string => w !== undefined);
+    if (unbounded) {
+      out.push(
+        `the previous key ${previous.id} (${secretId}_PREVIOUS) has no window end (no ${secretId}_PREVIOUS_NOT_AFTER): it stays accepted until it is retired ` +
+          '(retirePrevious(), `keyturn keys retire`); rotate with previousGraceMs to give it one',
+      );
+    }
+    return { activeId: active?.id ?? '', previousId: previous?.id, previousNotAfter: previous?.notAfter, previousUnbounded: unbounded, warnings: out };
   }
 
   return {
@@ -225,7 +303,7 @@ export function envFileKeyStore(options: EnvFileKeyStoreOptions): EnvFileKeyStor
     path,
     async getVersions(secretId, { signal }) {
       if (signal.aborted) throw aborted(secretId, signal.reason);
-      const doc = await load(secretId, signal, false);
+      const { doc } = await load(secretId, signal, false);
       return versionsOf(doc.values, secretId, signal);
     },
 
@@ -238,8 +316,9 @@ export function envFileKeyStore(options: EnvFileKeyStoreOptions): EnvFileKeyStor
         throw new TypeError('rotate(): `previousGraceMs` must be a non-negative number of ms');
       }
       const value = toText(secretId, newSecret);
-      return withLock(secretId, signal, async () => {
-        const doc = await load(secretId, signal, true);
+      const file = await writeTarget(secretId);
+      return withLock(file, secretId, signal, async () => {
+        const { doc, warning } = await load(secretId, signal, true, file);
         for (const suffix of ['', '_PREVIOUS']) {
           if (doc.values.has(`${secretId}${suffix}_FILE`)) {
             throw terminal(
@@ -252,7 +331,7 @@ export function envFileKeyStore(options: EnvFileKeyStoreOptions): EnvFileKeyStor
         const current = doc.values.get(secretId);
         if (current === value) {
           // Already active (a retried or repeated write): change nothing, demote nothing.
-          return resultOf(await versionsOf(doc.values, secretId, signal));
+          return resultOf(secretId, await versionsOf(doc.values, secretId, signal), [warning]);
         }
         const next = doc.clone();
         next.set(secretId, value);
@@ -274,8 +353,8 @@ export function envFileKeyStore(options: EnvFileKeyStoreOptions): EnvFileKeyStor
         }
         // Validate the result with the reader before anything touches the disk.
         const versions = await versionsOf(next.values, secretId, signal);
-        await write(next, secretId, signal);
-        return resultOf(versions);
+        await write(next, secretId, signal, file);
+        return resultOf(secretId, versions, [warning]);
       });
     },
 
@@ -284,8 +363,9 @@ export function envFileKeyStore(options: EnvFileKeyStoreOptions): EnvFileKeyStor
       if (!NAME.test(secretId)) {
         throw terminal(secretId, 'INVALID_NAME', `env-file: "${secretId}" is not a valid variable name`);
       }
-      return withLock(secretId, signal, async () => {
-        const doc = await load(secretId, signal, false);
+      const file = await writeTarget(secretId);
+      return withLock(file, secretId, signal, async () => {
+        const { doc } = await load(secretId, signal, false, file);
         const versions = await versionsOf(doc.values, secretId, signal);
         const previous = versions.find((v) => v.role === 'previous');
         if (previous === undefined) return { retiredId: undefined };
@@ -294,11 +374,15 @@ export function envFileKeyStore(options: EnvFileKeyStoreOptions): EnvFileKeyStor
         }
         const next = doc.clone();
         for (const suffix of ['', '_FILE', '_NOT_BEFORE', '_NOT_AFTER']) next.delete(`${secretId}_PREVIOUS${suffix}`);
-        await write(next, secretId, signal);
+        await write(next, secretId, signal, file);
         return { retiredId: previous.id };
       });
     },
   };
+}
+
+function defaultWarning(warning: EnvFileWarning): void {
+  process.emitWarning(warning.message, { type: 'KeyturnWarning', code: `KEYTURN_${warning.code}` });
 }
 
 function toText(secretId: string, secret: string | Uint8Array): string {
@@ -333,20 +417,28 @@ function parseEdge(raw: string | undefined): number | undefined {
 // A line-preserving `.env` document.
 
 interface EnvLine {
-  /** The line exactly as read (or as written for a set variable). */
+  /** The line as text, without its line ending (lossily decoded when `bytes` is not UTF-8). */
   raw: string;
+  /** The line exactly as read (without `\n`, with a `\r` of a CRLF file); `undefined` once rewritten. */
+  bytes?: Uint8Array | undefined;
+  /** Whether the line ended with `\r\n`. */
+  cr: boolean;
   /** Variable name, for assignment lines. */
   key?: string | undefined;
   /** Leading `export `, kept when the value is rewritten. */
   exportPrefix?: string | undefined;
 }
 
-/** A parsed `.env` file that remembers every line, so a rewrite changes only what it must. */
+/** A parsed `.env` file that remembers every line's bytes, so a rewrite changes only what it must. */
 class EnvDocument {
   constructor(
     readonly lines: EnvLine[],
     readonly values: Map<string, string>,
     readonly finalNewline: boolean,
+    /** The file started with a UTF-8 byte order mark. */
+    readonly bom: boolean,
+    /** New lines end with `\r\n` (the file's first line did). */
+    readonly crlf: boolean,
   ) {}
 
   clone(): EnvDocument {
@@ -354,21 +446,25 @@ class EnvDocument {
       this.lines.map((l) => ({ ...l })),
       new Map(this.values),
       this.finalNewline,
+      this.bom,
+      this.crlf,
     );
   }
 
   set(key: string, value: string): void {
     const line = this.lines.find((l) => l.key === key);
     const raw = `${line?.exportPrefix ?? ''}${key}=${quote(value)}`;
-    if (line !== undefined) line.raw = raw;
-    else {
+    if (line !== undefined) {
+      line.raw = raw;
+      line.bytes = undefined;
+    } else {
       // Keep a secret's variables together: insert after the last line of the same family.
       const family = key.replace(/_(PREVIOUS|PENDING)(_NOT_BEFORE|_NOT_AFTER|_FILE)?$|_(NOT_BEFORE|NOT_AFTER|FILE)$/, '');
       let at = -1;
       this.lines.forEach((l, i) => {
         if (l.key !== undefined && (l.key === family || l.key.startsWith(`${family}_`))) at = i;
       });
-      const entry = { raw, key };
+      const entry: EnvLine = { raw, key, cr: this.crlf };
       if (at === -1) this.lines.push(entry);
       else this.lines.splice(at + 1, 0, entry);
     }
@@ -382,27 +478,58 @@ class EnvDocument {
   }
 }
 
-function parseEnvFile(text: string, secretId: string): EnvDocument {
-  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-  const finalNewline = text.length === 0 || text.endsWith('\n');
-  const rawLines = text.length === 0 ? [] : text.replace(/\r?\n$/, '').split(/\r?\n/);
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+const LOSSY = new TextDecoder('utf-8', { ignoreBOM: true });
+
+function parseEnvFile(input: Uint8Array, secretId: string): EnvDocument {
+  const bom = input.length >= 3 && input[0] === 0xef && input[1] === 0xbb && input[2] === 0xbf;
+  const bytes = bom ? input.subarray(3) : input;
+  const finalNewline = bytes.length === 0 || bytes[bytes.length - 1] === 0x0a;
+  // Split on LF bytes: 0x0a never occurs inside a multi-byte UTF-8 sequence, so this is safe
+  // whatever the encoding of a line.
+  const segments: Uint8Array[] = [];
+  let from = 0;
+  for (let i = 0; i < bytes.length; i++) {
+    if (bytes[i] === 0x0a) {
+      segments.push(bytes.subarray(from, i));
+      from = i + 1;
+    }
+  }
+  if (from < bytes.length) segments.push(bytes.subarray(from));
   const lines: EnvLine[] = [];
   const values = new Map<string, string>();
-  rawLines.forEach((raw, index) => {
+  let crlf = false;
+  segments.forEach((segment, index) => {
     const n = index + 1;
+    const cr = segment.length > 0 && segment[segment.length - 1] === 0x0d;
+    if (index === 0) crlf = cr;
+    const body = cr ? segment.subarray(0, segment.length - 1) : segment;
+    let raw: string;
+    let utf8 = true;
+    try {
+      raw = UTF8.decode(body);
+    } catch {
+      raw = LOSSY.decode(body);
+      utf8 = false;
+    }
+    const kept = new Uint8Array(segment); // a copy: the read buffer is not kept alive
     const trimmed = raw.trim();
     if (trimmed === '' || trimmed.startsWith('#')) {
-      lines.push({ raw });
+      lines.push({ raw, bytes: kept, cr });
       return;
     }
     const m = LINE.exec(raw);
     if (m === null) throw parseError(secretId, n, 'is not NAME=value, a comment or a blank line');
     const [, , exportPrefix, key, rest] = m as unknown as [string, string, string | undefined, string, string];
     if (values.has(key)) throw parseError(secretId, n, `sets ${key} a second time`);
+    if (!utf8 && (key === secretId || key.startsWith(`${secretId}_`))) {
+      // Never guess the encoding of a secret: a replacement character would silently change the key.
+      throw terminal(secretId, 'INVALID_FORMAT', `env-file: line ${n} (${key}) is not valid UTF-8; keyturn reads secrets as UTF-8 only`);
+    }
     values.set(key, parseValue(rest, secretId, n));
-    lines.push({ raw, key, exportPrefix });
+    lines.push({ raw, bytes: kept, cr, key, exportPrefix });
   });
-  return new EnvDocument(lines, values, finalNewline);
+  return new EnvDocument(lines, values, finalNewline, bom, crlf);
 }
 
 function parseValue(rest: string, secretId: string, n: number): string {
@@ -445,9 +572,15 @@ function quote(value: string): string {
   return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 }
 
-function serializeEnvFile(doc: EnvDocument): string {
-  const body = doc.lines.map((l) => l.raw).join('\n');
-  return body.length === 0 ? '' : doc.finalNewline ? `${body}\n` : body;
+function serializeEnvFile(doc: EnvDocument): Uint8Array {
+  const encoder = new TextEncoder();
+  const parts: Uint8Array[] = [];
+  if (doc.bom) parts.push(new Uint8Array([0xef, 0xbb, 0xbf]));
+  doc.lines.forEach((l, i) => {
+    parts.push(l.bytes ?? encoder.encode(l.cr ? `${l.raw}\r` : l.raw));
+    if (i < doc.lines.length - 1 || doc.finalNewline) parts.push(new Uint8Array([0x0a]));
+  });
+  return Buffer.concat(parts);
 }
 
 function parseError(secretId: string, line: number, what: string): KeyStoreError {

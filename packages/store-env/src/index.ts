@@ -346,6 +346,7 @@ export {
   envFileKeyStore,
   type EnvFileKeyStore,
   type EnvFileKeyStoreOptions,
+  type EnvFileWarning,
   type RetirePreviousOptions,
   type RetirePreviousResult,
 } from './env-file.ts';
