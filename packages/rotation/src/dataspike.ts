@@ -81,9 +81,18 @@ export function dataspikeClient(options: DataspikeClientOptions): DataspikeClien
     try {
       response = await doFetch(url, { method: 'POST', headers: { 'ds-api-token': key as string, accept: 'application/json' }, signal: combined });
     } catch (err) {
-      if (signal?.aborted) throw new ProviderApiError('ABORTED', 'dataspike: the rotate call was aborted', { retryable: false, provider, cause: err });
-      if (timeout.aborted) throw new ProviderApiError('TIMEOUT', `dataspike: no answer within ${timeoutMs} ms`, { retryable: true, provider });
-      throw new ProviderApiError('NETWORK', `dataspike: cannot reach ${baseUrl} (${(err as Error).message})`, { retryable: true, provider });
+      // Once the request may have been sent, Dataspike may have rotated without us seeing the answer.
+      if (signal?.aborted) throw new ProviderApiError('ABORTED', 'dataspike: the rotate call was aborted while in flight', { retryable: false, provider, cause: err, mayHaveRotated: true });
+      if (timeout.aborted) throw new ProviderApiError('TIMEOUT', `dataspike: no answer within ${timeoutMs} ms`, { retryable: true, provider, mayHaveRotated: true });
+      const code = networkCode(err);
+      const sent = code === undefined || !NOT_SENT.has(code);
+      throw new ProviderApiError(
+        'NETWORK',
+        sent
+          ? `dataspike: the connection to ${baseUrl} was lost before an answer arrived (${code ?? (err as Error).message})`
+          : `dataspike: cannot reach ${baseUrl} (${code})`,
+        { retryable: true, provider, mayHaveRotated: sent },
+      );
     }
     const status = response.status;
     if (status === 200 || status === 201) {
@@ -95,6 +104,7 @@ export function dataspikeClient(options: DataspikeClientOptions): DataspikeClien
           status,
           retryable: false,
           provider,
+          mayHaveRotated: true,
         });
       }
       const secret = (body as { hmac_signing_secret?: unknown } | null)?.hmac_signing_secret;
@@ -103,6 +113,7 @@ export function dataspikeClient(options: DataspikeClientOptions): DataspikeClien
           status,
           retryable: false,
           provider,
+          mayHaveRotated: true,
         });
       }
       return new SecretMaterial(secret);
@@ -121,7 +132,9 @@ export function dataspikeClient(options: DataspikeClientOptions): DataspikeClien
         retryAfterMs: Number.isFinite(retryAfter) && retryAfter >= 0 ? retryAfter * 1000 : undefined,
       });
     }
-    if (status >= 500) throw new ProviderApiError('SERVER_ERROR', `dataspike: server error (HTTP ${status})`, { status, retryable: true, provider });
+    // A 5xx does not say whether the rotation happened before the failure (a gateway timeout, a crash
+    // after the write): assume it may have.
+    if (status >= 500) throw new ProviderApiError('SERVER_ERROR', `dataspike: server error (HTTP ${status})`, { status, retryable: true, provider, mayHaveRotated: true });
     throw new ProviderApiError('BAD_REQUEST', `dataspike: the rotate call was refused (HTTP ${status})`, { status, retryable: false, provider });
   }
 
@@ -129,17 +142,55 @@ export function dataspikeClient(options: DataspikeClientOptions): DataspikeClien
     baseUrl,
     async rotateWebhookSecret(webhookId, callOptions = {}) {
       if (typeof webhookId !== 'string' || webhookId.length === 0) throw new TypeError('rotateWebhookSecret(): `webhookId` is required');
+      const outcomes: string[] = [];
+      let mayHaveRotated = false;
       for (let attempt = 1; ; attempt++) {
         callOptions.onAttempt?.(attempt);
         try {
           return await once(webhookId, callOptions.signal);
         } catch (err) {
-          if (!(err instanceof ProviderApiError) || !err.retryable || attempt >= attempts) throw err;
+          if (!(err instanceof ProviderApiError)) throw err;
+          outcomes.push(
+            err.status !== undefined ? `HTTP ${err.status}` : err.code === 'NETWORK' ? (err.mayHaveRotated ? 'connection lost' : 'unreachable') : err.code.toLowerCase(),
+          );
+          // Any attempt that may have rotated makes the whole call ambiguous, whatever the last one says.
+          mayHaveRotated ||= err.mayHaveRotated;
+          if (!err.retryable || attempt >= attempts) throw withHistory(err, outcomes, mayHaveRotated);
           await sleep(err.retryAfterMs ?? retryDelayMs * 2 ** (attempt - 1), callOptions.signal);
         }
       }
     },
   };
+}
+
+/** Network error codes that mean the request never left this machine (nothing can have rotated). */
+const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT', 'CERT_HAS_EXPIRED', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'ERR_TLS_CERT_ALTNAME_INVALID']);
+
+/** The error code of a fetch failure (undici puts it on `cause`, sometimes an AggregateError's). */
+function networkCode(err: unknown): string | undefined {
+  for (let e: unknown = err, depth = 0; e !== null && typeof e === 'object' && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && /^[A-Z0-9_]{2,64}$/.test(code)) return code;
+    const inner = (e as { errors?: unknown }).errors;
+    if (Array.isArray(inner) && inner.length > 0) {
+      const c = (inner[0] as { code?: unknown }).code;
+      if (typeof c === 'string') return c;
+    }
+  }
+  return undefined;
+}
+
+/** The final error of a retried call, naming every attempt's outcome. */
+function withHistory(err: ProviderApiError, outcomes: readonly string[], mayHaveRotated: boolean): ProviderApiError {
+  if (outcomes.length <= 1 && mayHaveRotated === err.mayHaveRotated) return err;
+  return new ProviderApiError(err.code, `${err.message}; ${outcomes.length} attempts: ${outcomes.join(', ')}`, {
+    status: err.status,
+    retryable: err.retryable,
+    provider: err.provider,
+    retryAfterMs: err.retryAfterMs,
+    mayHaveRotated,
+    cause: err.cause,
+  });
 }
 
 /** Options of {@link rotateDataspikeSecret}. */
@@ -170,6 +221,8 @@ export interface RotateDataspikeSecretOptions {
   onSecret?: (secret: SecretMaterial) => void | Promise<void>;
   /** The command that finishes a failed write (`<secret-file>` = a file holding the secret). */
   recoveryCommand?: string;
+  /** The command that runs this rotation again, quoted in a `PROVIDER_MAY_HAVE_ROTATED` error. */
+  rerunCommand?: string;
   /** Progress for anything that waits on the network. */
   onProgress?: (event: ProgressEvent) => void;
   /** Aborts the workflow (after the provider rotated, an abort still yields the recovery error). */
@@ -235,7 +288,21 @@ export async function rotateDataspikeSecret(options: RotateDataspikeSecretOption
       onAttempt: (attempt) => attempt > 1 && progress({ step: 'provider-rotate', message: `retrying Dataspike rotate (attempt ${attempt})`, attempt }),
     });
   } catch (err) {
-    throw new RotationError('PROVIDER_ROTATE_FAILED', `Dataspike rotate failed: ${err instanceof Error ? err.message : String(err)}`, {
+    const why = err instanceof Error ? err.message : String(err);
+    if (err instanceof ProviderApiError && err.mayHaveRotated) {
+      const rerun = options.rerunCommand ?? 'rotateDataspikeSecret() with the same options';
+      const add = (options.recoveryCommand ?? 'addActiveKey({ store, secretId, secret, graceMs })').replace('<secret-file>', '<file with the secret>');
+      throw new RotationError(
+        'PROVIDER_MAY_HAVE_ROTATED',
+        `Dataspike may have rotated the secret of webhook ${options.webhookId}, but its answer was lost (${why}). ` +
+          `The ${store.name} store still holds the previous secret as ${secretId}, so webhooks Dataspike signs with a new secret fail verification until this is fixed. ` +
+          `Nothing was written to the store. Do this now: ` +
+          `(1) rotate again: ${rerun} — Dataspike replaces its secret at once, this time the new one is stored, and the secret the store holds now stays accepted as previous for the grace; ` +
+          `(2) if Dataspike stays unreachable, copy the current secret from the Dataspike dashboard into a file and add it: ${add}.`,
+        { secretId, provider: 'dataspike', cause: err },
+      );
+    }
+    throw new RotationError('PROVIDER_ROTATE_FAILED', `Dataspike rotate failed, nothing changed at Dataspike or in the store: ${why}`, {
       secretId,
       provider: 'dataspike',
       cause: err,

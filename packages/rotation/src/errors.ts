@@ -13,10 +13,17 @@ export const ROTATION_ERROR_CODES = [
   'STORE_WRITE_FAILED',
   'STORE_CANNOT_RETIRE',
   'PROVIDER_ROTATE_FAILED',
+  'PROVIDER_MAY_HAVE_ROTATED',
   'NOT_SAFE_TO_RETIRE',
 ] as const;
 
-/** A stable, machine-readable rotation failure. */
+/**
+ * A stable, machine-readable rotation failure:
+ * - `PROVIDER_ROTATE_FAILED`: the provider refused or could not be reached before it acted; nothing changed;
+ * - `PROVIDER_MAY_HAVE_ROTATED`: an answer was lost after the request reached the provider (dropped
+ *   connection, timeout, 5xx, unreadable 2xx): the provider may sign with a secret nobody has seen,
+ *   while the store still holds the old one. The message says what to do (rotate again).
+ */
 export type RotationErrorCode = (typeof ROTATION_ERROR_CODES)[number];
 
 /**
@@ -121,6 +128,8 @@ export interface ProviderApiErrorOptions {
   provider: string;
   /** Seconds the server asked to wait (`Retry-After`). */
   retryAfterMs?: number;
+  /** Whether the provider may have acted although no usable answer arrived. @default false */
+  mayHaveRotated?: boolean;
   /** The underlying error. */
   cause?: unknown;
 }
@@ -137,6 +146,13 @@ export class ProviderApiError extends Error {
   readonly provider: string;
   /** Wait the server asked for, in ms. */
   readonly retryAfterMs: number | undefined;
+  /**
+   * `true` when this call (or an earlier attempt of it) may have been carried out by the provider
+   * although its answer was lost: a dropped connection or timeout after the request was sent, a 5xx,
+   * a 2xx that could not be read. `false` when the provider certainly did nothing (refused key, 404,
+   * 429, connection refused).
+   */
+  readonly mayHaveRotated: boolean;
 
   constructor(code: ProviderApiErrorCode, message: string, options: ProviderApiErrorOptions) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -146,11 +162,20 @@ export class ProviderApiError extends Error {
     this.retryable = options.retryable;
     this.provider = options.provider;
     this.retryAfterMs = options.retryAfterMs;
+    this.mayHaveRotated = options.mayHaveRotated === true;
   }
 
   /** A log-safe plain object. */
   toJSON(): Record<string, unknown> {
-    return { name: this.name, code: this.code, message: this.message, status: this.status, retryable: this.retryable, provider: this.provider };
+    return {
+      name: this.name,
+      code: this.code,
+      message: this.message,
+      status: this.status,
+      retryable: this.retryable,
+      provider: this.provider,
+      mayHaveRotated: this.mayHaveRotated,
+    };
   }
 }
 

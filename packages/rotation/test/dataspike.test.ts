@@ -1,4 +1,5 @@
 import { mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect, parseEnv } from 'node:util';
@@ -22,6 +23,15 @@ async function envFile(initial: string, clock?: () => number): Promise<{ store: 
 }
 
 dataspikeRotationStory('env-file store', async (initial, clock) => ({ ...(await envFile(initial, clock)), secretId: 'DATASPIKE_WEBHOOK_SECRET' }));
+
+/** A local port nothing listens on (connection refused: the request never leaves the machine). */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
 
 /** Wraps a real store and makes its writes fail on command. */
 function flaky(store: KeyStore, plan: { failures: number; retryable?: boolean; landThenFail?: boolean }): KeyStore & { writes: number } {
@@ -145,6 +155,50 @@ describe('rotateDataspikeSecret', () => {
     expect(env['DATASPIKE_WEBHOOK_SECRET']).toBe(ds.currentSecret(WEBHOOK));
     expect(env['DATASPIKE_WEBHOOK_SECRET_PREVIOUS']).toBe(INITIAL);
     expect(ds.history(WEBHOOK)).toHaveLength(3);
+  });
+
+  it('503, 503, then a dropped connection after Dataspike rotated: PROVIDER_MAY_HAVE_ROTATED with the steps to take, never "nothing changed"', async () => {
+    const { store, path } = await envFile(INITIAL);
+    ds.failNext({ respond: 503 }, { respond: 503 }, { respond: 'drop', afterRotate: true });
+    const err = (await rotateDataspikeSecret({ ...base(), store, rerunCommand: 'keyturn rotate dataspike --webhook-id W …' }).catch((e: unknown) => e)) as RotationError;
+    expect(err).toBeInstanceOf(RotationError);
+    expect(err.code).toBe('PROVIDER_MAY_HAVE_ROTATED');
+    expect(err.message).toContain(`Dataspike may have rotated the secret of webhook ${WEBHOOK}`);
+    expect(err.message).toContain('3 attempts: HTTP 503, HTTP 503, connection lost');
+    expect(err.message).toContain('still holds the previous secret');
+    expect(err.message).toContain('rotate again: keyturn rotate dataspike --webhook-id W …');
+    expect(err.message).not.toContain('nothing changed');
+    expect(err.cause).toMatchObject({ mayHaveRotated: true });
+    expect(err.toJSON()).toMatchObject({ code: 'PROVIDER_MAY_HAVE_ROTATED' });
+    // It did rotate (the lost answer), and the store still has the old secret.
+    expect(ds.history(WEBHOOK)).toHaveLength(2);
+    expect(parseEnv(await readFile(path, 'utf8'))['DATASPIKE_WEBHOOK_SECRET']).toBe(INITIAL);
+    // Step 1 of the message: rotating again fixes it.
+    const again = await rotateDataspikeSecret({ ...base(), store });
+    expect(again.confirmed).toBe(true);
+    const env = parseEnv(await readFile(path, 'utf8'));
+    expect([env['DATASPIKE_WEBHOOK_SECRET'], env['DATASPIKE_WEBHOOK_SECRET_PREVIOUS']]).toEqual([ds.currentSecret(WEBHOOK), INITIAL]);
+  });
+
+  it('an ambiguous first attempt keeps the whole call ambiguous, even if the last answer is a clear refusal', async () => {
+    const { store } = await envFile(INITIAL);
+    ds.failNext({ respond: 'drop', afterRotate: true }, { respond: 429 }, { respond: 429 });
+    const err = (await rotateDataspikeSecret({ ...base(), store }).catch((e: unknown) => e)) as RotationError;
+    expect(err.code).toBe('PROVIDER_MAY_HAVE_ROTATED');
+    expect(err.message).toContain('connection lost, HTTP 429, HTTP 429');
+  });
+
+  it('when Dataspike certainly did nothing (401, 429s, unreachable): PROVIDER_ROTATE_FAILED, "nothing changed"', async () => {
+    const { store } = await envFile(INITIAL);
+    const refused = (await rotateDataspikeSecret({ ...base(), apiKey: 'bad-key', store }).catch((e: unknown) => e)) as RotationError;
+    expect(refused).toMatchObject({ code: 'PROVIDER_ROTATE_FAILED', cause: { mayHaveRotated: false } });
+    expect(refused.message).toContain('nothing changed');
+    ds.failNext({ respond: 429 }, { respond: 429 }, { respond: 429 });
+    const limited = (await rotateDataspikeSecret({ ...base(), store }).catch((e: unknown) => e)) as RotationError;
+    expect(limited).toMatchObject({ code: 'PROVIDER_ROTATE_FAILED' });
+    const unreachable = (await rotateDataspikeSecret({ ...base(), baseUrl: `http://127.0.0.1:${await closedPort()}`, store }).catch((e: unknown) => e)) as RotationError;
+    expect(unreachable).toMatchObject({ code: 'PROVIDER_ROTATE_FAILED', cause: { code: 'NETWORK', mayHaveRotated: false } });
+    expect(ds.history(WEBHOOK)).toEqual([INITIAL]);
   });
 
   it('nothing rotates when the store cannot be read or cannot write', async () => {
