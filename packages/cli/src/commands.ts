@@ -31,8 +31,11 @@ import {
 } from '@keyturn/rotation';
 import { readFile } from 'node:fs/promises';
 import {
+  CliError,
   describeError,
   EXIT,
+  networkCode,
+  STORE_FILE_FLAG,
   formatTime,
   openStore,
   parseDuration,
@@ -117,6 +120,18 @@ function versionsTable(versions: readonly SecretVersion[], now: number): string 
 
 const publicVersion = (v: SecretVersion) => ({ id: v.id, role: v.role, notBefore: v.notBefore, notAfter: v.notAfter });
 
+/** A previous key without a window end is accepted until someone retires it: say so on stderr. */
+function warnOpenEnded(io: CliIo, secretId: string, versions: readonly SecretVersion[], flags: string): void {
+  for (const v of versions) {
+    if (v.role === 'previous' && v.notAfter === undefined) {
+      io.stderr(
+        `warning: the previous key ${v.id} of ${secretId} has no window end: it stays accepted until you retire it ` +
+          `(\`keyturn keys retire ${flags} --secret-id ${shellQuote(secretId)} --key-id ${shellQuote(v.id)} …\` once no sender uses it)\n`,
+      );
+    }
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 
 /** `keyturn sign`: the headers a provider would send for a body. */
@@ -141,7 +156,7 @@ export async function verifyCommand(io: CliIo, values: Values): Promise<number> 
     if (i <= 0) throw new UsageError(`-H "${h.slice(0, 40)}": expected "Name: value"`);
     headers[h.slice(0, i).trim().toLowerCase()] = h.slice(i + 1).trim();
   }
-  const usesStore = values['store'] !== undefined || values['env-file'] !== undefined;
+  const usesStore = values['store'] !== undefined || values[STORE_FILE_FLAG] !== undefined;
   let verifier;
   let opened: OpenedStore | undefined;
   const now = values['now'] === undefined ? io.now : () => Number(values['now']);
@@ -175,9 +190,10 @@ export async function verifyCommand(io: CliIo, values: Values): Promise<number> 
 /** `keyturn keys list`. */
 export async function keysListCommand(io: CliIo, values: Values): Promise<number> {
   const secretId = secretIdOf(values);
-  return withStore(io, values, async ({ store }) => {
+  return withStore(io, values, async ({ store, flags }) => {
     progressPrinter(io, values['progress'] !== false)(`reading ${secretId} from the ${store.name} store`);
     const versions = await store.getVersions(secretId, { signal: AbortSignal.timeout(30_000) });
+    warnOpenEnded(io, secretId, versions, flags);
     if (values['json'] === true) io.stdout(JSON.stringify({ secretId, store: store.name, keys: versions.map(publicVersion) }, null, 2) + '\n');
     else io.stdout(versionsTable(versions, io.now()));
     return EXIT.OK;
@@ -208,6 +224,7 @@ export async function keysAddCommand(io: CliIo, values: Values): Promise<number>
 async function loadUsage(io: CliIo, values: Values): Promise<UsageSnapshot | undefined> {
   const files = (values['usage'] as string[] | undefined) ?? [];
   const urls = (values['usage-url'] as string[] | undefined) ?? [];
+  const auth = await usageAuth(io, values, urls.length > 0);
   if (files.length === 0 && urls.length === 0) return undefined;
   const progress = progressPrinter(io, values['progress'] !== false);
   const reports: UsageSnapshot[] = [];
@@ -218,27 +235,110 @@ async function loadUsage(io: CliIo, values: Values): Promise<UsageSnapshot | und
     } catch (err) {
       throw new UsageError(`--usage: cannot read ${f} (${(err as { code?: string }).code ?? 'error'})`);
     }
-    reports.push(parseSnapshot(text, f));
+    reports.push(parseSnapshot(text, f, `--usage ${f}`));
   }
-  for (const u of urls) {
-    progress(`fetching usage from ${u}`);
-    const response = await (io.fetch ?? fetch)(u, { signal: AbortSignal.timeout(15_000), headers: { accept: 'application/json' } });
-    if (!response.ok) throw new UsageError(`--usage-url: ${u} answered HTTP ${response.status}`);
-    reports.push(parseSnapshot(await response.text(), u));
-  }
+  for (const u of urls) reports.push(await fetchUsage(io, u, auth, progress));
   return mergeUsage(reports);
 }
 
-function parseSnapshot(text: string, where: string): UsageSnapshot {
+interface UsageAuth {
+  readonly header: string;
+  readonly value: string;
+}
+
+/** The auth header for `--usage-url`, from an environment variable or a file — never from the command line. */
+async function usageAuth(io: CliIo, values: Values, needed: boolean): Promise<UsageAuth | undefined> {
+  const header = (values['usage-auth-header'] as string | undefined) ?? 'authorization';
+  if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(header)) throw new UsageError(`--usage-auth-header: "${header}" is not an HTTP header name`);
+  const value = await readSecretFlag(io, values, 'usage-auth', { required: false });
+  if (value === undefined) {
+    if (values['usage-auth-header'] !== undefined) throw new UsageError('--usage-auth-header needs --usage-auth-env NAME or --usage-auth-file PATH');
+    return undefined;
+  }
+  if (!needed) throw new UsageError('--usage-auth-env / --usage-auth-file are sent only with --usage-url');
+  // A header value must be one line of visible characters; never echo it.
+  if (!/^[\t\x20-\x7e\x80-\xff]+$/.test(value) || /^\s|\s$/.test(value)) {
+    throw new UsageError('--usage-auth-env / --usage-auth-file: the value is not a valid one-line HTTP header value');
+  }
+  return { header, value };
+}
+
+function isLoopback(hostname: string): boolean {
+  return hostname === 'localhost' || hostname === '[::1]' || /^127\./.test(hostname);
+}
+
+/** Fetches one snapshot; every failure names the URL and has its own exit code. */
+async function fetchUsage(io: CliIo, u: string, auth: UsageAuth | undefined, progress: (m: string) => void): Promise<UsageSnapshot> {
+  let url: URL;
+  try {
+    url = new URL(u);
+  } catch {
+    throw new UsageError(`--usage-url: "${u}" is not a URL`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`--usage-url: ${u} is not an http(s) URL`);
+  if (url.username !== '' || url.password !== '') {
+    throw new UsageError('--usage-url: credentials do not belong in the URL (a command line is visible to every user in `ps`); use --usage-auth-env NAME or --usage-auth-file PATH');
+  }
+  const where = url.href;
+  if (auth !== undefined && url.protocol === 'http:' && !isLoopback(url.hostname)) {
+    io.stderr(`warning: sending the --usage-auth credentials to ${where} over plain HTTP\n`);
+  }
+  progress(`fetching usage from ${where}`);
+  const timeoutMs = 15_000;
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (auth !== undefined) headers[auth.header] = auth.value;
+  let response: Response;
+  try {
+    // redirect: 'manual': the credentials are never sent on to another address.
+    response = await (io.fetch ?? fetch)(where, { signal: AbortSignal.timeout(timeoutMs), headers, redirect: 'manual' });
+  } catch (err) {
+    const name = (err as { name?: string } | null)?.name;
+    if (name === 'TimeoutError' || name === 'AbortError') throw new CliError(`--usage-url ${where}: no answer within ${timeoutMs / 1000} s`, EXIT.USAGE_UNREACHABLE);
+    const code = networkCode(err);
+    throw new CliError(`--usage-url ${where}: cannot be reached (${code ?? (err instanceof Error ? err.message : 'network error')})`, EXIT.USAGE_UNREACHABLE);
+  }
+  const status = response.status;
+  if (status < 200 || status > 299) {
+    await response.body?.cancel().catch(() => undefined);
+    if (status >= 300 && status < 400) {
+      const location = response.headers.get('location');
+      throw new CliError(
+        `--usage-url ${where}: answered HTTP ${status}, a redirect${location === null ? '' : ` to ${location}`}; pass the final URL (redirects are not followed, so credentials never go elsewhere)`,
+        EXIT.USAGE_HTTP_ERROR,
+      );
+    }
+    if (status === 401 || status === 403) {
+      throw new CliError(
+        `--usage-url ${where}: answered HTTP ${status}; ${
+          auth === undefined
+            ? 'it wants credentials: pass --usage-auth-env NAME or --usage-auth-file PATH (sent as the Authorization header, or --usage-auth-header NAME)'
+            : `the ${auth.header} header was refused`
+        }`,
+        EXIT.USAGE_UNAUTHORIZED,
+      );
+    }
+    throw new CliError(`--usage-url ${where}: answered HTTP ${status}${response.statusText ? ` ${response.statusText}` : ''}`, EXIT.USAGE_HTTP_ERROR);
+  }
+  let text: string;
+  try {
+    text = await response.text();
+  } catch (err) {
+    throw new CliError(`--usage-url ${where}: the answer broke off (${networkCode(err) ?? 'network error'})`, EXIT.USAGE_UNREACHABLE);
+  }
+  const type = response.headers.get('content-type');
+  return parseSnapshot(text, where, `--usage-url ${where}`, type ?? undefined);
+}
+
+function parseSnapshot(text: string, instance: string, where: string, contentType?: string): UsageSnapshot {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch {
-    throw new UsageError(`usage from ${where} is not JSON`);
+    throw new CliError(`${where}: the answer is not JSON${contentType === undefined ? '' : ` (content-type ${contentType.split(';')[0]})`}; expected a keyturn usage snapshot (usageSnapshot())`, EXIT.USAGE_INVALID);
   }
-  if (Array.isArray(parsed)) return { version: 1, instances: [where], since: undefined, takenAt: Date.now(), keys: parsed };
+  if (Array.isArray(parsed)) return { version: 1, instances: [instance], since: undefined, takenAt: Date.now(), keys: parsed };
   const s = parsed as UsageSnapshot;
-  if (s?.version !== 1 || !Array.isArray(s.keys)) throw new UsageError(`usage from ${where} is not a keyturn usage snapshot (usageSnapshot())`);
+  if (s?.version !== 1 || !Array.isArray(s.keys)) throw new CliError(`${where}: not a keyturn usage snapshot (usageSnapshot() output, version 1)`, EXIT.USAGE_INVALID);
   return s;
 }
 
@@ -271,9 +371,10 @@ export async function statusCommand(io: CliIo, values: Values): Promise<number> 
   const secretId = secretIdOf(values);
   const quietMs = quietOf(values);
   const usage = await loadUsage(io, values);
-  return withStore(io, values, async ({ store }) => {
+  return withStore(io, values, async ({ store, flags }) => {
     progressPrinter(io, values['progress'] !== false)(`reading ${secretId} from the ${store.name} store`);
     const versions = await store.getVersions(secretId, { signal: AbortSignal.timeout(30_000) });
+    warnOpenEnded(io, secretId, versions, flags);
     const report = readiness(usage ?? [], {
       now: io.now(),
       quietMs,
@@ -338,7 +439,17 @@ export async function rotateDataspikeCommand(io: CliIo, values: Values): Promise
   }
   const progress = progressPrinter(io, values['progress'] !== false);
   return withStore(io, values, async ({ store, flags }) => {
-    const recoveryCommand = `keyturn keys add ${flags} --secret-id ${shellQuote(secretId)} --secret-file ${shellQuote(recoveryPath)} --grace ${graceMs}ms`;
+    const addCommand = (file: string): string => `keyturn keys add ${flags} --secret-id ${shellQuote(secretId)} --secret-file ${file} --grace ${graceMs}ms`;
+    const recoveryCommand = addCommand(shellQuote(recoveryPath));
+    const apiKeyFlags =
+      values['api-key-file'] !== undefined
+        ? ` --api-key-file ${shellQuote(resolve(io.cwd, values['api-key-file'] as string))}`
+        : values['api-key-env'] !== undefined
+          ? ` --api-key-env ${shellQuote(values['api-key-env'] as string)}`
+          : '';
+    const rerunCommand =
+      `keyturn rotate dataspike --webhook-id ${shellQuote(webhookId)} ${flags} --secret-id ${shellQuote(secretId)} --grace ${graceMs}ms` +
+      `${baseUrl === undefined ? '' : ` --base-url ${shellQuote(baseUrl)}`}${apiKeyFlags}`;
     let recoveryWritten = false;
     try {
       const result = await rotateDataspikeSecret({
@@ -349,7 +460,8 @@ export async function rotateDataspikeCommand(io: CliIo, values: Values): Promise
         graceMs,
         baseUrl,
         fetch: io.fetch,
-        recoveryCommand,
+        recoveryCommand: addCommand('<secret-file>'),
+        rerunCommand,
         onProgress: (e) => progress(e.message),
         onSecret: async (secret) => {
           await writeRecoveryFile(recoveryPath, secret);
@@ -405,7 +517,7 @@ export async function challengeSmartcarCommand(io: CliIo, values: Values): Promi
       throw new UsageError('the VERIFY payload is not JSON (pass --challenge STRING, --payload-file FILE or the payload on stdin)');
     }
   }
-  const usesStore = values['store'] !== undefined || values['env-file'] !== undefined;
+  const usesStore = values['store'] !== undefined || values[STORE_FILE_FLAG] !== undefined;
   let opened: OpenedStore | undefined;
   let verifier;
   if (usesStore) {
@@ -431,6 +543,10 @@ export function reportError(io: CliIo, err: unknown): number {
   if (err instanceof UsageError) {
     io.stderr(`error: ${err.message}\n(run with --help for usage)\n`);
     return EXIT.USAGE;
+  }
+  if (err instanceof CliError) {
+    io.stderr(`error: ${err.message}\n`);
+    return err.exitCode;
   }
   if (err instanceof RotationError) {
     io.stderr(`error: ${err.code}: ${err.message}\n`);

@@ -41,12 +41,25 @@ export interface ExitCodes {
   readonly VERIFICATION_BASE: 10;
   /** The store write failed after the provider rotated: the recovery file is kept and its command printed. */
   readonly STORE_WRITE_FAILED: 30;
-  /** The provider's rotate call failed (nothing changed). */
+  /** The provider's rotate call failed before the provider acted: nothing changed. */
   readonly PROVIDER_ROTATE_FAILED: 31;
   /** Store error: cannot read, not found, access denied, … */
   readonly STORE_ERROR: 32;
   /** The store cannot do that (a custom store without `rotate()` / `retirePrevious()`). */
   readonly STORE_UNSUPPORTED: 33;
+  /**
+   * The provider's answer was lost after the request reached it: it may sign with a secret the store
+   * does not hold. The message says what to do (rotate again).
+   */
+  readonly PROVIDER_MAY_HAVE_ROTATED: 34;
+  /** `--usage-url`: the instance could not be reached (connection refused, DNS, timeout). */
+  readonly USAGE_UNREACHABLE: 35;
+  /** `--usage-url`: the instance refused the request (HTTP 401 / 403): credentials missing or wrong. */
+  readonly USAGE_UNAUTHORIZED: 36;
+  /** `--usage-url`: any other HTTP error or a redirect. */
+  readonly USAGE_HTTP_ERROR: 37;
+  /** `--usage` / `--usage-url`: the answer is not JSON or not a keyturn usage snapshot. */
+  readonly USAGE_INVALID: 38;
 }
 
 /** Exit codes, documented in the CLI README and in docs/rotation.md. */
@@ -60,6 +73,11 @@ export const EXIT: ExitCodes = {
   PROVIDER_ROTATE_FAILED: 31,
   STORE_ERROR: 32,
   STORE_UNSUPPORTED: 33,
+  PROVIDER_MAY_HAVE_ROTATED: 34,
+  USAGE_UNREACHABLE: 35,
+  USAGE_UNAUTHORIZED: 36,
+  USAGE_HTTP_ERROR: 37,
+  USAGE_INVALID: 38,
 };
 
 /** Exit code of a verification error code (10 … 20). */
@@ -74,6 +92,8 @@ export function rotationExitCode(code: RotationErrorCode): number {
       return EXIT.STORE_WRITE_FAILED;
     case 'PROVIDER_ROTATE_FAILED':
       return EXIT.PROVIDER_ROTATE_FAILED;
+    case 'PROVIDER_MAY_HAVE_ROTATED':
+      return EXIT.PROVIDER_MAY_HAVE_ROTATED;
     case 'STORE_READ_FAILED':
       return EXIT.STORE_ERROR;
     case 'STORE_NOT_WRITABLE':
@@ -83,6 +103,26 @@ export function rotationExitCode(code: RotationErrorCode): number {
       return EXIT.NOT_SAFE;
   }
 }
+
+/** A failure with its own exit code, printed as one `error:` line (no usage text). */
+export class CliError extends Error {
+  /** The exit code (see {@link EXIT}). */
+  readonly exitCode: number;
+
+  constructor(message: string, exitCode: number) {
+    super(message);
+    this.name = 'CliError';
+    this.exitCode = exitCode;
+  }
+}
+
+/**
+ * The env-file flag. Not `--env-file`: Node itself looks for `--env-file` among **all** of a
+ * script's arguments (up to a `--`), so `keyturn … --env-file app.env` makes Node read the file
+ * before keyturn starts — it exits 9 ("not found") when the file is missing and applies a
+ * `NODE_OPTIONS` line found in it. See the CLI README.
+ */
+export const STORE_FILE_FLAG = 'store-file';
 
 /** A bad command line: printed with the command's usage, exit code 2. */
 export class UsageError extends Error {
@@ -143,7 +183,7 @@ export async function readSecretFlag(
 /** Flags shared by every command that opens a store. */
 export const STORE_FLAGS = {
   store: { type: 'string' },
-  'env-file': { type: 'string' },
+  [STORE_FILE_FLAG]: { type: 'string' },
   'aws-region': { type: 'string' },
   'aws-endpoint': { type: 'string' },
   'gcp-project': { type: 'string' },
@@ -152,8 +192,8 @@ export const STORE_FLAGS = {
 
 /** Help text for the store flags. */
 export const STORE_HELP = `Store:
-  --store env-file|aws|gcp   Which store holds the secret (env-file is implied by --env-file)
-  --env-file PATH            The .env-style file (env-file store)
+  --store env-file|aws|gcp   Which store holds the secret (env-file is implied by --store-file)
+  --store-file PATH          The .env-style file (env-file store; not --env-file, which Node takes)
   --aws-region REGION        AWS region (aws store; default: the SDK's)
   --aws-endpoint URL         Secrets Manager endpoint (aws store; for tests and VPC endpoints)
   --gcp-project ID           Project of bare secret names (gcp store)
@@ -170,13 +210,14 @@ export interface OpenedStore {
 
 /** Opens the store named by the flags. */
 export async function openStore(io: CliIo, values: Record<string, unknown>): Promise<OpenedStore> {
-  const envFile = values['env-file'] as string | undefined;
+  const envFile = values[STORE_FILE_FLAG] as string | undefined;
   const kind = (values['store'] as string | undefined) ?? (envFile !== undefined ? 'env-file' : undefined);
-  if (kind === undefined) throw new UsageError('pass --store env-file|aws|gcp (or --env-file PATH)');
+  if (kind === undefined) throw new UsageError(`pass --store env-file|aws|gcp (or --${STORE_FILE_FLAG} PATH)`);
   if (kind === 'env-file') {
-    if (envFile === undefined) throw new UsageError('--store env-file needs --env-file PATH');
+    if (envFile === undefined) throw new UsageError(`--store env-file needs --${STORE_FILE_FLAG} PATH`);
     const path = resolve(io.cwd, envFile);
-    return { store: envFileKeyStore({ path, now: io.now }), flags: `--env-file ${shellQuote(path)}`, close: async () => undefined };
+    const store = envFileKeyStore({ path, now: io.now, onWarning: (w) => io.stderr(`warning: ${w.message}\n`) });
+    return { store, flags: `--${STORE_FILE_FLAG} ${shellQuote(path)}`, close: async () => undefined };
   }
   if (kind === 'aws') return openAws(io, values);
   if (kind === 'gcp') return openGcp(io, values);
@@ -324,6 +365,17 @@ export function progressPrinter(io: CliIo, enabled: boolean): (message: string) 
   return (message) => {
     if (enabled) io.stderr(`… ${message}\n`);
   };
+}
+
+/** The error code of a failed `fetch` (undici puts it on `cause`, or on an AggregateError's first error). */
+export function networkCode(err: unknown): string | undefined {
+  for (let e: unknown = err, depth = 0; e !== null && typeof e === 'object' && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && /^[A-Z0-9_]{2,64}$/.test(code)) return code;
+    const inner = (e as { errors?: unknown }).errors;
+    if (Array.isArray(inner) && typeof (inner[0] as { code?: unknown } | undefined)?.code === 'string') return (inner[0] as { code: string }).code;
+  }
+  return undefined;
 }
 
 /** A one-line, secret-free description of an unexpected error. */

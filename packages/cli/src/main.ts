@@ -36,9 +36,17 @@ const SECRET_FLAGS: Options = { 'secret-env': { type: 'string' }, 'secret-file':
 const USAGE_FLAGS: Options = {
   usage: { type: 'string', multiple: true },
   'usage-url': { type: 'string', multiple: true },
+  'usage-auth-env': { type: 'string' },
+  'usage-auth-file': { type: 'string' },
+  'usage-auth-header': { type: 'string' },
   quiet: { type: 'string' },
   provider: { type: 'string' },
 };
+
+const USAGE_URL_HELP = `  --usage-url URL            Fetch a snapshot from an instance's admin endpoint (repeatable)
+  --usage-auth-env NAME      Send the value of environment variable NAME as the auth header of --usage-url
+  --usage-auth-file PATH     ... or the content of PATH (one trailing newline dropped); never on the command line
+  --usage-auth-header NAME   The header it goes in (default Authorization; e.g. X-Admin-Token)`;
 
 const SECRET_HELP = `Secret (never on the command line):
   --secret-env NAME          Read the secret from environment variable NAME
@@ -67,7 +75,7 @@ ${OUTPUT_HELP}`,
   },
   verify: {
     summary: 'Verify a webhook body and headers; the exit code names the error',
-    usage: `keyturn verify --provider NAME (--secret-env NAME | --env-file PATH --secret-id ID) -H "Name: value" ... [--body-file FILE]
+    usage: `keyturn verify --provider NAME (--secret-env NAME | --store-file PATH --secret-id ID) -H "Name: value" ... [--body-file FILE]
 
 Reads the body from --body-file or stdin. Exit 0 when it verifies, else the code's exit status
 (MISSING_SIGNATURE 10, MALFORMED_SIGNATURE 11, TIMESTAMP_TOO_OLD 12, TIMESTAMP_IN_FUTURE 13,
@@ -97,7 +105,7 @@ ${OUTPUT_HELP}`,
   },
   'keys list': {
     summary: 'List the key versions of a secret (ids, roles, windows; never secrets)',
-    usage: `keyturn keys list --env-file PATH --secret-id ID
+    usage: `keyturn keys list --store-file PATH --secret-id ID
 
 ${STORE_HELP}
 ${OUTPUT_HELP}`,
@@ -106,7 +114,7 @@ ${OUTPUT_HELP}`,
   },
   'keys add': {
     summary: 'Make a new key active; the old active stays accepted as previous for --grace',
-    usage: `keyturn keys add --env-file PATH --secret-id ID --secret-file FILE [--grace 24h]
+    usage: `keyturn keys add --store-file PATH --secret-id ID --secret-file FILE [--grace 24h]
 
 Idempotent: adding the key that is already active changes nothing. Also finishes a Dataspike
 rotation from its recovery file.
@@ -120,11 +128,11 @@ ${OUTPUT_HELP}`,
   },
   'keys retire': {
     summary: 'Remove the previous key once the readiness verdict says it is safe',
-    usage: `keyturn keys retire --env-file PATH --secret-id ID (--usage FILE | --usage-url URL)... [--key-id ID] [--force]
+    usage: `keyturn keys retire --store-file PATH --secret-id ID (--usage FILE | --usage-url URL)... [--key-id ID] [--force]
 
 ${STORE_HELP}
   --usage FILE               A usage snapshot (JSON from usageSnapshot(); repeat per instance; - = stdin)
-  --usage-url URL            Fetch a snapshot from an instance's admin endpoint (repeatable)
+${USAGE_URL_HELP}
   --provider NAME            Use that provider's recommended quiet period
   --quiet DURATION           Required silence of the previous key (default 24h)
   --key-id ID                Retire only if the previous key is still this one
@@ -135,7 +143,7 @@ ${OUTPUT_HELP}`,
   },
   'rotate dataspike': {
     summary: "Rotate a Dataspike webhook secret and store the new one (never lost)",
-    usage: `keyturn rotate dataspike --webhook-id UUID --env-file PATH --secret-id ID [--grace 24h] [--sandbox | --base-url URL]
+    usage: `keyturn rotate dataspike --webhook-id UUID --store-file PATH --secret-id ID [--grace 24h] [--sandbox | --base-url URL]
 
 Calls Dataspike's rotate endpoint, saves the new secret to a 0600 recovery file first, writes it
 to the store as active (old one previous for --grace, retried with backoff), then deletes the
@@ -167,7 +175,7 @@ ${OUTPUT_HELP}`,
   },
   'challenge smartcar': {
     summary: 'Answer a Smartcar VERIFY challenge with the active management token',
-    usage: `keyturn challenge smartcar (--challenge STRING | --payload-file FILE | stdin) (--secret-env NAME | --env-file PATH --secret-id ID)
+    usage: `keyturn challenge smartcar (--challenge STRING | --payload-file FILE | stdin) (--secret-env NAME | --store-file PATH --secret-id ID)
 
 Prints {"challenge":"<hex HMAC-SHA256>"}, the body a receiver answers VERIFY with.
 
@@ -181,14 +189,15 @@ ${OUTPUT_HELP}`,
   },
   status: {
     summary: 'Keys with role, window, matches and last match, and the verdict: previous key safe to retire?',
-    usage: `keyturn status --env-file PATH --secret-id ID [--usage FILE]... [--usage-url URL]... [--provider NAME | --quiet 24h] [--check]
+    usage: `keyturn status --store-file PATH --secret-id ID [--usage FILE]... [--usage-url URL]... [--provider NAME | --quiet 24h] [--check]
 
 Roles and windows come from the store; matches from usage snapshots of your instances (merged).
---check exits 3 unless the previous key is safe to retire.
+--check exits 3 unless the previous key is safe to retire. A --usage-url that cannot be used exits
+35 (unreachable), 36 (HTTP 401/403), 37 (other HTTP error or redirect) or 38 (not a usage snapshot).
 
 ${STORE_HELP}
   --usage FILE               A usage snapshot (JSON from usageSnapshot(); repeatable; - = stdin)
-  --usage-url URL            Fetch a snapshot from an instance's admin endpoint (repeatable)
+${USAGE_URL_HELP}
   --provider NAME            Use that provider's recommended quiet period (dataspike 15m, smartcar 1h)
   --quiet DURATION           Required silence of the previous key (default 24h)
   --check                    Exit 3 when not safe
@@ -210,8 +219,11 @@ Commands:
 ${lines.join('\n')}
 
 Secrets come from environment variables or files, never from the command line.
+The env-file store is --store-file PATH (not --env-file: Node reads that flag itself).
 Exit codes: 0 ok, 1 error, 2 usage, 3 not safe to retire, 10-20 verification codes,
-30 store write failed (recovery file kept), 31 provider rotate failed, 32 store error, 33 store cannot do that.
+30 store write failed (recovery file kept), 31 provider rotate failed (nothing changed), 32 store error,
+33 store cannot do that, 34 the provider may have rotated (answer lost: rotate again),
+35-38 --usage-url unreachable / refused (401, 403) / HTTP error / not a usage snapshot.
 `;
 }
 
@@ -220,7 +232,7 @@ Exit codes: 0 ok, 1 error, 2 usage, 3 not safe to retire, 10-20 verification cod
  *
  * @example
  * ```ts
- * const code = await main(['status', '--env-file', '.env', '--secret-id', 'DS'], nodeIo());
+ * const code = await main(['status', '--store-file', '.env', '--secret-id', 'DS'], nodeIo());
  * ```
  */
 export async function main(argv: readonly string[], io: CliIo): Promise<number> {
@@ -242,6 +254,17 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     rest = argv.slice(2);
   }
   const spec = COMMANDS[name];
+  const nodeFlag = rest.find((a) => a === '--env-file' || a.startsWith('--env-file='));
+  if (nodeFlag !== undefined && spec !== undefined) {
+    // When keyturn runs as a process, Node has already read that file (and would have exited 9 had it
+    // been missing): the flag can never be keyturn's. Refuse it with the name to use instead.
+    io.stderr(
+      `error: --env-file is Node.js's own option, and Node reads that file itself before keyturn starts ` +
+        `(it exits with "not found" when the file is missing, and applies a NODE_OPTIONS line in it). ` +
+        `keyturn's flag for the env file is --store-file PATH (run \`keyturn ${name} --help\`).\n`,
+    );
+    return EXIT.USAGE;
+  }
   if (spec === undefined) {
     const group = Object.keys(COMMANDS).filter((k) => k.startsWith(`${first} `));
     io.stderr(

@@ -1,9 +1,7 @@
-import { execFile } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import { mkdtemp, readFile, readdir, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseEnv } from 'node:util';
 import { providers, sign, VERIFICATION_ERROR_CODES } from '@keyturn/core';
 import { startDataspikeTestServer } from '@keyturn/rotation/testing';
@@ -68,7 +66,7 @@ describe('keyturn help', () => {
     expect(await run(['keys'], dir)).toMatchObject({ code: 2, stderr: expect.stringContaining('list, add, retire') });
     expect(await run(['sign', '--provider', 'dataspike', '--secret', 'x'], dir)).toMatchObject({ code: 2, stderr: expect.stringContaining("Unknown option '--secret'") });
     expect(await run(['sign', '--provider', 'dataspike'], dir)).toMatchObject({ code: 2, stderr: expect.stringContaining('never taken from the command line') });
-    expect(await run(['keys', 'add', '--env-file', 'a.env', '--secret-id', 'X', '--secret-env', 'S', '--grace', 'soon'], dir, { env: { S: 'v' } })).toMatchObject({
+    expect(await run(['keys', 'add', '--store-file', 'a.env', '--secret-id', 'X', '--secret-env', 'S', '--grace', 'soon'], dir, { env: { S: 'v' } })).toMatchObject({
       code: 2,
       stderr: expect.stringContaining('not a duration'),
     });
@@ -118,12 +116,12 @@ describe('keyturn sign / verify', () => {
     await writeFile(join(dir, 'app.env'), `DS=${NEW}\nDS_PREVIOUS=${OLD}\nDS_PREVIOUS_NOT_AFTER=${new Date(T + 60_000).toISOString()}\n`);
     const body = '{"id":"e"}';
     const old = Object.entries(sign(providers.dataspike(), { body, secret: OLD, timestamp: Math.floor(T / 1000) })).map(([k, v]) => `${k}: ${v}`);
-    const r = await run(['verify', '--provider', 'dataspike', '--env-file', 'app.env', '--secret-id', 'DS', '-H', old[0]!], dir, { stdin: body });
+    const r = await run(['verify', '--provider', 'dataspike', '--store-file', 'app.env', '--secret-id', 'DS', '-H', old[0]!], dir, { stdin: body });
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^verified: key DS@[0-9a-f]{8} \(previous\) for DS\n$/);
     const later = T + 120_000;
     const old2 = Object.entries(sign(providers.dataspike(), { body, secret: OLD, timestamp: Math.floor(later / 1000) })).map(([k, v]) => `${k}: ${v}`);
-    const expired = await run(['verify', '--provider', 'dataspike', '--env-file', 'app.env', '--secret-id', 'DS', '-H', old2[0]!, '--now', String(later)], dir, { stdin: body });
+    const expired = await run(['verify', '--provider', 'dataspike', '--store-file', 'app.env', '--secret-id', 'DS', '-H', old2[0]!, '--now', String(later)], dir, { stdin: body });
     expect(expired.code).toBe(15);
     expect(expired.stderr).toContain('KEY_EXPIRED');
   });
@@ -134,7 +132,7 @@ describe('keyturn keys / status on an env-file store', () => {
     const dir = await workdir();
     await writeFile(join(dir, 'app.env'), `# smartcar\nSC_AMT=old-token-1111\n`, { mode: 0o600 });
     await writeFile(join(dir, 'new-token'), 'new-token-2222\n');
-    const store = ['--env-file', 'app.env', '--secret-id', 'SC_AMT'];
+    const store = ['--store-file', 'app.env', '--secret-id', 'SC_AMT'];
 
     const added = await run(['keys', 'add', ...store, '--secret-file', 'new-token', '--grace', '2h'], dir);
     expect(added.code).toBe(0);
@@ -194,7 +192,7 @@ describe('keyturn challenge smartcar', () => {
     expect(a).toMatchObject({ code: 0, stdout: `{"challenge":"${expected}"}\n` });
     await writeFile(join(dir, 'app.env'), 'SC=amt-token-1\n');
     const payload = JSON.stringify({ version: '2.0', webhookId: 'w', eventName: 'verify', payload: { challenge: 'chal-123' } });
-    const b = await run(['challenge', 'smartcar', '--env-file', 'app.env', '--secret-id', 'SC'], dir, { stdin: payload });
+    const b = await run(['challenge', 'smartcar', '--store-file', 'app.env', '--secret-id', 'SC'], dir, { stdin: payload });
     expect(b.stdout).toBe(`{"challenge":"${expected}"}\n`);
     const c = await run(['challenge', 'smartcar', '--secret-env', 'AMT'], dir, { env: { AMT: 'x' }, stdin: '{"eventType":"VEHICLE_STATE"}' });
     expect(c).toMatchObject({ code: 2, stderr: expect.stringContaining('not a Smartcar VERIFY challenge') });
@@ -209,7 +207,7 @@ describe('keyturn rotate dataspike', () => {
     await writeFile(join(dir, 'app.env'), `DS=${OLD}\n`, { mode: 0o600 });
     const ds = await startDataspikeTestServer({ apiKey: 'k-123', webhooks: { [WEBHOOK]: OLD } });
     try {
-      const r = await run(['rotate', 'dataspike', '--webhook-id', WEBHOOK, '--base-url', ds.url, '--env-file', 'app.env', '--secret-id', 'DS', '--grace', '1h'], dir, {
+      const r = await run(['rotate', 'dataspike', '--webhook-id', WEBHOOK, '--base-url', ds.url, '--store-file', 'app.env', '--secret-id', 'DS', '--grace', '1h'], dir, {
         env: { DATASPIKE_API_KEY: 'k-123' },
       });
       expect(r.code, r.stderr).toBe(0);
@@ -232,7 +230,7 @@ describe('keyturn rotate dataspike', () => {
     const ds = await startDataspikeTestServer({ apiKey: 'k-123', webhooks: { [WEBHOOK]: OLD } });
     try {
       const r = await run(
-        ['rotate', 'dataspike', '--webhook-id', WEBHOOK, '--base-url', ds.url, '--api-key-file', 'api-key', '--env-file', 'app.env', '--secret-id', 'DS', '--recovery-file', 'ds.recovery'],
+        ['rotate', 'dataspike', '--webhook-id', WEBHOOK, '--base-url', ds.url, '--api-key-file', 'api-key', '--store-file', 'app.env', '--secret-id', 'DS', '--recovery-file', 'ds.recovery'],
         dir,
       );
       expect(r.code).toBe(30);
@@ -243,7 +241,7 @@ describe('keyturn rotate dataspike', () => {
       expect(await readFile(path, 'utf8')).toBe(secret);
       expect((await stat(path)).mode & 0o777).toBe(0o600);
       const command = /Finish with:\n {2}(.+)\n/.exec(r.stderr)?.[1];
-      expect(command).toBe(`keyturn keys add --env-file ${join(dir, 'app.env')} --secret-id DS --secret-file ${path} --grace 86400000ms`);
+      expect(command).toBe(`keyturn keys add --store-file ${join(dir, 'app.env')} --secret-id DS --secret-file ${path} --grace 86400000ms`);
       // The operator fixes the store (the secret was in a *_FILE) and runs the printed command.
       await writeFile(join(dir, 'app.env'), `DS=${OLD}\n`);
       const finish = await run(command!.split(' ').slice(1), dir);
@@ -260,7 +258,7 @@ describe('keyturn rotate dataspike', () => {
     await writeFile(join(dir, 'taken.secret'), 'something else');
     const ds = await startDataspikeTestServer({ apiKey: 'k-123', webhooks: { [WEBHOOK]: OLD } });
     try {
-      const r = await run(['rotate', 'dataspike', '--webhook-id', WEBHOOK, '--base-url', ds.url, '--env-file', 'app.env', '--secret-id', 'DS', '--recovery-file', 'taken.secret'], dir, {
+      const r = await run(['rotate', 'dataspike', '--webhook-id', WEBHOOK, '--base-url', ds.url, '--store-file', 'app.env', '--secret-id', 'DS', '--recovery-file', 'taken.secret'], dir, {
         env: { DATASPIKE_API_KEY: 'k-123' },
       });
       expect(r).toMatchObject({ code: 2, stderr: expect.stringContaining('already exists') });
@@ -275,7 +273,7 @@ describe('keyturn rotate dataspike', () => {
     await writeFile(join(dir, 'app.env'), `DS=${OLD}\n`);
     const ds = await startDataspikeTestServer({ apiKey: 'k-123', webhooks: { [WEBHOOK]: OLD } });
     try {
-      const r = await run(['rotate', 'dataspike', '--webhook-id', WEBHOOK, '--base-url', ds.url, '--env-file', 'app.env', '--secret-id', 'DS'], dir, {
+      const r = await run(['rotate', 'dataspike', '--webhook-id', WEBHOOK, '--base-url', ds.url, '--store-file', 'app.env', '--secret-id', 'DS'], dir, {
         env: { DATASPIKE_API_KEY: 'bad-key-987' },
       });
       expect(r.code).toBe(31);
@@ -288,28 +286,33 @@ describe('keyturn rotate dataspike', () => {
   });
 });
 
-describe('the real executable', () => {
-  const bin = fileURLToPath(new URL('../src/bin.ts', import.meta.url));
-  const spawn = (args: string[], input: string, env: Record<string, string> = {}) =>
-    new Promise<Run>((resolve) => {
-      const child = execFile(
-        process.execPath,
-        ['--import', 'tsx', '--conditions=@keyturn/source', bin, ...args],
-        { env: { PATH: process.env['PATH'] ?? '', ...env }, cwd: fileURLToPath(new URL('..', import.meta.url)) },
-        (error, stdout, stderr) => resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-      );
-      child.stdin?.end(input);
-    });
+describe('a previous key with no window end is never silent', () => {
+  it('keys list / status warn; keys add says it too when the key is already active', async () => {
+    const dir = await workdir();
+    await writeFile(join(dir, 'app.env'), 'SC=new-token-2\nSC_PREVIOUS=old-token-1\n', { mode: 0o600 });
+    await writeFile(join(dir, 'new-token'), 'new-token-2\n');
+    const store = ['--store-file', 'app.env', '--secret-id', 'SC'];
+    const listed = await run(['keys', 'list', ...store], dir);
+    expect(listed.code).toBe(0);
+    expect(listed.stderr).toMatch(/warning: the previous key SC@[0-9a-f]{8} of SC has no window end: it stays accepted until you retire it \(`keyturn keys retire --store-file \S+ --secret-id SC --key-id SC@[0-9a-f]{8} …`/);
+    const status = await run(['status', ...store], dir);
+    expect(status.stderr).toContain('has no window end');
+    const added = await run(['keys', 'add', ...store, '--secret-file', 'new-token'], dir);
+    expect(added.stdout).toContain('already active');
+    expect(added.stderr).toMatch(/warning: the previous key SC@[0-9a-f]{8} has no window end/);
+    const json = await run(['keys', 'add', ...store, '--secret-file', 'new-token', '--json'], dir);
+    expect(JSON.parse(json.stdout)).toMatchObject({ previousUnbounded: true });
+    // A bounded window: no warning.
+    await writeFile(join(dir, 'app.env'), 'SC=new-token-2\nSC_PREVIOUS=old-token-1\nSC_PREVIOUS_NOT_AFTER=2026-12-01T00:00:00Z\n', { mode: 0o600 });
+    expect((await run(['keys', 'list', ...store], dir)).stderr).not.toContain('warning');
+  });
 
-  it('signs and verifies through pipes with real exit codes', async () => {
-    const body = '{"eventId":"e1","eventType":"VEHICLE_STATE"}';
-    const signed = await spawn(['sign', '--provider', 'smartcar', '--secret-env', 'AMT'], body, { AMT: 'amt-1' });
-    expect(signed.code, signed.stderr).toBe(0);
-    expect(signed.stdout).toBe(`sc-signature: ${createHmac('sha256', 'amt-1').update(body).digest('hex')}\n`);
-    const ok = await spawn(['verify', '--provider', 'smartcar', '--secret-env', 'AMT', '-H', signed.stdout.trim()], body, { AMT: 'amt-1' });
-    expect(ok.code).toBe(0);
-    const bad = await spawn(['verify', '--provider', 'smartcar', '--secret-env', 'AMT', '-H', signed.stdout.trim()], body, { AMT: 'amt-2' });
-    expect(bad.code).toBe(14);
-    expect(bad.stderr).toContain('rejected: NO_MATCHING_KEY');
-  }, 30_000);
+  it('the env file\'s loose mode is a warning on stderr', async () => {
+    const dir = await workdir();
+    await writeFile(join(dir, 'app.env'), 'SC=tok\n', { mode: 0o644 });
+    await chmod(join(dir, 'app.env'), 0o644);
+    const r = await run(['keys', 'list', '--store-file', 'app.env', '--secret-id', 'SC'], dir);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain(`warning: env-file: ${join(dir, 'app.env')} holds webhook secrets but its mode 0644 lets group and others access it`);
+  });
 });

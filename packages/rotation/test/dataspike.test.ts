@@ -100,7 +100,7 @@ describe('rotateDataspikeSecret', () => {
       ...base(),
       store: flaky(store, { failures: 99 }),
       storeWrite: { attempts: 4 },
-      recoveryCommand: 'keyturn keys add --store env-file --env-file app.env --secret-id DATASPIKE_WEBHOOK_SECRET --secret-file <secret-file> --grace 1h',
+      recoveryCommand: 'keyturn keys add --store env-file --store-file app.env --secret-id DATASPIKE_WEBHOOK_SECRET --secret-file <secret-file> --grace 1h',
       onSecret: async (s) => void written.push(await writeRecoveryFile(join(path, '..', 'ahead.secret'), s)),
     }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RotationError);
