@@ -80,7 +80,7 @@ export const EXIT: ExitCodes = {
   USAGE_INVALID: 38,
 };
 
-/** Exit code of a verification error code (10 … 20). */
+/** Exit code of a verification error code (10 … 23). */
 export function verificationExitCode(code: VerificationErrorCode): number {
   return EXIT.VERIFICATION_BASE + VERIFICATION_ERROR_CODES.indexOf(code);
 }

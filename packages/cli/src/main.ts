@@ -220,7 +220,7 @@ ${lines.join('\n')}
 
 Secrets come from environment variables or files, never from the command line.
 The env-file store is --store-file PATH (not --env-file: Node reads that flag itself).
-Exit codes: 0 ok, 1 error, 2 usage, 3 not safe to retire, 10-20 verification codes,
+Exit codes: 0 ok, 1 error, 2 usage, 3 not safe to retire, 10-23 verification codes,
 30 store write failed (recovery file kept), 31 provider rotate failed (nothing changed), 32 store error,
 33 store cannot do that, 34 the provider may have rotated (answer lost: rotate again),
 35-38 --usage-url unreachable / refused (401, 403) / HTTP error / not a usage snapshot.
