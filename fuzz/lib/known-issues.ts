@@ -36,33 +36,4 @@ export const KNOWN = {
   signAcceptsUnparseableId(id: string | undefined): boolean {
     return suppress && id !== undefined && (id.length === 0 || id.length > 256);
   },
-
-  /**
-   * envFileKeyStore rewrites bytes of lines it does not change:
-   * - bytes that are not UTF-8 become U+FFFD (issue 12 item 14, h12-stores) —
-   *   findings/env-file/non-utf8-byte-rewritten;
-   * - CRLF line endings become LF — findings/env-file/crlf-line-endings-rewritten;
-   * - a UTF-8 byte order mark is dropped — findings/env-file/bom-dropped.
-   */
-  envFileRewritesBytes(doc: Uint8Array): boolean {
-    if (!suppress) return false;
-    if (Buffer.from(doc).includes('\r\n') || (doc[0] === 0xef && doc[1] === 0xbb && doc[2] === 0xbf)) return true;
-    try {
-      new TextDecoder('utf-8', { fatal: true }).decode(doc);
-      return false;
-    } catch {
-      return true;
-    }
-  },
-
-  /**
-   * envFileKeyStore.rotate() demotes a current value that holds a newline (written `"a\nb"`) to
-   * `X_PREVIOUS='a<newline>b'`: quote() does not escape control characters, rotate() validates the
-   * values but not the text it writes, and the file it leaves cannot be read (PARSE_ERROR: every
-   * later load fails). Reproducer: findings/env-file/demoted-value-with-newline-corrupts-file.
-   */
-  envFileQuotesNewline(doc: Uint8Array): boolean {
-    return suppress && Buffer.from(doc).includes('\\n');
-  },
-
 };

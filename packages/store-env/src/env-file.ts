@@ -249,6 +249,18 @@ export function envFileKeyStore(options: EnvFileKeyStoreOptions): EnvFileKeyStor
 
   async function write(doc: EnvDocument, secretId: string, signal: AbortSignal | undefined, file: string): Promise<void> {
     if (signal?.aborted) throw aborted(secretId, signal.reason);
+    // What is written must read back as exactly these values (a value that cannot be put on one
+    // line — a U+2028, say — is refused here, before anything touches the disk).
+    const text = serializeEnvFile(doc);
+    let reread: EnvDocument | undefined;
+    try {
+      reread = parseEnvFile(text, secretId);
+    } catch {
+      reread = undefined;
+    }
+    if (reread === undefined || reread.values.size !== doc.values.size || [...doc.values].some(([k, v]) => reread.values.get(k) !== v)) {
+      throw terminal(secretId, 'INVALID_FORMAT', `env-file: a value of ${secretId} cannot be written on one line of ${path} so that it reads back the same; nothing was written`);
+    }
     const mode = await stat(file).then(
       (s) => s.mode & 0o777,
       () => 0o600,
@@ -258,7 +270,7 @@ export function envFileKeyStore(options: EnvFileKeyStoreOptions): EnvFileKeyStor
     try {
       const handle = await open(tmp, 'wx', mode);
       try {
-        await handle.writeFile(serializeEnvFile(doc));
+        await handle.writeFile(text);
         await handle.sync();
       } finally {
         await handle.close();
@@ -416,13 +428,16 @@ function parseEdge(raw: string | undefined): number | undefined {
 // ---------------------------------------------------------------------------------------------
 // A line-preserving `.env` document.
 
+/** How a line ended: LF, CRLF, a lone CR at the very end of the file, or nothing (the last line). */
+type LineEnd = '\n' | '\r\n' | '\r' | '';
+
 interface EnvLine {
-  /** The line as text, without its line ending (lossily decoded when `bytes` is not UTF-8). */
+  /** The line as text, without its line ending (lossily decoded when `body` is not UTF-8). */
   raw: string;
-  /** The line exactly as read (without `\n`, with a `\r` of a CRLF file); `undefined` once rewritten. */
-  bytes?: Uint8Array | undefined;
-  /** Whether the line ended with `\r\n`. */
-  cr: boolean;
+  /** The line's bytes exactly as read, without its line ending; `undefined` once rewritten. */
+  body?: Uint8Array | undefined;
+  /** How it ended in the file; `undefined` for a line keyturn added. */
+  end?: LineEnd | undefined;
   /** Variable name, for assignment lines. */
   key?: string | undefined;
   /** Leading `export `, kept when the value is rewritten. */
@@ -434,11 +449,12 @@ class EnvDocument {
   constructor(
     readonly lines: EnvLine[],
     readonly values: Map<string, string>,
+    /** The file ended with a line ending (or was empty). */
     readonly finalNewline: boolean,
     /** The file started with a UTF-8 byte order mark. */
     readonly bom: boolean,
-    /** New lines end with `\r\n` (the file's first line did). */
-    readonly crlf: boolean,
+    /** The ending of the file's last terminated line: what added lines get. */
+    readonly ending: '\n' | '\r\n',
   ) {}
 
   clone(): EnvDocument {
@@ -447,7 +463,7 @@ class EnvDocument {
       new Map(this.values),
       this.finalNewline,
       this.bom,
-      this.crlf,
+      this.ending,
     );
   }
 
@@ -456,7 +472,7 @@ class EnvDocument {
     const raw = `${line?.exportPrefix ?? ''}${key}=${quote(value)}`;
     if (line !== undefined) {
       line.raw = raw;
-      line.bytes = undefined;
+      line.body = undefined;
     } else {
       // Keep a secret's variables together: insert after the last line of the same family.
       const family = key.replace(/_(PREVIOUS|PENDING)(_NOT_BEFORE|_NOT_AFTER|_FILE)?$|_(NOT_BEFORE|NOT_AFTER|FILE)$/, '');
@@ -464,7 +480,7 @@ class EnvDocument {
       this.lines.forEach((l, i) => {
         if (l.key !== undefined && (l.key === family || l.key.startsWith(`${family}_`))) at = i;
       });
-      const entry: EnvLine = { raw, key, cr: this.crlf };
+      const entry: EnvLine = { raw, key };
       if (at === -1) this.lines.push(entry);
       else this.lines.splice(at + 1, 0, entry);
     }
@@ -487,23 +503,25 @@ function parseEnvFile(input: Uint8Array, secretId: string): EnvDocument {
   const finalNewline = bytes.length === 0 || bytes[bytes.length - 1] === 0x0a;
   // Split on LF bytes: 0x0a never occurs inside a multi-byte UTF-8 sequence, so this is safe
   // whatever the encoding of a line.
-  const segments: Uint8Array[] = [];
+  const segments: { body: Uint8Array; end: LineEnd }[] = [];
   let from = 0;
   for (let i = 0; i < bytes.length; i++) {
     if (bytes[i] === 0x0a) {
-      segments.push(bytes.subarray(from, i));
+      const cr = i > from && bytes[i - 1] === 0x0d;
+      segments.push({ body: bytes.subarray(from, cr ? i - 1 : i), end: cr ? '\r\n' : '\n' });
       from = i + 1;
     }
   }
-  if (from < bytes.length) segments.push(bytes.subarray(from));
+  if (from < bytes.length) {
+    const cr = bytes[bytes.length - 1] === 0x0d;
+    segments.push({ body: bytes.subarray(from, cr ? bytes.length - 1 : bytes.length), end: cr ? '\r' : '' });
+  }
   const lines: EnvLine[] = [];
   const values = new Map<string, string>();
-  let crlf = false;
-  segments.forEach((segment, index) => {
+  let ending: '\n' | '\r\n' = '\n';
+  segments.forEach(({ body, end }, index) => {
     const n = index + 1;
-    const cr = segment.length > 0 && segment[segment.length - 1] === 0x0d;
-    if (index === 0) crlf = cr;
-    const body = cr ? segment.subarray(0, segment.length - 1) : segment;
+    if (end === '\n' || end === '\r\n') ending = end;
     let raw: string;
     let utf8 = true;
     try {
@@ -512,10 +530,10 @@ function parseEnvFile(input: Uint8Array, secretId: string): EnvDocument {
       raw = LOSSY.decode(body);
       utf8 = false;
     }
-    const kept = new Uint8Array(segment); // a copy: the read buffer is not kept alive
+    const kept = new Uint8Array(body); // a copy: the read buffer is not kept alive
     const trimmed = raw.trim();
     if (trimmed === '' || trimmed.startsWith('#')) {
-      lines.push({ raw, bytes: kept, cr });
+      lines.push({ raw, body: kept, end });
       return;
     }
     const m = LINE.exec(raw);
@@ -527,9 +545,9 @@ function parseEnvFile(input: Uint8Array, secretId: string): EnvDocument {
       throw terminal(secretId, 'INVALID_FORMAT', `env-file: line ${n} (${key}) is not valid UTF-8; keyturn reads secrets as UTF-8 only`);
     }
     values.set(key, parseValue(rest, secretId, n));
-    lines.push({ raw, bytes: kept, cr, key, exportPrefix });
+    lines.push({ raw, body: kept, end, key, exportPrefix });
   });
-  return new EnvDocument(lines, values, finalNewline, bom, crlf);
+  return new EnvDocument(lines, values, finalNewline, bom, ending);
 }
 
 function parseValue(rest: string, secretId: string, n: number): string {
@@ -568,8 +586,10 @@ function parseValue(rest: string, secretId: string, n: number): string {
 
 function quote(value: string): string {
   if (/^[A-Za-z0-9_\-.:/+=@~%,]+$/.test(value)) return value;
-  if (!value.includes("'")) return `'${value}'`;
-  return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+  // Newlines, tabs and CRs (a value read from a double-quoted "a\\nb") need the escapes only double
+  // quotes have: a single-quoted value is literal, and a newline in it would end the line.
+  if (!value.includes("'") && !/[\n\r\t]/.test(value)) return `'${value}'`;
+  return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n').replace(/\r/g, '\\r').replace(/\t/g, '\\t')}"`;
 }
 
 function serializeEnvFile(doc: EnvDocument): Uint8Array {
@@ -577,8 +597,13 @@ function serializeEnvFile(doc: EnvDocument): Uint8Array {
   const parts: Uint8Array[] = [];
   if (doc.bom) parts.push(new Uint8Array([0xef, 0xbb, 0xbf]));
   doc.lines.forEach((l, i) => {
-    parts.push(l.bytes ?? encoder.encode(l.cr ? `${l.raw}\r` : l.raw));
-    if (i < doc.lines.length - 1 || doc.finalNewline) parts.push(new Uint8Array([0x0a]));
+    parts.push(l.body ?? encoder.encode(l.raw));
+    const last = i === doc.lines.length - 1;
+    let end: string;
+    if (l.end === '\n' || l.end === '\r\n') end = last && !doc.finalNewline ? '' : l.end;
+    else if (l.end === '\r') end = last ? '\r' : '\r\n'; // a lone CR that ended the file stays; followed by more, it becomes CRLF
+    else end = last && !doc.finalNewline ? '' : doc.ending; // an added line, or the old unterminated last line
+    parts.push(encoder.encode(end));
   });
   return Buffer.concat(parts);
 }

@@ -88,6 +88,39 @@ describe('envFileKeyStore: bytes that are not UTF-8', () => {
     expect(written.includes(Buffer.from('\ufffd'))).toBe(false);
   });
 
+  it('added lines follow the file: CRLF endings, and a file without a final newline keeps none', async () => {
+    const d = await dir();
+    const path = join(d, 'app.env');
+    await writeFile(path, 'A=1\r\nB=2', { mode: 0o600 });
+    await envFileKeyStore({ path }).rotate('HOOK', 'v1');
+    expect(await readFile(path, 'utf8')).toBe('A=1\r\nB=2\r\nHOOK=v1');
+    await writeFile(path, 'A=1\r\nB=2\n', { mode: 0o600 }); // mixed: the last line ending wins
+    await envFileKeyStore({ path }).rotate('HOOK', 'v1');
+    expect(await readFile(path, 'utf8')).toBe('A=1\r\nB=2\nHOOK=v1\n');
+  });
+
+  it('a current value holding a newline (from "a\\nb") is demoted with escapes, so the file still reads back', async () => {
+    const d = await dir();
+    const path = join(d, 'app.env');
+    await writeFile(path, 'HOOK="line-one\\nline\ttwo \'q\'"\n', { mode: 0o600 });
+    const store = envFileKeyStore({ path });
+    const [before] = await store.getVersions('HOOK', { signal });
+    expect(before?.secret).toBe("line-one\nline\ttwo 'q'");
+    await store.rotate('HOOK', 'next-secret');
+    expect(await readFile(path, 'utf8')).toBe('HOOK=next-secret\nHOOK_PREVIOUS="line-one\\nline\\ttwo \'q\'"\n');
+    expect((await store.getVersions('HOOK', { signal })).map((v) => v.secret)).toEqual(['next-secret', "line-one\nline\ttwo 'q'"]);
+  });
+
+  it('a value that cannot be written on one line (U+2028) is refused before the file is touched', async () => {
+    const d = await dir();
+    const path = join(d, 'app.env');
+    await writeFile(path, 'HOOK=old\n', { mode: 0o600 });
+    const err = await envFileKeyStore({ path }).rotate('HOOK', 'a\u2028b').catch((e: unknown) => e);
+    expect(err).toMatchObject({ reason: 'INVALID_FORMAT', retryable: false });
+    expect((err as Error).message).not.toContain('a\u2028b');
+    expect(await readFile(path, 'utf8')).toBe('HOOK=old\n');
+  });
+
   it('a line of the secret itself that is not UTF-8 is refused, never read with U+FFFD', async () => {
     const d = await dir();
     const path = join(d, 'app.env');
