@@ -35,16 +35,7 @@ import type { Verifier, VerifyResult } from '../verifier.ts';
 import type { NodeAdapterOptions } from './node.ts';
 import { handleNodeWebhook, nodeSettings, readNodeRequestBody, releaseOnServerError, sendRejection } from './node-shared.ts';
 
-export {
-  BODY_ERROR_CODES,
-  BodyError,
-  BodyTooLargeError,
-  DEFAULT_BODY_TIMEOUT_MS,
-  DEFAULT_MAX_BODY_BYTES,
-  SUPPORTED_CONTENT_ENCODINGS,
-  UNSUPPORTED_ENCODING_HINT,
-} from './shared.ts';
-export type { AdapterOptions, AdapterError, BodyErrorCode, ChallengeSignaturePolicy } from './shared.ts';
+export * from './common.ts';
 
 /** Options of {@link createExpressMiddleware}. */
 export type ExpressAdapterOptions = NodeAdapterOptions;

@@ -48,16 +48,7 @@ import {
   type AdapterSettings,
 } from './shared.ts';
 
-export {
-  BODY_ERROR_CODES,
-  BodyError,
-  BodyTooLargeError,
-  DEFAULT_BODY_TIMEOUT_MS,
-  DEFAULT_MAX_BODY_BYTES,
-  SUPPORTED_CONTENT_ENCODINGS,
-  UNSUPPORTED_ENCODING_HINT,
-} from './shared.ts';
-export type { AdapterOptions, AdapterError, BodyErrorCode, ChallengeSignaturePolicy } from './shared.ts';
+export * from './common.ts';
 
 /** Options of {@link keyturnFastify}. */
 export interface FastifyAdapterOptions extends AdapterOptions {

@@ -35,16 +35,7 @@ import {
   type BodySource,
 } from './shared.ts';
 
-export {
-  BODY_ERROR_CODES,
-  BodyError,
-  BodyTooLargeError,
-  DEFAULT_BODY_TIMEOUT_MS,
-  DEFAULT_MAX_BODY_BYTES,
-  SUPPORTED_CONTENT_ENCODINGS,
-  UNSUPPORTED_ENCODING_HINT,
-} from './shared.ts';
-export type { AdapterOptions, AdapterError, BodyErrorCode, ChallengeSignaturePolicy } from './shared.ts';
+export * from './common.ts';
 
 /** Options of {@link verifyRequest} and {@link withVerification}. */
 export interface FetchAdapterOptions extends AdapterOptions {

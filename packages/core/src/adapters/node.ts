@@ -32,16 +32,7 @@ import {
 } from './node-shared.ts';
 import { report, resolveBodyLimits, type AdapterOptions } from './shared.ts';
 
-export {
-  BODY_ERROR_CODES,
-  BodyError,
-  BodyTooLargeError,
-  DEFAULT_BODY_TIMEOUT_MS,
-  DEFAULT_MAX_BODY_BYTES,
-  SUPPORTED_CONTENT_ENCODINGS,
-  UNSUPPORTED_ENCODING_HINT,
-} from './shared.ts';
-export type { AdapterOptions, AdapterError, BodyErrorCode, ChallengeSignaturePolicy } from './shared.ts';
+export * from './common.ts';
 export { STREAM_CONSUMED_HINT } from './node-shared.ts';
 
 /** Options of {@link createNodeHandler} and {@link verifyNodeRequest}. */
