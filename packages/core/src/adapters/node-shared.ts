@@ -39,6 +39,7 @@ export const STREAM_CONSUMED_HINT =
 export function nodeBodySource(stream: Readable): BodySource {
   let ended = false;
   let stopped = false;
+  let aborted = false;
   let failure: Error | undefined;
   let wake: (() => void) | undefined;
   const notify = (): void => {
@@ -55,7 +56,7 @@ export function nodeBodySource(stream: Readable): BodySource {
     notify();
   };
   const onClose = (): void => {
-    if (!ended) failure ??= new Error('The request was aborted while its body was read.');
+    if (!ended) aborted = true;
     notify();
   };
   const detach = (): void => {
@@ -67,14 +68,16 @@ export function nodeBodySource(stream: Readable): BodySource {
   stream.on('readable', notify);
   stream.on('end', onEnd);
   stream.on('error', onError);
+  // A client that goes away: node:http emits 'aborted', then destroys the request ('error' when it
+  // has a cause, then 'close'), so 'close' before 'end' is the abort and an 'error' says why.
   stream.on('close', onClose);
   return {
     async read() {
       for (;;) {
         if (stopped) return undefined;
-        if (failure !== undefined) {
+        if (failure !== undefined || aborted) {
           detach();
-          throw failure;
+          throw failure ?? new Error('The request was aborted while its body was read.');
         }
         const chunk = stream.read() as Buffer | string | null;
         if (chunk !== null) return typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;

@@ -133,6 +133,28 @@ describe('readBody: the shared body reader', () => {
     expect(await fetchRead).toMatchObject({ code: 'BODY_TIMEOUT', status: 408 });
   });
 
+  it('the node reader settles when the client goes away, and rejects with the stream error when there is one', async () => {
+    const { IncomingMessage } = await import('node:http');
+    const { Socket } = await import('node:net');
+    const make = () => {
+      const req = new IncomingMessage(new Socket());
+      req.headers = {};
+      req.push(Buffer.from('{"a":'));
+      return req;
+    };
+    // What node:http does when the client goes away mid-body: 'aborted', then destroy().
+    const gone = make();
+    const reading = readNodeBody(gone);
+    gone.emit('aborted');
+    gone.destroy();
+    await expect(reading).rejects.toThrow(/aborted/);
+    const failed = make();
+    const error = new Error('socket hang up');
+    const reading2 = readNodeBody(failed);
+    failed.destroy(error);
+    await expect(reading2).rejects.toBe(error);
+  }, 5_000);
+
   it('UNSUPPORTED_CONTENT_ENCODING (415, with the fix in hint) for br, zstd, compress and stacked codings; identity passes', async () => {
     for (const coding of ['br', 'zstd', 'compress', 'gzip, gzip', 'deflate, gzip', 'aes128gcm', 'gzip;q=1']) {
       const source = chunks([new Uint8Array(1)]);
