@@ -26,14 +26,4 @@ export const KNOWN = {
     const token = prefix + alphabet;
     return separator.length === 0 || [...separator].some((c) => token.includes(c)) || prefix.includes(separator);
   },
-
-
-  /**
-   * sign() (hmac() profiles with an idHeader, standardWebhooks()) accepts an id that parse()
-   * refuses — empty, or longer than 256 characters — and writes headers that never verify,
-   * instead of a TypeError. Reproducer: findings/signed-content/sign-accepts-empty-id.
-   */
-  signAcceptsUnparseableId(id: string | undefined): boolean {
-    return suppress && id !== undefined && (id.length === 0 || id.length > 256);
-  },
 };

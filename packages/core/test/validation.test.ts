@@ -148,6 +148,19 @@ describe('numeric options are finite and in range, or a TypeError at creation', 
     expect(() => sign(providers.dataspike(), { body: 'b', secret: 'whsec_' + '00'.repeat(32), timestamp: 999_999_999_999 })).not.toThrow();
   });
 
+  it('sign({ id }) refuses an id its own parse() would refuse (empty, or over 256 characters)', () => {
+    const withId = providers.hmac({ header: 'X-Sig', encoding: 'hex', idHeader: 'X-Id', signedContent: '{id}.{body}' });
+    const sw = providers.standardWebhooks();
+    const swSecret = 'whsec_' + Buffer.alloc(32, 1).toString('base64');
+    for (const id of ['', 'x'.repeat(257)]) {
+      expect(() => sign(withId, { body: 'b', secret: 's', id })).toThrow(TypeError);
+      expect(() => sign(sw, { body: 'b', secret: swSecret, id, timestamp: 1_700_000_000 })).toThrow(TypeError);
+    }
+    const ok = sign(withId, { body: 'b', secret: 's', id: 'x'.repeat(256) });
+    expect(withId.parse(ok).eventId).toHaveLength(256);
+    expect(sw.parse(sign(sw, { body: 'b', secret: swSecret, id: 'm'.repeat(256), timestamp: 1_700_000_000 })).eventId).toHaveLength(256);
+  });
+
   it('memoryReplayStore: claim(ttlMs) and now are checked', () => {
     const s = memoryReplayStore();
     for (const ttl of [Number.NaN, Number.POSITIVE_INFINITY, 0, -1]) expect(() => s.claim('k', ttl)).toThrow(TypeError);

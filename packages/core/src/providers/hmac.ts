@@ -178,7 +178,10 @@ export function hmac(options: HmacProfileOptions): ProviderProfile {
         out[tsHeader] = String(ctx.timestamp);
       }
       if (idHeader !== undefined) {
-        if (ctx.id === undefined) throw new TypeError(`${name}: signing needs an id`);
+        // The same bounds parse() applies: an id it would refuse makes headers that never verify.
+        if (ctx.id === undefined || ctx.id.length === 0 || ctx.id.length > 256) {
+          throw new TypeError(`${name}: signing needs an id of 1 to 256 characters`);
+        }
         out[idHeader] = ctx.id;
       }
       return out;

@@ -117,6 +117,7 @@ export function standardWebhooks(options: StandardWebhooksOptions = {}): Provide
 
   function context(ctx: SignContext): { id: string; timestamp: number } {
     if (ctx.id === undefined || ctx.id.length === 0) throw new TypeError(`${name}: signing needs a message id (sign({ id }))`);
+    if (ctx.id.length > MAX_ID_LENGTH) throw new TypeError(`${name}: a message id must be at most ${MAX_ID_LENGTH} characters`);
     if (ctx.id.includes('.')) throw new TypeError(`${name}: a message id must not contain "."`);
     if (ctx.timestamp === undefined) throw new TypeError(`${name}: signing needs a timestamp`);
     return { id: ctx.id, timestamp: ctx.timestamp };
