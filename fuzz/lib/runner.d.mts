@@ -16,4 +16,3 @@ export declare function runTarget(
   target: FuzzTarget,
   options?: { seconds?: number; runs?: number; workCorpus?: string; seeds?: boolean; extra?: string[]; quiet?: boolean },
 ): Promise<{ exitCode: number; ok: boolean; output: string; stats: FuzzStats }>;
-export declare function mergeInto(target: FuzzTarget, from: string): Promise<{ exitCode: number | null; output: string }>;

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Builds and runs the fuzz targets under Jazzer.js (libFuzzer).
 //
-//   node lib/runner.mjs [--seconds N] [--merge] [--coverage] [target ...]     (pnpm fuzz)
+//   node lib/runner.mjs [--seconds N] [--coverage] [target ...]     (pnpm fuzz)
 //
 // Each target is bundled with esbuild from the TypeScript sources (the `source` export condition),
 // so Jazzer.js instruments keyturn's own code; third-party packages stay external and are not
@@ -9,9 +9,8 @@
 // and reads the committed seeds (fuzz/corpus/<target>) as a second, read-only corpus. A crash is
 // written to fuzz/.artifacts/<target>/ and the runner exits non-zero.
 //
-// --merge copies the inputs of the work corpus that add coverage into the committed seeds
-// (libFuzzer -merge=1). --coverage replays seeds + work corpus under V8 coverage afterwards and
-// prints line/branch coverage of the fuzzed source files.
+// --coverage replays seeds + work corpus under V8 coverage afterwards and prints line/branch
+// coverage of the fuzzed source files.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { builtinModules, createRequire } from 'node:module';
@@ -117,7 +116,8 @@ export async function runTarget(target, { seconds = 3, runs, workCorpus, seeds =
     ...(runs === undefined ? [`-max_total_time=${seconds}`] : [`-runs=${runs}`]),
     ...extra,
   ];
-  const args = ['-r', addonShim, jazzerCli, file, ...corpora, ...(target.sync ? ['--sync'] : []), '--', ...libFuzzerArgs];
+  // --no-warnings: keyturn's own process warnings (a guessable fuzzed secret) would flood the log.
+  const args = ['--no-warnings', '-r', addonShim, jazzerCli, file, ...corpora, ...(target.sync ? ['--sync'] : []), '--', ...libFuzzerArgs];
   const child = spawn(process.execPath, args, { cwd: root, env: { ...process.env, NODE_OPTIONS: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const onData = (d) => {
@@ -134,32 +134,21 @@ export async function runTarget(target, { seconds = 3, runs, workCorpus, seeds =
   return { exitCode, ok, output, stats };
 }
 
-/** `-merge=1`: adds to the committed seeds the inputs of `from` that add coverage. */
-export async function mergeInto(target, from) {
-  const file = await bundle(target);
-  const seedDir = join(root, 'corpus', target.name);
-  mkdirSync(seedDir, { recursive: true });
-  const args = ['-r', addonShim, jazzerCli, file, seedDir, from, ...(target.sync ? ['--sync'] : []), '--', '-merge=1', `-max_len=${target.maxLen}`];
-  const r = spawnSync(process.execPath, args, { cwd: root, encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
-  return { exitCode: r.status, output: `${r.stdout}${r.stderr}` };
-}
-
 function fmt(n) {
   return n === undefined ? '-' : n.toLocaleString('en-US');
 }
 
 async function main(argv) {
   let seconds = Number(process.env.FUZZ_SECONDS ?? 60);
-  let merge = false;
   let coverage = false;
   const only = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
+    if (a === '--') continue; // what pnpm passes through from `pnpm fuzz -- ...`
     if (a === '--seconds') seconds = Number(argv[++i]);
-    else if (a === '--merge') merge = true;
     else if (a === '--coverage') coverage = true;
     else if (a === '--help' || a === '-h') {
-      console.log('usage: node lib/runner.mjs [--seconds N] [--merge] [--coverage] [target ...]');
+      console.log('usage: node lib/runner.mjs [--seconds N] [--coverage] [target ...]');
       console.log(`targets: ${targets.map((t) => t.name).join(', ')}`);
       return 0;
     } else only.push(a);
@@ -176,10 +165,6 @@ async function main(argv) {
     if (!ok) status = 1;
     console.log(ok ? 'ok' : `FAILED (exit ${r.exitCode})`);
     if (!ok) console.log(r.output.split('\n').slice(-60).join('\n'));
-    if (merge && ok) {
-      const m = await mergeInto(target, work);
-      if (m.exitCode !== 0) console.log(`fuzz: merge into corpus/${target.name} failed:\n${m.output.slice(-2000)}`);
-    }
     rows.push({ target: target.name, ...r.stats, crashes: ok ? 0 : 1, seedFiles: countFiles(join(root, 'corpus', target.name)), workFiles: countFiles(work) });
   }
   console.log('\n| target | executions | exec/s | libFuzzer cov (edges) | features | corpus (work) | seeds | crashes |');
@@ -191,7 +176,7 @@ async function main(argv) {
   writeFileSync(join(root, '.results', 'latest.json'), JSON.stringify({ seconds, at: new Date().toISOString(), rows }, null, 2));
   if (coverage) {
     console.log('\nfuzz: replaying seeds + work corpus under V8 coverage ...');
-    const r = spawnSync(process.execPath, [require_.resolve('vitest/vitest.mjs'), 'run', 'test/corpus.test.ts', '--coverage'], {
+    const r = spawnSync(process.execPath, [join(root, 'node_modules', 'vitest', 'vitest.mjs'), 'run', 'test/corpus.test.ts', '--coverage'], {
       cwd: root,
       stdio: 'inherit',
       env: { ...process.env, FUZZ_REPLAY_WORK_CORPUS: '1', FUZZ_COVERAGE: '1' },
