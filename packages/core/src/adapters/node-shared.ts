@@ -10,7 +10,6 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import { VerificationError } from '../errors.ts';
 import type { Verifier, VerifyResult } from '../verifier.ts';
-import type { NodeAdapterOptions } from './node.ts';
 import {
   BodyTooLargeError,
   optionalFunction,
@@ -20,6 +19,7 @@ import {
   releaseOnce,
   report,
   resolveAdapterOptions,
+  type AdapterOptions,
   type AdapterSettings,
   type BodyLimits,
   type BodySource,
@@ -30,6 +30,12 @@ import {
 export const STREAM_CONSUMED_HINT =
   'Something read the request stream before keyturn and kept no raw copy. Run keyturn before any body parser on the ' +
   'webhook route, or keep the exact bytes (express.raw({ type: "*/*" }), or a parser `verify` hook that sets req.rawBody = buf).';
+
+/** Options of `createNodeHandler` and `verifyNodeRequest` (`@keyturn/core/adapters/node`). */
+export interface NodeAdapterOptions extends AdapterOptions {
+  /** Secret id for this request (multi-tenant receivers), for example from the URL. @default the verifier's */
+  secretId?: (req: IncomingMessage) => string | undefined;
+}
 
 /**
  * A {@link BodySource} over a Node readable stream (an `IncomingMessage`, or the payload stream a

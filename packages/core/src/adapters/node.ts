@@ -29,17 +29,12 @@ import {
   releaseOnServerError,
   sendJson,
   sendRejection,
+  type NodeAdapterOptions,
 } from './node-shared.ts';
-import { report, resolveBodyLimits, type AdapterOptions } from './shared.ts';
+import { report, resolveBodyLimits } from './shared.ts';
 
 export * from './common.ts';
-export { STREAM_CONSUMED_HINT } from './node-shared.ts';
-
-/** Options of {@link createNodeHandler} and {@link verifyNodeRequest}. */
-export interface NodeAdapterOptions extends AdapterOptions {
-  /** Secret id for this request (multi-tenant receivers), for example from the URL. @default the verifier's */
-  secretId?: (req: IncomingMessage) => string | undefined;
-}
+export { STREAM_CONSUMED_HINT, type NodeAdapterOptions } from './node-shared.ts';
 
 /** What the handler receives after a webhook is accepted. */
 export interface NodeWebhookContext {

@@ -7,7 +7,7 @@
 import { VerificationError } from '../errors.ts';
 import type { ProviderProfile } from '../providers/types.ts';
 import { SecretMaterial } from './secret.ts';
-import { KEY_ROLES, type KeyRole, type SecretVersion } from './types.ts';
+import { KEY_ROLES, ROLE_RANK, type KeyRole, type SecretVersion } from './types.ts';
 
 /** Match counters of one key version; kept across reloads. */
 export interface KeyUsage {
@@ -28,8 +28,6 @@ export interface KeyUsage {
   /** Epoch ms this key was last reported by its store (or configured). */
   lastSeenAt: number;
 }
-
-const ROLE_RANK: Record<KeyRole, number> = { active: 0, pending: 1, previous: 2 };
 
 /** One decoded key version. Its bytes are private and redacted everywhere. */
 export class KeyEntry {
@@ -92,6 +90,10 @@ export class KeyRing {
   readonly invalid: readonly InvalidVersion[];
   /** The key that verified last; tried first. */
   lastMatched: KeyEntry | undefined;
+  /** `entries` with `orderedFor` moved first (kept by the verifier's `candidates()`). */
+  ordered: readonly KeyEntry[] | undefined;
+  /** The last-matched key `ordered` was built for. */
+  orderedFor: KeyEntry | undefined;
   /**
    * Whether this secret has verified a request (here or in an earlier ring of it). A secret that has
    * is never evicted from the cache by one that has not.

@@ -11,6 +11,13 @@ export type KeyRole = 'active' | 'pending' | 'previous';
 export const KEY_ROLES: readonly KeyRole[] = ['active', 'pending', 'previous'];
 
 /**
+ * Each role's place in {@link KEY_ROLES} (active 0, pending 1, previous 2): sort by it.
+ *
+ * @internal
+ */
+export const ROLE_RANK: Readonly<Record<KeyRole, number>> = { active: 0, pending: 1, previous: 2 };
+
+/**
  * One version of a signing secret, as a store reports it (or as a user lists it statically).
  *
  * `secret` is exactly what is stored: a string or bytes. Stores never strip `whsec_` or decode

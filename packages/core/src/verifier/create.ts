@@ -1,0 +1,312 @@
+/**
+ * `createVerifier`: one provider profile + one key source (static keys or a store behind the cache),
+ * and the request path that ties them together (read the request, match a key, accept or reject).
+ *
+ * @module
+ */
+import { cachedSource, resolveCacheOptions } from '../cache/key-cache.ts';
+import type { KeySource } from '../cache/source.ts';
+import { staticSource } from '../cache/static-source.ts';
+import { VerificationError } from '../errors.ts';
+import type { KeyturnEvent } from '../events.ts';
+import { hasSyncHmac } from '../lib/crypto.ts';
+import { booleanOption, describeValue, durationOption, HOUR_MS, isEpochMs, MAX_EPOCH_MS } from '../lib/validate.ts';
+import type { KeyEntry, KeyRing } from '../keys/ring.ts';
+import type { KeyStore, SecretVersion } from '../keys/types.ts';
+import type { ParsedSignature } from '../providers/types.ts';
+import { attachClaim, createReplayGuard, type ReplayGuard } from '../replay/guard.ts';
+import { challengeMethods } from './challenge.ts';
+import { matchAsync, matchSync } from './match.ts';
+import { checkProfile, checkTimes, checkTimestamp, MAX_SECRET_ID_LENGTH, rawBody, rejections, validSecretId } from './request.ts';
+import type { Verifier, VerifierOptions, VerifyRequest, VerifyResult } from './types.ts';
+import { createUsage } from './usage.ts';
+
+/**
+ * Creates a verifier.
+ *
+ * @example Smartcar through a rotation, keys from the environment
+ * ```ts
+ * import { createVerifier, providers } from '@keyturn/core';
+ * import { envKeyStore } from '@keyturn/store-env';
+ *
+ * const verifier = createVerifier({ provider: providers.smartcar(), keys: envKeyStore(), secretId: 'SMARTCAR_AMT' });
+ * const { keyId, keyRole } = await verifier.verify({ body: rawBody, headers: req.headers });
+ * ```
+ */
+export function createVerifier(options: VerifierOptions): Verifier {
+  if (options === null || typeof options !== 'object') throw new TypeError('createVerifier(): pass an options object');
+  const provider = options.provider;
+  if (provider === null || typeof provider !== 'object' || typeof provider.parse !== 'function') {
+    throw new TypeError('createVerifier(): `provider` must be a provider profile such as providers.smartcar()');
+  }
+  checkProfile(provider);
+  const now = options.now ?? Date.now;
+  if (typeof now !== 'function') throw new TypeError('createVerifier(): `now` must be a function returning epoch ms');
+  const firstNow: unknown = now();
+  if (!isEpochMs(firstNow)) {
+    throw new TypeError(`createVerifier(): \`now()\` must return epoch ms, a finite number from 0 to ${MAX_EPOCH_MS} (got ${describeValue(firstNow)})`);
+  }
+  const leeway = durationOption('createVerifier()', 'windowLeewayMs', options.windowLeewayMs, 5_000, 0, HOUR_MS);
+  const reportExpired = booleanOption('createVerifier()', 'reportExpiredKeys', options.reportExpiredKeys, true);
+  const { onVerified, onRejected, onEvent } = options;
+  for (const [name, hook] of [['onVerified', onVerified], ['onRejected', onRejected], ['onEvent', onEvent]] as const) {
+    if (hook !== undefined && typeof hook !== 'function') throw new TypeError(`createVerifier(): \`${name}\` must be a function`);
+  }
+  const cacheOptions = resolveCacheOptions(options.cache);
+  const algorithm = provider.algorithm;
+  const tolerance = provider.timestampTolerance;
+  const usage = createUsage(cacheOptions.maxSecrets);
+  const fail = rejections(provider);
+
+  const emit = (event: KeyturnEvent): void => {
+    if (onEvent === undefined) return;
+    try {
+      onEvent(event);
+    } catch {
+      // An observer must never break verification.
+    }
+  };
+  const replayGuard: ReplayGuard | undefined =
+    options.replay === undefined ? undefined : createReplayGuard(options.replay, provider, now, emit);
+  const replayOn = replayGuard !== undefined;
+
+  const configured = options.secretId;
+  if (configured !== undefined && typeof configured !== 'function' && !validSecretId(configured)) {
+    throw new TypeError(`createVerifier(): \`secretId\` must be a non-empty string of at most ${MAX_SECRET_ID_LENGTH} characters, or a function of the request`);
+  }
+  let source: KeySource;
+  let defaultSecretId: string | ((request: VerifyRequest) => string);
+  if (Array.isArray(options.keys)) {
+    source = staticSource(options.keys as readonly SecretVersion[], provider, usage.book, firstNow, cacheOptions.maxSecrets, emit);
+    defaultSecretId = configured ?? 'default';
+  } else {
+    const store = options.keys as KeyStore;
+    if (store === null || typeof store !== 'object' || typeof store.getVersions !== 'function') {
+      throw new TypeError('createVerifier(): `keys` must be a KeyStore or an array of key versions');
+    }
+    if (configured === undefined) {
+      throw new TypeError('createVerifier(): `secretId` is required with a key store');
+    }
+    source = cachedSource(store, provider, usage.book, now, emit, cacheOptions);
+    defaultSecretId = configured;
+  }
+
+  const resolveSecretId = (request: VerifyRequest): string => {
+    const id = request.secretId !== undefined ? request.secretId : typeof defaultSecretId === 'string' ? defaultSecretId : defaultSecretId(request);
+    if (!validSecretId(id)) {
+      throw fail('INVALID_INPUT', `The secretId of this request is not a non-empty string of at most ${MAX_SECRET_ID_LENGTH} characters (got ${describeValue(id)}).`, undefined, {
+        hint: 'Check the secretId passed to verify() or returned by the secretId function.',
+      });
+    }
+    return id;
+  };
+
+  /** The secret id of an operator call (`warm`, `status`, a challenge): explicit, else the configured one. */
+  const configuredSecretId = (explicit: string | undefined): string => {
+    if (explicit !== undefined) {
+      if (!validSecretId(explicit)) throw new TypeError(`secretId must be a non-empty string of at most ${MAX_SECRET_ID_LENGTH} characters`);
+      return explicit;
+    }
+    if (typeof defaultSecretId === 'string') return defaultSecretId;
+    throw new TypeError('This verifier resolves secretId per request; pass { secretId }');
+  };
+
+  /** With `reportExpiredKeys`: the key outside its window that made the signature, for `KEY_EXPIRED`. */
+  const matchExpired = (ring: KeyRing, parsed: ParsedSignature, body: string | Uint8Array, t: number): KeyEntry | undefined | Promise<KeyEntry | undefined> =>
+    !reportExpired ? undefined : hasSyncHmac ? matchSync(algorithm, leeway, ring, parsed, body, t, true) : matchAsync(algorithm, leeway, ring, parsed, body, t, true);
+
+  function accept(ring: KeyRing, entry: KeyEntry, parsed: ParsedSignature, secretId: string, t: number): VerifyResult {
+    ring.lastMatched = entry;
+    if (!ring.verified) source.verified(secretId, ring);
+    const record = entry.usage;
+    record.matches++;
+    record.lastMatchedAt = t;
+    if (onVerified !== undefined) {
+      try {
+        onVerified({ provider: provider.name, secretId, keyId: entry.id, keyRole: entry.role });
+      } catch (error) {
+        emit({ type: 'hook-error', hook: 'onVerified', error });
+      }
+    }
+    return {
+      provider: provider.name,
+      secretId,
+      keyId: entry.id,
+      keyRole: entry.role,
+      timestamp: parsed.timestamp,
+      eventId: parsed.eventId,
+    };
+  }
+
+  /** Replay defence: claims the verified request, then accepts it (the claim comes only after the signature matched). */
+  async function acceptOnce(ring: KeyRing, entry: KeyEntry, parsed: ParsedSignature, body: string | Uint8Array, secretId: string, t: number): Promise<VerifyResult> {
+    const guard = replayGuard as ReplayGuard;
+    const key = await guard.key(parsed, body, secretId);
+    const claim = await guard.claim(key, secretId);
+    const result = accept(ring, entry, parsed, secretId, t);
+    if (result.eventId === undefined && key.eventId !== undefined) (result as { eventId?: string }).eventId = key.eventId;
+    return attachClaim(result, claim);
+  }
+
+  function acceptOnceSync(ring: KeyRing, entry: KeyEntry, parsed: ParsedSignature, body: string | Uint8Array, secretId: string, t: number): VerifyResult {
+    const guard = replayGuard as ReplayGuard;
+    const key = guard.keySync(parsed, body, secretId);
+    const claim = guard.claimSync(key, secretId);
+    const result = accept(ring, entry, parsed, secretId, t);
+    if (result.eventId === undefined && key.eventId !== undefined) (result as { eventId?: string }).eventId = key.eventId;
+    return attachClaim(result, claim);
+  }
+
+  function noMatch(ring: KeyRing, expired: KeyEntry | undefined, secretId: string): VerificationError {
+    if (expired !== undefined) {
+      return fail('KEY_EXPIRED', `The signature matches key ${expired.id} (${expired.role}), which is outside its rotation window.`, secretId, {
+        keyId: expired.id,
+        hint: 'The sender still signs with a retired key; finish the rotation on the sender side or widen the window.',
+      });
+    }
+    if (ring.entries.length === 0) {
+      const bad = ring.invalid[0];
+      if (bad !== undefined) {
+        return new VerificationError('INVALID_SECRET', `No usable key for ${secretId}: ${bad.error.message}`, {
+          provider: provider.name,
+          secretId,
+          keyId: bad.id,
+        });
+      }
+      return fail('NO_KEYS', `No key versions are configured for ${secretId}.`, secretId);
+    }
+    return fail('NO_MATCHING_KEY', 'No key matched the signature.', secretId);
+  }
+
+  function rejected(err: unknown, secretId: string | undefined): never {
+    if (err instanceof VerificationError && onRejected !== undefined) {
+      try {
+        onRejected({
+          provider: provider.name,
+          secretId: err.secretId ?? secretId,
+          code: err.code,
+          keyId: err.keyId,
+          keyRole: err.code === 'KEY_EXPIRED' ? usage.role(err.secretId ?? secretId, err.keyId) : undefined,
+        });
+      } catch (error) {
+        emit({ type: 'hook-error', hook: 'onRejected', error });
+      }
+    }
+    throw err;
+  }
+
+  function verifySync(request: VerifyRequest): VerifyResult {
+    if (replayOn) (replayGuard as ReplayGuard).assertSync();
+    let secretId: string | undefined;
+    try {
+      const body = rawBody(request.body, fail);
+      const parsed = provider.parse(request.headers);
+      const t = now();
+      const at = request.receivedAt === undefined ? t : request.receivedAt;
+      checkTimes(t, at, fail);
+      checkTimestamp(tolerance, parsed, at, fail);
+      secretId = resolveSecretId(request);
+      if (!hasSyncHmac) {
+        throw fail('KEYSTORE_UNAVAILABLE', 'Synchronous verification needs node:crypto; use `await verifier.verify()` on this runtime.', secretId);
+      }
+      const ring = source.peek(secretId, t);
+      if (ring === undefined) {
+        throw fail('KEYSTORE_UNAVAILABLE', `Keys for ${secretId} are not loaded yet: call \`await verifier.verify()\` (or \`warm()\`) first; verifySync never waits on the store.`, secretId);
+      }
+      const entry = matchSync(algorithm, leeway, ring, parsed, body, t, false);
+      if (entry !== undefined) return replayOn ? acceptOnceSync(ring, entry, parsed, body, secretId, t) : accept(ring, entry, parsed, secretId, t);
+      const expired = reportExpired ? matchSync(algorithm, leeway, ring, parsed, body, t, true) : undefined;
+      if (expired === undefined) source.refreshOnMissInBackground(secretId, ring);
+      throw noMatch(ring, expired, secretId);
+    } catch (err) {
+      return rejected(err, secretId);
+    }
+  }
+
+  function verify(request: VerifyRequest): Promise<VerifyResult> {
+    let secretId: string | undefined;
+    try {
+      const body = rawBody(request.body, fail);
+      const parsed = provider.parse(request.headers);
+      const t = now();
+      const at = request.receivedAt === undefined ? t : request.receivedAt;
+      checkTimes(t, at, fail);
+      checkTimestamp(tolerance, parsed, at, fail);
+      secretId = resolveSecretId(request);
+      const peeked = source.peek(secretId, t);
+      if (peeked !== undefined && hasSyncHmac && !replayOn) {
+        // Keys at hand, synchronous HMAC, no replay claim: an accepted request settles without an
+        // async frame (which would cost about as much as the verifier's own work on a 1 KiB body).
+        const entry = matchSync(algorithm, leeway, peeked, parsed, body, t, false);
+        if (entry !== undefined) return Promise.resolve(accept(peeked, entry, parsed, secretId, t));
+        return verifyRest(body, parsed, t, secretId, peeked, true);
+      }
+      return verifyRest(body, parsed, t, secretId, peeked, false);
+    } catch (err) {
+      try {
+        return rejected(err, secretId);
+      } catch (thrown) {
+        return Promise.reject(thrown);
+      }
+    }
+  }
+
+  /** The rest of `verify`: a cold key set, WebCrypto, replay claims, expired keys, refresh on miss. */
+  async function verifyRest(
+    body: string | Uint8Array,
+    parsed: ParsedSignature,
+    t: number,
+    secretId: string,
+    peeked: KeyRing | undefined,
+    peekedTried: boolean,
+  ): Promise<VerifyResult> {
+    try {
+      let ring = peeked ?? (await source.get(secretId));
+      // Synchronous HMAC: no await (the cold path and replay claims pay no extra tick).
+      let entry = peekedTried ? undefined : hasSyncHmac ? matchSync(algorithm, leeway, ring, parsed, body, t, false) : await matchAsync(algorithm, leeway, ring, parsed, body, t, false);
+      if (entry !== undefined) return replayOn ? await acceptOnce(ring, entry, parsed, body, secretId, t) : accept(ring, entry, parsed, secretId, t);
+      let expired = await matchExpired(ring, parsed, body, t);
+      if (expired === undefined) {
+        // Refresh on unknown key: a just-rotated secret is picked up on the first request signed with it.
+        const reloaded = await source.refreshOnMiss(secretId, ring);
+        if (reloaded !== undefined && reloaded !== ring) {
+          ring = reloaded;
+          const t2 = now();
+          entry = hasSyncHmac ? matchSync(algorithm, leeway, ring, parsed, body, t2, false) : await matchAsync(algorithm, leeway, ring, parsed, body, t2, false);
+          if (entry !== undefined) return replayOn ? await acceptOnce(ring, entry, parsed, body, secretId, t2) : accept(ring, entry, parsed, secretId, t2);
+          expired = await matchExpired(ring, parsed, body, t2);
+        }
+      }
+      throw noMatch(ring, expired, secretId);
+    } catch (err) {
+      return rejected(err, secretId);
+    }
+  }
+
+  return {
+    provider,
+    verify,
+    verifySync,
+    async safeVerify(request) {
+      try {
+        const result = await verify(request);
+        const safe = { ok: true as const, ...result };
+        return replayOn ? attachClaim(safe, result as Parameters<typeof attachClaim>[1]) : safe;
+      } catch (err) {
+        if (err instanceof VerificationError) return { ok: false, error: err };
+        throw err;
+      }
+    },
+    release: (result) => (typeof result?.release === 'function' ? result.release() : Promise.resolve()),
+    async warm(secretId) {
+      // The operator's own call: not subject to the admission limit on cold loads.
+      await source.get(configuredSecretId(secretId), true);
+    },
+    ...challengeMethods({ provider, source, now, leewayMs: leeway, fail, secretIdFor: configuredSecretId }),
+    usage: (secretId) => usage.report(secretId),
+    invalidate: (secretId) => source.invalidate(secretId),
+    status: (secretId) => source.status(configuredSecretId(secretId)),
+    secretIds: () => source.secretIds(),
+    dispose: () => source.dispose(),
+  };
+}

@@ -1,0 +1,80 @@
+/**
+ * Key matching: which keys a signature is tried against and in which order, then one synchronous and
+ * one asynchronous loop over them. The request path of `verify`/`verifySync`: no allocation in the
+ * steady state.
+ *
+ * @internal
+ * @module
+ */
+import { equalBytes, hmacAsync, hmacSync } from '../lib/crypto.ts';
+import { inWindow, type KeyEntry, type KeyRing } from '../keys/ring.ts';
+import type { ParsedSignature, ProviderProfile } from '../providers/types.ts';
+
+/** The HMAC algorithm of a profile. */
+type Algorithm = ProviderProfile['algorithm'];
+
+/**
+ * The keys of `ring` in the order a signature is tried against them: the key that verified last, then
+ * the ring's order (active, pending, previous; store order within a role). The array is kept on the
+ * ring and rebuilt only when the last-matched key changes, so the steady state allocates nothing.
+ */
+export function candidates(ring: KeyRing): readonly KeyEntry[] {
+  const first = ring.lastMatched;
+  if (first !== ring.orderedFor) {
+    ring.ordered = first === undefined ? ring.entries : [first, ...ring.entries.filter((e) => e !== first)];
+    ring.orderedFor = first;
+  }
+  return ring.ordered ?? ring.entries;
+}
+
+/** Compares `digest` with every candidate signature, without an early exit. */
+function anyEqual(digest: Uint8Array, signatures: readonly Uint8Array[]): boolean {
+  if (signatures.length === 1) return equalBytes(digest, signatures[0] as Uint8Array);
+  let ok = false;
+  for (let i = 0; i < signatures.length; i++) ok = equalBytes(digest, signatures[i] as Uint8Array) || ok;
+  return ok;
+}
+
+/**
+ * The first candidate whose HMAC matches the signature, with `node:crypto`. Only keys inside their
+ * window (± `leewayMs`) at `t` are tried, or, with `expired`, only the keys outside it (to report
+ * `KEY_EXPIRED` for a signature no usable key matches).
+ */
+export function matchSync(
+  algorithm: Algorithm,
+  leewayMs: number,
+  ring: KeyRing,
+  parsed: ParsedSignature,
+  body: string | Uint8Array,
+  t: number,
+  expired: boolean,
+): KeyEntry | undefined {
+  const order = candidates(ring);
+  const prefix = parsed.prefix;
+  const sigs = parsed.signatures;
+  for (let i = 0; i < order.length; i++) {
+    const e = order[i] as KeyEntry;
+    if (inWindow(e, t, leewayMs) === expired) continue;
+    if (anyEqual(hmacSync(algorithm, e.key, prefix, body), sigs)) return e;
+  }
+  return undefined;
+}
+
+/** {@link matchSync} with the asynchronous HMAC (WebCrypto runtimes). */
+export async function matchAsync(
+  algorithm: Algorithm,
+  leewayMs: number,
+  ring: KeyRing,
+  parsed: ParsedSignature,
+  body: string | Uint8Array,
+  t: number,
+  expired: boolean,
+): Promise<KeyEntry | undefined> {
+  const order = candidates(ring);
+  for (let i = 0; i < order.length; i++) {
+    const e = order[i] as KeyEntry;
+    if (inWindow(e, t, leewayMs) === expired) continue;
+    if (anyEqual(await hmacAsync(algorithm, e.key, parsed.prefix, body), parsed.signatures)) return e;
+  }
+  return undefined;
+}

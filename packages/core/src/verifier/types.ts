@@ -1,0 +1,187 @@
+/**
+ * The verifier's public types: what `verify` takes and returns, its options, and the `Verifier` itself.
+ *
+ * @module
+ */
+import type { CacheOptions } from '../cache/key-cache.ts';
+import type { SecretStatus } from '../cache/source.ts';
+import type { VerificationError } from '../errors.ts';
+import type { KeyturnEvent, RejectedInfo, VerifiedInfo } from '../events.ts';
+import type { HeadersInput } from '../lib/headers.ts';
+import type { KeyRole, KeyStore, SecretVersion } from '../keys/types.ts';
+import type { ProviderProfile } from '../providers/types.ts';
+import type { ReplayOptions, ReplayStore } from '../replay/types.ts';
+
+/** A raw request body: exactly the bytes received (a `Buffer` is a `Uint8Array`). */
+export type RawBody = string | Uint8Array | ArrayBuffer;
+
+/** What `verify` needs from a request. */
+export interface VerifyRequest {
+  /** The raw body, exactly as received. A parsed object is rejected with `BODY_NOT_RAW`. */
+  readonly body: RawBody;
+  /** Request headers: Fetch `Headers`, Node `IncomingHttpHeaders` or a plain record (any case). */
+  readonly headers: HeadersInput;
+  /**
+   * Overrides the verifier's `secretId` for this request (multi-tenant receivers). Map it only to
+   * tenants you know (see `VerifierOptions.secretId`). A value that is not a non-empty string of at most
+   * 1 024 characters is refused with `INVALID_INPUT` (500).
+   */
+  readonly secretId?: string | undefined;
+  /**
+   * Epoch ms the request arrived, for timestamp checks of queued deliveries. Anything but a finite
+   * number from 0 to 8.64e15 (`NaN`, a string, a date in seconds is still a number but far in the past)
+   * is refused with `INVALID_INPUT` (500), never ignored. @default now()
+   */
+  readonly receivedAt?: number | undefined;
+}
+
+/** What an accepted webhook resolves to. */
+export interface VerifyResult {
+  /** Provider profile name. */
+  readonly provider: string;
+  /** Secret id verified against. */
+  readonly secretId: string;
+  /** Id of the key version that matched. */
+  readonly keyId: string;
+  /** Role of that key: `'active' | 'pending' | 'previous'`. */
+  readonly keyRole: KeyRole;
+  /** Signed timestamp (unix seconds), for timestamped schemes. */
+  readonly timestamp?: number | undefined;
+  /** Event id from the headers, when the scheme has one (or from the body, with replay defence on). */
+  readonly eventId?: string | undefined;
+  /** With replay defence on: the claimed key (non-enumerable). */
+  readonly replayKey?: string;
+  /**
+   * With replay defence on: releases the claim so the sender's retry is accepted. Call it when the
+   * handler failed (threw or answered 5xx); the adapters do. Non-enumerable; never rejects.
+   */
+  readonly release?: () => Promise<void>;
+}
+
+/** An accepted webhook, as `safeVerify` reports it. */
+export interface SafeVerifySuccess extends VerifyResult {
+  /** Always `true`. */
+  readonly ok: true;
+}
+
+/** A rejected webhook, as `safeVerify` reports it. */
+export interface SafeVerifyFailure {
+  /** Always `false`. */
+  readonly ok: false;
+  /** Why it was rejected. */
+  readonly error: VerificationError;
+}
+
+/** `safeVerify`'s result: never throws for a rejection. */
+export type SafeVerifyResult = SafeVerifySuccess | SafeVerifyFailure;
+
+/** Options of {@link createVerifier}. */
+export interface VerifierOptions {
+  /** How the sender signs (`providers.smartcar()`, `providers.dataspike()`, ...). */
+  provider: ProviderProfile;
+  /** A key store (cached), or a static list of versions. */
+  keys: KeyStore | readonly SecretVersion[];
+  /**
+   * Which secret to verify against: a name, or a function of the request (one secret per tenant).
+   *
+   * A per-request secret id is chosen by whoever sends the request, before any signature is checked.
+   * Map it only to tenants you know (look the tenant up in your own table first and refuse unknown
+   * ones before verifying): every unknown id that reaches the verifier costs a store call. The cache
+   * bounds that damage — a short negative cache of ids the store does not have (`cache.negativeTtlMs`),
+   * an admission limit on cold loads (`cache.coldLoadBurst`), and secrets that have verified a request
+   * are never evicted by ones that have not — but it cannot tell a new tenant from a made-up one.
+   * @default 'default' for static keys
+   */
+  secretId?: string | ((request: VerifyRequest) => string);
+  /** Clock, epoch ms (a finite number; checked at construction and on every request). Drives windows, timestamps, TTLs, staleness and cooldowns. @default Date.now */
+  now?: () => number;
+  /**
+   * Leeway applied to both ends of every key window, in ms, from 0 to 3 600 000 (one hour: it is for
+   * clock skew; widen the window itself to accept a key longer). @default 5_000
+   */
+  windowLeewayMs?: number;
+  /** On no match, also try keys outside their window to report `KEY_EXPIRED` (costs one HMAC per such key). @default true */
+  reportExpiredKeys?: boolean;
+  /** Key cache settings (stores only). */
+  cache?: CacheOptions;
+  /** Called after every accepted webhook (feed your metrics here). Never receives a secret. */
+  onVerified?: (info: VerifiedInfo) => void;
+  /** Called after every rejected webhook. */
+  onRejected?: (info: RejectedInfo) => void;
+  /** Operational events from the key cache and the replay store. */
+  onEvent?: (event: KeyturnEvent) => void;
+  /**
+   * Replay defence: a store (or `{ store, ttlMs, duplicateStatus, failOpen, ... }`). A verified request
+   * whose event id (or signed-content digest) was already claimed is refused with `REPLAYED`.
+   * Off by default.
+   */
+  replay?: ReplayOptions | ReplayStore;
+}
+
+/** Per-key usage as reported by `verifier.usage()`. */
+export interface KeyUsageReport {
+  /** Secret id. */
+  readonly secretId: string;
+  /** Key version id. */
+  readonly keyId: string;
+  /** Role when last seen. */
+  readonly keyRole: KeyRole;
+  /** Successful verifications with this key. */
+  readonly matches: number;
+  /** Epoch ms of the last match. */
+  readonly lastMatchedAt: number | undefined;
+  /** Window start, epoch ms. */
+  readonly notBefore: number | undefined;
+  /** Window end, epoch ms. */
+  readonly notAfter: number | undefined;
+  /** Epoch ms the key was last reported by its store. */
+  readonly lastSeenAt: number;
+}
+
+/** Options of `verifier.answerChallenge`. */
+export interface AnswerChallengeOptions {
+  /** Secret to answer for. @default the verifier's `secretId` */
+  secretId?: string;
+  /**
+   * Answer with this key version instead of the active one — the key that verified the signed
+   * handshake, so a sender that already signs with a new (pending) key gets an answer it accepts.
+   * It must be held and inside its window.
+   */
+  keyId?: string;
+}
+
+/** A webhook verifier. */
+export interface Verifier {
+  /** Provider profile in use. */
+  readonly provider: ProviderProfile;
+  /** Verifies one request; resolves to the key that matched or throws {@link VerificationError}. */
+  verify(request: VerifyRequest): Promise<VerifyResult>;
+  /** Like `verify`, but resolves to `{ ok: false, error }` instead of throwing on a rejection. */
+  safeVerify(request: VerifyRequest): Promise<SafeVerifyResult>;
+  /**
+   * Synchronous verification for static keys and warm caches (on `node:crypto` runtimes). On a
+   * cold cache it throws `KEYSTORE_UNAVAILABLE`: call `verify` once first (or `warm()`).
+   */
+  verifySync(request: VerifyRequest): VerifyResult;
+  /**
+   * Releases the replay claim of an accepted `result` (same as `result.release()`), so the sender's
+   * retry is accepted. A no-op without replay defence.
+   */
+  release(result: VerifyResult): Promise<void>;
+  /** Loads the key set of `secretId` (default: the configured one) so later calls need no network. */
+  warm(secretId?: string): Promise<void>;
+  /** Answers a provider handshake (Smartcar VERIFY) with the active key. */
+  answerChallenge(payload: unknown, options?: AnswerChallengeOptions): Promise<Record<string, unknown>>;
+  /** Whether `payload` (parsed JSON, a JSON string or bytes) is the provider's handshake. */
+  isChallenge(payload: unknown): boolean;
+  /** Match counters per key, to know when an old key is safe to retire. */
+  usage(secretId?: string): KeyUsageReport[];
+  /** Drops cached key sets (push invalidation from Pub/Sub or EventBridge); reloads in the background. */
+  invalidate(secretId?: string): void;
+  /** Cache state of one secret: age, versions, last error, next refresh. */
+  status(secretId?: string): SecretStatus;
+  /** Secret ids currently held. */
+  secretIds(): string[];
+  /** Aborts loads and releases the store. */
+  dispose(): Promise<void>;
+}
