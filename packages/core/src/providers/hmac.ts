@@ -78,6 +78,7 @@ export function hmac(options: HmacProfileOptions): ProviderProfile {
   const digestLength = DIGEST_LENGTH[algorithm];
   if (encoding !== 'hex' && encoding !== 'base64') throw new TypeError(`hmac(): unknown encoding ${String(encoding)}`);
   if (!(algorithm in DIGEST_LENGTH)) throw new TypeError(`hmac(): unknown algorithm ${String(algorithm)}`);
+  if (separator !== undefined) separatorOption(separator, sigPrefix, encoding);
   const template = compileTemplate(options.signedContent ?? '{body}', tsHeader !== undefined, idHeader !== undefined);
   const idSigned = (options.signedContent ?? '').includes('{id}');
   const tolerance =
@@ -187,6 +188,30 @@ export function hmac(options: HmacProfileOptions): ProviderProfile {
       return out;
     },
   };
+}
+
+const ALPHABET = {
+  hex: '0123456789abcdefABCDEF',
+  base64: 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=',
+} as const;
+
+/**
+ * A separator must split a header into signatures unambiguously: non-empty, and sharing no character
+ * with the prefix or the encoding's alphabet (otherwise `sign()` writes headers `parse()` splits apart).
+ */
+function separatorOption(separator: string, prefix: string, encoding: 'hex' | 'base64'): void {
+  if (typeof separator !== 'string' || separator.length === 0) {
+    throw new TypeError('hmac(): `separator` must be a non-empty string');
+  }
+  const token = prefix + ALPHABET[encoding];
+  for (const c of separator) {
+    if (token.includes(c)) {
+      throw new TypeError(
+        `hmac(): \`separator\` ${JSON.stringify(separator)} contains ${JSON.stringify(c)}, which can occur in a signature ` +
+          `(its prefix ${JSON.stringify(prefix)} or ${encoding} digits): choose a separator such as ' ' or ','`,
+      );
+    }
+  }
 }
 
 /** Compiles `"{id}.{timestamp}.{body}"` into a prefix builder. */

@@ -98,4 +98,16 @@ describe('custom profiles from docs/providers.md', () => {
     expect(await verifier.verify({ body, headers })).toMatchObject({ keyId: 'k', eventId: 'd-1', timestamp: 1764000000 });
     expect(sign(acme, { body, secret: key.toString('base64'), timestamp: 1764000000, id: 'd-1' })['x-acme-signature']).toBe(expected);
   });
+
+  it('hmac(): refuses a separator that can occur inside a signature (sign() would write what parse() splits)', () => {
+    const base = { header: 'X-Sig', encoding: 'hex' as const };
+    expect(() => providers.hmac({ ...base, prefix: 'v1,', separator: ',' })).toThrow(/separator.*","/);
+    expect(() => providers.hmac({ ...base, separator: 'a' })).toThrow(TypeError);
+    expect(() => providers.hmac({ ...base, encoding: 'base64', separator: '/' })).toThrow(TypeError);
+    expect(() => providers.hmac({ ...base, separator: '' })).toThrow(/non-empty/);
+    const ok = providers.hmac({ ...base, prefix: 'v1=', separator: ',' });
+    const key = 'k'.repeat(32);
+    const signed = sign(ok, { body: 'x', secret: [key, key + '2'] });
+    expect(ok.parse(signed).signatures).toHaveLength(2);
+  });
 });
