@@ -9,12 +9,14 @@
 //   POST /limited              -> /smartcar with maxBodyBytes 1024 and bodyTimeoutMs 400
 //   GET  /inprocess            -> statuses of oversized in-process Requests without Content-Length
 //                                 (a byte body, an open stream) through /limited's handler
+//   POST /hono/smartcar        -> a real Hono app with the keyturn() middleware (@keyturn/core/adapters/hono),
+//                                 Smartcar secret "amt"; the handler reads c.get('keyturn') and c.req.json()
 
 /**
- * @param {{ core: any, fetchAdapter: any, crypto: { backendName: string, hasSyncHmac: boolean }, vectors: Record<string, any[]> }} deps
+ * @param {{ core: any, fetchAdapter: any, honoAdapter: any, Hono: any, crypto: { backendName: string, hasSyncHmac: boolean }, vectors: Record<string, any[]> }} deps
  * @returns {(request: Request) => Promise<Response>}
  */
-export function createApp({ core, fetchAdapter, crypto, vectors }) {
+export function createApp({ core, fetchAdapter, honoAdapter, Hono, crypto, vectors }) {
   const { createVerifier, providers } = core;
   const { withVerification } = fetchAdapter;
   const handlers = new Map();
@@ -69,8 +71,20 @@ export function createApp({ core, fetchAdapter, crypto, vectors }) {
     return Response.json({ bytes: a.status, stream: b.status, declared: bytes.headers.get('content-length') });
   };
 
+  // The Hono middleware, in a real Hono app on this runtime.
+  const hono = new Hono();
+  hono.post(
+    '/hono/smartcar',
+    honoAdapter.keyturn(createVerifier({ provider: providers.smartcar(), keys: [{ id: 'amt', secret: 'amt', role: 'active' }] }), { onError: () => {} }),
+    async (c) => {
+      const result = c.get('keyturn');
+      return c.json({ ok: true, keyId: result.keyId, event: await c.req.json(), backend: crypto.backendName });
+    },
+  );
+
   return async (request) => {
     const url = new URL(request.url);
+    if (url.pathname.startsWith('/hono/')) return hono.fetch(request);
     if (url.pathname === '/backend') return Response.json({ backend: crypto.backendName, hasSyncHmac: crypto.hasSyncHmac });
     if (url.pathname === '/smartcar') return smartcar(request);
     if (url.pathname === '/limited') return limited(request);

@@ -74,11 +74,13 @@ export async function buildWorker(outFile) {
   const contents = [
     "import * as core from '@keyturn/core';",
     "import * as fetchAdapter from '@keyturn/core/adapters/fetch';",
+    "import * as honoAdapter from '@keyturn/core/adapters/hono';",
+    "import { Hono } from 'hono';",
     "import * as crypto from '../dist/lib/crypto.js';",
     "import { createApp } from './app.mjs';",
     ...files.map((f, i) => `import v${i} from '../test/vectors/${f}';`),
     `const vectors = { ${files.map((f, i) => `${JSON.stringify(f.slice(0, -5))}: v${i}`).join(', ')} };`,
-    'const app = createApp({ core, fetchAdapter, crypto, vectors });',
+    'const app = createApp({ core, fetchAdapter, honoAdapter, Hono, crypto, vectors });',
     'export default { fetch: (request) => app(request) };',
   ].join('\n');
   const result = await esbuild.build({

@@ -195,8 +195,8 @@ function jsonResponse(status: number, body: string, headers: Readonly<Record<str
   return new Response(body, { status, headers: { ...headers, 'content-type': 'application/json; charset=utf-8' } });
 }
 
-/** A copy of `request` carrying the decoded `body` (what was verified), without the coding headers. */
-function decodedRequest(request: Request, body: Uint8Array): Request {
+/** A copy of `request` carrying the decoded `body` (what was verified), without the coding headers. @internal */
+export function decodedRequest(request: Request, body: Uint8Array): Request {
   const headers = new Headers(request.headers);
   headers.delete('content-encoding');
   headers.delete('content-length');

@@ -2,9 +2,9 @@
  * The one core every adapter is built on: options and their validation, the body reader (size
  * limit, read deadline, `Content-Encoding`), the verify-or-answer-the-challenge step, the status and
  * generic body of every rejection, and the replay release. An adapter only moves bytes and answers
- * between its framework and these functions. Runtime-neutral (no `Buffer`, no `node:*`).
+ * between its framework and these functions. Runtime-neutral (no `Buffer`, no `node:*`). Public
+ * for adapter authors through `@keyturn/core/adapters/kit`.
  *
- * @internal
  * @module
  */
 import { VerificationError } from '../errors.ts';
@@ -140,7 +140,7 @@ export interface AdapterOptions {
   onError?: (error: AdapterError) => void;
 }
 
-/** The limits of one body read. @internal */
+/** The limits of one body read. */
 export interface BodyLimits {
   /** Largest body, as sent and decoded, in bytes. */
   readonly maxBodyBytes: number;
@@ -148,11 +148,13 @@ export interface BodyLimits {
   readonly bodyTimeoutMs: number;
 }
 
-/** {@link AdapterOptions} checked and with defaults applied. @internal */
+/** {@link AdapterOptions} checked and with defaults applied (what {@link resolveAdapterOptions} returns). */
 export interface AdapterSettings extends BodyLimits {
   /** `undefined`: answer when the profile has a handshake. */
   readonly answerChallenges: boolean | undefined;
+  /** Whether a handshake must carry a valid signature. */
   readonly challengeSignature: ChallengeSignaturePolicy;
+  /** The reporting hook, if any. */
   readonly onError: ((error: AdapterError) => void) | undefined;
 }
 
@@ -206,7 +208,7 @@ function describe(value: unknown): string {
 
 /**
  * A body as the adapters pull it, whatever the transport (a Node stream, a Fetch `ReadableStream`,
- * a Lambda event's bytes). @internal
+ * a Lambda event's bytes).
  */
 export interface BodySource {
   /** The next chunk, or `undefined` at the end. Rejects when the transport fails. */
@@ -503,7 +505,7 @@ function looksLikeJson(text: string): boolean {
 
 // --- Answers ------------------------------------------------------------------------------------
 
-/** What to answer for a rejection or failure. @internal */
+/** What to answer for a rejection or failure. */
 export interface Rejection {
   readonly status: number;
   /** A generic JSON body: never any detail of why (a duplicate says it is one). */

@@ -1,14 +1,17 @@
 // One behaviour, every adapter: the same requests over real HTTP (127.0.0.1) against node:http,
-// Express 5, Fastify 5 and the Fetch adapter (served on node:http through a streaming Request
-// bridge), with the same answers. A new adapter joins by adding one entry to `adapters`.
+// Express 5, Fastify 5, the Fetch adapter (served on node:http through a streaming Request
+// bridge) and the Hono middleware (served by @hono/node-server), with the same answers. A new adapter joins by adding one entry to `adapters`.
 import { createServer } from 'node:http';
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import express from 'express';
 import Fastify from 'fastify';
+import { createAdaptorServer } from '@hono/node-server';
+import { Hono } from 'hono';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createExpressMiddleware } from '../../src/adapters/express.ts';
 import { keyturnFastify } from '../../src/adapters/fastify.ts';
 import { withVerification } from '../../src/adapters/fetch.ts';
+import { keyturn } from '../../src/adapters/hono.ts';
 import { createNodeHandler } from '../../src/adapters/node.ts';
 import type { AdapterError, AdapterOptions } from '../../src/adapters/shared.ts';
 import type { Verifier } from '../../src/index.ts';
@@ -52,6 +55,11 @@ const adapters: Record<string, Serve> = {
         withVerification(verifier, async (request, { result }) => Response.json({ keyId: result.keyId, body: await request.text() }), options),
       ) as ReturnType<typeof createServer>,
     ),
+  hono: (verifier, options) => {
+    const app = new Hono();
+    app.post('/', keyturn(verifier, options), async (c) => c.json({ keyId: c.get('keyturn').keyId, body: await c.req.text() }));
+    return served(createAdaptorServer({ fetch: app.fetch }) as ReturnType<typeof createServer>);
+  },
 };
 
 const EVENT = JSON.stringify({ eventId: 'e-1', eventType: 'VEHICLE_STATE', data: { note: 'café ✓ '.repeat(40) } });

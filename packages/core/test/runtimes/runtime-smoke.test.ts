@@ -1,7 +1,7 @@
 /**
  * Runtime smoke suite: the BUILT package (dist/) served by Node (node:http with a streaming Request
  * bridge), Bun (Bun.serve), Deno (Deno.serve) and workerd (a real `workerd serve` with an esbuild
- * bundle), each through the Fetch adapter. Every shared vector in test/vectors/*.json is replayed
+ * bundle), each through the Fetch adapter and the Hono middleware in a real Hono app. Every shared vector in test/vectors/*.json is replayed
  * over HTTP on 127.0.0.1 and must be accepted or rejected exactly as the vector says; each runtime
  * must also resolve the crypto backend its export condition selects, answer oversized and slow
  * uploads without waiting for them, and decode compressed deliveries. The Bun, Deno and workerd
@@ -116,6 +116,18 @@ describe.each<Runtime>(['node', 'bun', 'deno', 'workerd'])('%s', (runtime) => {
     const answered = await post(`${server!.url}/smartcar`, verify, { 'SC-Signature': sig, 'content-type': 'application/json' });
     expect(answered).toEqual({ status: 200, json: { challenge: smartcarSdk.hashChallenge('amt', `c-${runtime}`) } });
     expect((await post(`${server!.url}/smartcar`, verify, {})).status).toBe(401);
+  });
+
+  it.skipIf(bin === undefined)('runs the Hono middleware in a real Hono app: c.get("keyturn"), a readable body, VERIFY answered, forgeries refused', async () => {
+    const event = JSON.stringify({ eventId: 'e-hono', eventType: 'VEHICLE_STATE', data: { runtime } });
+    const sig = createHmac('sha256', 'amt').update(event).digest('hex');
+    const ok = await post(`${server!.url}/hono/smartcar`, event, { 'SC-Signature': sig, 'content-type': 'application/json' });
+    expect(ok).toEqual({ status: 200, json: { ok: true, keyId: 'amt', event: JSON.parse(event), backend: EXPECTED_BACKEND[runtime] } });
+    const forged = await post(`${server!.url}/hono/smartcar`, event, { 'SC-Signature': '00'.repeat(32) });
+    expect(forged).toEqual({ status: 401, json: { error: 'invalid signature' } });
+    const verify = JSON.stringify({ eventType: 'VERIFY', data: { challenge: `hono-${runtime}` } });
+    const answered = await post(`${server!.url}/hono/smartcar`, verify, { 'SC-Signature': createHmac('sha256', 'amt').update(verify).digest('hex') });
+    expect(answered).toEqual({ status: 200, json: { challenge: smartcarSdk.hashChallenge('amt', `hono-${runtime}`) } });
   });
 
   it.skipIf(bin === undefined)('answers 413 at once to an oversized open upload without Content-Length, and to in-process byte and stream bodies', async () => {
