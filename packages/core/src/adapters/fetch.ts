@@ -195,10 +195,21 @@ function jsonResponse(status: number, body: string, headers: Readonly<Record<str
   return new Response(body, { status, headers: { ...headers, 'content-type': 'application/json; charset=utf-8' } });
 }
 
-/** A copy of `request` carrying the decoded `body` (what was verified), without the coding headers. @internal */
+/**
+ * A copy of `request` carrying the decoded `body` (what was verified), without the coding headers:
+ * same URL, method, headers and signal. Built from those parts, not with `new Request(request, …)`:
+ * frameworks hand handlers wrapped requests (Next.js route handlers get a `Proxy` around its
+ * `NextRequest`), and the `Request` constructor refuses anything but a genuine `Request`. @internal
+ */
 export function decodedRequest(request: Request, body: Uint8Array): Request {
   const headers = new Headers(request.headers);
   headers.delete('content-encoding');
   headers.delete('content-length');
-  return new Request(request, { body: body as BodyInit, headers });
+  const signal = request.signal;
+  return new Request(request.url, {
+    method: request.method,
+    headers,
+    body: body as BodyInit,
+    ...(signal instanceof AbortSignal ? { signal } : {}),
+  });
 }

@@ -229,6 +229,11 @@ export const UNSUPPORTED_ENCODING_HINT =
   'providers sign). Ask the sender (or the proxy in front of you) to send one of those or no compression, or decode ' +
   'the body yourself and call verifier.verify() with the bytes that were signed.';
 
+/** Hint for a runtime without a working `DecompressionStream`. */
+const NO_DECOMPRESSION_HINT =
+  'This runtime has no working DecompressionStream (the Next.js Edge Runtime is one): receive compressed deliveries ' +
+  'on a runtime that has it (the Next.js Node.js runtime, Node, Bun, Deno, Workers).';
+
 /**
  * The coding of a body from its `Content-Encoding` header. `identity` and an absent header mean
  * none; `gzip` (also `x-gzip`) and `deflate` are decoded; anything else, or more than one coding,
@@ -326,7 +331,17 @@ function collector(limit: number): BodySink & { add(chunk: Uint8Array): void; by
  * they come out: past `limit` the stream is torn down, so a small bomb never inflates further.
  */
 function decoder(coding: Exclude<ContentCoding, 'identity'>, limit: number): BodySink {
-  const stream = new DecompressionStream(coding);
+  let stream: DecompressionStream;
+  try {
+    stream = new DecompressionStream(coding);
+  } catch (cause) {
+    // A runtime without a working DecompressionStream (the Next.js Edge Runtime stubs it with one
+    // that throws): the body cannot be decoded here, which is the sender's 415, not our 500.
+    throw bodyError('UNSUPPORTED_CONTENT_ENCODING', `This runtime cannot decode Content-Encoding ${coding} (no DecompressionStream).`, {
+      hint: `${NO_DECOMPRESSION_HINT} ${UNSUPPORTED_ENCODING_HINT}`,
+      cause,
+    });
+  }
   const writer = stream.writable.getWriter();
   const reader = stream.readable.getReader();
   const out = collector(limit);

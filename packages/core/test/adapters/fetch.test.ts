@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { readRequestBody, verifyRequest, withVerification, type AdapterError } from '../../src/adapters/fetch.ts';
 import { createVerifier, memoryReplayStore, providers, VerificationError } from '../../src/index.ts';
 import { AMT, PIZZA, PIZZA_SIG, hashChallenge, mobwayVerifier, signMobway, signSmartcar, smartcarVerifier, withRelease } from './helpers.ts';
@@ -71,6 +71,44 @@ describe('fetch adapter', () => {
       Response.json({ event: await request.json(), encoding: request.headers.get('content-encoding'), url: request.url, method: request.method }),
     );
     expect(await (await h(gz())).json()).toEqual({ event: { pizza: 'pasta' }, encoding: null, url: 'http://127.0.0.1/hook', method: 'POST' });
+  });
+
+  it('a compressed delivery through a wrapped request (Next.js hands route handlers a Proxy of its NextRequest) reaches the handler decoded', async () => {
+    const { gzipSync } = await import('node:zlib');
+    // What Next.js does: getters run on the target, methods are bound to it; `new Request(proxy)` throws.
+    const wrap = (target: Request): Request =>
+      new Proxy(target, {
+        get(t, p) {
+          const v = Reflect.get(t, p) as unknown;
+          return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(t) : v;
+        },
+      });
+    expect(() => new Request(wrap(req('x')), { body: 'y' })).toThrow(TypeError);
+    const h = withVerification(smartcarVerifier(), async (request) => Response.json({ event: await request.json(), method: request.method, url: request.url }));
+    const res = await h(wrap(req(gzipSync(PIZZA), { 'SC-Signature': PIZZA_SIG, 'content-encoding': 'gzip' })));
+    expect([res.status, await res.json()]).toEqual([200, { event: { pizza: 'pasta' }, method: 'POST', url: 'http://127.0.0.1/hook' }]);
+  });
+
+  it('a runtime whose DecompressionStream throws (the Next.js Edge Runtime): a compressed delivery is 415 with the fix, not a 500', async () => {
+    const { gzipSync } = await import('node:zlib');
+    const errors: AdapterError[] = [];
+    vi.stubGlobal(
+      'DecompressionStream',
+      class {
+        constructor() {
+          throw new Error('A Node.js API is used (DecompressionStream) which is not supported in the Edge Runtime.');
+        }
+      },
+    );
+    try {
+      const h = withVerification(smartcarVerifier(), () => new Response('handler must not run'), { onError: (e) => void errors.push(e) });
+      const res = await h(req(gzipSync(PIZZA), { 'SC-Signature': PIZZA_SIG, 'content-encoding': 'gzip' }));
+      expect([res.status, res.headers.get('accept-encoding'), await res.json()]).toEqual([415, 'gzip, deflate', { error: 'unsupported content encoding' }]);
+      expect(errors[0]).toMatchObject({ code: 'UNSUPPORTED_CONTENT_ENCODING' });
+      expect((errors[0] as { hint: string }).hint).toMatch(/Next.js Edge Runtime/);
+    } finally {
+      vi.unstubAllGlobals();
+    }
   });
 
   it('withVerification inside Hono: handler reads c.req.json(); rejections are generic; VERIFY is answered', async () => {
