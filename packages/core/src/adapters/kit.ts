@@ -13,7 +13,7 @@
  * Exported from the subpath `@keyturn/core/adapters/kit`. See docs/adapters.md, "Building another
  * adapter".
  *
- * @example A minimal adapter for a framework with `(request) => Response` handlers
+ * @example A minimal adapter for a framework with request-to-response handlers
  * ```ts
  * import { processWebhook, readBody, rejection, report, resolveAdapterOptions, bytesSource } from '@keyturn/core/adapters/kit';
  *

@@ -432,8 +432,18 @@ export function bytesSource(bytes: Uint8Array): BodySource {
 
 /** The outcome of {@link processWebhook}. */
 export type WebhookOutcome =
-  | { readonly kind: 'verified'; readonly result: VerifyResult }
-  | { readonly kind: 'challenge'; readonly response: Record<string, unknown> };
+  | {
+      /** The request verified: hand `result` to the handler. */
+      readonly kind: 'verified';
+      /** The key that matched. */
+      readonly result: VerifyResult;
+    }
+  | {
+      /** The request was the provider's handshake: answer 200 with `response` as JSON, without calling the handler. */
+      readonly kind: 'challenge';
+      /** The answer the provider expects (Smartcar: `{ challenge }`). */
+      readonly response: Record<string, unknown>;
+    };
 
 /** Unsigned handshakes (`challengeSignature: 'optional'`) larger than this are not parsed. */
 export const MAX_UNSIGNED_CHALLENGE_BYTES = 16_384;
@@ -522,6 +532,7 @@ function looksLikeJson(text: string): boolean {
 
 /** What to answer for a rejection or failure. */
 export interface Rejection {
+  /** HTTP status to answer with. */
   readonly status: number;
   /** A generic JSON body: never any detail of why (a duplicate says it is one). */
   readonly body: string;

@@ -1,0 +1,21 @@
+// node:http: a server that only receives Smartcar webhooks.
+import { createServer } from 'node:http';
+import { createVerifier, providers } from '@keyturn/core';
+import { createNodeHandler } from '@keyturn/core/adapters/node';
+import { envKeyStore } from '@keyturn/store-env';
+
+const verifier = createVerifier({ provider: providers.smartcar(), keys: envKeyStore(), secretId: 'SMARTCAR_AMT' });
+
+export const server = createServer(
+  createNodeHandler(
+    verifier,
+    (req, res, { result, body }) => {
+      const event = JSON.parse(body.toString('utf8')); // body: the raw Buffer that was verified
+      console.log(event.eventType, 'signed with', result.keyId, result.keyRole);
+      res.writeHead(204).end();
+    },
+    { maxBodyBytes: 256 * 1024, bodyTimeoutMs: 5_000 },
+  ),
+);
+
+// server.listen(3000);

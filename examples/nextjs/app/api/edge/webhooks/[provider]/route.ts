@@ -1,0 +1,3 @@
+// The same route handler on the Edge runtime (WebCrypto): POST /api/edge/webhooks/smartcar, ...
+export { POST } from '../../../webhooks/[provider]/route';
+export const runtime = 'edge';
