@@ -21,6 +21,7 @@ export const VERIFICATION_ERROR_CODES = [
   'KEYSTORE_MISCONFIGURED',
   'COLD_LOAD_LIMITED',
   'INVALID_INPUT',
+  'KEY_ROTATION_IN_PROGRESS',
 ] as const;
 
 /** A stable, machine-readable rejection reason. */
@@ -38,7 +39,10 @@ export type VerificationErrorCode = (typeof VERIFICATION_ERROR_CODES)[number];
  *   cold loads found nothing lately (the cache's admission limit, a defence against made-up secret ids);
  * - `NO_KEYS` (503), `INVALID_SECRET` (500), `BODY_NOT_RAW` (500);
  * - `INVALID_INPUT` (500): the verify call itself is wrong (`receivedAt` or the clock not epoch ms, a
- *   `secretId` that is not a non-empty string) — a bug in the receiver, not in the request.
+ *   `secretId` that is not a non-empty string) — a bug in the receiver, not in the request;
+ * - `KEY_ROTATION_IN_PROGRESS` (503): no key matched while a rotation fence stands for the secret (the
+ *   sender may already sign with a key the store write has not delivered yet): retry, it is not a forgery
+ *   verdict. A fence never makes a signature match.
  */
 export const SERVER_SIDE_STATUS: Readonly<Partial<Record<VerificationErrorCode, number>>> = {
   KEYSTORE_UNAVAILABLE: 503,
@@ -48,6 +52,7 @@ export const SERVER_SIDE_STATUS: Readonly<Partial<Record<VerificationErrorCode, 
   INVALID_SECRET: 500,
   BODY_NOT_RAW: 500,
   INVALID_INPUT: 500,
+  KEY_ROTATION_IN_PROGRESS: 503,
 };
 
 /** Options accepted by {@link VerificationError}. */

@@ -4,6 +4,7 @@
  * @module
  */
 import type { KeyStoreError, VerificationErrorCode } from './errors.ts';
+import type { FleetNotice } from './fleet/types.ts';
 import type { KeyRole } from './keys/types.ts';
 
 /** Passed to `onVerified` after every accepted webhook. */
@@ -44,7 +45,12 @@ export interface CacheEventBase {
 export interface LoadStartEvent extends CacheEventBase {
   /** Event type. */
   readonly type: 'load-start';
-  /** Why: `cold`, `refresh` (background, before expiry), `expired`, `miss` (refresh-on-unknown-key) or `invalidate`. */
+  /**
+   * Why: `cold`, `refresh` (background, before expiry), `expired`, `miss` (refresh-on-unknown-key),
+   * `changed` (a miss found the store changed: the env-file's stat check), `invalidate`, `notice` (a fleet
+   * said the secret changed; also `verifier.reload()`), `resync` (after a gap in fleet notices) or `fence`
+   * (a miss during a rotation fence).
+   */
   readonly reason: string;
 }
 
@@ -147,6 +153,79 @@ export interface ReplayStoreErrorEvent {
   readonly error: unknown;
 }
 
+/**
+ * A rotation fence started, ended (a `key-changed` notice or `verifier.fence(id, 0)`) or expired (its TTL
+ * ran out). While it stands, a delivery no key matches reloads the secret at once and, if still nothing
+ * matches, is answered `KEY_ROTATION_IN_PROGRESS` (503) instead of `NO_MATCHING_KEY`.
+ */
+export interface RotationFenceEvent {
+  /** Event type. */
+  readonly type: 'rotation-fence';
+  /** Secret id. */
+  readonly secretId: string;
+  /** What happened. */
+  readonly state: 'started' | 'ended' | 'expired';
+  /** For `started`: how long it stands unless ended, ms. */
+  readonly ttlMs?: number | undefined;
+}
+
+/** A fleet notice was received and applied (a reload of a held secret, a fence). */
+export interface FleetNoticeEvent {
+  /** Event type. */
+  readonly type: 'fleet-notice';
+  /** Fleet backend name (`redis`, ...). */
+  readonly fleet: string;
+  /** Notice type. */
+  readonly notice: FleetNotice['type'];
+  /** Secret id the notice is about. */
+  readonly secretId: string;
+  /** Whether this verifier holds that secret (a notice about another secret changes nothing). */
+  readonly held: boolean;
+}
+
+/**
+ * A fleet notice was ignored: not valid JSON or not the notice format (`malformed`), a type or format
+ * version this release does not know (`unknown`), or larger than a notice can be (`too-large`). The
+ * notice's content is never included.
+ */
+export interface FleetNoticeIgnoredEvent {
+  /** Event type. */
+  readonly type: 'fleet-notice-ignored';
+  /** Fleet backend name. */
+  readonly fleet: string;
+  /** Why. */
+  readonly reason: 'malformed' | 'unknown' | 'too-large';
+  /** Length of the ignored message, in characters. */
+  readonly length: number;
+}
+
+/** Notices may have been missed (the fleet's subscriber reconnected): every held secret is re-validated. */
+export interface FleetResyncEvent {
+  /** Event type. */
+  readonly type: 'fleet-resync';
+  /** Fleet backend name. */
+  readonly fleet: string;
+  /** Secrets re-validated (one load each). */
+  readonly secrets: number;
+}
+
+/**
+ * A fleet backend operation failed. Verification is never affected: counts are kept (bounded) and
+ * flushed later; notices resume after the reconnect (with a `fleet-resync`).
+ */
+export interface FleetErrorEvent {
+  /** Event type. */
+  readonly type: 'fleet-error';
+  /** Fleet backend name. */
+  readonly fleet: string;
+  /** The failed operation. */
+  readonly operation: 'flush' | 'subscribe' | 'heartbeat' | 'resync';
+  /** Deltas (keys with counts) waiting to be flushed. */
+  readonly pending: number;
+  /** The backend's error (its message never carries key material: only ids and counts are sent). */
+  readonly error: unknown;
+}
+
 /** Operational events (`createVerifier({ onEvent })`). None of them carries a secret. */
 export type KeyturnEvent =
   | LoadStartEvent
@@ -157,4 +236,9 @@ export type KeyturnEvent =
   | KeyInvalidEvent
   | PreviousKeyUnboundedEvent
   | HookErrorEvent
-  | ReplayStoreErrorEvent;
+  | ReplayStoreErrorEvent
+  | RotationFenceEvent
+  | FleetNoticeEvent
+  | FleetNoticeIgnoredEvent
+  | FleetResyncEvent
+  | FleetErrorEvent;

@@ -53,7 +53,29 @@ export type {
   PreviousKeyUnboundedEvent,
   HookErrorEvent,
   ReplayStoreErrorEvent,
+  RotationFenceEvent,
+  FleetNoticeEvent,
+  FleetNoticeIgnoredEvent,
+  FleetResyncEvent,
+  FleetErrorEvent,
 } from './events.ts';
+export {
+  FLEET_NOTICE_TYPES,
+  DEFAULT_FENCE_TTL_MS,
+  MAX_FENCE_TTL_MS,
+  type Fleet,
+  type FleetMember,
+  type FleetMembership,
+  type FleetNotice,
+  type UsageDelta,
+  type UsageSnapshot,
+  type UsageSnapshotKey,
+  type UsageTimeline,
+  type MissingInstance,
+  type AnnounceRotationOptions,
+  type PublishChangeOptions,
+} from './fleet/types.ts';
+export { FENCE_RELOAD_MS } from './cache/source.ts';
 export type { HeadersInput, HeadersLike } from './lib/headers.ts';
 export * as providers from './providers/index.ts';
 export type { ProviderProfile, ParsedSignature } from './providers/types.ts';

@@ -16,7 +16,7 @@ import { buildRing, newlyUnboundedPrevious, usageKey, versionProblem, type KeyRi
 import type { KeyStore, SecretVersion } from '../keys/types.ts';
 import { booleanOption, durationOption, MAX_TIMER_MS, numberOption } from '../lib/validate.ts';
 import type { ProviderProfile } from '../providers/types.ts';
-import type { KeySource, SecretStatus } from './source.ts';
+import { FENCE_RELOAD_MS, type KeySource, type ReloadOutcome, type SecretStatus } from './source.ts';
 import { Tiers } from './tiers.ts';
 
 /** Cache settings (`createVerifier({ cache })`). Every duration is in ms, from 0 to 2 147 483 647. */
@@ -125,7 +125,10 @@ export function resolveCacheOptions(options: CacheOptions | undefined): Resolved
 /** Background refreshes start at this fraction of the TTL, minus the jitter. */
 const REFRESH_AT = 0.9;
 
-type LoadReason = 'cold' | 'refresh' | 'expired' | 'miss' | 'invalidate';
+type LoadReason = 'cold' | 'refresh' | 'expired' | 'miss' | 'changed' | 'invalidate' | 'notice' | 'resync' | 'fence';
+
+/** Extra loads after a notice whose version the store does not show yet (eventual consistency). */
+const VERSION_RETRIES = 3;
 
 /** One secret's state. Never printed with its keys. */
 class Entry {
@@ -139,6 +142,12 @@ class Entry {
   failures = 0;
   retryAt = 0;
   lastMissRefreshAt = -Infinity;
+  /** When the last store call for this secret started (fences and notices space theirs by 250 ms). */
+  lastLoadStartAt = -Infinity;
+  /** A load that will start after the current one, for fences and notices (shared by every caller). */
+  next: Promise<KeyRing | undefined> | undefined;
+  /** The store's `hasChanged` check in flight (single-flight). */
+  changeCheck: Promise<boolean> | undefined;
   invalidated = false;
   /** Has verified a request: held in the proven tier. */
   proven = false;
@@ -180,6 +189,7 @@ export function cachedSource(
   random: () => number = Math.random,
 ): KeySource {
   const storeName = store.name;
+  const hasChanged = typeof store.hasChanged === 'function' ? store.hasChanged.bind(store) : undefined;
   const entries = new Tiers<Entry>(o.maxSecrets, o.maxSecrets, (entry) => {
     entry.controller?.abort();
     if (entry === lastEntry) lastEntry = undefined;
@@ -310,6 +320,7 @@ export function cachedSource(
         }
       }
       const started = now();
+      e.lastLoadStartAt = started;
       emit({ type: 'load-start', store: storeName, secretId: e.secretId, reason });
       let timer: ReturnType<typeof setTimeout> | undefined;
       const hardTimeout = new Promise<never>((_, rejectTimeout) => {
@@ -460,6 +471,44 @@ export function cachedSource(
     });
   }
 
+  /**
+   * A load that starts after this call, and no sooner than {@link FENCE_RELOAD_MS} after the last store
+   * call for this secret (a fence or a flood of notices costs at most one store call per 250 ms). Every
+   * caller until it starts shares it. Resolves `undefined` when it fails.
+   */
+  function nextLoad(e: Entry, reason: LoadReason): Promise<KeyRing | undefined> {
+    if (e.next !== undefined) return e.next;
+    const run = async (): Promise<KeyRing | undefined> => {
+      // A load in flight may have started before the change this caller knows of: wait for it first.
+      if (e.inflight !== undefined) await e.inflight.catch(() => undefined);
+      const waitMs = e.lastLoadStartAt + FENCE_RELOAD_MS - now();
+      if (waitMs > 0) await sleep(Math.min(waitMs, FENCE_RELOAD_MS));
+      e.next = undefined;
+      if (disposed) return undefined;
+      return load(e, reason).catch(() => undefined);
+    };
+    const p = run();
+    e.next = p;
+    return p;
+  }
+
+  /** The store's change check, single-flight; `false` when it fails or the store has none. */
+  function storeChanged(e: Entry): Promise<boolean> {
+    if (hasChanged === undefined) return Promise.resolve(false);
+    if (e.changeCheck !== undefined) return e.changeCheck;
+    const p = (async () => {
+      try {
+        return (await hasChanged(e.secretId, { signal: AbortSignal.timeout(o.loadTimeoutMs || 1) })) === true;
+      } catch {
+        return false;
+      } finally {
+        e.changeCheck = undefined;
+      }
+    })();
+    e.changeCheck = p;
+    return p;
+  }
+
   function staleServed(e: Entry, t: number, why: string): KeyRing {
     emit({ type: 'stale-served', store: storeName, secretId: e.secretId, ageMs: t - e.loadedAt, why });
     return e.ring as KeyRing;
@@ -562,17 +611,25 @@ export function cachedSource(
       for (const k of ring.entries) usage.promote(usageKey(secretId, k.id));
     },
 
-    async refreshOnMiss(secretId, seen) {
+    async refreshOnMiss(secretId, seen, fenced = false) {
       const e = entries.get(keyOf(secretId));
       if (e === undefined || disposed) return undefined;
       if (e.ring !== seen && e.ring !== undefined) return e.ring; // someone already reloaded
       const t = now();
-      if (e.inflight === undefined) {
-        if (t - Math.max(e.lastMissRefreshAt, e.loadedAt) < o.refreshCooldownMs || t < e.retryAt) return undefined;
-        e.lastMissRefreshAt = t;
+      let reason: LoadReason = 'miss';
+      if (fenced) {
+        // A rotation fence stands: the sender may sign with a key the store write is about to deliver.
+        reason = 'fence';
+      } else if (e.inflight === undefined) {
+        if (t - Math.max(e.lastMissRefreshAt, e.loadedAt) < o.refreshCooldownMs || t < e.retryAt) {
+          // Cooling down: a cheap change check (the env-file's stat) may still show a write by another process.
+          if (t < e.retryAt || !(await storeChanged(e))) return undefined;
+          if (e.ring !== seen && e.ring !== undefined) return e.ring;
+          reason = 'changed';
+        } else e.lastMissRefreshAt = t;
         emit({ type: 'refresh-on-miss', store: storeName, secretId });
       }
-      const p = load(e, 'miss');
+      const p = fenced ? nextLoad(e, reason) : load(e, reason);
       let timer: ReturnType<typeof setTimeout> | undefined;
       const timeout = new Promise<undefined>((resolve) => {
         timer = setTimeout(() => resolve(undefined), o.loadTimeoutMs);
@@ -587,8 +644,20 @@ export function cachedSource(
       }
     },
 
-    refreshOnMissInBackground(secretId, seen) {
-      void this.refreshOnMiss(secretId, seen).catch(() => undefined);
+    refreshOnMissInBackground(secretId, seen, fenced = false) {
+      void this.refreshOnMiss(secretId, seen, fenced).catch(() => undefined);
+    },
+
+    async reload(secretId, reason, versionId): Promise<ReloadOutcome> {
+      const e = entries.peek(keyOf(secretId));
+      // Only secrets already held: a notice never causes a cold load (nor fills the cache).
+      if (e === undefined || e.ring === undefined || disposed) return 'not-held';
+      for (let attempt = 0; attempt <= VERSION_RETRIES; attempt++) {
+        const ring = await nextLoad(e, reason);
+        if (ring === undefined) return 'failed';
+        if (versionId === undefined || ring.entries.some((k) => k.id === versionId) || ring.invalid.some((k) => k.id === versionId)) return 'reloaded';
+      }
+      return 'reloaded';
     },
 
     invalidate(secretId) {
@@ -603,6 +672,8 @@ export function cachedSource(
         if (e.ring !== undefined && !disposed) void load(e, 'invalidate').catch(() => undefined);
       }
     },
+
+    holds: (secretId) => entries.peek(keyOf(secretId))?.ring !== undefined,
 
     status(secretId): SecretStatus {
       const key = keyOf(secretId);
@@ -645,6 +716,13 @@ export function cachedSource(
       await store.dispose?.();
     },
   };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    (timer as { unref?: () => void }).unref?.();
+  });
 }
 
 /** `" (TypeError ECONNRESET)"` for an error a store did not classify: its name and code, never its message. */

@@ -59,6 +59,12 @@ export interface SecretStatus {
   readonly verified: boolean;
 }
 
+/** Least time between two store calls a fence, a notice or a resync causes, per secret: 250 ms. */
+export const FENCE_RELOAD_MS = 250;
+
+/** What {@link KeySource.reload} did. */
+export type ReloadOutcome = 'reloaded' | 'not-held' | 'failed';
+
 /** @internal */
 export interface KeySource {
   readonly storeName: string;
@@ -72,11 +78,23 @@ export interface KeySource {
   get(secretId: string, trusted?: boolean): Promise<KeyRing>;
   /** The secret verified a request with `ring` (called once per ring: `ring.verified` is then true). */
   verified(secretId: string, ring: KeyRing): void;
-  /** After no key matched: reload once (single-flight, cooldown-limited). `undefined` when cooling down. */
-  refreshOnMiss(secretId: string, seen: KeyRing): Promise<KeyRing | undefined>;
+  /**
+   * After no key matched: reload once (single-flight, cooldown-limited; a store with `hasChanged` is asked
+   * first while cooling down). `undefined` when cooling down. `fenced` (a rotation fence stands): a load
+   * that starts after this call, at most one per {@link FENCE_RELOAD_MS} per secret, instead of the cooldown.
+   */
+  refreshOnMiss(secretId: string, seen: KeyRing, fenced?: boolean): Promise<KeyRing | undefined>;
   /** Same, without waiting (sync verification): starts the reload in the background. */
-  refreshOnMissInBackground(secretId: string, seen: KeyRing): void;
+  refreshOnMissInBackground(secretId: string, seen: KeyRing, fenced?: boolean): void;
+  /**
+   * A fleet notice (or `verifier.reload()`): reloads a held secret with a load that starts after this call
+   * (at most one per {@link FENCE_RELOAD_MS}), serving the held keys meanwhile. With `versionId`, a reload
+   * that does not show that version yet is retried a few times. Never rejects.
+   */
+  reload(secretId: string, reason: 'notice' | 'resync', versionId?: string): Promise<ReloadOutcome>;
   invalidate(secretId?: string): void;
+  /** Whether a key set of `secretId` is held (cheap; touches no recency). */
+  holds(secretId: string): boolean;
   status(secretId: string): SecretStatus;
   secretIds(): string[];
   dispose(): Promise<void>;

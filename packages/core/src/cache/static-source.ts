@@ -65,7 +65,9 @@ export function staticSource(
     },
     refreshOnMiss: () => Promise.resolve(undefined),
     refreshOnMissInBackground: () => undefined,
+    reload: (secretId) => Promise.resolve(rings.peek(secretId) === undefined ? 'not-held' : 'reloaded'),
     invalidate: () => undefined,
+    holds: (secretId) => rings.peek(secretId) !== undefined,
     status(secretId): SecretStatus {
       const ring = ringFor(secretId);
       return {

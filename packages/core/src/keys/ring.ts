@@ -27,6 +27,13 @@ export interface KeyUsage {
   notAfter: number | undefined;
   /** Epoch ms this key was last reported by its store (or configured). */
   lastSeenAt: number;
+  /** Matches already handed to a fleet's ledger (`createVerifier({ fleet })`). */
+  reported: number;
+  /**
+   * With a fleet: `true` while nothing new is waiting for its ledger, so the first match after a flush
+   * queues the record (one branch on the request path). Always `false` without a fleet.
+   */
+  clean: boolean;
 }
 
 /** One decoded key version. Its bytes are private and redacted everywhere. */
@@ -138,6 +145,8 @@ export interface UsageBook {
   get(key: string): KeyUsage | undefined;
   /** Stores a new record; `proven` when its secret has verified a request (see {@link KeyRing.verified}). */
   set(key: string, value: KeyUsage, proven: boolean): unknown;
+  /** A (re)load reported the record's key again (its role or window may have changed): a fleet ledger hears of it. */
+  touched?(value: KeyUsage): void;
 }
 
 /** The usage-book key of one key version. */
@@ -253,6 +262,8 @@ export function buildRing(
         notBefore: version.notBefore,
         notAfter: version.notAfter,
         lastSeenAt: now,
+        reported: 0,
+        clean: false,
       };
       usage.set(key, record, proven);
     } else {
@@ -260,6 +271,7 @@ export function buildRing(
       record.notBefore = version.notBefore;
       record.notAfter = version.notAfter;
       record.lastSeenAt = now;
+      usage.touched?.(record);
     }
     const old = previous?.entries.find((e) => e.id === version.id);
     if (old !== undefined && old.material.equals(version.secret)) {

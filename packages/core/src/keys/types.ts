@@ -58,6 +58,14 @@ export interface KeyStore {
   readonly name: string;
   /** Every version of `secretId` that may verify a request. */
   getVersions(secretId: string, options: GetVersionsOptions): Promise<SecretVersion[]>;
+  /**
+   * Optional cheap change check (no secret is read): whether `secretId` may have changed since this store
+   * last returned it from `getVersions` (the env-file store compares the file's `stat`: mtime, size,
+   * inode). When no key matches a delivery and the cache is cooling down, the verifier asks this first
+   * and reloads at once on `true`, so a write by another process is seen on the next delivery. Must be
+   * far cheaper than `getVersions`; `true` when unsure. Never throws for a change it cannot see.
+   */
+  hasChanged?(secretId: string, options: GetVersionsOptions): boolean | Promise<boolean>;
   /** Optional write side: make `newSecret` the active version (the old active becomes previous). */
   rotate?(secretId: string, newSecret: string | Uint8Array, options?: RotateOptions): Promise<RotateResult>;
   /** Releases clients and timers. */

@@ -9,6 +9,7 @@ import type { KeySource } from '../cache/source.ts';
 import { staticSource } from '../cache/static-source.ts';
 import { VerificationError } from '../errors.ts';
 import type { KeyturnEvent } from '../events.ts';
+import { fenceTtl, joinFleet, type FleetHooks } from '../fleet/member.ts';
 import { hasSyncHmac } from '../lib/crypto.ts';
 import { booleanOption, describeValue, durationOption, HOUR_MS, isEpochMs, MAX_EPOCH_MS } from '../lib/validate.ts';
 import type { KeyEntry, KeyRing } from '../keys/ring.ts';
@@ -69,6 +70,12 @@ export function createVerifier(options: VerifierOptions): Verifier {
   const replayGuard: ReplayGuard | undefined =
     options.replay === undefined ? undefined : createReplayGuard(options.replay, provider, now, emit);
   const replayOn = replayGuard !== undefined;
+  if (options.fleet !== undefined && (options.fleet === null || typeof options.fleet !== 'object' || typeof options.fleet.join !== 'function')) {
+    throw new TypeError('createVerifier(): `fleet` must be a fleet such as redisFleet({ client }) from @keyturn/redis');
+  }
+  /** Rotation fences: secret id -> end (epoch ms, the verifier's clock). Read only when no key matched. */
+  const fences = new Map<string, number>();
+  let hooks: FleetHooks | undefined;
 
   const configured = options.secretId;
   if (configured !== undefined && typeof configured !== 'function' && !validSecretId(configured)) {
@@ -89,6 +96,36 @@ export function createVerifier(options: VerifierOptions): Verifier {
     }
     source = cachedSource(store, provider, usage.book, now, emit, cacheOptions);
     defaultSecretId = configured;
+  }
+
+  if (options.fleet !== undefined) {
+    hooks = joinFleet(options.fleet, { provider: provider.name, now, emit, source, setFence });
+    usage.feed((record) => (hooks as FleetHooks).queue(record));
+  }
+
+  /** Starts (`ttlMs` > 0) or ends a fence. */
+  function setFence(secretId: string, ttlMs: number): void {
+    if (ttlMs > 0) {
+      if (!fences.has(secretId) && fences.size >= MAX_FENCES) {
+        const oldest = fences.keys().next().value;
+        if (oldest !== undefined) fences.delete(oldest);
+      }
+      fences.set(secretId, now() + ttlMs);
+      emit({ type: 'rotation-fence', secretId, state: 'started', ttlMs });
+    } else if (fences.delete(secretId)) {
+      emit({ type: 'rotation-fence', secretId, state: 'ended' });
+    }
+  }
+
+  /** Whether a rotation fence stands for `secretId` at `t` (an expired one is dropped). */
+  function fenced(secretId: string, t: number): boolean {
+    if (fences.size === 0) return false;
+    const until = fences.get(secretId);
+    if (until === undefined) return false;
+    if (t < until) return true;
+    fences.delete(secretId);
+    emit({ type: 'rotation-fence', secretId, state: 'expired' });
+    return false;
   }
 
   const resolveSecretId = (request: VerifyRequest): string => {
@@ -121,6 +158,8 @@ export function createVerifier(options: VerifierOptions): Verifier {
     const record = entry.usage;
     record.matches++;
     record.lastMatchedAt = t;
+    // With a fleet: the first match since the last flush queues the record for the ledger.
+    if (record.clean) (hooks as FleetHooks).queue(record);
     if (onVerified !== undefined) {
       try {
         onVerified({ provider: provider.name, secretId, keyId: entry.id, keyRole: entry.role });
@@ -157,7 +196,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
     return attachClaim(result, claim);
   }
 
-  function noMatch(ring: KeyRing, expired: KeyEntry | undefined, secretId: string): VerificationError {
+  function noMatch(ring: KeyRing, expired: KeyEntry | undefined, secretId: string, fencedNow = false): VerificationError {
     if (expired !== undefined) {
       return fail('KEY_EXPIRED', `The signature matches key ${expired.id} (${expired.role}), which is outside its rotation window.`, secretId, {
         keyId: expired.id,
@@ -174,6 +213,11 @@ export function createVerifier(options: VerifierOptions): Verifier {
         });
       }
       return fail('NO_KEYS', `No key versions are configured for ${secretId}.`, secretId);
+    }
+    if (fencedNow) {
+      return fail('KEY_ROTATION_IN_PROGRESS', `No key matched while a rotation of ${secretId} is in progress; retry shortly.`, secretId, {
+        hint: 'The sender may already sign with a key the store write has not delivered yet: it retries a 503.',
+      });
     }
     return fail('NO_MATCHING_KEY', 'No key matched the signature.', secretId);
   }
@@ -216,8 +260,12 @@ export function createVerifier(options: VerifierOptions): Verifier {
       const entry = matchSync(algorithm, leeway, ring, parsed, body, t, false);
       if (entry !== undefined) return replayOn ? acceptOnceSync(ring, entry, parsed, body, secretId, t) : accept(ring, entry, parsed, secretId, t);
       const expired = reportExpired ? matchSync(algorithm, leeway, ring, parsed, body, t, true) : undefined;
-      if (expired === undefined) source.refreshOnMissInBackground(secretId, ring);
-      throw noMatch(ring, expired, secretId);
+      let fence = false;
+      if (expired === undefined) {
+        fence = fenced(secretId, t);
+        source.refreshOnMissInBackground(secretId, ring, fence);
+      }
+      throw noMatch(ring, expired, secretId, fence);
     } catch (err) {
       return rejected(err, secretId);
     }
@@ -266,9 +314,12 @@ export function createVerifier(options: VerifierOptions): Verifier {
       let entry = peekedTried ? undefined : hasSyncHmac ? matchSync(algorithm, leeway, ring, parsed, body, t, false) : await matchAsync(algorithm, leeway, ring, parsed, body, t, false);
       if (entry !== undefined) return replayOn ? await acceptOnce(ring, entry, parsed, body, secretId, t) : accept(ring, entry, parsed, secretId, t);
       let expired = await matchExpired(ring, parsed, body, t);
+      let fence = false;
       if (expired === undefined) {
-        // Refresh on unknown key: a just-rotated secret is picked up on the first request signed with it.
-        const reloaded = await source.refreshOnMiss(secretId, ring);
+        // Refresh on unknown key: a just-rotated secret is picked up on the first request signed with it
+        // (during a rotation fence: at once, at most one store call per 250 ms).
+        fence = fenced(secretId, t);
+        const reloaded = await source.refreshOnMiss(secretId, ring, fence);
         if (reloaded !== undefined && reloaded !== ring) {
           ring = reloaded;
           const t2 = now();
@@ -277,7 +328,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
           expired = await matchExpired(ring, parsed, body, t2);
         }
       }
-      throw noMatch(ring, expired, secretId);
+      throw noMatch(ring, expired, secretId, fence && fenced(secretId, now()));
     } catch (err) {
       return rejected(err, secretId);
     }
@@ -305,8 +356,29 @@ export function createVerifier(options: VerifierOptions): Verifier {
     ...challengeMethods({ provider, source, now, leewayMs: leeway, fail, secretIdFor: configuredSecretId }),
     usage: (secretId) => usage.report(secretId),
     invalidate: (secretId) => source.invalidate(secretId),
+    async reload(secretId) {
+      const ids = secretId === undefined ? source.secretIds() : [configuredSecretId(secretId)];
+      await Promise.all(
+        ids.map(async (id) => {
+          const outcome = await source.reload(id, 'notice');
+          if (outcome === 'reloaded') setFence(id, 0);
+        }),
+      );
+    },
+    fence(secretId, ttlMs) {
+      setFence(configuredSecretId(secretId), fenceTtl('verifier.fence()', ttlMs, true));
+    },
     status: (secretId) => source.status(configuredSecretId(secretId)),
     secretIds: () => source.secretIds(),
-    dispose: () => source.dispose(),
+    async dispose() {
+      try {
+        await hooks?.leave();
+      } finally {
+        await source.dispose();
+      }
+    },
   };
 }
+
+/** Most fences one verifier remembers (a notice flood about made-up ids cannot grow memory). */
+const MAX_FENCES = 10_000;

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import type { Fleet } from '../fleet/types.ts';
 import type { CacheOptions } from '../cache/key-cache.ts';
 import type { SecretStatus } from '../cache/source.ts';
 import type { VerificationError } from '../errors.ts';
@@ -116,6 +117,13 @@ export interface VerifierOptions {
    * Off by default.
    */
   replay?: ReplayOptions | ReplayStore;
+  /**
+   * The fleet this verifier belongs to (every instance verifying for the same secrets), such as
+   * `redisFleet({ client })` from `@keyturn/redis`: key-change notices reload held secrets at once,
+   * rotation fences turn the deliveries that race a store write into retryable 503s, and match counts go
+   * to a shared ledger in batches (never on the request path) for one fleet-wide readiness verdict.
+   */
+  fleet?: Fleet;
 }
 
 /** Per-key usage as reported by `verifier.usage()`. */
@@ -178,6 +186,21 @@ export interface Verifier {
   usage(secretId?: string): KeyUsageReport[];
   /** Drops cached key sets (push invalidation from Pub/Sub or EventBridge); reloads in the background. */
   invalidate(secretId?: string): void;
+  /**
+   * Reloads a held secret now (default: every held one) while it keeps verifying with the keys it holds,
+   * and resolves once the store answered: what a rotation workflow calls after its store write (at most
+   * one store call per 250 ms per secret). Ends the secret's rotation fence. A secret not held is not
+   * loaded. Never rejects (a failed load is reported through `onEvent` and `status()`).
+   */
+  reload(secretId?: string): Promise<void>;
+  /**
+   * Starts a rotation fence for `secretId` on this verifier for `ttlMs` (1 to 3 600 000; `0` ends it).
+   * While it stands, a delivery no key matches reloads the secret at once (at most one store call per
+   * 250 ms) and, if still nothing matches, is refused with `KEY_ROTATION_IN_PROGRESS` (503, retryable)
+   * instead of `NO_MATCHING_KEY`. A fence never makes a signature match. The rotation workflows call it
+   * (`rotateDataspikeSecret({ verifier })`); with a fleet, fences arrive as notices.
+   */
+  fence(secretId: string, ttlMs: number): void;
   /** Cache state of one secret: age, versions, last error, next refresh. */
   status(secretId?: string): SecretStatus;
   /** Secret ids currently held. */
