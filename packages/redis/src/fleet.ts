@@ -164,6 +164,14 @@ export function redisFleet(options: RedisFleetOptions): RedisFleet {
   /** Since when the sequence read from Redis is ahead of the last notice received. */
   let behindSince: number | undefined;
   let reportedGap = 0;
+  /** Keys of batches being written right now. */
+  let inflightKeys = 0;
+  /** Secrets whose current fence this process has applied (from a notice or a flush), bounded. */
+  const fencesSeen = new Set<string>();
+  function rememberFence(secretId: string): void {
+    if (fencesSeen.size >= 10_000) fencesSeen.clear();
+    fencesSeen.add(secretId);
+  }
 
   function emit(event: KeyturnEvent): void {
     try {
@@ -212,6 +220,8 @@ export function redisFleet(options: RedisFleetOptions): RedisFleet {
     if (lastSeq !== undefined && seq > lastSeq + 1) void resync();
     if (lastSeq === undefined || seq > lastSeq) lastSeq = seq;
     behindSince = undefined;
+    if (notice.type === 'rotation-started') rememberFence(notice.secretId);
+    else fencesSeen.delete(notice.secretId);
     for (const m of members) {
       if (notice.type === 'key-changed') void m.changed(notice.secretId, notice.versionId);
       else m.fence(notice.secretId, notice.type === 'rotation-started' ? notice.ttlMs : 0);
@@ -224,7 +234,10 @@ export function redisFleet(options: RedisFleetOptions): RedisFleet {
     await Promise.all(
       [...ids].map(async (id) => {
         const ttl = Number(await evalScript('PTTL', FENCE_TTL_SCRIPT, [names.fence(id)], []));
-        if (ttl > 0) for (const m of members) m.fence(id, ttl);
+        if (ttl > 0) {
+          rememberFence(id);
+          for (const m of members) m.fence(id, ttl);
+        }
       }),
     );
   }
@@ -287,15 +300,23 @@ export function redisFleet(options: RedisFleetOptions): RedisFleet {
       const takenAt = now();
       for (const m of members) pending.add(m.takeUsage());
       const batches = pending.take(BATCH_KEYS);
+      for (const b of batches) inflightKeys += b.keys.length;
       let failed: unknown;
       await Promise.all(
         batches.map(async (b: SecretBatch) => {
-          const { keys, args } = batchArgs(b, names.usage(b.secretId), (h) => names.minutes(b.secretId, h), takenAt, LEDGER_TTL_S, MINUTE_TTL_S);
+          const { keys, args } = batchArgs(b, names.usage(b.secretId), names.fence(b.secretId), (h) => names.minutes(b.secretId, h), takenAt, LEDGER_TTL_S, MINUTE_TTL_S);
           try {
-            await evalScript('ledger flush', FLUSH_SCRIPT, keys, args);
+            const fenceTtl = Number(await evalScript('ledger flush', FLUSH_SCRIPT, keys, args));
+            // A fence this instance has not heard of (it started during it, or missed the notice).
+            if (fenceTtl > 0 && !fencesSeen.has(b.secretId)) {
+              rememberFence(b.secretId);
+              for (const m of members) m.fence(b.secretId, fenceTtl);
+            } else if (fenceTtl <= 0) fencesSeen.delete(b.secretId);
           } catch (error) {
             failed ??= error;
             pending.restore(b);
+          } finally {
+            inflightKeys -= b.keys.length;
           }
         }),
       );
@@ -323,7 +344,8 @@ export function redisFleet(options: RedisFleetOptions): RedisFleet {
 
   async function report(at: number, mode: 'l' | 'd'): Promise<void> {
     const gap = pending.gapUntil > reportedGap ? pending.gapUntil : 0;
-    const seq = Number(await evalScript('report', REPORT_SCRIPT, [names.instances, names.seq], [instanceId, `${Math.round(at)}|${mode}`, gap > 0 ? String(Math.round(gap)) : '']));
+    const entry = `${Math.round(at)}|${mode}|${staleAfterMs}|${instanceTimeoutMs}`;
+    const seq = Number(await evalScript('report', REPORT_SCRIPT, [names.instances, names.seq], [instanceId, entry, gap > 0 ? String(Math.round(gap)) : '']));
     if (gap > 0) reportedGap = gap;
     if (!Number.isFinite(seq) || members.size === 0) return;
     // Missed notices show as a sequence ahead of the last notice received (or behind it: Redis was reset).
@@ -382,7 +404,7 @@ export function redisFleet(options: RedisFleetOptions): RedisFleet {
     instanceId,
     prefix,
     get pendingKeys() {
-      return pending.size;
+      return pending.size + inflightKeys;
     },
 
     join(member: FleetMember): FleetMembership {
@@ -418,6 +440,7 @@ export function redisFleet(options: RedisFleetOptions): RedisFleet {
       const ttl = Math.ceil(ttlMs);
       // The key serves instances that subscribe (or resync) later; the notice those listening now.
       await evalScript('fence', FENCE_SET_SCRIPT, [names.fence(secretId)], [String(ttl)]);
+      rememberFence(secretId);
       for (const m of members) m.fence(secretId, ttl);
       await publish({ type: 'rotation-started', secretId, ttlMs: ttl });
     },

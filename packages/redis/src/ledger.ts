@@ -137,12 +137,13 @@ export class PendingLedger {
 export function batchArgs(
   batch: SecretBatch,
   usageKey: string,
+  fenceKey: string,
   minutesKey: (hour: number) => string,
   now: number,
   ledgerTtlS: number,
   minuteTtlS: number,
 ): { keys: string[]; args: string[] } {
-  const keys = [usageKey];
+  const keys = [usageKey, fenceKey];
   const hourIndex = new Map<number, number>();
   const args = [String(now), String(ledgerTtlS), String(minuteTtlS), String(batch.keys.length)];
   for (const k of batch.keys) {
@@ -214,6 +215,8 @@ export interface RegistryEntry {
   readonly instance: string;
   readonly lastReportAt: number;
   readonly mode: 'live' | 'drained';
+  /** The instance's own "missing after" (ms), when it said. */
+  readonly staleAfterMs: number | undefined;
 }
 
 /** Parses the registry hash (`~` fields are the fleet's own). */
@@ -221,10 +224,10 @@ export function registryEntries(hash: Map<string, string>): { entries: RegistryE
   const entries: RegistryEntry[] = [];
   for (const [f, v] of hash) {
     if (f.startsWith('~')) continue;
-    const [t, mode] = v.split('|');
+    const [t, mode, stale] = v.split('|');
     const at = Number(t);
     if (!Number.isFinite(at)) continue;
-    entries.push({ instance: f, lastReportAt: at, mode: mode === 'd' ? 'drained' : 'live' });
+    entries.push({ instance: f, lastReportAt: at, mode: mode === 'd' ? 'drained' : 'live', staleAfterMs: optNum(stale) });
   }
   return { entries, gapUntil: optNum(hash.get('~gap')) };
 }
@@ -242,7 +245,7 @@ export function buildSnapshot(
   const missing: { instance: string; lastReportAt: number }[] = [];
   for (const e of entries) {
     if (e.mode === 'drained') continue;
-    if (now - e.lastReportAt > staleAfterMs) missing.push({ instance: e.instance, lastReportAt: e.lastReportAt });
+    if (now - e.lastReportAt > (e.staleAfterMs ?? staleAfterMs)) missing.push({ instance: e.instance, lastReportAt: e.lastReportAt });
     // Evidence reaches as far as the oldest report of a live instance (each report covers its counts so far).
     else takenAt = Math.min(takenAt, e.lastReportAt);
   }

@@ -25,9 +25,12 @@ export const FENCE_DEL_SCRIPT = `return redis.call('DEL', KEYS[1])`;
 export const FENCE_TTL_SCRIPT = `return redis.call('PTTL', KEYS[1])`;
 
 /**
- * Adds one instance's usage of one secret to the ledger.
+ * Adds one instance's usage of one secret to the ledger, and returns the remaining TTL of the secret's
+ * fence key (negative without one): an instance that started during a fence, or missed its notice,
+ * learns it with its next flush.
  *
- * KEYS[1]: the ledger hash of the secret; KEYS[2..]: its minute hashes (one per hour touched).
+ * KEYS[1]: the ledger hash of the secret; KEYS[2]: its fence key; KEYS[3..]: its minute hashes (one per
+ * hour touched).
  * ARGV: now, ledger TTL (s), minute TTL (s), number of keys D, then 7 per key (key id, role, matches,
  * last match or '', window start or '', window end or '', last seen), then the number of minute
  * counts M and 3 per count (index into KEYS, field, count).
@@ -64,11 +67,12 @@ for _ = 1, c do
   redis.call('EXPIRE', k, ARGV[3])
   i = i + 3
 end
-return d`;
+return redis.call('PTTL', KEYS[2])`;
 
 /**
  * Records an instance's report in the registry and returns the notice sequence number.
- * KEYS[1]: registry hash, KEYS[2]: sequence key. ARGV[1]: instance id, ARGV[2]: `<time>|<mode>`,
+ * KEYS[1]: registry hash, KEYS[2]: sequence key. ARGV[1]: instance id, ARGV[2]:
+ * `<time>|<mode>|<staleAfterMs>|<instanceTimeoutMs>` (each instance says when it counts as missing, and gone),
  * ARGV[3]: end of an evidence gap this instance caused (counts it had to drop), or ''.
  */
 export const REPORT_SCRIPT = `redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
@@ -82,22 +86,23 @@ return redis.call('GET', KEYS[2]) or '0'`;
 export const LEAVE_SCRIPT = `return redis.call('HDEL', KEYS[1], ARGV[1])`;
 
 /**
- * Reads the registry, presuming gone the live instances silent for longer than the timeout: each is
- * removed and the evidence gap extended to its last report + the timeout (the counts it may have lost
- * lie before that). Drained entries older than ARGV[3] are dropped. KEYS[1]: registry hash.
- * ARGV[1]: now, ARGV[2]: instance timeout (ms), ARGV[3]: drained-entry lifetime (ms).
- * Returns the remaining fields and values (HGETALL).
+ * Reads the registry, presuming gone the live instances silent for longer than their own timeout (the
+ * 4th field of their entry, else ARGV[2]): each is removed and the evidence gap extended to its last
+ * report + that timeout (the counts it may have lost lie before that). Drained entries older than
+ * ARGV[3] are dropped. KEYS[1]: registry hash. ARGV[1]: now, ARGV[2]: default instance timeout (ms),
+ * ARGV[3]: drained-entry lifetime (ms). Returns the remaining fields and values (HGETALL).
  */
 export const REGISTRY_SCRIPT = `local now = tonumber(ARGV[1])
-local timeout = tonumber(ARGV[2])
 local keep = tonumber(ARGV[3])
 local all = redis.call('HGETALL', KEYS[1])
 for j = 1, #all, 2 do
   local f, v = all[j], all[j + 1]
   if string.sub(f, 1, 1) ~= '~' then
-    local sep = string.find(v, '|', 1, true)
-    local t = tonumber(sep and string.sub(v, 1, sep - 1) or v) or 0
-    local mode = sep and string.sub(v, sep + 1) or 'l'
+    local parts = {}
+    for p in string.gmatch(v, '[^|]+') do parts[#parts + 1] = p end
+    local t = tonumber(parts[1]) or 0
+    local mode = parts[2] or 'l'
+    local timeout = tonumber(parts[4] or '') or tonumber(ARGV[2])
     if mode == 'd' then
       if now - t > keep then redis.call('HDEL', KEYS[1], f) end
     elseif now - t > timeout then

@@ -62,16 +62,20 @@ export interface RedisServer {
   kill(): Promise<void>;
   /** Starts again after kill(). */
   start(): Promise<void>;
+  /** SIGSTOP: the server stops answering (connections stay open, commands hang): "unreachable". */
+  pause(): void;
+  /** SIGCONT after pause(). */
+  resume(): void;
   /** Stops the server and removes its data dir. */
   stop(): Promise<void>;
 }
 
 /** Starts redis-server; `persistent` enables the append-only file with fsync on every write. */
-export async function startRedis(options: { persistent?: boolean } = {}): Promise<RedisServer> {
+export async function startRedis(options: { persistent?: boolean; port?: number; extra?: readonly string[] } = {}): Promise<RedisServer> {
   assertRedisServer();
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const dir = mkdtempSync(join(tmpdir(), 'keyturn-redis-'));
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--dir', dir, '--protected-mode', 'yes'];
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--dir', dir, '--protected-mode', 'yes', ...(options.extra ?? [])];
   args.push(...(options.persistent ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no']));
   let child: ChildProcess | undefined;
 
@@ -100,9 +104,97 @@ export async function startRedis(options: { persistent?: boolean } = {}): Promis
     },
     kill,
     start,
+    pause: () => void child?.kill('SIGSTOP'),
+    resume: () => void child?.kill('SIGCONT'),
     async stop() {
+      child?.kill('SIGCONT');
       await kill();
       rmSync(dir, { recursive: true, force: true });
     },
+  };
+}
+
+/** A local Redis cluster of three masters (no replicas), started with `redis-cli --cluster create`. */
+export interface RedisCluster {
+  readonly nodes: readonly RedisServer[];
+  readonly ports: readonly number[];
+  stop(): Promise<void>;
+}
+
+/** Starts three `redis-server --cluster-enabled yes` nodes on free ports and joins them into a cluster. */
+export async function startCluster(): Promise<RedisCluster> {
+  const nodes: RedisServer[] = [];
+  try {
+    for (let i = 0; i < 3; i++) {
+      const port = await freePort();
+      nodes.push(await startRedis({ port, extra: ['--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`, '--cluster-node-timeout', '2000'] }));
+    }
+    const cli = process.env['REDIS_CLI'] ?? 'redis-cli';
+    const created = spawnSync(cli, ['--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-replicas', '0', '--cluster-yes'], { encoding: 'utf8' });
+    if (created.status !== 0) throw new Error(`redis-cli --cluster create failed: ${created.stderr || created.stdout}`);
+    // Wait until every node reports the cluster ok.
+    const deadline = Date.now() + 20_000;
+    for (const n of nodes) {
+      for (;;) {
+        const info = spawnSync(cli, ['-p', String(n.port), 'cluster', 'info'], { encoding: 'utf8' });
+        if (info.stdout.includes('cluster_state:ok')) break;
+        if (Date.now() > deadline) throw new Error('the cluster did not become ready');
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+  } catch (err) {
+    await Promise.all(nodes.map((n) => n.stop()));
+    throw err;
+  }
+  return { nodes, ports: nodes.map((n) => n.port), stop: async () => void (await Promise.all(nodes.map((n) => n.stop()))) };
+}
+
+/**
+ * A TCP proxy in front of a server, to make it unreachable for some clients only: `cut()` destroys
+ * every connection and refuses new ones until `heal()`.
+ */
+export async function startProxy(targetPort: number): Promise<{ port: number; cut(): void; heal(): void; close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  let open = true;
+  const server = createServer((client) => {
+    if (!open) {
+      client.destroy();
+      return;
+    }
+    const upstream = new Socket();
+    sockets.add(client);
+    sockets.add(upstream);
+    const drop = (): void => {
+      client.destroy();
+      upstream.destroy();
+      sockets.delete(client);
+      sockets.delete(upstream);
+    };
+    client.on('error', drop).on('close', drop);
+    upstream.on('error', drop).on('close', drop);
+    upstream.connect(targetPort, '127.0.0.1', () => {
+      client.pipe(upstream);
+      upstream.pipe(client);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const addr = server.address();
+  const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
+  return {
+    port,
+    cut() {
+      open = false;
+      for (const s of sockets) s.destroy();
+      sockets.clear();
+    },
+    heal() {
+      open = true;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        open = false;
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
   };
 }

@@ -12,6 +12,7 @@
  */
 import { KeyStoreError, SecretMaterial, providers, type KeyStore } from '@keyturn/core';
 import { ProviderApiError, RotationError } from './errors.ts';
+import { announceChange, announceFence, audienceOf, endFence, type RotationAudience } from './fleet.ts';
 import { writeKeyWithRetry, type ProgressEvent, type StoreWriteRetry, type WriteKeyResult } from './workflow.ts';
 
 /** Production API base URL. */
@@ -193,8 +194,12 @@ function withHistory(err: ProviderApiError, outcomes: readonly string[], mayHave
   });
 }
 
-/** Options of {@link rotateDataspikeSecret}. */
-export interface RotateDataspikeSecretOptions {
+/**
+ * Options of {@link rotateDataspikeSecret}. With `verifier` (this process) or `fleet` (every instance),
+ * a rotation fence is announced before the rotate call and a key-change notice follows the store write,
+ * so no delivery signed with the new secret is answered 401 (see {@link RotationAudience}).
+ */
+export interface RotateDataspikeSecretOptions extends RotationAudience {
   /** The Dataspike API key. */
   apiKey: string | SecretMaterial;
   /** The webhook whose secret rotates. */
@@ -263,6 +268,7 @@ export async function rotateDataspikeSecret(options: RotateDataspikeSecretOption
   }
   if (!(graceMs >= 0) || !Number.isFinite(graceMs)) throw new TypeError('rotateDataspikeSecret(): `graceMs` must be a non-negative number of ms');
   const client = options.client ?? dataspikeClient({ apiKey: options.apiKey, baseUrl: options.baseUrl, fetch: options.fetch, sleep: options.sleep });
+  const audience = audienceOf('rotateDataspikeSecret()', options);
 
   // 1. The store must be readable before the irreversible step.
   progress({ step: 'store-read', message: `reading ${secretId} from the ${store.name} store` });
@@ -279,7 +285,11 @@ export async function rotateDataspikeSecret(options: RotateDataspikeSecretOption
     }
   }
 
-  // 2. Rotate at Dataspike.
+  // 2. Fence: Dataspike signs with the new secret the moment it answers, before the store write lands;
+  // the verifiers answer those deliveries 503 (retried) instead of 401 until the key-change notice.
+  const warnings: string[] = await announceFence(audience, secretId, progress);
+
+  // 3. Rotate at Dataspike.
   progress({ step: 'provider-rotate', message: `calling Dataspike rotate for webhook ${options.webhookId} at ${client.baseUrl}` });
   let secret: SecretMaterial;
   try {
@@ -288,6 +298,7 @@ export async function rotateDataspikeSecret(options: RotateDataspikeSecretOption
       onAttempt: (attempt) => attempt > 1 && progress({ step: 'provider-rotate', message: `retrying Dataspike rotate (attempt ${attempt})`, attempt }),
     });
   } catch (err) {
+    await endFence(audience, secretId);
     const why = err instanceof Error ? err.message : String(err);
     if (err instanceof ProviderApiError && err.mayHaveRotated) {
       const rerun = options.rerunCommand ?? 'rotateDataspikeSecret() with the same options';
@@ -310,14 +321,14 @@ export async function rotateDataspikeSecret(options: RotateDataspikeSecretOption
   }
   progress({ step: 'provider-rotated', message: 'Dataspike issued a new secret (it now signs with it)' });
 
-  const warnings: string[] = [];
   try {
     providers.dataspike().decodeSecret(secret.reveal());
   } catch {
     warnings.push('the new secret is not in the documented whsec_<hex> form; stored as returned');
   }
 
-  // 3. Write-ahead, then the store write.
+  // 4. Write-ahead, then the store write (a failed write leaves the fence to its TTL: the recovery
+  // command's `keys add` ends it with its own notice).
   if (options.onSecret !== undefined) {
     try {
       await options.onSecret(secret);
@@ -337,6 +348,8 @@ export async function rotateDataspikeSecret(options: RotateDataspikeSecretOption
     provider: 'dataspike',
     recoveryCommand: options.recoveryCommand,
   });
+  // 5. Every verifier reloads now; the fence ends.
+  warnings.push(...(await announceChange(audience, secretId, written.activeId, progress)));
   return { ...written, warnings: [...warnings, ...written.warnings] };
 }
 

@@ -42,6 +42,7 @@ export {
   type RotateDataspikeSecretOptions,
   type DataspikeRotationResult,
 } from './dataspike.ts';
+export type { RotationAudience, RefreshableVerifier, NotifiableFleet } from './fleet.ts';
 export {
   addActiveKey,
   retirePreviousKey,

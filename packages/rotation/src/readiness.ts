@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { KeyRole, KeyUsageReport, Verifier } from '@keyturn/core';
+import type { KeyRole, KeyUsageReport, MissingInstance, UsageSnapshot as CoreUsageSnapshot, UsageSnapshotKey, Verifier } from '@keyturn/core';
 
 /** Default quiet period: 24 h without a match of the previous key (see the rotation playbook). */
 export const DEFAULT_QUIET_MS = 24 * 3_600_000;
@@ -27,21 +27,12 @@ export function recommendedQuietMs(provider: string | undefined): number {
 }
 
 /**
- * A serialisable usage report of one instance (or a merge of several): what an instance exposes
- * on an admin endpoint or writes to a file, and what `keyturn status --usage` reads.
+ * A serialisable usage report of one instance (or a merge of several, or a whole fleet's ledger from
+ * `fleet.usage(secretId)`): what an instance exposes on an admin endpoint or writes to a file, and what
+ * `keyturn status --usage` reads. Defined in `@keyturn/core` (fleets return it); `gapUntil` and `missing`
+ * are set by fleet ledgers.
  */
-export interface UsageSnapshot {
-  /** Format version. */
-  readonly version: 1;
-  /** Instance name(s), for humans. */
-  readonly instances: readonly string[];
-  /** Epoch ms the counting started (process start). After a merge: the latest start (conservative). */
-  readonly since: number | undefined;
-  /** Epoch ms the snapshot was taken. After a merge: the earliest (evidence of silence ends there). */
-  readonly takenAt: number;
-  /** Per-key usage. */
-  readonly keys: readonly KeyUsageReport[];
-}
+export type UsageSnapshot = CoreUsageSnapshot;
 
 /** Options of {@link usageSnapshot}. */
 export interface UsageSnapshotOptions {
@@ -81,16 +72,20 @@ export function usageSnapshot(verifier: Pick<Verifier, 'usage'>, options: UsageS
  * instance was watching.
  */
 export function mergeUsage(reports: readonly (UsageSnapshot | readonly KeyUsageReport[])[]): UsageSnapshot {
-  const byKey = new Map<string, KeyUsageReport>();
+  const byKey = new Map<string, UsageSnapshotKey>();
+  let gapUntil: number | undefined;
+  const missing: MissingInstance[] = [];
   const instances: string[] = [];
   let since: number | undefined;
   let sinceUnknown = false;
   let takenAt = Infinity;
   for (const report of reports) {
     const snapshot = isSnapshot(report) ? report : undefined;
-    const keys = snapshot?.keys ?? (report as readonly KeyUsageReport[]);
+    const keys: readonly UsageSnapshotKey[] = snapshot?.keys ?? (report as readonly KeyUsageReport[]);
     if (snapshot !== undefined) {
       instances.push(...snapshot.instances);
+      if (snapshot.gapUntil !== undefined) gapUntil = Math.max(gapUntil ?? -Infinity, snapshot.gapUntil);
+      if (snapshot.missing !== undefined) missing.push(...snapshot.missing);
       takenAt = Math.min(takenAt, snapshot.takenAt);
       if (snapshot.since === undefined) sinceUnknown = true;
       else since = since === undefined ? snapshot.since : Math.max(since, snapshot.since);
@@ -117,6 +112,8 @@ export function mergeUsage(reports: readonly (UsageSnapshot | readonly KeyUsageR
     since: sinceUnknown ? undefined : since,
     takenAt: Number.isFinite(takenAt) ? takenAt : Date.now(),
     keys: [...byKey.values()].sort(compareKeys),
+    ...(gapUntil === undefined ? {} : { gapUntil }),
+    ...(missing.length === 0 ? {} : { missing }),
   };
 }
 
@@ -182,7 +179,9 @@ export type ReadinessReason =
   | 'recent-match'
   | 'observing'
   | 'no-evidence'
-  | 'active-not-matched';
+  | 'active-not-matched'
+  | 'instances-missing'
+  | 'evidence-gap';
 
 /** The verdict for one secret. */
 export interface ReadinessVerdict {
@@ -231,8 +230,11 @@ export function readiness(usage: UsageSnapshot | readonly KeyUsageReport[], opti
   const quietMs = options.quietMs ?? DEFAULT_QUIET_MS;
   if (!(quietMs >= 0)) throw new TypeError('readiness(): quietMs must be a non-negative number of ms');
   const snapshot = isSnapshot(usage) ? usage : undefined;
-  const keys = snapshot?.keys ?? (usage as readonly KeyUsageReport[]);
+  const keys: readonly UsageSnapshotKey[] = snapshot?.keys ?? (usage as readonly KeyUsageReport[]);
   const since = snapshot !== undefined ? (snapshot.since ?? options.observingSince) : options.observingSince;
+  // A fleet ledger: matches before `gapUntil` may be missing; instances in `missing` have not reported lately.
+  const gapUntil = snapshot?.gapUntil;
+  const missing = snapshot?.missing ?? [];
   // Silence is only known up to the moment the counts were taken.
   const evidenceUntil = Math.min(now, snapshot?.takenAt ?? now);
   const currentWithinMs = options.currentWithinMs ?? 600_000;
@@ -261,7 +263,7 @@ export function readiness(usage: UsageSnapshot | readonly KeyUsageReport[], opti
     }
     secretRows.sort(compareRows);
     rows.push(...secretRows);
-    verdicts.push(judge(secretId, secretRows, now, evidenceUntil, quietMs, since));
+    verdicts.push(judge(secretId, secretRows, now, evidenceUntil, quietMs, since, gapUntil, missing));
   }
   return { now, quietMs, rows, verdicts };
 }
@@ -290,7 +292,16 @@ function row(
   };
 }
 
-function judge(secretId: string, rows: readonly ReadinessRow[], now: number, evidenceUntil: number, quietMs: number, since: number | undefined): ReadinessVerdict {
+function judge(
+  secretId: string,
+  rows: readonly ReadinessRow[],
+  now: number,
+  evidenceUntil: number,
+  quietMs: number,
+  since: number | undefined,
+  gapUntil: number | undefined,
+  missing: readonly MissingInstance[],
+): ReadinessVerdict {
   const previous = rows.filter((r) => r.keyRole === 'previous');
   const active = rows.filter((r) => r.keyRole === 'active');
   const verdict = (safe: boolean, reason: ReadinessReason, prev: ReadinessRow | undefined, detail?: string): ReadinessVerdict => ({
@@ -311,7 +322,17 @@ function judge(secretId: string, rows: readonly ReadinessRow[], now: number, evi
     if (prev.lastMatchedAt !== undefined && evidenceUntil - prev.lastMatchedAt < quietMs) {
       return verdict(false, 'recent-match', prev, `last matched ${formatDuration(now - prev.lastMatchedAt)} ago`);
     }
-    const quietFrom = prev.lastMatchedAt ?? since;
+    if (missing.length > 0) {
+      // An instance that stopped reporting may hold matches nobody has seen: silence is not known.
+      const m = missing[0] as MissingInstance;
+      return verdict(false, 'instances-missing', prev, `${missing.length} instance${missing.length === 1 ? '' : 's'} not reporting (${m.instance}, last report ${formatDuration(now - m.lastReportAt)} ago)`);
+    }
+    const lastOrSince = prev.lastMatchedAt ?? since;
+    // Matches before the end of an evidence gap may be missing: silence counts from after it.
+    const quietFrom = gapUntil !== undefined && lastOrSince !== undefined && gapUntil > lastOrSince ? gapUntil : lastOrSince;
+    if (quietFrom !== undefined && quietFrom === gapUntil && evidenceUntil - quietFrom < quietMs) {
+      return verdict(false, 'evidence-gap', prev, `counts may be missing until ${formatDuration(now - gapUntil)} ago; waiting for ${formatDuration(quietMs)} of silence after that, ${formatDuration(quietMs - (evidenceUntil - gapUntil))} to go`);
+    }
     if (quietFrom === undefined) {
       return verdict(false, 'no-evidence', prev, 'never matched, but when counting started is unknown');
     }

@@ -6,8 +6,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { open } from 'node:fs/promises';
-import { KeyStoreError, SecretMaterial, type KeyStore, type SecretVersion } from '@keyturn/core';
+import { KeyStoreError, SecretMaterial, type Fleet, type KeyStore, type SecretVersion } from '@keyturn/core';
 import { RotationError } from './errors.ts';
+import { announceChange, audienceOf, type RotationAudience } from './fleet.ts';
 import { readiness, type ReadinessOptions, type UsageSnapshot } from './readiness.ts';
 import type { KeyUsageReport } from '@keyturn/core';
 
@@ -193,8 +194,11 @@ async function readVersions(store: KeyStore, secretId: string): Promise<SecretVe
   }
 }
 
-/** Options of {@link addActiveKey}. */
-export interface AddActiveKeyOptions {
+/**
+ * Options of {@link addActiveKey}. `verifier` (this process) and `fleet` (every instance) are told once
+ * the write lands; `fenceTtlMs` is not used (no sender call to fence).
+ */
+export interface AddActiveKeyOptions extends Omit<RotationAudience, 'fenceTtlMs'> {
   /** A writable store. */
   store: KeyStore;
   /** Secret id. */
@@ -222,7 +226,9 @@ export interface AddActiveKeyOptions {
 export async function addActiveKey(options: AddActiveKeyOptions): Promise<WriteKeyResult> {
   const secret = options.secret instanceof SecretMaterial ? options.secret : new SecretMaterial(options.secret);
   if (!(options.graceMs >= 0) || !Number.isFinite(options.graceMs)) throw new TypeError('addActiveKey(): `graceMs` must be a non-negative number of ms');
-  return writeKeyWithRetry({
+  const audience = audienceOf('addActiveKey()', options);
+  const progress = options.onProgress ?? (() => undefined);
+  const written = await writeKeyWithRetry({
     store: options.store,
     secretId: options.secretId,
     secret,
@@ -230,8 +236,10 @@ export async function addActiveKey(options: AddActiveKeyOptions): Promise<WriteK
     retry: options.storeWrite,
     signal: options.signal,
     sleep: options.sleep,
-    progress: options.onProgress ?? (() => undefined),
+    progress,
   });
+  const warnings = await announceChange(audience, options.secretId, written.activeId, progress);
+  return warnings.length === 0 ? written : { ...written, warnings: [...written.warnings, ...warnings] };
 }
 
 /** Options of {@link RetiringKeyStore.retirePrevious}. */
@@ -259,8 +267,13 @@ export function canRetire(store: KeyStore): store is RetiringKeyStore {
   return typeof (store as Partial<RetiringKeyStore>).retirePrevious === 'function';
 }
 
-/** Options of {@link retirePreviousKey}. */
-export interface RetirePreviousKeyOptions {
+/**
+ * Options of {@link retirePreviousKey}. With a `fleet` and no `usage`, the fleet-wide ledger
+ * (`fleet.usage(secretId)`) decides; `verifier` / `fleet` are told once the key is gone.
+ */
+export interface RetirePreviousKeyOptions extends Omit<RotationAudience, 'fenceTtlMs' | 'fleet'> {
+  /** A fleet: its ledger is the usage to check (unless `usage` is given), and every instance hears the change. */
+  fleet?: RotationAudience['fleet'] & Partial<Pick<Fleet, 'usage'>>;
   /** The store. */
   store: KeyStore;
   /** Secret id. */
@@ -286,10 +299,12 @@ export async function retirePreviousKey(options: RetirePreviousKeyOptions): Prom
   if (!canRetire(store)) {
     throw new RotationError('STORE_CANNOT_RETIRE', `The ${store.name} store has no retirePrevious(); remove the previous version with the store's own tools`, { secretId });
   }
+  const audience = audienceOf('retirePreviousKey()', options);
   if (options.force !== true) {
-    if (options.usage === undefined) throw new TypeError('retirePreviousKey(): pass `usage` (or `force: true`)');
+    const usage = options.usage ?? (typeof options.fleet?.usage === 'function' ? await options.fleet.usage(secretId) : undefined);
+    if (usage === undefined) throw new TypeError('retirePreviousKey(): pass `usage` or a `fleet` (or `force: true`)');
     const versions = await store.getVersions(secretId, { signal: options.signal ?? new AbortController().signal });
-    const report = readiness(options.usage, {
+    const report = readiness(usage, {
       ...options.readiness,
       current: versions.map((v) => ({ secretId, keyId: v.id, keyRole: v.role, notBefore: v.notBefore, notAfter: v.notAfter })),
     });
@@ -298,7 +313,9 @@ export async function retirePreviousKey(options: RetirePreviousKeyOptions): Prom
       throw new RotationError('NOT_SAFE_TO_RETIRE', `${secretId}: ${verdict.message}`, { secretId });
     }
   }
-  return store.retirePrevious(secretId, { keyId: options.keyId, signal: options.signal });
+  const result = await store.retirePrevious(secretId, { keyId: options.keyId, signal: options.signal });
+  if (result.retiredId !== undefined) await announceChange(audience, secretId, undefined, () => undefined);
+  return result;
 }
 
 /**

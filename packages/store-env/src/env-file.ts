@@ -90,6 +90,12 @@ export interface EnvFileKeyStore extends KeyStore {
   rotate(secretId: string, newSecret: string | Uint8Array, options?: RotateOptions): Promise<RotateResult>;
   /** Removes `X_PREVIOUS` (and its window variables): the old key stops verifying at the next load. */
   retirePrevious(secretId: string, options?: RetirePreviousOptions): Promise<RetirePreviousResult>;
+  /**
+   * Whether the file may have changed since `secretId` was last read: one `stat` (inode, size, mtime,
+   * ctime), no read. The verifier asks it when no key matches while its refresh-on-miss cooldown runs, so
+   * a rotation written by another process (`keyturn rotate dataspike`) is seen on the next delivery.
+   */
+  hasChanged(secretId: string): Promise<boolean>;
 }
 
 /**
@@ -296,6 +302,9 @@ export function envFileKeyStore(options: EnvFileKeyStoreOptions): EnvFileKeyStor
     }
   }
 
+  /** Secret id -> the file's `stat` signature when that secret was last read (for `hasChanged`). */
+  const signatures = new Map<string, string>();
+
   function resultOf(secretId: string, versions: readonly SecretVersion[], warnings: readonly (string | undefined)[]): RotateResult {
     const active = versions.find((v) => v.role === 'active');
     const previous = versions.find((v) => v.role === 'previous');
@@ -315,8 +324,18 @@ export function envFileKeyStore(options: EnvFileKeyStoreOptions): EnvFileKeyStor
     path,
     async getVersions(secretId, { signal }) {
       if (signal.aborted) throw aborted(secretId, signal.reason);
+      // The file's identity before the read: a write racing the read shows up as a change next time.
+      const before = await fileSignature(path);
       const { doc } = await load(secretId, signal, false);
-      return versionsOf(doc.values, secretId, signal);
+      const versions = await versionsOf(doc.values, secretId, signal);
+      if (signatures.size >= MAX_SIGNATURES && !signatures.has(secretId)) signatures.clear();
+      signatures.set(secretId, before);
+      return versions;
+    },
+
+    async hasChanged(secretId) {
+      const last = signatures.get(secretId);
+      return last === undefined || (await fileSignature(path)) !== last;
     },
 
     async rotate(secretId, newSecret, rotateOptions = {}) {
@@ -395,6 +414,23 @@ export function envFileKeyStore(options: EnvFileKeyStoreOptions): EnvFileKeyStor
 
 function defaultWarning(warning: EnvFileWarning): void {
   process.emitWarning(warning.message, { type: 'KeyturnWarning', code: `KEYTURN_${warning.code}` });
+}
+
+/** Most secret ids whose last-read file signature is remembered. */
+const MAX_SIGNATURES = 10_000;
+
+/**
+ * The file's identity as one string: inode, size and modification time (ns). A write through
+ * `rotate()` (temp file + rename) always changes the inode; an edit in place changes size or mtime.
+ * A file that cannot be `stat`ed has its own signature, so it changing back counts too.
+ */
+async function fileSignature(path: string): Promise<string> {
+  try {
+    const s = await stat(path, { bigint: true });
+    return `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`;
+  } catch (err) {
+    return `error:${(err as { code?: string }).code ?? 'unknown'}`;
+  }
 }
 
 function toText(secretId: string, secret: string | Uint8Array): string {

@@ -479,15 +479,17 @@ export function cachedSource(
   function nextLoad(e: Entry, reason: LoadReason): Promise<KeyRing | undefined> {
     if (e.next !== undefined) return e.next;
     const run = async (): Promise<KeyRing | undefined> => {
+      await undefined; // `e.next` is set before anything below runs
       // A load in flight may have started before the change this caller knows of: wait for it first.
       if (e.inflight !== undefined) await e.inflight.catch(() => undefined);
       const waitMs = e.lastLoadStartAt + FENCE_RELOAD_MS - now();
       if (waitMs > 0) await sleep(Math.min(waitMs, FENCE_RELOAD_MS));
-      e.next = undefined;
+      // From here on, a new caller needs a load that starts after it: it schedules the next one.
+      if (e.next === p) e.next = undefined;
       if (disposed) return undefined;
       return load(e, reason).catch(() => undefined);
     };
-    const p = run();
+    const p: Promise<KeyRing | undefined> = run();
     e.next = p;
     return p;
   }
