@@ -37,7 +37,7 @@ export interface ExitCodes {
   readonly USAGE: 2;
   /** Not safe to retire (`status --check`, `keys retire` refused). */
   readonly NOT_SAFE: 3;
-  /** 10 + index in `VERIFICATION_ERROR_CODES` (10 … 23); see {@link verificationExitCode}. */
+  /** 10 + index in `VERIFICATION_ERROR_CODES` (10 … 24); see {@link verificationExitCode}. */
   readonly VERIFICATION_BASE: 10;
   /** The store write failed after the provider rotated: the recovery file is kept and its command printed. */
   readonly STORE_WRITE_FAILED: 30;
@@ -80,7 +80,7 @@ export const EXIT: ExitCodes = {
   USAGE_INVALID: 38,
 };
 
-/** Exit code of a verification error code (10 … 23). */
+/** Exit code of a verification error code (10 … 24). */
 export function verificationExitCode(code: VerificationErrorCode): number {
   return EXIT.VERIFICATION_BASE + VERIFICATION_ERROR_CODES.indexOf(code);
 }

@@ -80,7 +80,8 @@ ${OUTPUT_HELP}`,
 Reads the body from --body-file or stdin. Exit 0 when it verifies, else the code's exit status
 (MISSING_SIGNATURE 10, MALFORMED_SIGNATURE 11, TIMESTAMP_TOO_OLD 12, TIMESTAMP_IN_FUTURE 13,
 NO_MATCHING_KEY 14, KEY_EXPIRED 15, NO_KEYS 16, KEYSTORE_UNAVAILABLE 17, REPLAYED 18, BODY_NOT_RAW 19,
-INVALID_SECRET 20, KEYSTORE_MISCONFIGURED 21, COLD_LOAD_LIMITED 22, INVALID_INPUT 23).
+INVALID_SECRET 20, KEYSTORE_MISCONFIGURED 21, COLD_LOAD_LIMITED 22, INVALID_INPUT 23,
+KEY_ROTATION_IN_PROGRESS 24).
 
 ${SECRET_HELP}
   --previous-secret-env NAME / --previous-secret-file PATH   A previous key as well
@@ -220,7 +221,7 @@ ${lines.join('\n')}
 
 Secrets come from environment variables or files, never from the command line.
 The env-file store is --store-file PATH (not --env-file: Node reads that flag itself).
-Exit codes: 0 ok, 1 error, 2 usage, 3 not safe to retire, 10-23 verification codes,
+Exit codes: 0 ok, 1 error, 2 usage, 3 not safe to retire, 10-24 verification codes,
 30 store write failed (recovery file kept), 31 provider rotate failed (nothing changed), 32 store error,
 33 store cannot do that, 34 the provider may have rotated (answer lost: rotate again),
 35-38 --usage-url unreachable / refused (401, 403) / HTTP error / not a usage snapshot.

@@ -28,10 +28,35 @@ import type { KeyRole } from '../keys/types.ts';
  * - `rotation-started`: a rotation fence for `secretId` stands for `ttlMs` (see {@link Fleet.announceRotation}).
  * - `rotation-ended`: the fence ended without a key change (the sender's rotate call failed).
  */
-export type FleetNotice =
-  | { readonly type: 'key-changed'; readonly secretId: string; readonly versionId?: string | undefined }
-  | { readonly type: 'rotation-started'; readonly secretId: string; readonly ttlMs: number }
-  | { readonly type: 'rotation-ended'; readonly secretId: string };
+export type FleetNotice = KeyChangedNotice | RotationStartedNotice | RotationEndedNotice;
+
+/** "The store holds a new key set for `secretId`": every instance holding it reloads it. */
+export interface KeyChangedNotice {
+  /** Notice type. */
+  readonly type: 'key-changed';
+  /** The secret that changed. */
+  readonly secretId: string;
+  /** The new active version id, when the writer knows it. */
+  readonly versionId?: string | undefined;
+}
+
+/** "A rotation of `secretId` is in progress": a fence stands for `ttlMs` unless a `key-changed` ends it. */
+export interface RotationStartedNotice {
+  /** Notice type. */
+  readonly type: 'rotation-started';
+  /** The secret being rotated. */
+  readonly secretId: string;
+  /** How long the fence stands, ms. */
+  readonly ttlMs: number;
+}
+
+/** "The rotation of `secretId` ended without a key change" (the sender's rotate call failed). */
+export interface RotationEndedNotice {
+  /** Notice type. */
+  readonly type: 'rotation-ended';
+  /** The secret whose fence ends. */
+  readonly secretId: string;
+}
 
 /** The types a {@link FleetNotice} can have. */
 export const FLEET_NOTICE_TYPES: readonly FleetNotice['type'][] = ['key-changed', 'rotation-started', 'rotation-ended'];
@@ -187,7 +212,15 @@ export interface UsageTimeline {
   /** Minute length, ms (60 000). */
   readonly stepMs: number;
   /** Per key: one count per minute from `from`. */
-  readonly keys: readonly { readonly keyId: string; readonly counts: readonly number[] }[];
+  readonly keys: readonly UsageTimelineKey[];
+}
+
+/** One key's row of a {@link UsageTimeline}. */
+export interface UsageTimelineKey {
+  /** Key version id. */
+  readonly keyId: string;
+  /** Matches per minute, oldest first. */
+  readonly counts: readonly number[];
 }
 
 /**
