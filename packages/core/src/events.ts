@@ -4,7 +4,6 @@
  * @module
  */
 import type { KeyStoreError, VerificationErrorCode } from './errors.ts';
-import type { FleetNotice } from './fleet/types.ts';
 import type { KeyRole } from './keys/types.ts';
 
 /** Passed to `onVerified` after every accepted webhook. */
@@ -175,8 +174,8 @@ export interface FleetNoticeEvent {
   readonly type: 'fleet-notice';
   /** Fleet backend name (`redis`, ...). */
   readonly fleet: string;
-  /** Notice type. */
-  readonly notice: FleetNotice['type'];
+  /** Notice type (see `FleetNotice`). */
+  readonly notice: 'key-changed' | 'rotation-started' | 'rotation-ended';
   /** Secret id the notice is about. */
   readonly secretId: string;
   /** Whether this verifier holds that secret (a notice about another secret changes nothing). */

@@ -7,7 +7,6 @@
  * @module
  */
 import { DEFAULT_FENCE_TTL_MS, MAX_FENCE_TTL_MS, type Fleet, type Verifier } from '@keyturn/core';
-import type { ProgressEvent } from './workflow.ts';
 
 /** A verifier in this process that a workflow refreshes (`createVerifier()`'s result). */
 export type RefreshableVerifier = Pick<Verifier, 'reload' | 'fence'>;
@@ -30,6 +29,9 @@ export interface RotationAudience {
    */
   fenceTtlMs?: number;
 }
+
+/** What the helpers report progress with (the workflows' `ProgressEvent`). */
+type Progress = (event: { readonly step: string; readonly message: string }) => void;
 
 /** @internal The audience, checked. */
 export interface Audience {
@@ -60,7 +62,7 @@ export function audienceOf(where: string, options: RotationAudience): Audience {
 const describe = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
 /** @internal Announces the fence (before the sender's rotate call). Returns warnings. */
-export async function announceFence(a: Audience, secretId: string, progress: (e: ProgressEvent) => void): Promise<string[]> {
+export async function announceFence(a: Audience, secretId: string, progress: Progress): Promise<string[]> {
   const warnings: string[] = [];
   for (const v of a.verifiers) v.fence(secretId, a.fenceTtlMs);
   if (a.fleet !== undefined) {
@@ -75,7 +77,7 @@ export async function announceFence(a: Audience, secretId: string, progress: (e:
 }
 
 /** @internal Tells everyone the store changed (after every store write) and waits for local reloads. */
-export async function announceChange(a: Audience, secretId: string, versionId: string | undefined, progress: (e: ProgressEvent) => void): Promise<string[]> {
+export async function announceChange(a: Audience, secretId: string, versionId: string | undefined, progress: Progress): Promise<string[]> {
   const warnings: string[] = [];
   if (a.fleet !== undefined) {
     progress({ step: 'notice', message: `telling the fleet that ${secretId} changed` });
