@@ -25,7 +25,7 @@ const MAX_TIMER_MS = 2_147_483_647;
 export const SUPPORTED_CONTENT_ENCODINGS = ['gzip', 'deflate'] as const;
 
 /** Every code a {@link BodyError} can carry. Stable: switch on these. */
-export const BODY_ERROR_CODES = ['BODY_TOO_LARGE', 'BODY_TIMEOUT', 'UNSUPPORTED_CONTENT_ENCODING', 'MALFORMED_CONTENT_ENCODING'] as const;
+export const BODY_ERROR_CODES = ['BODY_TOO_LARGE', 'BODY_TIMEOUT', 'UNSUPPORTED_CONTENT_ENCODING', 'MALFORMED_CONTENT_ENCODING', 'INVALID_BASE64_BODY'] as const;
 
 /** Why a request body could not be read. */
 export type BodyErrorCode = (typeof BODY_ERROR_CODES)[number];
@@ -35,12 +35,14 @@ const BODY_STATUS: Readonly<Record<BodyErrorCode, number>> = {
   BODY_TIMEOUT: 408,
   UNSUPPORTED_CONTENT_ENCODING: 415,
   MALFORMED_CONTENT_ENCODING: 400,
+  INVALID_BASE64_BODY: 400,
 };
 
 /**
  * Thrown by the adapters when the request body cannot be read: larger than `maxBodyBytes` (413),
  * not complete within `bodyTimeoutMs` (408), compressed with a coding the adapters do not decode
- * (415), or not valid for its declared coding (400). The body is never verified. Like
+ * (415), or not valid for its declared coding (400), or (Lambda) marked base64 but not base64 (400,
+ * `INVALID_BASE64_BODY`). The body is never verified. Like
  * {@link VerificationError} it is log-safe: no body byte appears in it.
  *
  * @example
@@ -547,6 +549,7 @@ const BODY_ANSWER: Readonly<Record<BodyErrorCode, string>> = {
   BODY_TIMEOUT: '{"error":"request timeout"}',
   UNSUPPORTED_CONTENT_ENCODING: '{"error":"unsupported content encoding"}',
   MALFORMED_CONTENT_ENCODING: '{"error":"malformed content encoding"}',
+  INVALID_BASE64_BODY: '{"error":"invalid base64 body"}',
 };
 
 const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
