@@ -47,7 +47,7 @@ const MAX_PENDING = 10_000;
 /**
  * Creates the store.
  *
- * @example Lambda, one table for claims (and the fleet, see `dynamodbFleet`)
+ * @example Lambda, with the table name in an environment variable
  * ```ts
  * import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
  * import { dynamodbReplayStore } from '@keyturn/dynamodb';

@@ -4,14 +4,10 @@
  *
  * @module
  */
+import type { CreateTableCommandInput, UpdateTimeToLiveCommandInput } from '@aws-sdk/client-dynamodb';
 
 /** The `CreateTable` input of a keyturn table named `table` (on-demand capacity). */
-export function tableDefinition(table: string): {
-  TableName: string;
-  AttributeDefinitions: { AttributeName: string; AttributeType: 'S' }[];
-  KeySchema: { AttributeName: string; KeyType: 'HASH' | 'RANGE' }[];
-  BillingMode: 'PAY_PER_REQUEST';
-} {
+export function tableDefinition(table: string): CreateTableCommandInput {
   return {
     TableName: table,
     AttributeDefinitions: [
@@ -27,6 +23,6 @@ export function tableDefinition(table: string): {
 }
 
 /** The `UpdateTimeToLive` input that turns on DynamoDB's TTL for `table` (attribute `ttl`). */
-export function timeToLiveDefinition(table: string): { TableName: string; TimeToLiveSpecification: { AttributeName: 'ttl'; Enabled: true } } {
+export function timeToLiveDefinition(table: string): UpdateTimeToLiveCommandInput {
   return { TableName: table, TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true } };
 }
