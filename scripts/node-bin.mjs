@@ -23,7 +23,7 @@ export function nodeCacheDir() {
 export function nodePackageName() {
   const platform = { linux: 'linux', darwin: 'darwin' }[process.platform];
   const arch = { x64: 'x64', arm64: 'arm64' }[process.arch];
-  if (!platform || !arch) throw new Error(`node-bin: no npm Node package for ${process.platform}-${process.arch}; install Node ≥ 22.12 yourself`);
+  if (!platform || !arch) throw new Error(`node-bin: no npm Node package for ${process.platform}-${process.arch}; install Node ≥ 22.13 yourself`);
   return `node-${platform}-${arch}`;
 }
 

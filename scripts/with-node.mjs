@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Runs a command on a supported Node. The published packages need Node >= 22.12 (the root
+// Runs a command on a supported Node. The published packages need Node >= 22.13 (the root
 // package.json's `engines`, the same in every package); the README's commands must still work on a
 // machine that has only an older Node (20) and npm. So: on a supported Node the command runs as is;
 // on an older one, the Node named in `.node-version` (24, the primary runtime) is installed from npm
