@@ -70,7 +70,9 @@ export class LockAbortedError extends Error {
   }
 }
 
-const HOST = hostname();
+// Read on first use, not at import: importing @keyturn/store-env must not need Deno's --allow-sys.
+let host: string | undefined;
+const HOST = (): string => (host ??= hostname());
 
 function defaultIsAlive(pid: number): boolean {
   try {
@@ -122,7 +124,7 @@ async function writeOwnerFile(path: string, owner: LockOwner, flag: 'wx'): Promi
 export async function acquireFileLock(lockPath: string, options: FileLockOptions): Promise<HeldLock> {
   const isAlive = options.isAlive ?? defaultIsAlive;
   const deadline = Date.now() + options.timeoutMs;
-  const owner: LockOwner = { pid: process.pid, host: HOST, nonce: randomBytes(12).toString('hex'), at: Date.now() };
+  const owner: LockOwner = { pid: process.pid, host: HOST(), nonce: randomBytes(12).toString('hex'), at: Date.now() };
   const held: HeldLock = {
     path: lockPath,
     owner,
@@ -161,7 +163,7 @@ export async function acquireFileLock(lockPath: string, options: FileLockOptions
 
 function isStale(seen: { owner: LockOwner | undefined; mtimeMs: number }, staleLockMs: number, isAlive: (pid: number) => boolean): boolean {
   if (seen.owner === undefined) return false;
-  if (seen.owner.host === HOST && seen.owner.pid !== process.pid && !isAlive(seen.owner.pid)) return true; // its writer is dead
+  if (seen.owner.host === HOST() && seen.owner.pid !== process.pid && !isAlive(seen.owner.pid)) return true; // its writer is dead
   return Date.now() - Math.max(seen.owner.at, seen.mtimeMs) > staleLockMs;
 }
 
