@@ -217,8 +217,8 @@ export interface FleetErrorEvent {
   readonly type: 'fleet-error';
   /** Fleet backend name. */
   readonly fleet: string;
-  /** The failed operation. */
-  readonly operation: 'flush' | 'subscribe' | 'heartbeat' | 'resync';
+  /** The failed operation (`poll`: a fleet that polls for key-change markers, such as DynamoDB's, could not read them). */
+  readonly operation: 'flush' | 'subscribe' | 'heartbeat' | 'resync' | 'poll';
   /** Deltas (keys with counts) waiting to be flushed. */
   readonly pending: number;
   /** The backend's error (its message never carries key material: only ids and counts are sent). */

@@ -10,3 +10,4 @@ export { dynamodbReplayStore, type DynamoDbReplayStore, type DynamoDbReplayStore
 export { DynamoDbError, type DynamoDbTableOptions } from './client.ts';
 export { DEFAULT_PREFIX } from './keys.ts';
 export { tableDefinition, timeToLiveDefinition } from './table.ts';
+export { dynamodbFleet, type DynamoDbFleet, type DynamoDbFleetOptions } from './fleet.ts';
