@@ -140,9 +140,11 @@ describe.each(BACKENDS)('%s', (_name, start, available) => {
     const handler = createLambdaHandler(lambda.verifier, () => ({ ok: true }), { fleet: lambda.fleet });
     const event = (d: ReturnType<typeof delivery>) => ({ version: '2.0', requestContext: { http: { method: 'POST' } }, headers: d.headers, body: d.body, isBase64Encoded: false });
     expect((await handler(event(delivery(NEW, clock)))).statusCode).toBe(200);
-    clock += 3_600_000; // frozen for an hour
+    clock += 300_000; // frozen for 5 minutes: longer than staleAfterMs, shorter than instanceTimeoutMs
     const snap = await r.usage('DS');
     expect(snap.missing).toEqual([]);
+    expect(snap.gapUntil).toBeUndefined();
+    expect(snap.instances).toEqual([lambda.fleet.instanceId]);
     expect(snap.keys.find((k) => k.keyId === 'k2')).toMatchObject({ matches: 1 });
     expect((await handler(event(delivery(NEW, clock)))).statusCode).toBe(200);
     expect((await r.usage('DS')).keys.find((k) => k.keyId === 'k2')).toMatchObject({ matches: 2 });
