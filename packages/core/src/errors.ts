@@ -160,6 +160,50 @@ export function requestRejection(
   }
 }
 
+/**
+ * Why a store call failed: one of a fixed set that callers can branch on. The cloud's own code
+ * (`ResourceNotFoundException`, `PERMISSION_DENIED`, `SecretNotFound`, `ENOENT`, ...) is in
+ * {@link KeyStoreError.code}.
+ *
+ * | reason | meaning | usually |
+ * | --- | --- | --- |
+ * | `NOT_FOUND` | the secret (or its active version) does not exist | terminal |
+ * | `ACCESS_DENIED` | the credentials may not read (or write) it | terminal |
+ * | `THROTTLED` | the service asked to slow down | retryable |
+ * | `UNAVAILABLE` | no usable answer: 5xx, network, an unreadable body | retryable |
+ * | `TIMEOUT` | the call took longer than its deadline | retryable |
+ * | `ABORTED` | the caller's signal aborted the call | retryable |
+ * | `INVALID_CONFIG` | the store, its options or the secret id are wrong | terminal |
+ * | `INVALID_FORMAT` | the stored value does not fit the store's format | terminal |
+ * | `INTEGRITY` | the answer failed a check (checksum, wrong version) | retryable |
+ * | `CONFLICT` | the secret changed under a write, or the write would undo one | either |
+ */
+export type KeyStoreErrorReason =
+  | 'NOT_FOUND'
+  | 'ACCESS_DENIED'
+  | 'THROTTLED'
+  | 'UNAVAILABLE'
+  | 'TIMEOUT'
+  | 'ABORTED'
+  | 'INVALID_CONFIG'
+  | 'INVALID_FORMAT'
+  | 'INTEGRITY'
+  | 'CONFLICT';
+
+/** Every {@link KeyStoreErrorReason}. */
+export const KEY_STORE_ERROR_REASONS: readonly KeyStoreErrorReason[] = [
+  'NOT_FOUND',
+  'ACCESS_DENIED',
+  'THROTTLED',
+  'UNAVAILABLE',
+  'TIMEOUT',
+  'ABORTED',
+  'INVALID_CONFIG',
+  'INVALID_FORMAT',
+  'INTEGRITY',
+  'CONFLICT',
+];
+
 /** Options accepted by {@link KeyStoreError}. */
 export interface KeyStoreErrorOptions {
   /** Whether retrying later may succeed (throttling, 5xx, network, integrity). */
@@ -167,14 +211,15 @@ export interface KeyStoreErrorOptions {
   /** Store name (`env`, `aws-secrets-manager`, ...). */
   store: string;
   /** Secret id that failed to load. */
-  secretId?: string;
+  secretId?: string | undefined;
   /**
-   * A short, stable, secret-free reason such as `ThrottlingException` or `NOT_FOUND`. New reasons should
-   * come from `NOT_FOUND`, `ACCESS_DENIED`, `THROTTLED`, `UNAVAILABLE`, `TIMEOUT`, `ABORTED`,
-   * `INVALID_CONFIG`, `INVALID_FORMAT`, `INTEGRITY`, `CONFLICT`.
+   * Why it failed (see {@link KeyStoreErrorReason}). A string outside the union (a store written
+   * against an older keyturn) is kept as `code`, and `reason` is then `undefined`.
    */
-  reason?: string;
-  /** The original error. */
+  reason?: KeyStoreErrorReason | undefined;
+  /** The cloud's (or the OS's) own, secret-free code: `ResourceNotFoundException`, `PERMISSION_DENIED`, `ENOENT`, ... */
+  code?: string | undefined;
+  /** The original error (never one that quotes a secret: stores pass a summary then). */
   cause?: unknown;
 }
 
@@ -195,8 +240,10 @@ export class KeyStoreError extends Error {
   readonly store: string;
   /** Secret id that failed. */
   readonly secretId: string | undefined;
-  /** Short secret-free reason. */
-  readonly reason: string | undefined;
+  /** Why it failed: one of {@link KEY_STORE_ERROR_REASONS}. */
+  readonly reason: KeyStoreErrorReason | undefined;
+  /** The cloud's own code, when there is one. */
+  readonly code: string | undefined;
 
   constructor(message: string, options: KeyStoreErrorOptions) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -204,7 +251,10 @@ export class KeyStoreError extends Error {
     this.retryable = options.retryable;
     this.store = options.store;
     this.secretId = options.secretId;
-    this.reason = options.reason;
+    const reason = options.reason as string | undefined;
+    const known = reason === undefined || (KEY_STORE_ERROR_REASONS as readonly string[]).includes(reason);
+    this.reason = known ? (reason as KeyStoreErrorReason | undefined) : undefined;
+    this.code = options.code ?? (known ? undefined : reason);
   }
 
   /** A log-safe plain object. */
@@ -216,6 +266,7 @@ export class KeyStoreError extends Error {
       secretId: this.secretId,
       retryable: this.retryable,
       reason: this.reason,
+      code: this.code,
     };
   }
 }

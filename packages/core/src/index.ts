@@ -20,12 +20,14 @@ export { sign, signAsync, type SignInput } from './sign.ts';
 export {
   VerificationError,
   KeyStoreError,
+  KEY_STORE_ERROR_REASONS,
   isVerificationError,
   VERIFICATION_ERROR_CODES,
   SERVER_SIDE_STATUS,
   type VerificationErrorCode,
   type VerificationErrorOptions,
   type KeyStoreErrorOptions,
+  type KeyStoreErrorReason,
 } from './errors.ts';
 export type {
   KeyRole,
@@ -34,6 +36,8 @@ export type {
   GetVersionsOptions,
   RotateOptions,
   RotateResult,
+  RetirePreviousOptions,
+  RetirePreviousResult,
 } from './keys/types.ts';
 export { KEY_ROLES } from './keys/types.ts';
 export { SecretMaterial } from './keys/secret.ts';

@@ -408,7 +408,8 @@ export function cachedSource(
         retryable: false,
         store: storeName,
         secretId: e.secretId,
-        reason: 'BAD_RESULT',
+        reason: 'INVALID_FORMAT',
+        code: 'BAD_RESULT',
       });
     }
     for (const v of versions) {
@@ -418,7 +419,8 @@ export function cachedSource(
           retryable: false,
           store: storeName,
           secretId: e.secretId,
-          reason: 'BAD_RESULT',
+          reason: 'INVALID_FORMAT',
+        code: 'BAD_RESULT',
         });
       }
     }
@@ -445,7 +447,8 @@ export function cachedSource(
       retryable: true,
       store: storeName,
       secretId,
-      reason: 'UNKNOWN',
+      reason: 'UNAVAILABLE',
+      code: 'UNKNOWN',
       cause: err,
     });
   }
@@ -697,7 +700,7 @@ export function cachedSource(
         lastError:
           lastError === undefined
             ? undefined
-            : { message: lastError.message, reason: lastError.reason, retryable: lastError.retryable, at: e?.lastErrorAt ?? miss?.at ?? t },
+            : { message: lastError.message, reason: lastError.reason, code: lastError.code, retryable: lastError.retryable, at: e?.lastErrorAt ?? miss?.at ?? t },
         nextRefreshAt: ring && e ? Math.max(e.refreshAt, e.retryAt) : miss?.until,
         loading: e?.inflight !== undefined,
         verified: e?.proven === true,

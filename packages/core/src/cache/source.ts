@@ -22,8 +22,10 @@ export interface SecretStatusVersion {
 export interface SecretStatusError {
   /** Secret-free message. */
   readonly message: string;
-  /** Short reason from the store (`ThrottlingException`, `NOT_FOUND`, ...). */
+  /** Why, from the store (`NOT_FOUND`, `THROTTLED`, ...: a `KeyStoreErrorReason`). */
   readonly reason?: string | undefined;
+  /** The cloud's own code (`ResourceNotFoundException`, `PERMISSION_DENIED`, ...), when there is one. */
+  readonly code?: string | undefined;
   /** Whether a retry may succeed. */
   readonly retryable: boolean;
   /** Epoch ms of the failure. */

@@ -66,8 +66,19 @@ export interface KeyStore {
    * far cheaper than `getVersions`; `true` when unsure. Never throws for a change it cannot see.
    */
   hasChanged?(secretId: string, options: GetVersionsOptions): boolean | Promise<boolean>;
-  /** Optional write side: make `newSecret` the active version (the old active becomes previous). */
+  /**
+   * Optional write side: make `newSecret` the active version (the old active becomes previous).
+   * Idempotent with `idempotencyToken`; reports ids and the previous window, never secrets.
+   */
   rotate?(secretId: string, newSecret: string | Uint8Array, options?: RotateOptions): Promise<RotateResult>;
+  /**
+   * Optional write side: stop the previous version from verifying (remove its label or alias, disable
+   * it, delete its variable), with the store's own deadlines, cancellation and error mapping. With
+   * `keyId`, only while that version is still the previous one (else a terminal `CONFLICT`); the
+   * active version is never retired. Retrying a call that went through reports the same id.
+   * `rotate()` and `retirePrevious()` are what `@keyturn/rotation` and `keyturn keys add|retire` use.
+   */
+  retirePrevious?(secretId: string, options?: RetirePreviousOptions): Promise<RetirePreviousResult>;
   /** Releases clients and timers. */
   dispose?(): void | Promise<void>;
 }
@@ -99,4 +110,18 @@ export interface RotateResult {
   readonly previousUnbounded?: boolean | undefined;
   /** Secret-free warnings about the write, such as why `previousUnbounded` is set. */
   readonly warnings?: readonly string[] | undefined;
+}
+
+/** Options for {@link KeyStore.retirePrevious}. */
+export interface RetirePreviousOptions {
+  /** Retire only this version, and only while it is still the previous one (the id `status` / `keys list` showed). */
+  readonly keyId?: string | undefined;
+  /** Aborts the write. */
+  readonly signal?: AbortSignal | undefined;
+}
+
+/** What {@link KeyStore.retirePrevious} did (ids only). */
+export interface RetirePreviousResult {
+  /** Id of the version retired, or `undefined` when there was no previous version. */
+  readonly retiredId: string | undefined;
 }
