@@ -4,6 +4,7 @@
  * @module
  */
 import type { KeyRole } from '@keyturn/core';
+import { parseInstant, ROLE_ORDER } from '@keyturn/core/store-kit';
 
 /**
  * How a version's value is read.
@@ -41,7 +42,6 @@ export class FormatProblem extends Error {
   }
 }
 
-const ROLES: readonly KeyRole[] = ['active', 'pending', 'previous'];
 const KEY_ID_RE = /^[A-Za-z0-9._~:@/+=-]{1,128}$/;
 
 /** Checks a format option; throws a `TypeError` on a bad one. */
@@ -111,7 +111,7 @@ function parseKeySet(doc: unknown): ParsedKey[] {
       throw new FormatProblem(`key ${JSON.stringify(id)} has no non-empty string "secret"`);
     }
     const role = r['role'];
-    if (role !== undefined && !ROLES.includes(role as KeyRole)) {
+    if (role !== undefined && !ROLE_ORDER.includes(role as KeyRole)) {
       throw new FormatProblem(`key ${JSON.stringify(id)} has a role other than "active", "pending" or "previous"`);
     }
     const notBefore = instant(r['notBefore'], id, 'notBefore');
@@ -127,12 +127,9 @@ function parseKeySet(doc: unknown): ParsedKey[] {
 
 function instant(v: unknown, id: string, field: string): number | undefined {
   if (v === undefined || v === null) return undefined;
-  if (typeof v === 'number' && Number.isFinite(v)) return v;
-  if (typeof v === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(v)) {
-    const t = Date.parse(v);
-    if (Number.isFinite(t)) return t;
-  }
-  throw new FormatProblem(`key ${JSON.stringify(id)} has a ${field} that is neither epoch ms nor an ISO-8601 date-time`);
+  const t = parseInstant(v);
+  if (t !== undefined) return t;
+  throw new FormatProblem(`key ${JSON.stringify(id)} has a ${field} that is neither epoch ms nor an ISO-8601 date-time with a zone (2026-12-01T00:00:00Z)`);
 }
 
 /** Serialises a key-set document (the write side of `rotate` in `'keyset'` format). */

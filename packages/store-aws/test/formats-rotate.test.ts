@@ -304,6 +304,6 @@ describe('rotate', () => {
     const store = makeStore();
     await expect(store.rotate('x', '')).rejects.toThrow(TypeError);
     const err = await rejection(store.rotate('formats-test/none', 'v'));
-    expect([err.retryable, err.reason]).toEqual([false, 'ResourceNotFoundException']);
+    expect([err.retryable, err.reason, err.code]).toEqual([false, 'NOT_FOUND', 'ResourceNotFoundException']);
   });
 });

@@ -161,23 +161,23 @@ describe('requests and caching', () => {
     expect(server.count('DescribeSecret')).toBe(2);
     server.inject({ kind: 'throttle' }, { operation: 'DescribeSecret', times: 2 });
     const err = await rejection(store.getVersions(id, { signal: signal() }));
-    expect([err.retryable, err.reason]).toEqual([true, 'ThrottlingException']);
+    expect([err.retryable, err.reason, err.code]).toEqual([true, 'THROTTLED', 'ThrottlingException']);
   });
 
   it('latency below the limits is only latency: the load succeeds', async () => {
     const id = fresh();
     server.createSecret(id, 'one');
     server.inject({ kind: 'latency', ms: 50 }, { times: 3 });
-    const versions = await makeStore({ requestTimeoutMs: 1_000 }).getVersions(id, { signal: signal() });
+    const versions = await makeStore({ clientConfig: { ...server.clientConfig(), requestHandler: { requestTimeout: 1_000 } } }).getVersions(id, { signal: signal() });
     expect(versions.map((v) => v.secret)).toEqual(['one']);
   });
 
-  it('a slow answer past requestTimeoutMs is a retryable failure', async () => {
+  it('a slow answer past the client\'s requestTimeout is a retryable failure', async () => {
     const id = fresh();
     server.createSecret(id, 'one');
     server.inject({ kind: 'latency', ms: 500 }, { operation: 'DescribeSecret' });
     const started = performance.now();
-    const err = await rejection(makeStore({ requestTimeoutMs: 100 }).getVersions(id, { signal: signal() }));
+    const err = await rejection(makeStore({ clientConfig: { ...server.clientConfig(), requestHandler: { requestTimeout: 100, throwOnRequestTimeout: true } } }).getVersions(id, { signal: signal() }));
     expect(err.retryable).toBe(true);
     expect(performance.now() - started).toBeLessThan(450);
   });
@@ -205,24 +205,25 @@ describe('requests and caching', () => {
 });
 
 describe('errors', () => {
-  const cases: [string, Parameters<SecretsManagerServer['inject']>[0], boolean, string][] = [
-    ['DecryptionFailure', { kind: 'error', type: 'DecryptionFailure' }, false, 'DecryptionFailure'],
-    ['AccessDeniedException', { kind: 'error', type: 'AccessDeniedException', message: 'User is not authorized' }, false, 'AccessDeniedException'],
-    ['prefixed __type', { kind: 'error', type: 'com.amazonaws.secretsmanager#ResourceNotFoundException' }, false, 'ResourceNotFoundException'],
-    ['ThrottlingException', { kind: 'throttle' }, true, 'ThrottlingException'],
-    ['HTTP 500 InternalServiceError', { kind: 'internal' }, true, 'InternalServiceError'],
-    ['HTTP 503 HTML page', { kind: 'unavailable' }, true, 'SyntaxError'],
-    ['dropped connection', { kind: 'drop' }, true, 'ECONNRESET'],
+  const cases: [string, Parameters<SecretsManagerServer['inject']>[0], boolean, string, string][] = [
+    ['DecryptionFailure', { kind: 'error', type: 'DecryptionFailure' }, false, 'ACCESS_DENIED', 'DecryptionFailure'],
+    ['AccessDeniedException', { kind: 'error', type: 'AccessDeniedException', message: 'User is not authorized' }, false, 'ACCESS_DENIED', 'AccessDeniedException'],
+    ['prefixed __type', { kind: 'error', type: 'com.amazonaws.secretsmanager#ResourceNotFoundException' }, false, 'NOT_FOUND', 'ResourceNotFoundException'],
+    ['ThrottlingException', { kind: 'throttle' }, true, 'THROTTLED', 'ThrottlingException'],
+    ['HTTP 500 InternalServiceError', { kind: 'internal' }, true, 'UNAVAILABLE', 'InternalServiceError'],
+    ['HTTP 503 HTML page', { kind: 'unavailable' }, true, 'UNAVAILABLE', 'SyntaxError'],
+    ['dropped connection', { kind: 'drop' }, true, 'UNAVAILABLE', 'ECONNRESET'],
   ];
-  for (const [title, fault, retryable, reason] of cases) {
-    it(`${title} → ${retryable ? 'retryable' : 'terminal'} KeyStoreError (${reason})`, async () => {
+  for (const [title, fault, retryable, reason, code] of cases) {
+    it(`${title} → ${retryable ? 'retryable' : 'terminal'} KeyStoreError (${reason}, ${code})`, async () => {
       const id = fresh();
       server.createSecret(id, `secret-value-${title}`);
       server.inject(fault, { operation: 'GetSecretValue' });
       const err = await rejection(makeStore().getVersions(id, { signal: signal() }));
-      expect({ retryable: err.retryable, reason: err.reason, store: err.store, secretId: err.secretId }).toEqual({
+      expect({ retryable: err.retryable, reason: err.reason, code: err.code, store: err.store, secretId: err.secretId }).toEqual({
         retryable,
         reason,
+        code,
         store: 'aws-secrets-manager',
         secretId: id,
       });
@@ -232,7 +233,7 @@ describe('errors', () => {
 
   it('ResourceNotFoundException for the secret is terminal', async () => {
     const err = await rejection(makeStore().getVersions('store-test/missing', { signal: signal() }));
-    expect([err.retryable, err.reason]).toEqual([false, 'ResourceNotFoundException']);
+    expect([err.retryable, err.reason, err.code]).toEqual([false, 'NOT_FOUND', 'ResourceNotFoundException']);
   });
 
   it('a secret scheduled for deletion is terminal, found through DescribeSecret', async () => {
@@ -240,14 +241,14 @@ describe('errors', () => {
     server.createSecret(id, 'one');
     server.deleteSecret(id);
     const err = await rejection(makeStore().getVersions(id, { signal: signal() }));
-    expect([err.retryable, err.reason]).toEqual([false, 'SecretScheduledForDeletion']);
+    expect([err.retryable, err.reason, err.code]).toEqual([false, 'NOT_FOUND', 'SecretScheduledForDeletion']);
   });
 
   it('a secret with no value (no AWSCURRENT) is terminal, not an empty key set', async () => {
     const id = fresh();
     server.createSecret(id);
     const err = await rejection(makeStore().getVersions(id, { signal: signal() }));
-    expect([err.retryable, err.reason]).toEqual([false, 'NO_CURRENT_VERSION']);
+    expect([err.retryable, err.reason, err.code]).toEqual([false, 'NOT_FOUND', 'NO_CURRENT_VERSION']);
   });
 
   it('a malformed success body never reaches the error (the SDK quotes it, and it may hold a secret)', async () => {
@@ -256,7 +257,7 @@ describe('errors', () => {
     for (const body of ['sk-plain-body-secret', '{"SecretString":"sk-truncated-secret']) {
       server.inject({ kind: 'raw', status: 200, body }, { operation: 'GetSecretValue' });
       const err = await rejection(makeStore().getVersions(id, { signal: signal() }));
-      expect([err.retryable, err.reason]).toEqual([true, 'SyntaxError']);
+      expect([err.retryable, err.reason, err.code]).toEqual([true, 'UNAVAILABLE', 'SyntaxError']);
       const cause = err.cause as Error & { $response?: unknown };
       expect(cause.$response).toBeUndefined();
       const text = [err.message, err.stack, inspect(err, { depth: 10, showHidden: true }), JSON.stringify(err), cause.message].join('\n');
@@ -269,7 +270,7 @@ describe('errors', () => {
     expect(() => awsSecretsManagerStore({ previousGraceMs: -1 })).toThrow(TypeError);
     expect(() => awsSecretsManagerStore({ format: { jsonField: '' } })).toThrow(TypeError);
     expect(() => awsSecretsManagerStore({ labels: { active: 'X', previous: 'X' } })).toThrow(TypeError);
-    expect(() => awsSecretsManagerStore({ maxAttempts: 0 })).toThrow(TypeError);
+    expect(() => awsSecretsManagerStore({ callTimeoutMs: 0 })).toThrow(TypeError);
     expect(() => awsSecretsManagerStore({ client: {} as SecretsManagerClient })).toThrow(TypeError);
   });
 });

@@ -4,7 +4,7 @@
  * @module
  */
 import type { RotateResult } from '../keys/types.ts';
-import { MAX_TIMER_MS, describeValue } from '../lib/validate.ts';
+import { describeValue } from '../lib/validate.ts';
 
 /**
  * Completes a `rotate()` result: `previousUnbounded` is `true` when a previous version was kept with no
@@ -22,7 +22,7 @@ export function finishRotation(result: RotateResult, warning: string): RotateRes
 export function msOption(where: string, name: string, value: unknown, fallback: number, options: { min?: number; allowInfinity?: boolean } = {}): number {
   if (value === undefined) return fallback;
   const min = options.min ?? 0;
-  const ok = typeof value === 'number' && value >= min && (Number.isFinite(value) ? value <= MAX_TIMER_MS * 1_000_000 : options.allowInfinity === true && value === Infinity);
+  const ok = typeof value === 'number' && value >= min && (Number.isFinite(value) || (options.allowInfinity === true && value === Infinity));
   if (!ok) {
     throw new TypeError(`${where}: \`${name}\` must be a number of ms from ${min}${options.allowInfinity === true ? ' (or Infinity)' : ''} (got ${describeValue(value)})`);
   }
