@@ -5,22 +5,8 @@
  *
  * @module
  */
-export {
-  gcpSecretManagerStore,
-  PREVIOUS_WINDOW_ANNOTATION,
-  ROTATION_TOKEN_ANNOTATION,
-  type GcpSecretManagerStore,
-  type GcpSecretManagerStoreOptions,
-  type GcpAliasNames,
-  type DisableRetiredOptions,
-  type DisableRetiredResult,
-  type SecretManagerClientLike,
-  type ClientCall,
-  type CancellableCall,
-  type ClientMethod,
-  type StoreCallOptions,
-  type StoreCallRetry,
-  type StoreCallOtherArgs,
-} from './store.ts';
-export { resolveSecretName, regionalEndpoint, clientOptionsFor, type SecretRef } from './names.ts';
-export { crc32c } from './crc32c.ts';
+export { gcpSecretManagerStore, type GcpSecretManagerStore, type GcpSecretManagerStoreOptions, type GcpAliasNames } from './store.ts';
+export { ROTATION_TOKEN_ANNOTATION, type DisableRetiredOptions, type DisableRetiredResult } from './rotate.ts';
+export { PREVIOUS_WINDOW_ANNOTATION } from './roles.ts';
+export { STORE_NAME, type SecretManagerClientLike, type ClientCall, type CancellableCall, type ClientMethod, type StoreCallOptions, type StoreCallRetry, type StoreCallOtherArgs } from './client.ts';
+export { regionalEndpoint, clientOptionsFor, type SecretRef } from './names.ts';

@@ -76,7 +76,7 @@ describe('mode: aliases', () => {
     expect((await s.getVersions(NAME, { signal: signal() })).map((v) => v.role)).toEqual(['active']);
     h.fake.model.setState(`${NAME}/versions/3`, 'disable');
     const err = await rejection(s.getVersions(NAME, { signal: signal() }));
-    expect(err).toMatchObject({ retryable: false, reason: 'FAILED_PRECONDITION' });
+    expect(err).toMatchObject({ retryable: false, reason: 'NOT_FOUND', code: 'FAILED_PRECONDITION' });
     expect(err.message).toContain('DISABLED');
   });
 
@@ -93,7 +93,7 @@ describe('mode: aliases', () => {
     const h = await setup();
     seedThree(h, { previous: 1 });
     const err = await rejection(store(h).getVersions(NAME, { signal: signal() }));
-    expect(err).toMatchObject({ retryable: false, reason: 'NO_ACTIVE_VERSION', store: 'gcp-secret-manager', secretId: NAME });
+    expect(err).toMatchObject({ retryable: false, reason: 'NOT_FOUND', code: 'NO_ACTIVE_VERSION', store: 'gcp-secret-manager', secretId: NAME });
     expect(err.message).toContain('"current"');
   });
 
@@ -146,7 +146,8 @@ describe('mode: versions', () => {
     for (const n of [1, 2, 3]) h.fake.model.setState(`${NAME}/versions/${n}`, 'disable');
     expect(await rejection(store(h, { mode: 'versions' }).getVersions(NAME, { signal: signal() }))).toMatchObject({
       retryable: false,
-      reason: 'NO_ACTIVE_VERSION',
+      reason: 'NOT_FOUND',
+      code: 'NO_ACTIVE_VERSION',
     });
   });
 });
@@ -179,7 +180,7 @@ describe.each(['aliases', 'versions'] as const)('both modes (%s)', (mode) => {
     const s = store(h, { mode });
     h.fake.model.injectFault({ method: 'AccessSecretVersion', nameIncludes: 'versions/3', corruptCrc32c: true });
     const err = await rejection(s.getVersions(NAME, { signal: signal() }));
-    expect(err).toMatchObject({ retryable: true, reason: 'CRC32C_MISMATCH' });
+    expect(err).toMatchObject({ retryable: true, reason: 'INTEGRITY', code: 'CRC32C_MISMATCH' });
     const versions = await s.getVersions(NAME, { signal: signal() });
     expect(text(versions[0]!.secret)).toBe('whsec_03');
     expect(h.fake.model.callsOf('AccessSecretVersion').filter((c) => c.name.endsWith('/3'))).toHaveLength(2);
@@ -217,8 +218,8 @@ describe('errors, deadlines and cancellation', () => {
         for (const method of ['GetSecret', 'GetSecretVersion', 'AccessSecretVersion'] as const) {
           h.fake.model.injectFault({ method, status, message: 'injected' });
           const err = await rejection(s.getVersions(`${NAME}`, { signal: signal() }));
-          expect(err, `${transport} ${method} ${status}`).toMatchObject({ reason: status, retryable, store: 'gcp-secret-manager', secretId: NAME });
-          seen[transport].push([method, err.reason, err.retryable, err.message]);
+          expect(err, `${transport} ${method} ${status}`).toMatchObject({ code: status, retryable, store: 'gcp-secret-manager', secretId: NAME });
+          seen[transport].push([method, err.code, err.retryable, err.message]);
         }
       }
     }
@@ -239,7 +240,7 @@ describe('errors, deadlines and cancellation', () => {
     h.fake.model.injectFault({ method: 'GetSecret', hang: true });
     const started = performance.now();
     const err = await rejection(store(h, { callTimeoutMs: 150 }).getVersions(NAME, { signal: signal() }));
-    expect(err).toMatchObject({ reason: 'DEADLINE_EXCEEDED', retryable: true });
+    expect(err).toMatchObject({ reason: 'TIMEOUT', code: 'DEADLINE_EXCEEDED', retryable: true });
     expect(performance.now() - started).toBeLessThan(2_000);
   });
 
@@ -248,7 +249,7 @@ describe('errors, deadlines and cancellation', () => {
     seedThree(h, { current: 3 });
     h.fake.model.injectFault({ method: 'AccessSecretVersion', status: 'RESOURCE_EXHAUSTED', times: 5 });
     const err = await rejection(store(h).getVersions(NAME, { signal: signal() }));
-    expect(err.reason).toBe('RESOURCE_EXHAUSTED');
+    expect([err.reason, err.code]).toEqual(['THROTTLED', 'RESOURCE_EXHAUSTED']);
     expect(h.fake.model.callsOf('AccessSecretVersion')).toHaveLength(1);
   });
 
@@ -260,7 +261,7 @@ describe('errors, deadlines and cancellation', () => {
     const pending = store(h, { callTimeoutMs: 60_000 }).getVersions(NAME, { signal: controller.signal });
     await vi.waitFor(() => expect(h.fake.model.callsOf('GetSecret')).toHaveLength(1));
     controller.abort(new Error('verifier gave up'));
-    expect(await rejection(pending)).toMatchObject({ reason: 'CANCELLED', retryable: true });
+    expect(await rejection(pending)).toMatchObject({ reason: 'ABORTED', retryable: true });
     await vi.waitFor(() => expect(h.fake.model.callsOf('GetSecret')[0]!.cancelled).toBe(true));
   });
 
@@ -269,7 +270,7 @@ describe('errors, deadlines and cancellation', () => {
     const s = store(h);
     for (const id of ['webhook', 'projects/p/secrets/s/versions/2', 'projects/p/secrets/../../x']) {
       const err = await rejection(s.getVersions(id, { signal: signal() }));
-      expect(err).toMatchObject({ reason: 'INVALID_ARGUMENT', retryable: false });
+      expect(err).toMatchObject({ reason: 'INVALID_CONFIG', code: 'INVALID_ARGUMENT', retryable: false });
     }
     expect(h.fake.model.calls).toHaveLength(0);
   });
@@ -303,7 +304,7 @@ describe('names and clients', () => {
     expect(h.fake.model.calls).toHaveLength(0);
     expect(await s.getVersions(NAME, { signal: signal() })).toHaveLength(1);
     await s.dispose();
-    expect(await rejection(s.getVersions(NAME, { signal: signal() }))).toMatchObject({ reason: 'DISPOSED' });
+    expect(await rejection(s.getVersions(NAME, { signal: signal() }))).toMatchObject({ reason: 'INVALID_CONFIG', code: 'DISPOSED' });
   });
 
   it('never closes an injected client', async () => {
@@ -382,7 +383,7 @@ describe('rotate', () => {
     seedThree(h, { current: 3, previous: 2 });
     h.fake.model.injectFault({ method: 'UpdateSecret', status: 'FAILED_PRECONDITION', message: 'Alias points to a destroyed version.' });
     const err = await rejection(store(h).rotate(NAME, 'whsec_04'));
-    expect(err).toMatchObject({ reason: 'FAILED_PRECONDITION', retryable: false });
+    expect(err).toMatchObject({ reason: 'CONFLICT', code: 'FAILED_PRECONDITION', retryable: false });
     expect(h.fake.model.callsOf('UpdateSecret')).toHaveLength(1);
   });
 
@@ -411,7 +412,7 @@ describe('rotate', () => {
     expect(second).toEqual(first);
     expect(h.fake.model.callsOf('AddSecretVersion')).toHaveLength(1);
     for (const bad of ['', new Uint8Array(65_537)]) {
-      expect(await rejection(s.rotate(NAME, bad))).toMatchObject({ reason: 'INVALID_ARGUMENT', retryable: false });
+      expect(await rejection(s.rotate(NAME, bad))).toMatchObject({ reason: 'INVALID_CONFIG', code: 'INVALID_ARGUMENT', retryable: false });
     }
   });
 
