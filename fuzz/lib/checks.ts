@@ -4,7 +4,7 @@
  * reports as a finding (crash) and the corpus replay test reports as a failure.
  */
 import { inspect } from 'node:util';
-import { KeyStoreError, VerificationError, type VerificationErrorCode } from '@keyturn/core';
+import { KEY_STORE_ERROR_REASONS, KeyStoreError, VerificationError, type VerificationErrorCode } from '@keyturn/core';
 
 /** Thrown when a property does not hold. */
 export class PropertyViolation extends Error {
@@ -45,6 +45,7 @@ export function expectKeyStoreError(err: unknown, store: string): KeyStoreError 
   check(err instanceof KeyStoreError, () => `expected a KeyStoreError, got ${describe(err)}`);
   check(err.store === store, () => `KeyStoreError from store ${err.store}, expected ${store}`);
   check(typeof err.retryable === 'boolean', 'KeyStoreError.retryable is not a boolean');
+  check(err.reason !== undefined && KEY_STORE_ERROR_REASONS.includes(err.reason), () => `KeyStoreError.reason ${String(err.reason)} is not one of KEY_STORE_ERROR_REASONS`);
   return err;
 }
 

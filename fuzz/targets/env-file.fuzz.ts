@@ -25,7 +25,7 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SecretVersion } from '@keyturn/core';
-import { envFileKeyStore } from '@keyturn/store-env';
+import { envFileKeyStore } from '@keyturn/store-env/file';
 import { check, describe, expectKeyStoreError, expectNoLeak, expectTypeError } from '../lib/checks.ts';
 import { Input } from '../lib/input.ts';
 

@@ -30,11 +30,12 @@ export function httpKvStore(options: HttpKvStoreOptions): KeyStore {
     try {
       res = await fetch(new URL(path, options.baseUrl), { headers: { 'x-vault-token': options.token }, signal });
     } catch (cause) {
-      throw new KeyStoreError(`${name}: request failed`, { retryable: true, store: name, secretId, reason: signal.aborted ? 'ABORTED' : 'NETWORK', cause });
+      throw new KeyStoreError(`${name}: request failed`, { retryable: true, store: name, secretId, reason: signal.aborted ? 'ABORTED' : 'UNAVAILABLE', cause });
     }
     if (!res.ok) {
       const retryable = res.status === 429 || res.status >= 500;
-      throw new KeyStoreError(`${name}: HTTP ${res.status}`, { retryable, store: name, secretId, reason: `HTTP_${res.status}` });
+      const reason = res.status === 404 ? 'NOT_FOUND' : res.status === 401 || res.status === 403 ? 'ACCESS_DENIED' : res.status === 429 ? 'THROTTLED' : retryable ? 'UNAVAILABLE' : 'INVALID_CONFIG';
+      throw new KeyStoreError(`${name}: HTTP ${res.status}`, { retryable, store: name, secretId, reason, code: `HTTP_${res.status}` });
     }
     return (await res.json()) as T;
   }

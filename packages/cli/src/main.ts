@@ -3,210 +3,181 @@
  *
  * @module
  */
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { parseArgs } from 'node:util';
 import {
   challengeSmartcarCommand,
   keysAddCommand,
   keysListCommand,
   keysRetireCommand,
+  PROVIDER_NAMES,
   reportError,
   rotateDataspikeCommand,
   signCommand,
   statusCommand,
   verifyCommand,
 } from './commands.ts';
-import { EXIT, STORE_FLAGS, STORE_HELP, UsageError, type CliIo } from './common.ts';
-
-type Options = NonNullable<ParseArgsConfig['options']>;
+import type { CliIo } from './common.ts';
+import { EXIT, exitCodeHelp, UsageError, verificationExitHelp } from './exit.ts';
+import { flagHelp, flagOptions, type FlagTable } from './flags.ts';
+import { STORE_FLAGS, STORE_HELP } from './stores.ts';
 
 interface CommandSpec {
   summary: string;
-  usage: string;
-  options: Options;
+  /** The synopsis and what the command does. */
+  intro: string;
+  /** Flag groups, in help order: a title (or none) and a table. The parse options come from the same tables. */
+  groups: ReadonlyArray<[title: string | undefined, flags: FlagTable] | 'store'>;
   run: (io: CliIo, values: Record<string, unknown>) => Promise<number>;
 }
 
-const COMMON: Options = {
-  help: { type: 'boolean', short: 'h' },
-  json: { type: 'boolean' },
-  'no-progress': { type: 'boolean' },
+const OUTPUT: FlagTable = {
+  json: { type: 'boolean', help: 'Machine-readable output' },
+  'no-progress': { type: 'boolean', help: 'No progress lines on stderr' },
+  help: { type: 'boolean', short: 'h', help: 'This help' },
 };
-
-const SECRET_FLAGS: Options = { 'secret-env': { type: 'string' }, 'secret-file': { type: 'string' } };
-const USAGE_FLAGS: Options = {
-  usage: { type: 'string', multiple: true },
-  'usage-url': { type: 'string', multiple: true },
-  'usage-auth-env': { type: 'string' },
-  'usage-auth-file': { type: 'string' },
-  'usage-auth-header': { type: 'string' },
-  quiet: { type: 'string' },
-  provider: { type: 'string' },
+const SECRET: FlagTable = {
+  'secret-env': { type: 'string', arg: 'NAME', help: 'Read the secret from environment variable NAME' },
+  'secret-file': { type: 'string', arg: 'PATH', help: 'Read it from a file (one trailing newline is dropped)' },
 };
-
-const USAGE_URL_HELP = `  --usage-url URL            Fetch a snapshot from an instance's admin endpoint (repeatable)
-  --usage-auth-env NAME      Send the value of environment variable NAME as the auth header of --usage-url
-  --usage-auth-file PATH     ... or the content of PATH (one trailing newline dropped); never on the command line
-  --usage-auth-header NAME   The header it goes in (default Authorization; e.g. X-Admin-Token)`;
-
-const SECRET_HELP = `Secret (never on the command line):
-  --secret-env NAME          Read the secret from environment variable NAME
-  --secret-file PATH         Read it from a file (one trailing newline is dropped)`;
-
-const OUTPUT_HELP = `Output:
-  --json                     Machine-readable output
-  --no-progress              No progress lines on stderr
-  -h, --help                 This help`;
+const SECRET_ID: FlagTable = { 'secret-id': { type: 'string', arg: 'ID', help: 'The secret (see Store)' } };
+const PROVIDER: FlagTable = { provider: { type: 'string', arg: 'NAME', help: PROVIDER_NAMES } };
+const GRACE: FlagTable = { grace: { type: 'string', arg: 'DURATION', help: 'How long the old key stays accepted (default 24h; 90s, 15m, 2d, 500ms)' } };
+const USAGE: FlagTable = {
+  usage: { type: 'string', arg: 'FILE', multiple: true, help: 'A usage snapshot (JSON from usageSnapshot(); repeatable; - = stdin)' },
+  'usage-url': { type: 'string', arg: 'URL', multiple: true, help: "Fetch a snapshot from an instance's admin endpoint (repeatable)" },
+  'usage-auth-env': { type: 'string', arg: 'NAME', help: 'Send the value of environment variable NAME as the auth header of --usage-url' },
+  'usage-auth-file': { type: 'string', arg: 'PATH', help: '... or the content of PATH (one trailing newline dropped); never on the command line' },
+  'usage-auth-header': { type: 'string', arg: 'NAME', help: 'The header it goes in (default Authorization; e.g. X-Admin-Token)' },
+  provider: { type: 'string', arg: 'NAME', help: "Use that provider's recommended quiet period (dataspike 15m, smartcar 1h)" },
+  quiet: { type: 'string', arg: 'DURATION', help: 'Required silence of the previous key (default 24h)' },
+};
 
 const COMMANDS: Record<string, CommandSpec> = {
   sign: {
     summary: 'Print the signature headers a provider would send for a body',
-    usage: `keyturn sign --provider NAME --secret-env NAME [--body-file FILE] [--timestamp UNIX] [--id ID]
+    intro: `keyturn sign --provider NAME --secret-env NAME [--body-file FILE] [--timestamp UNIX] [--id ID]
 
-Reads the body from --body-file or stdin and prints "Header: value" lines (curl -H ready).
-
-${SECRET_HELP}
-  --provider NAME            smartcar, dataspike, mobway, standard-webhooks, stripe, github, shopify, slack
-  --body-file FILE           Body to sign (default: stdin)
-  --timestamp UNIX           Signed timestamp for timestamped schemes (default: now)
-  --id ID                    Message id for schemes that sign one
-${OUTPUT_HELP}`,
-    options: { ...SECRET_FLAGS, provider: { type: 'string' }, 'body-file': { type: 'string' }, timestamp: { type: 'string' }, id: { type: 'string' } },
+Reads the body from --body-file or stdin and prints "Header: value" lines (curl -H ready).`,
+    groups: [
+      ['Secret (never on the command line):', SECRET],
+      [undefined, { ...PROVIDER, 'body-file': { type: 'string', arg: 'FILE', help: 'Body to sign (default: stdin)' }, timestamp: { type: 'string', arg: 'UNIX', help: 'Signed timestamp for timestamped schemes (default: now)' }, id: { type: 'string', arg: 'ID', help: 'Message id for schemes that sign one' } }],
+    ],
     run: signCommand,
   },
   verify: {
     summary: 'Verify a webhook body and headers; the exit code names the error',
-    usage: `keyturn verify --provider NAME (--secret-env NAME | --store-file PATH --secret-id ID) -H "Name: value" ... [--body-file FILE]
+    intro: `keyturn verify --provider NAME (--secret-env NAME | --store-file PATH --secret-id ID) -H "Name: value" ... [--body-file FILE]
 
 Reads the body from --body-file or stdin. Exit 0 when it verifies, else the code's exit status
-(MISSING_SIGNATURE 10, MALFORMED_SIGNATURE 11, TIMESTAMP_TOO_OLD 12, TIMESTAMP_IN_FUTURE 13,
-NO_MATCHING_KEY 14, KEY_EXPIRED 15, NO_KEYS 16, KEYSTORE_UNAVAILABLE 17, REPLAYED 18, BODY_NOT_RAW 19,
-INVALID_SECRET 20, KEYSTORE_MISCONFIGURED 21, COLD_LOAD_LIMITED 22, INVALID_INPUT 23,
-KEY_ROTATION_IN_PROGRESS 24).
-
-${SECRET_HELP}
-  --previous-secret-env NAME / --previous-secret-file PATH   A previous key as well
-  -H, --header "Name: value" Request header (repeatable)
-  --body-file FILE           Body (default: stdin)
-  --now MS                   Verify as of this epoch-ms instant
-  --provider NAME            smartcar, dataspike, mobway, standard-webhooks, stripe, github, shopify, slack
-${STORE_HELP}
-${OUTPUT_HELP}`,
-    options: {
-      ...SECRET_FLAGS,
-      ...STORE_FLAGS,
-      'secret-id': { type: 'string' },
-      'previous-secret-env': { type: 'string' },
-      'previous-secret-file': { type: 'string' },
-      provider: { type: 'string' },
-      header: { type: 'string', short: 'H', multiple: true },
-      'body-file': { type: 'string' },
-      now: { type: 'string' },
-    },
+(${verificationExitHelp()}).`,
+    groups: [
+      ['Secret (never on the command line):', SECRET],
+      [
+        undefined,
+        {
+          'previous-secret-env': { type: 'string', arg: 'NAME', help: 'A previous key as well (or --previous-secret-file PATH)' },
+          'previous-secret-file': { type: 'string', arg: 'PATH', help: 'A previous key, from a file' },
+          header: { type: 'string', short: 'H', arg: '"Name: value"', multiple: true, help: 'Request header (repeatable)' },
+          'body-file': { type: 'string', arg: 'FILE', help: 'Body (default: stdin)' },
+          now: { type: 'string', arg: 'MS', help: 'Verify as of this epoch-ms instant' },
+          ...PROVIDER,
+          ...SECRET_ID,
+        },
+      ],
+      'store',
+    ],
     run: verifyCommand,
   },
   'keys list': {
     summary: 'List the key versions of a secret (ids, roles, windows; never secrets)',
-    usage: `keyturn keys list --store-file PATH --secret-id ID
-
-${STORE_HELP}
-${OUTPUT_HELP}`,
-    options: { ...STORE_FLAGS, 'secret-id': { type: 'string' } },
+    intro: 'keyturn keys list --store-file PATH --secret-id ID',
+    groups: [[undefined, SECRET_ID], 'store'],
     run: keysListCommand,
   },
   'keys add': {
     summary: 'Make a new key active; the old active stays accepted as previous for --grace',
-    usage: `keyturn keys add --store-file PATH --secret-id ID --secret-file FILE [--grace 24h]
+    intro: `keyturn keys add --store-file PATH --secret-id ID --secret-file FILE [--grace 24h]
 
 Idempotent: adding the key that is already active changes nothing. Also finishes a Dataspike
-rotation from its recovery file.
-
-${SECRET_HELP}
-  --grace DURATION           How long the old key stays accepted (default 24h; 90s, 15m, 2d, 500ms)
-${STORE_HELP}
-${OUTPUT_HELP}`,
-    options: { ...SECRET_FLAGS, ...STORE_FLAGS, 'secret-id': { type: 'string' }, grace: { type: 'string' } },
+rotation from its recovery file.`,
+    groups: [['Secret (never on the command line):', SECRET], [undefined, { ...GRACE, ...SECRET_ID }], 'store'],
     run: keysAddCommand,
   },
   'keys retire': {
     summary: 'Remove the previous key once the readiness verdict says it is safe',
-    usage: `keyturn keys retire --store-file PATH --secret-id ID (--usage FILE | --usage-url URL)... [--key-id ID] [--force]
-
-${STORE_HELP}
-  --usage FILE               A usage snapshot (JSON from usageSnapshot(); repeat per instance; - = stdin)
-${USAGE_URL_HELP}
-  --provider NAME            Use that provider's recommended quiet period
-  --quiet DURATION           Required silence of the previous key (default 24h)
-  --key-id ID                Retire only if the previous key is still this one
-  --force                    Retire without checking usage
-${OUTPUT_HELP}`,
-    options: { ...STORE_FLAGS, ...USAGE_FLAGS, 'secret-id': { type: 'string' }, 'key-id': { type: 'string' }, force: { type: 'boolean' } },
+    intro: 'keyturn keys retire --store-file PATH --secret-id ID (--usage FILE | --usage-url URL)... [--key-id ID] [--force]',
+    groups: [
+      [undefined, { ...SECRET_ID, ...USAGE, 'key-id': { type: 'string', arg: 'ID', help: 'Retire only if the previous key is still this one' }, force: { type: 'boolean', help: 'Retire without checking usage' } }],
+      'store',
+    ],
     run: keysRetireCommand,
   },
   'rotate dataspike': {
-    summary: "Rotate a Dataspike webhook secret and store the new one (never lost)",
-    usage: `keyturn rotate dataspike --webhook-id UUID --store-file PATH --secret-id ID [--grace 24h] [--sandbox | --base-url URL]
+    summary: 'Rotate a Dataspike webhook secret and store the new one (never lost)',
+    intro: `keyturn rotate dataspike --webhook-id UUID --store-file PATH --secret-id ID [--grace 24h] [--sandbox | --base-url URL]
 
 Calls Dataspike's rotate endpoint, saves the new secret to a 0600 recovery file first, writes it
 to the store as active (old one previous for --grace, retried with backoff), then deletes the
-recovery file. If the store write fails, the file stays and the exact command to finish is printed.
-
-  --webhook-id UUID          The Dataspike webhook
-  --api-key-env NAME         Environment variable with the API key (default DATASPIKE_API_KEY)
-  --api-key-file PATH        File with the API key
-  --sandbox                  Use https://sandboxapi.dataspike.io
-  --base-url URL             Any API base URL (default https://api.dataspike.io)
-  --grace DURATION           How long the old secret stays accepted (default 24h)
-  --recovery-file PATH       Where the new secret is saved until the store has it (0600, must not exist)
-  --keep-recovery-file       Keep it after success
-${STORE_HELP}
-${OUTPUT_HELP}`,
-    options: {
-      ...STORE_FLAGS,
-      'secret-id': { type: 'string' },
-      'webhook-id': { type: 'string' },
-      'api-key-env': { type: 'string' },
-      'api-key-file': { type: 'string' },
-      sandbox: { type: 'boolean' },
-      'base-url': { type: 'string' },
-      grace: { type: 'string' },
-      'recovery-file': { type: 'string' },
-      'keep-recovery-file': { type: 'boolean' },
-    },
+recovery file. If the store write fails, the file stays and the exact command to finish is printed.`,
+    groups: [
+      [
+        undefined,
+        {
+          'webhook-id': { type: 'string', arg: 'UUID', help: 'The Dataspike webhook' },
+          'api-key-env': { type: 'string', arg: 'NAME', help: 'Environment variable with the API key (default DATASPIKE_API_KEY)' },
+          'api-key-file': { type: 'string', arg: 'PATH', help: 'File with the API key' },
+          sandbox: { type: 'boolean', help: 'Use https://sandboxapi.dataspike.io' },
+          'base-url': { type: 'string', arg: 'URL', help: 'Any API base URL (default https://api.dataspike.io)' },
+          ...GRACE,
+          'recovery-file': { type: 'string', arg: 'PATH', help: 'Where the new secret is saved until the store has it (0600, must not exist)' },
+          'keep-recovery-file': { type: 'boolean', help: 'Keep it after success' },
+          ...SECRET_ID,
+        },
+      ],
+      'store',
+    ],
     run: rotateDataspikeCommand,
   },
   'challenge smartcar': {
     summary: 'Answer a Smartcar VERIFY challenge with the active management token',
-    usage: `keyturn challenge smartcar (--challenge STRING | --payload-file FILE | stdin) (--secret-env NAME | --store-file PATH --secret-id ID)
+    intro: `keyturn challenge smartcar (--challenge STRING | --payload-file FILE | stdin) (--secret-env NAME | --store-file PATH --secret-id ID)
 
-Prints {"challenge":"<hex HMAC-SHA256>"}, the body a receiver answers VERIFY with.
-
-  --challenge STRING         The challenge string
-  --payload-file FILE        The VERIFY payload (JSON; default: stdin)
-${SECRET_HELP}
-${STORE_HELP}
-${OUTPUT_HELP}`,
-    options: { ...SECRET_FLAGS, ...STORE_FLAGS, 'secret-id': { type: 'string' }, challenge: { type: 'string' }, 'payload-file': { type: 'string' } },
+Prints {"challenge":"<hex HMAC-SHA256>"}, the body a receiver answers VERIFY with.`,
+    groups: [
+      [undefined, { challenge: { type: 'string', arg: 'STRING', help: 'The challenge string' }, 'payload-file': { type: 'string', arg: 'FILE', help: 'The VERIFY payload (JSON; default: stdin)' } }],
+      ['Secret (never on the command line):', SECRET],
+      [undefined, SECRET_ID],
+      'store',
+    ],
     run: challengeSmartcarCommand,
   },
   status: {
     summary: 'Keys with role, window, matches and last match, and the verdict: previous key safe to retire?',
-    usage: `keyturn status --store-file PATH --secret-id ID [--usage FILE]... [--usage-url URL]... [--provider NAME | --quiet 24h] [--check]
+    intro: `keyturn status --store-file PATH --secret-id ID [--usage FILE]... [--usage-url URL]... [--provider NAME | --quiet 24h] [--check]
 
 Roles and windows come from the store; matches from usage snapshots of your instances (merged).
 --check exits 3 unless the previous key is safe to retire. A --usage-url that cannot be used exits
-35 (unreachable), 36 (HTTP 401/403), 37 (other HTTP error or redirect) or 38 (not a usage snapshot).
-
-${STORE_HELP}
-  --usage FILE               A usage snapshot (JSON from usageSnapshot(); repeatable; - = stdin)
-${USAGE_URL_HELP}
-  --provider NAME            Use that provider's recommended quiet period (dataspike 15m, smartcar 1h)
-  --quiet DURATION           Required silence of the previous key (default 24h)
-  --check                    Exit 3 when not safe
-${OUTPUT_HELP}`,
-    options: { ...STORE_FLAGS, ...USAGE_FLAGS, 'secret-id': { type: 'string' }, check: { type: 'boolean' } },
+35 (unreachable), 36 (HTTP 401/403), 37 (other HTTP error or redirect) or 38 (not a usage snapshot).`,
+    groups: [[undefined, { ...SECRET_ID, ...USAGE, check: { type: 'boolean', help: 'Exit 3 when not safe' } }], 'store'],
     run: statusCommand,
   },
 };
+
+/** The help of one command, from its flag tables. */
+function usageOf(spec: CommandSpec): string {
+  const parts = [spec.intro, ''];
+  for (const g of spec.groups) {
+    if (g === 'store') parts.push(STORE_HELP);
+    else parts.push(g[0] === undefined ? flagHelp(g[1]) : `${g[0]}\n${flagHelp(g[1])}`);
+  }
+  parts.push(`Output:\n${flagHelp(OUTPUT)}`);
+  return parts.join('\n');
+}
+
+/** The parse options of one command, from the same tables. */
+function optionsOf(spec: CommandSpec) {
+  return flagOptions(OUTPUT, ...spec.groups.map((g) => (g === 'store' ? STORE_FLAGS : g[1])));
+}
 
 const VERSION = '0.1.0';
 
@@ -221,10 +192,7 @@ ${lines.join('\n')}
 
 Secrets come from environment variables or files, never from the command line.
 The env-file store is --store-file PATH (not --env-file: Node reads that flag itself).
-Exit codes: 0 ok, 1 error, 2 usage, 3 not safe to retire, 10-24 verification codes,
-30 store write failed (recovery file kept), 31 provider rotate failed (nothing changed), 32 store error,
-33 store cannot do that, 34 the provider may have rotated (answer lost: rotate again),
-35-38 --usage-url unreachable / refused (401, 403) / HTTP error / not a usage snapshot.
+${exitCodeHelp()}
 `;
 }
 
@@ -241,7 +209,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   if (first === undefined || first === 'help' || first === '--help' || first === '-h') {
     const topic = first === 'help' ? argv.slice(1).join(' ') : '';
     const spec = COMMANDS[topic];
-    io.stdout(spec !== undefined ? `${spec.summary}\n\n${spec.usage}\n` : mainHelp());
+    io.stdout(spec !== undefined ? `${spec.summary}\n\n${usageOf(spec)}\n` : mainHelp());
     return first === undefined ? EXIT.USAGE : EXIT.OK;
   }
   if (first === '--version' || first === '-v') {
@@ -277,14 +245,14 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   }
   let values: Record<string, unknown>;
   try {
-    const parsed = parseArgs({ args: [...rest], options: { ...COMMON, ...spec.options }, strict: true, allowPositionals: false });
+    const parsed = parseArgs({ args: [...rest], options: optionsOf(spec), strict: true, allowPositionals: false });
     values = parsed.values as Record<string, unknown>;
   } catch (err) {
-    io.stderr(`error: ${(err as Error).message}\n\n${spec.usage}\n`);
+    io.stderr(`error: ${(err as Error).message}\n\n${usageOf(spec)}\n`);
     return EXIT.USAGE;
   }
   if (values['help'] === true) {
-    io.stdout(`${spec.summary}\n\n${spec.usage}\n`);
+    io.stdout(`${spec.summary}\n\n${usageOf(spec)}\n`);
     return EXIT.OK;
   }
   values['progress'] = values['no-progress'] !== true;
@@ -292,7 +260,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     return await spec.run(io, values);
   } catch (err) {
     if (err instanceof UsageError) {
-      io.stderr(`error: ${err.message}\n\n${spec.usage}\n`);
+      io.stderr(`error: ${err.message}\n\n${usageOf(spec)}\n`);
       return EXIT.USAGE;
     }
     return reportError(io, err);

@@ -26,7 +26,7 @@ const v2: SecretVersion[] = [
   { id: 'v2', secret: 'token-2', role: 'active' },
   { id: 'v1', secret: 'token-1', role: 'previous' },
 ];
-const retryable = () => new KeyStoreError('ctl: throttled', { retryable: true, store: 'ctl', reason: 'ThrottlingException' });
+const retryable = () => new KeyStoreError('ctl: throttled', { retryable: true, store: 'ctl', reason: 'THROTTLED', code: 'ThrottlingException' });
 const terminal = () => new KeyStoreError('ctl: not found', { retryable: false, store: 'ctl', reason: 'NOT_FOUND' });
 
 function make(store: KeyStore, cache: Record<string, number | boolean> = {}, events: KeyturnEvent[] = []) {
@@ -104,7 +104,7 @@ describe('stale-if-error', () => {
     expect((await v.verify(req('token-1'))).keyId).toBe('v1');
     expect(events.some((e) => e.type === 'load-failure' && e.retryable)).toBe(true);
     expect(events.some((e) => e.type === 'stale-served')).toBe(true);
-    expect(v.status()).toMatchObject({ state: 'stale', lastError: { reason: 'ThrottlingException', retryable: true } });
+    expect(v.status()).toMatchObject({ state: 'stale', lastError: { reason: 'THROTTLED', code: 'ThrottlingException', retryable: true } });
     await advance(600_000); // past ttl + maxStale
     await expect(v.verify(req('token-1'))).rejects.toMatchObject({ code: 'KEYSTORE_UNAVAILABLE', status: 503 });
     s.answer(() => v1); // the store recovers: after the backoff, keys load again

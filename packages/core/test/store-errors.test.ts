@@ -51,7 +51,8 @@ describe('store failures carry their reason and tell a misconfiguration from an 
         new KeyStoreError('AWS Secrets Manager GetSecretValue for SMARTCAR_AMT failed: ThrottlingException.', {
           retryable: true,
           store: 'aws-secrets-manager',
-          reason: 'ThrottlingException',
+          reason: 'THROTTLED',
+          code: 'ThrottlingException',
         }),
     );
     const v = make(s.store);
@@ -62,7 +63,7 @@ describe('store failures carry their reason and tell a misconfiguration from an 
     const again = (await v.verify(req).catch((e: unknown) => e)) as VerificationError;
     expect(again.message).toMatch(/retrying later\): AWS Secrets Manager .* ThrottlingException/);
     expect(s.calls).toHaveLength(1);
-    expect(JSON.parse(JSON.stringify(err)).cause).toMatchObject({ reason: 'ThrottlingException', retryable: true });
+    expect(JSON.parse(JSON.stringify(err)).cause).toMatchObject({ reason: 'THROTTLED', code: 'ThrottlingException', retryable: true });
   });
 
   it('a stale set that stops serving reports the last store error too', async () => {

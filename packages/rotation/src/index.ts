@@ -50,10 +50,9 @@ export {
   canRetire,
   type AddActiveKeyOptions,
   type RetirePreviousKeyOptions,
-  type RetirePreviousOptions,
-  type RetirePreviousResult,
-  type RetiringKeyStore,
   type ProgressEvent,
   type StoreWriteRetry,
   type WriteKeyResult,
 } from './workflow.ts';
+/** The write verbs are core's `KeyStore` contract; re-exported here for existing imports. */
+export type { RetirePreviousOptions, RetirePreviousResult } from '@keyturn/core';

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { open } from 'node:fs/promises';
-import { KeyStoreError, SecretMaterial, type Fleet, type KeyStore, type SecretVersion } from '@keyturn/core';
+import { KeyStoreError, SecretMaterial, type Fleet, type KeyStore, type RetirePreviousResult, type SecretVersion } from '@keyturn/core';
 import { RotationError } from './errors.ts';
 import { announceChange, audienceOf, type RotationAudience } from './fleet.ts';
 import { readiness, type ReadinessOptions, type UsageSnapshot } from './readiness.ts';
@@ -242,29 +242,9 @@ export async function addActiveKey(options: AddActiveKeyOptions): Promise<WriteK
   return warnings.length === 0 ? written : { ...written, warnings: [...written.warnings, ...warnings] };
 }
 
-/** Options of {@link RetiringKeyStore.retirePrevious}. */
-export interface RetirePreviousOptions {
-  /** Retire only if the previous key still has this id (the id `keys list` / `status` showed). */
-  readonly keyId?: string;
-  /** Aborts the write. */
-  readonly signal?: AbortSignal;
-}
-
-/** What {@link RetiringKeyStore.retirePrevious} and {@link retirePreviousKey} did. */
-export interface RetirePreviousResult {
-  /** Id of the key that was retired, or `undefined` when there was no previous key. */
-  readonly retiredId: string | undefined;
-}
-
-/** A store that can drop its previous key (`envFileKeyStore`, and any store with this method). */
-export interface RetiringKeyStore extends KeyStore {
-  /** Removes the previous key (optionally only if it still has `keyId`). */
-  retirePrevious(secretId: string, options?: RetirePreviousOptions): Promise<RetirePreviousResult>;
-}
-
-/** Whether `store` can retire its previous key. */
-export function canRetire(store: KeyStore): store is RetiringKeyStore {
-  return typeof (store as Partial<RetiringKeyStore>).retirePrevious === 'function';
+/** Whether `store` implements the optional `retirePrevious` of core's `KeyStore` contract. */
+export function canRetire(store: KeyStore): store is KeyStore & Required<Pick<KeyStore, 'retirePrevious'>> {
+  return typeof store.retirePrevious === 'function';
 }
 
 /**

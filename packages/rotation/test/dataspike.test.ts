@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect, parseEnv } from 'node:util';
 import { KeyStoreError, type KeyStore } from '@keyturn/core';
-import { envFileKeyStore } from '@keyturn/store-env';
+import { envFileKeyStore } from '@keyturn/store-env/file';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { addActiveKey, dataspikeClient, ProviderApiError, rotateDataspikeSecret, RotationError, writeRecoveryFile, type ProgressEvent } from '../src/index.ts';
 import { startDataspikeTestServer, type DataspikeTestServer } from '../src/testing/index.ts';
@@ -44,7 +44,7 @@ function flaky(store: KeyStore, plan: { failures: number; retryable?: boolean; l
       if (plan.failures > 0) {
         plan.failures--;
         if (plan.landThenFail === true) await store.rotate!(...args);
-        throw new KeyStoreError('injected: ThrottlingException', { retryable: plan.retryable ?? true, store: store.name, reason: 'ThrottlingException' });
+        throw new KeyStoreError('injected: ThrottlingException', { retryable: plan.retryable ?? true, store: store.name, reason: 'THROTTLED', code: 'ThrottlingException' });
       }
       return store.rotate!(...args);
     },

@@ -3,7 +3,7 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createVerifier, providers, sign } from '@keyturn/core';
-import { envFileKeyStore } from '@keyturn/store-env';
+import { envFileKeyStore } from '@keyturn/store-env/file';
 import { describe, expect, it } from 'vitest';
 import { addActiveKey, readiness, recommendedQuietMs, retirePreviousKey, usageSnapshot } from '../src/index.ts';
 

@@ -5,7 +5,8 @@
  *
  * @module
  */
-import { KeyStoreError } from '@keyturn/core';
+import { KeyStoreError, type KeyStoreErrorReason } from '@keyturn/core';
+import { callWithDeadline as kitDeadline, errorSummary, firstLine, importPeer as kitImportPeer, NETWORK_ERROR_CODES, type StoreIdentity } from '@keyturn/core/store-kit';
 import type { SecretClient, SecretClientOptions, SecretProperties } from '@azure/keyvault-secrets';
 import type { VersionInfo } from './roles.ts';
 
@@ -13,20 +14,10 @@ import type { VersionInfo } from './roles.ts';
 export const STORE_NAME = 'azure-key-vault';
 
 /**
- * Why a store call failed. Callers branch on this; the service's own error code is in
- * {@link AzureKeyVaultError.code}. (The same union the store kit in `@keyturn/core` will define.)
+ * Why a store call failed: core's `KeyStoreErrorReason` (the same union for every store). Key Vault's
+ * own code is in {@link AzureKeyVaultError.code}.
  */
-export type AzureKeyVaultErrorReason =
-  | 'NOT_FOUND'
-  | 'ACCESS_DENIED'
-  | 'THROTTLED'
-  | 'UNAVAILABLE'
-  | 'TIMEOUT'
-  | 'ABORTED'
-  | 'INVALID_CONFIG'
-  | 'INVALID_FORMAT'
-  | 'INTEGRITY'
-  | 'CONFLICT';
+export type AzureKeyVaultErrorReason = KeyStoreErrorReason;
 
 /** Options of {@link AzureKeyVaultError}. */
 export interface AzureKeyVaultErrorOptions {
@@ -51,25 +42,31 @@ export class AzureKeyVaultError extends KeyStoreError {
   /** Why it failed (one of a fixed set). */
   declare readonly reason: AzureKeyVaultErrorReason;
   /** Key Vault's error code (`SecretNotFound`, `Forbidden`, `Throttled`, ...), or a network code. */
-  readonly code: string | undefined;
+  declare readonly code: string | undefined;
   /** HTTP status, when the service answered. */
   readonly status: number | undefined;
   /** How long the service asked to wait (429 `Retry-After`), in ms. */
   readonly retryAfterMs: number | undefined;
 
   constructor(message: string, options: AzureKeyVaultErrorOptions) {
-    super(message, { retryable: options.retryable, store: STORE_NAME, secretId: options.secretId, reason: options.reason, cause: options.cause });
+    super(message, { retryable: options.retryable, store: STORE_NAME, secretId: options.secretId, reason: options.reason, code: options.code, cause: options.cause });
     this.name = 'AzureKeyVaultError';
-    this.code = options.code;
     this.status = options.status;
     this.retryAfterMs = options.retryAfterMs;
   }
 
   /** A log-safe plain object. */
   override toJSON(): Record<string, unknown> {
-    return { ...super.toJSON(), code: this.code, status: this.status, retryAfterMs: this.retryAfterMs };
+    return { ...super.toJSON(), status: this.status, retryAfterMs: this.retryAfterMs };
   }
 }
+
+/** How the store names itself in errors (its errors are {@link AzureKeyVaultError}s). */
+const AZURE: StoreIdentity = {
+  store: STORE_NAME,
+  label: 'Azure Key Vault',
+  error: (message, o) => new AzureKeyVaultError(message, { retryable: o.retryable, secretId: o.secretId, reason: o.reason ?? 'UNAVAILABLE', code: o.code, cause: o.cause }),
+};
 
 /** The part of `SecretClient` (`@azure/keyvault-secrets` 4.x) the store uses; any object with these methods works. */
 export type SecretClientLike = Pick<SecretClient, 'getSecret' | 'listPropertiesOfSecretVersions' | 'setSecret' | 'updateSecretProperties' | 'getDeletedSecret'>;
@@ -92,20 +89,8 @@ export async function buildClient(vaultUrl: string, credential: TokenCredentialL
   return new sdk.SecretClient(vaultUrl, cred, { retryOptions: { maxRetries: 0 }, ...clientOptions });
 }
 
-async function importPeer<T>(name: string, load: () => Promise<unknown>, hint = ''): Promise<T> {
-  try {
-    return (await load()) as T;
-  } catch (err) {
-    const code = (err as { code?: unknown } | null)?.code;
-    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') {
-      throw new AzureKeyVaultError(`The Azure Key Vault store needs the peer dependency ${name}: npm install ${name}${hint}.`, {
-        retryable: false,
-        reason: 'INVALID_CONFIG',
-        code,
-      });
-    }
-    throw err;
-  }
+function importPeer<T>(name: string, load: () => Promise<unknown>, hint = ''): Promise<T> {
+  return kitImportPeer<T>({ ...AZURE, name, load, hint });
 }
 
 /** A secret id must be a Key Vault secret name; anything else is a terminal `INVALID_CONFIG` error. */
@@ -136,43 +121,8 @@ export interface CallContext {
  * Runs one SDK call under `AbortSignal.any([caller, timeout])`. The call rejects as soon as either
  * fires, even where the SDK does not pass the signal on (its list pages after the first).
  */
-export async function callWithDeadline<T>(ctx: CallContext, run: (abortSignal: AbortSignal) => Promise<T>): Promise<T> {
-  if (ctx.signal?.aborted === true) throw abortedError(ctx);
-  const deadline = AbortSignal.timeout(ctx.timeoutMs);
-  const combined = ctx.signal === undefined ? deadline : AbortSignal.any([ctx.signal, deadline]);
-  let onAbort: (() => void) | undefined;
-  const aborted = new Promise<never>((_, reject) => {
-    onAbort = () => reject(new Error('aborted'));
-    combined.addEventListener('abort', onAbort, { once: true });
-  });
-  try {
-    return await Promise.race([run(combined), aborted]);
-  } catch (err) {
-    if (isAborted(ctx.signal)) throw abortedError(ctx);
-    if (deadline.aborted) {
-      throw new AzureKeyVaultError(`Azure Key Vault: ${ctx.action} for ${ctx.secretId} took longer than ${ctx.timeoutMs} ms.`, {
-        retryable: true,
-        secretId: ctx.secretId,
-        reason: 'TIMEOUT',
-      });
-    }
-    throw toStoreError(err, ctx.secretId, ctx.action);
-  } finally {
-    if (onAbort !== undefined) combined.removeEventListener('abort', onAbort);
-  }
-}
-
-function isAborted(signal: AbortSignal | undefined): boolean {
-  return signal?.aborted === true;
-}
-
-function abortedError(ctx: CallContext): AzureKeyVaultError {
-  return new AzureKeyVaultError(`Azure Key Vault: ${ctx.action} for ${ctx.secretId} was aborted.`, {
-    retryable: true,
-    secretId: ctx.secretId,
-    reason: 'ABORTED',
-    cause: ctx.signal?.reason instanceof Error ? summary(ctx.signal.reason.name, ctx.signal.reason.message) : undefined,
-  });
+export function callWithDeadline<T>(ctx: CallContext, run: (abortSignal: AbortSignal) => Promise<T>): Promise<T> {
+  return kitDeadline({ ...AZURE, ...ctx, mapError: (err) => toStoreError(err, ctx.secretId, ctx.action) }, run) as Promise<T>;
 }
 
 /** Lists every version's attributes (all pages), as the role mapping reads them. */
@@ -195,22 +145,6 @@ function infoOf(p: SecretProperties): VersionInfo {
     contentType: p.contentType,
   };
 }
-
-/** Socket-level failures: the request got no answer; a later one may. */
-const NETWORK_CODES = new Set([
-  'ECONNRESET',
-  'ECONNREFUSED',
-  'ECONNABORTED',
-  'ETIMEDOUT',
-  'EPIPE',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'REQUEST_SEND_ERROR',
-  'UND_ERR_SOCKET',
-  'UND_ERR_CONNECT_TIMEOUT',
-]);
 
 /** TLS failures: the endpoint is not who it claims to be, or not trusted — configuration, not an outage. */
 const TLS_CODES = /^(?:ERR_TLS_CERT_ALTNAME_INVALID|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT(?:_LOCALLY)?|CERT_HAS_EXPIRED|CERT_NOT_YET_VALID|ERR_SSL_.*)$/;
@@ -323,7 +257,7 @@ export function toStoreError(err: unknown, secretId: string, action: string): Az
     secretId,
     reason: 'UNAVAILABLE',
     code: code ?? name,
-    cause: summary(name, code !== undefined && NETWORK_CODES.has(code) ? code : name),
+    cause: summary(name, code !== undefined && NETWORK_ERROR_CODES.has(code) ? code : name),
   });
 }
 
@@ -342,15 +276,5 @@ function retryAfterMs(header: string | undefined): number | undefined {
   return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
 }
 
-function firstLine(message: string): string {
-  return (message.split('\n')[0] ?? '').slice(0, 300);
-}
-
 /** A plain, secret-free stand-in for the SDK error. */
-function summary(name: string, message: string, code?: string, status?: number): Error {
-  const safe = new Error(message);
-  safe.name = name;
-  if (code !== undefined) Object.defineProperty(safe, 'code', { value: code, enumerable: true });
-  if (status !== undefined) Object.defineProperty(safe, 'statusCode', { value: status, enumerable: true });
-  return safe;
-}
+const summary = errorSummary;

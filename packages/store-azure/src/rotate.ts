@@ -5,26 +5,16 @@
  * @module
  */
 import { createHash } from 'node:crypto';
-import type { RotateOptions, RotateResult } from '@keyturn/core';
+import type { RetirePreviousOptions, RetirePreviousResult, RotateOptions, RotateResult } from '@keyturn/core';
+import { finishRotation } from '@keyturn/core/store-kit';
 import { AzureKeyVaultError, type SecretClientLike } from './client.ts';
 import { assignRoles, newestFirst, REPLACES_TAG, type VersionInfo } from './roles.ts';
 
 /** Tag on a version written by `rotate()`: a digest of the call's idempotency token. */
 export const ROTATION_TOKEN_TAG = 'keyturn-rotation-token';
 
-/** Options of {@link AzureKeyVaultStore.retirePrevious}. */
-export interface RetirePreviousOptions {
-  /** Retire only this version, and only while it is a previous version (the id `status` showed). */
-  readonly keyId?: string | undefined;
-  /** Aborts the call. */
-  readonly signal?: AbortSignal | undefined;
-}
-
-/** What {@link AzureKeyVaultStore.retirePrevious} did. */
-export interface RetirePreviousResult {
-  /** The version disabled, or `undefined` when there was no previous version. */
-  readonly retiredId: string | undefined;
-}
+/** Options of {@link AzureKeyVaultStore.retirePrevious} (core's `RetirePreviousOptions`). */
+export type { RetirePreviousOptions, RetirePreviousResult };
 
 /** What the write side needs from the store. */
 export interface WriteContext {
@@ -55,15 +45,11 @@ export async function rotateSecret(ctx: WriteContext, secretId: string, newSecre
 
 /** Says whether the previous version was left without a window end (it then verifies until disabled). */
 function finish(secretId: string, r: RotateResult): RotateResult {
-  if (r.previousId === undefined || r.previousNotAfter !== undefined) return { ...r, previousUnbounded: false, warnings: [] };
-  return {
-    ...r,
-    previousUnbounded: true,
-    warnings: [
-      `the previous version ${r.previousId} of ${secretId} has no expires: it stays accepted while it is enabled. ` +
-        'Disable it (retirePrevious(), or `az keyvault secret set-attributes --enabled false`) once no sender uses it, or rotate with a finite previousGraceMs.',
-    ],
-  };
+  return finishRotation(
+    r,
+    `the previous version ${r.previousId} of ${secretId} has no expires: it stays accepted while it is enabled. ` +
+      'Disable it (retirePrevious(), or `az keyvault secret set-attributes --enabled false`) once no sender uses it, or rotate with a finite previousGraceMs.',
+  );
 }
 
 async function write(ctx: WriteContext, secretId: string, newSecret: string | Uint8Array, options: RotateOptions): Promise<RotateResult> {

@@ -3,9 +3,9 @@
  *
  * @module
  */
-import { SecretMaterial, type GetVersionsOptions, type KeyStore, type RotateOptions, type RotateResult, type SecretVersion } from '@keyturn/core';
+import { type GetVersionsOptions, type KeyStore, type RotateOptions, type RotateResult, type SecretVersion } from '@keyturn/core';
 import type { SecretClientOptions } from '@azure/keyvault-secrets';
-import { LRUCache } from 'lru-cache';
+import { msOption, versionValueCache } from '@keyturn/core/store-kit';
 import { AzureKeyVaultError, buildClient, callWithDeadline, checkSecretName, listVersions, STORE_NAME, type SecretClientLike, type TokenCredentialLike } from './client.ts';
 import { assignRoles, describeNoActive, type Roles, type VersionInfo } from './roles.ts';
 import { retirePreviousVersion, rotateSecret, type RetirePreviousOptions, type RetirePreviousResult, type WriteContext } from './rotate.ts';
@@ -58,6 +58,7 @@ export interface AzureStoreDefaults {
 export const AZURE_STORE_DEFAULTS: AzureStoreDefaults = { callTimeoutMs: 10_000, clockLeewayMs: 5_000, previousGraceMs: 86_400_000 };
 
 const MAX_CACHED_VALUES = 1_000;
+const WHERE = 'azureKeyVaultStore()';
 
 /**
  * Creates a `KeyStore` (from `@keyturn/core`) over Azure Key Vault. `secretId` is the secret's name.
@@ -77,10 +78,9 @@ const MAX_CACHED_VALUES = 1_000;
  * ```
  */
 export function azureKeyVaultStore(options: AzureKeyVaultStoreOptions = {}): AzureKeyVaultStore {
-  const callTimeoutMs = ms(options.callTimeoutMs, 'callTimeoutMs', AZURE_STORE_DEFAULTS.callTimeoutMs, false);
-  if (callTimeoutMs < 1) throw new TypeError('azureKeyVaultStore(): `callTimeoutMs` must be at least 1 ms');
-  const leewayMs = ms(options.clockLeewayMs, 'clockLeewayMs', AZURE_STORE_DEFAULTS.clockLeewayMs, false);
-  const previousGraceMs = ms(options.previousGraceMs, 'previousGraceMs', AZURE_STORE_DEFAULTS.previousGraceMs, true);
+  const callTimeoutMs = msOption(WHERE, 'callTimeoutMs', options.callTimeoutMs, AZURE_STORE_DEFAULTS.callTimeoutMs, { min: 1 });
+  const leewayMs = msOption(WHERE, 'clockLeewayMs', options.clockLeewayMs, AZURE_STORE_DEFAULTS.clockLeewayMs);
+  const previousGraceMs = msOption(WHERE, 'previousGraceMs', options.previousGraceMs, AZURE_STORE_DEFAULTS.previousGraceMs, { allowInfinity: true });
   const now = options.now ?? Date.now;
   if (typeof now !== 'function') throw new TypeError('azureKeyVaultStore(): `now` must be a function');
   const injected = options.client;
@@ -102,8 +102,8 @@ export function azureKeyVaultStore(options: AzureKeyVaultStoreOptions = {}): Azu
     });
     return client;
   };
-  // Version values never change: cached by name + version, wrapped (lru-cache's diagnostics channel publishes values).
-  const values = new LRUCache<string, SecretMaterial>({ max: MAX_CACHED_VALUES });
+  // Version values never change: cached by name + version (the kit's cache wraps them: lru-cache's diagnostics channel publishes values).
+  const values = versionValueCache(MAX_CACHED_VALUES);
   const key = (secretId: string, version: string) => `${secretId.toLowerCase()}/${version}`;
 
   const call: WriteContext['call'] = async (secretId, action, signal, run) => {
@@ -125,7 +125,7 @@ export function azureKeyVaultStore(options: AzureKeyVaultStoreOptions = {}): Azu
   /** A version's value: cached, or read by version id. `undefined` when an optional version went away meanwhile. */
   async function valueOf(secretId: string, version: string, signal: AbortSignal, required: boolean): Promise<string | undefined> {
     const cached = values.get(key(secretId, version));
-    if (cached !== undefined) return cached.reveal() as string;
+    if (cached !== undefined) return cached.value as string;
     let value: string | undefined;
     try {
       value = (await call(secretId, 'reading a version', signal, (c, abortSignal) => c.getSecret(secretId, { version, abortSignal }))).value;
@@ -137,7 +137,7 @@ export function azureKeyVaultStore(options: AzureKeyVaultStoreOptions = {}): Azu
       if (!required) return undefined;
       throw new AzureKeyVaultError(`Azure Key Vault: the active version ${version} of ${secretId} holds no value.`, { retryable: false, secretId, reason: 'INVALID_FORMAT' });
     }
-    values.set(key(secretId, version), new SecretMaterial(value));
+    values.set(key(secretId, version), value, undefined);
     return value;
   }
 
@@ -172,7 +172,7 @@ export function azureKeyVaultStore(options: AzureKeyVaultStoreOptions = {}): Azu
   const ctx: WriteContext = {
     call,
     versions,
-    cachedValue: (secretId, version) => values.get(key(secretId, version))?.reveal() as string | undefined,
+    cachedValue: (secretId, version) => values.get(key(secretId, version))?.value as string | undefined,
     forget: (secretId, version) => void values.delete(key(secretId, version)),
     now,
     leewayMs,
@@ -189,12 +189,4 @@ export function azureKeyVaultStore(options: AzureKeyVaultStoreOptions = {}): Azu
       values.clear();
     },
   };
-}
-
-function ms(v: number | undefined, name: string, fallback: number, allowInfinity: boolean): number {
-  if (v === undefined) return fallback;
-  if (typeof v !== 'number' || Number.isNaN(v) || v < 0 || (!allowInfinity && !Number.isFinite(v))) {
-    throw new TypeError(`azureKeyVaultStore(): \`${name}\` must be a non-negative number of ms${allowInfinity ? ' (or Infinity)' : ''}`);
-  }
-  return v;
 }

@@ -4,7 +4,8 @@
  * @internal
  * @module
  */
-import { KeyStoreError } from '@keyturn/core';
+import type { KeyStoreError } from '@keyturn/core';
+import { abortedError, fsError } from './errors.ts';
 
 /** How a `*_FILE` secret is read. */
 export interface SecretFileRead {
@@ -31,14 +32,7 @@ export async function readSecretFile(r: SecretFileRead): Promise<Uint8Array> {
     bytes = await r.read();
   } catch (err) {
     if (r.signal?.aborted) throw abortedLoad(r.store, r.secretId, r.signal.reason);
-    const code = (err as { code?: string }).code;
-    throw new KeyStoreError(`${r.store}: cannot read the file named by ${r.variable}${code ? ` (${code})` : ''}`, {
-      retryable: code !== 'ENOENT' && code !== 'EACCES' && code !== 'EISDIR',
-      store: r.store,
-      secretId: r.secretId,
-      reason: code ?? 'READ_FAILED',
-      cause: err,
-    });
+    throw fsError(r.store, r.secretId, `${r.store}: cannot read the file named by ${r.variable}`, err);
   }
   return r.stripNewline ? withoutFinalNewline(bytes) : bytes;
 }
@@ -62,5 +56,5 @@ export function withoutFinalNewline(bytes: Uint8Array): Uint8Array {
 
 /** The error for an aborted load. */
 export function abortedLoad(store: string, secretId: string, cause: unknown): KeyStoreError {
-  return new KeyStoreError(`${store}: the load was aborted`, { retryable: true, store, secretId, reason: 'ABORTED', cause });
+  return abortedError(store, secretId, `${store}: the load was aborted`, cause);
 }

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createVerifier, providers, sign, type KeyturnEvent } from '@keyturn/core';
 import { describe, expect, it } from 'vitest';
-import { envFileKeyStore } from '../src/index.ts';
+import { envFileKeyStore } from '../src/file/index.ts';
 
 const signal = new AbortController().signal;
 const OLD = 'whsec_' + '0f1e2d3c'.repeat(8);

@@ -7,8 +7,8 @@ import { chmod, lstat, mkdtemp, readFile, readdir, readlink, stat, symlink, writ
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { acquireFileLock, LockBusyError } from '../src/env-file-lock.ts';
-import { envFileKeyStore, type EnvFileWarning } from '../src/index.ts';
+import { acquireFileLock, LockBusyError } from '../src/file/atomic.ts';
+import { envFileKeyStore, type EnvFileWarning } from '../src/file/index.ts';
 
 const signal = new AbortController().signal;
 const T0 = Date.parse('2026-11-24T12:00:00Z');
@@ -146,7 +146,7 @@ describe('envFileKeyStore: the lock', () => {
     const store = envFileKeyStore({ path, lockTimeoutMs: 0 });
     // While the writer lives, its lock holds.
     const busy = await store.rotate('HOOK', 'new').catch((e: unknown) => e);
-    expect(busy).toMatchObject({ reason: 'LOCKED', retryable: true });
+    expect(busy).toMatchObject({ code: 'LOCKED', retryable: true });
     expect((busy as Error).message).toContain(`process ${holder.pid} on ${hostname()}`);
     await holder.kill();
     const result = await store.rotate('HOOK', 'new');

@@ -5,7 +5,8 @@ import { inspect, parseEnv } from 'node:util';
 import { createVerifier, KeyStoreError, providers, sign } from '@keyturn/core';
 import { runKeyStoreConformance } from '@keyturn/core/testing';
 import { describe, expect, it } from 'vitest';
-import { envFileKeyStore, envKeyStore } from '../src/index.ts';
+import { envKeyStore } from '../src/index.ts';
+import { envFileKeyStore } from '../src/file/index.ts';
 
 const signal = new AbortController().signal;
 const T0 = Date.parse('2026-11-24T12:00:00Z');
@@ -65,7 +66,8 @@ describe('envFileKeyStore: reading', () => {
         .getVersions('HOOK', { signal })
         .catch((e: unknown) => e);
       expect(err).toBeInstanceOf(KeyStoreError);
-      expect((err as KeyStoreError).reason).toBe(reason);
+      expect((err as KeyStoreError).code).toBe(reason);
+      expect((err as KeyStoreError).reason).toBe('INVALID_FORMAT');
       expect((err as KeyStoreError).retryable).toBe(false);
       const text = `${String(err)} ${inspect(err)} ${JSON.stringify(err)}`;
       expect(text).not.toContain('s3cr3t');
@@ -76,7 +78,7 @@ describe('envFileKeyStore: reading', () => {
 
   it('rejects a name set twice', async () => {
     const path = await tempFile('HOOK=a\nHOOK=b\n');
-    await expect(envFileKeyStore({ path }).getVersions('HOOK', { signal })).rejects.toMatchObject({ reason: 'PARSE_ERROR' });
+    await expect(envFileKeyStore({ path }).getVersions('HOOK', { signal })).rejects.toMatchObject({ code: 'PARSE_ERROR' });
   });
 
   it('a missing file is a terminal NOT_FOUND', async () => {
@@ -194,7 +196,7 @@ describe('envFileKeyStore: rotate', () => {
 
   it('refuses to rotate a secret that lives in a *_FILE reference', async () => {
     const path = await tempFile('HOOK_FILE=/run/secrets/hook\n');
-    await expect(envFileKeyStore({ path }).rotate('HOOK', 'new')).rejects.toMatchObject({ reason: 'FILE_REFERENCE' });
+    await expect(envFileKeyStore({ path }).rotate('HOOK', 'new')).rejects.toMatchObject({ code: 'FILE_REFERENCE' });
   });
 
   it('serialises concurrent writers with a lock file', async () => {
@@ -212,7 +214,7 @@ describe('envFileKeyStore: rotate', () => {
     const path = await tempFile('HOOK=s0\n');
     await writeFile(`${path}.lock`, '999999\n');
     const store = envFileKeyStore({ path, lockTimeoutMs: 50 });
-    await expect(store.rotate('HOOK', 's1')).rejects.toMatchObject({ reason: 'LOCKED', retryable: true });
+    await expect(store.rotate('HOOK', 's1')).rejects.toMatchObject({ code: 'LOCKED', retryable: true });
     expect(await readFile(path, 'utf8')).toBe('HOOK=s0\n');
   });
 
@@ -241,7 +243,7 @@ describe('envFileKeyStore: retirePrevious', () => {
     const path = await tempFile('# c\nHOOK=new\nHOOK_PREVIOUS=old\nHOOK_PREVIOUS_NOT_AFTER=2026-12-01T00:00:00Z\nX=1\n');
     const store = envFileKeyStore({ path });
     const prevId = (await store.getVersions('HOOK', { signal })).find((v) => v.role === 'previous')?.id;
-    await expect(store.retirePrevious('HOOK', { keyId: 'HOOK@00000000' })).rejects.toMatchObject({ reason: 'KEY_CHANGED' });
+    await expect(store.retirePrevious('HOOK', { keyId: 'HOOK@00000000' })).rejects.toMatchObject({ code: 'KEY_CHANGED' });
     expect(await store.retirePrevious('HOOK', { keyId: prevId! })).toEqual({ retiredId: prevId });
     expect(await readFile(path, 'utf8')).toBe('# c\nHOOK=new\nX=1\n');
     expect(await store.retirePrevious('HOOK')).toEqual({ retiredId: undefined });

@@ -89,7 +89,8 @@ describe('envKeyStore', () => {
   ])('rejects %j with a terminal %s error that names no secret', async (env, reason) => {
     const err = await envKeyStore({ env }).getVersions('SC', { signal }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(KeyStoreError);
-    expect((err as KeyStoreError).reason).toBe(reason);
+    expect((err as KeyStoreError).code).toBe(reason);
+    expect((err as KeyStoreError).reason).toBe(reason === 'NOT_FOUND' ? 'NOT_FOUND' : /VALUE|WHITESPACE|DATE/.test(reason) ? 'INVALID_FORMAT' : 'INVALID_CONFIG');
     expect((err as KeyStoreError).retryable).toBe(false);
     for (const [name, value] of Object.entries(env)) {
       // secret values (not dates, not paths) never appear in the error
@@ -99,7 +100,7 @@ describe('envKeyStore', () => {
 
   it('rejects secret ids that are not variable names', async () => {
     const err = await envKeyStore({ env: {} }).getVersions('webhooks/acme', { signal }).catch((e: unknown) => e);
-    expect((err as KeyStoreError).reason).toBe('INVALID_NAME');
+    expect((err as KeyStoreError).code).toBe('INVALID_NAME');
   });
 
   it('reads *_FILE secrets, dropping one final newline by default and refusing it with fileTrailingNewline: "error"', async () => {
@@ -109,9 +110,9 @@ describe('envKeyStore', () => {
     const versions = await envKeyStore({ env }).getVersions('SC', { signal });
     expect(versions[0]!.secret).toBe('file-token');
     const err = await envKeyStore({ env, fileTrailingNewline: 'error' }).getVersions('SC', { signal }).catch((e: unknown) => e);
-    expect((err as KeyStoreError).reason).toBe('WHITESPACE');
+    expect((err as KeyStoreError).code).toBe('WHITESPACE');
     const missing = await envKeyStore({ env: { SC_FILE: join(dir, 'nope') } }).getVersions('SC', { signal }).catch((e: unknown) => e);
-    expect(missing).toMatchObject({ reason: 'ENOENT', retryable: false });
+    expect(missing).toMatchObject({ code: 'ENOENT', retryable: false });
   });
 
   it('collapses identical active and previous values into the active key', async () => {

@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createVerifier, KeyStoreError, providers, type KeyturnEvent, type VerificationError } from '@keyturn/core';
 import { describe, expect, it, vi } from 'vitest';
-import { envFileKeyStore, envKeyStore, type EnvSecretWarning } from '../src/index.ts';
+import { envKeyStore, type EnvSecretWarning } from '../src/index.ts';
+import { envFileKeyStore } from '../src/file/index.ts';
 
 const signal = new AbortController().signal;
 const body = '{"eventId":"e1","eventType":"VEHICLE_STATE"}';
@@ -153,7 +154,7 @@ describe('*_FILE secrets ending with a newline (item 15)', () => {
       const dir = await dirWith({ secret: content, 'webhooks.env': 'SC_FILE=secret\n' });
       const result = await make(dir).getVersions('SC', { signal }).catch((e: unknown) => e);
       if (expected === undefined) {
-        expect(result).toMatchObject({ reason: 'WHITESPACE', retryable: false });
+        expect(result).toMatchObject({ code: 'WHITESPACE', retryable: false });
       } else {
         expect((result as { secret: unknown }[])[0]!.secret).toBe(expected);
       }

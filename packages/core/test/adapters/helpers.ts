@@ -49,7 +49,7 @@ export function downVerifier(): Verifier {
   const store: KeyStore = {
     name: 'down',
     async getVersions() {
-      throw new KeyStoreError('store is down', { retryable: true, store: 'down', reason: 'ServiceUnavailable' });
+      throw new KeyStoreError('store is down', { retryable: true, store: 'down', reason: 'UNAVAILABLE', code: 'ServiceUnavailable' });
     },
   };
   return createVerifier({ provider: providers.mobway(), keys: store, secretId: 'mobway', cache: { loadTimeoutMs: 200 } });

@@ -10,17 +10,17 @@
  *
  * @module
  */
-import { randomBytes } from 'node:crypto';
-import { chmod, lstat, open, readFile, realpath, rename, rm, stat } from 'node:fs/promises';
-import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
-import { KeyStoreError, type KeyStore, type RotateOptions, type RotateResult, type SecretVersion } from '@keyturn/core';
-import { acquireFileLock, LockAbortedError, LockBusyError } from './env-file-lock.ts';
-import { readEnvSecret } from './index.ts';
-import { readSecretFile } from './secret-file.ts';
+import { lstat, open, readFile, realpath, stat } from 'node:fs/promises';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { KeyStoreError, type KeyStore, type RetirePreviousOptions, type RetirePreviousResult, type RotateOptions, type RotateResult, type SecretVersion } from '@keyturn/core';
+import { parseInstant } from '@keyturn/core/store-kit';
+import { abortedError, envError, fsError } from '../errors.ts';
+import { NAME, readEnvVersions } from '../roles.ts';
+import { readSecretFile } from '../secret-file.ts';
+import { acquireFileLock, LockAbortedError, LockBusyError, writeFileAtomic } from './atomic.ts';
+import { parseEnvFile, serializeEnvFile, type EnvDocument } from './document.ts';
 
 const STORE = 'env-file';
-const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const LINE = /^(\s*)(export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=(.*)$/;
 
 /** Options of {@link envFileKeyStore}. */
 export interface EnvFileKeyStoreOptions {
@@ -57,19 +57,10 @@ export interface EnvFileWarning {
   readonly mode: number;
 }
 
-/** Options of {@link EnvFileKeyStore.retirePrevious}. */
-export interface RetirePreviousOptions {
-  /** Retire only if the previous key still has this id (the id `keys list` / `status` showed). */
-  readonly keyId?: string;
-  /** Aborts the write. */
-  readonly signal?: AbortSignal;
-}
+export type { RetirePreviousOptions, RetirePreviousResult };
 
-/** What {@link EnvFileKeyStore.retirePrevious} did. */
-export interface RetirePreviousResult {
-  /** Id of the key that was removed, or `undefined` when there was no previous key. */
-  readonly retiredId: string | undefined;
-}
+/** Options of {@link EnvFileKeyStore.rotate}: no `idempotencyToken` (the value comparison is the idempotency). */
+export type EnvFileRotateOptions = Omit<RotateOptions, 'idempotencyToken'>;
 
 /** The env-file store: a {@link KeyStore} with a write side. */
 export interface EnvFileKeyStore extends KeyStore {
@@ -82,12 +73,13 @@ export interface EnvFileKeyStore extends KeyStore {
    * `previousUnbounded: true` and says so in `warnings`. A `X_PENDING` equal to the new secret is
    * removed (it was promoted). Idempotent: when `X` already holds `newSecret` nothing is written and
    * the current ids are returned, so a retried or repeated write never demotes the previous key.
-   * `idempotencyToken` is accepted and not needed (the value comparison is the idempotency).
+   * There is no `idempotencyToken`: the value comparison is the idempotency (a token passed through the
+   * generic `KeyStore.rotate` is not looked at).
    *
    * Through a symbolic link, the target is rewritten (the link stays a link). Every other line is
    * kept byte for byte, including bytes that are not UTF-8; lines of this secret must be UTF-8.
    */
-  rotate(secretId: string, newSecret: string | Uint8Array, options?: RotateOptions): Promise<RotateResult>;
+  rotate(secretId: string, newSecret: string | Uint8Array, options?: EnvFileRotateOptions): Promise<RotateResult>;
   /** Removes `X_PREVIOUS` (and its window variables): the old key stops verifying at the next load. */
   retirePrevious(secretId: string, options?: RetirePreviousOptions): Promise<RetirePreviousResult>;
   /**
@@ -126,27 +118,20 @@ export function envFileKeyStore(options: EnvFileKeyStoreOptions): EnvFileKeyStor
   const staleLockMs = options.staleLockMs ?? 60_000;
 
   const versionsOf = (map: ReadonlyMap<string, string>, secretId: string, signal?: AbortSignal): Promise<SecretVersion[]> =>
-    readEnvSecret(Object.fromEntries(map), secretId, (variable, filePath) =>
-      readSecretFile({
-        store: STORE,
-        secretId,
-        variable,
-        signal,
-        stripNewline,
-        read: () => readFile(isAbsolute(filePath) ? filePath : join(dir, filePath), signal === undefined ? undefined : { signal }),
-      }),
-    ).catch((err: unknown) => {
-      // Re-label the shared parser's errors with this store's name.
-      if (err instanceof KeyStoreError && err.store !== STORE) {
-        throw new KeyStoreError(err.message.replace(/^env:/, 'env-file:'), {
-          retryable: err.retryable,
+    readEnvVersions(
+      Object.fromEntries(map),
+      secretId,
+      (variable, filePath) =>
+        readSecretFile({
           store: STORE,
           secretId,
-          reason: err.reason,
-        });
-      }
-      throw err;
-    });
+          variable,
+          signal,
+          stripNewline,
+          read: () => readFile(isAbsolute(filePath) ? filePath : join(dir, filePath), signal === undefined ? undefined : { signal }),
+        }),
+      { store: STORE },
+    );
 
   const onWarning = options.onWarning ?? defaultWarning;
   const warned = new Set<string>();
@@ -178,17 +163,11 @@ export function envFileKeyStore(options: EnvFileKeyStoreOptions): EnvFileKeyStor
       if (code === 'ENOENT') {
         const link = await lstat(path).catch(() => undefined);
         if (link?.isSymbolicLink() === true) {
-          throw terminal(secretId, 'NOT_FOUND', `env-file: ${path} is a symbolic link to a file that does not exist; create the target, or point the store at a real file`);
+          throw envError(STORE, secretId, 'NOT_FOUND', `env-file: ${path} is a symbolic link to a file that does not exist; create the target, or point the store at a real file`);
         }
         return path; // a new file
       }
-      throw new KeyStoreError(`env-file: cannot resolve ${path}${code ? ` (${code})` : ''}`, {
-        retryable: code !== 'EACCES' && code !== 'ELOOP' && code !== 'ENOTDIR',
-        store: STORE,
-        secretId,
-        reason: code ?? 'READ_FAILED',
-        cause: err,
-      });
+      throw fsError(STORE, secretId, `env-file: cannot resolve ${path}`, err, ['EACCES', 'ELOOP', 'ENOTDIR']);
     }
   }
 
@@ -207,15 +186,8 @@ export function envFileKeyStore(options: EnvFileKeyStoreOptions): EnvFileKeyStor
     } catch (err) {
       if (err instanceof KeyStoreError) throw err;
       if (signal?.aborted) throw aborted(secretId, signal.reason);
-      const code = (err as { code?: string }).code;
-      if (code === 'ENOENT' && missingOk) return { doc: parseEnvFile(new Uint8Array(), secretId), warning: undefined };
-      throw new KeyStoreError(`env-file: cannot read ${path}${code ? ` (${code})` : ''}`, {
-        retryable: code !== 'ENOENT' && code !== 'EACCES' && code !== 'EISDIR',
-        store: STORE,
-        secretId,
-        reason: code === 'ENOENT' ? 'NOT_FOUND' : (code ?? 'READ_FAILED'),
-        cause: err,
-      });
+      if ((err as { code?: unknown }).code === 'ENOENT' && missingOk) return { doc: parseEnvFile(new Uint8Array(), secretId), warning: undefined };
+      throw fsError(STORE, secretId, `env-file: cannot read ${path}`, err);
     }
     const warning = (mode & 0o077) === 0 ? undefined : modeWarning(file === path ? await realpath(path).catch(() => path) : file, mode);
     return { doc: parseEnvFile(bytes, secretId), warning };
@@ -230,21 +202,9 @@ export function envFileKeyStore(options: EnvFileKeyStoreOptions): EnvFileKeyStor
       if (err instanceof LockAbortedError) throw aborted(secretId, err.reason);
       if (err instanceof LockBusyError) {
         const holder = err.holder === undefined ? '' : ` (process ${err.holder.pid} on ${err.holder.host}, since ${new Date(err.holder.at).toISOString()})`;
-        throw new KeyStoreError(`env-file: ${lockPath} is held by another writer${holder}; retry, or delete it if no keyturn process is running`, {
-          retryable: true,
-          store: STORE,
-          secretId,
-          reason: 'LOCKED',
-        });
+        throw envError(STORE, secretId, 'LOCKED', `env-file: ${lockPath} is held by another writer${holder}; retry, or delete it if no keyturn process is running`, true);
       }
-      const code = (err as { code?: string }).code;
-      throw new KeyStoreError(`env-file: cannot create the lock file ${lockPath}${code ? ` (${code})` : ''}`, {
-        retryable: code !== 'EACCES' && code !== 'ENOENT',
-        store: STORE,
-        secretId,
-        reason: code ?? 'LOCK_FAILED',
-        cause: err,
-      });
+      throw fsError(STORE, secretId, `env-file: cannot create the lock file ${lockPath}`, err, ['EACCES', 'ENOENT']);
     }
     try {
       return await fn();
@@ -265,40 +225,12 @@ export function envFileKeyStore(options: EnvFileKeyStoreOptions): EnvFileKeyStor
       reread = undefined;
     }
     if (reread === undefined || reread.values.size !== doc.values.size || [...doc.values].some(([k, v]) => reread.values.get(k) !== v)) {
-      throw terminal(secretId, 'INVALID_FORMAT', `env-file: a value of ${secretId} cannot be written on one line of ${path} so that it reads back the same; nothing was written`);
+      throw envError(STORE, secretId, 'INVALID_FORMAT', `env-file: a value of ${secretId} cannot be written on one line of ${path} so that it reads back the same; nothing was written`);
     }
-    const mode = await stat(file).then(
-      (s) => s.mode & 0o777,
-      () => 0o600,
-    );
-    const dir = dirname(file);
-    const tmp = join(dir, `.${basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
     try {
-      const handle = await open(tmp, 'wx', mode);
-      try {
-        await handle.writeFile(text);
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-      await chmod(tmp, mode);
-      await rename(tmp, file);
+      await writeFileAtomic(file, text);
     } catch (err) {
-      await rm(tmp, { force: true }).catch(() => undefined);
-      const code = (err as { code?: string }).code;
-      throw new KeyStoreError(`env-file: cannot write ${file}${code ? ` (${code})` : ''}`, {
-        retryable: code !== 'EACCES' && code !== 'EROFS' && code !== 'ENOENT',
-        store: STORE,
-        secretId,
-        reason: code ?? 'WRITE_FAILED',
-        cause: err,
-      });
-    }
-    // Make the rename durable (best effort: not every platform can open a directory).
-    const dirHandle = await open(dir, 'r').catch(() => undefined);
-    if (dirHandle !== undefined) {
-      await dirHandle.sync().catch(() => undefined);
-      await dirHandle.close();
+      throw fsError(STORE, secretId, `env-file: cannot write ${file}`, err, ['EACCES', 'EROFS', 'ENOENT']);
     }
   }
 
@@ -341,7 +273,7 @@ export function envFileKeyStore(options: EnvFileKeyStoreOptions): EnvFileKeyStor
     async rotate(secretId, newSecret, rotateOptions = {}) {
       const { signal, previousGraceMs } = rotateOptions;
       if (!NAME.test(secretId)) {
-        throw terminal(secretId, 'INVALID_NAME', `env-file: "${secretId}" is not a valid variable name`);
+        throw envError(STORE, secretId, 'INVALID_NAME', `env-file: "${secretId}" is not a valid variable name`);
       }
       if (previousGraceMs !== undefined && (!Number.isFinite(previousGraceMs) || previousGraceMs < 0)) {
         throw new TypeError('rotate(): `previousGraceMs` must be a non-negative number of ms');
@@ -352,7 +284,8 @@ export function envFileKeyStore(options: EnvFileKeyStoreOptions): EnvFileKeyStor
         const { doc, warning } = await load(secretId, signal, true, file);
         for (const suffix of ['', '_PREVIOUS']) {
           if (doc.values.has(`${secretId}${suffix}_FILE`)) {
-            throw terminal(
+            throw envError(
+              STORE,
               secretId,
               'FILE_REFERENCE',
               `env-file: ${secretId}${suffix} is read from ${secretId}${suffix}_FILE; write that secret where it lives, or replace the _FILE variable with ${secretId}${suffix}`,
@@ -392,7 +325,7 @@ export function envFileKeyStore(options: EnvFileKeyStoreOptions): EnvFileKeyStor
     async retirePrevious(secretId, retireOptions = {}) {
       const { signal, keyId } = retireOptions;
       if (!NAME.test(secretId)) {
-        throw terminal(secretId, 'INVALID_NAME', `env-file: "${secretId}" is not a valid variable name`);
+        throw envError(STORE, secretId, 'INVALID_NAME', `env-file: "${secretId}" is not a valid variable name`);
       }
       const file = await writeTarget(secretId);
       return withLock(file, secretId, signal, async () => {
@@ -401,7 +334,7 @@ export function envFileKeyStore(options: EnvFileKeyStoreOptions): EnvFileKeyStor
         const previous = versions.find((v) => v.role === 'previous');
         if (previous === undefined) return { retiredId: undefined };
         if (keyId !== undefined && previous.id !== keyId) {
-          throw terminal(secretId, 'KEY_CHANGED', `env-file: the previous key of ${secretId} is ${previous.id}, not ${keyId}; nothing was retired`);
+          throw envError(STORE, secretId, 'KEY_CHANGED', `env-file: the previous key of ${secretId} is ${previous.id}, not ${keyId}; nothing was retired`);
         }
         const next = doc.clone();
         for (const suffix of ['', '_FILE', '_NOT_BEFORE', '_NOT_AFTER']) next.delete(`${secretId}_PREVIOUS${suffix}`);
@@ -410,10 +343,6 @@ export function envFileKeyStore(options: EnvFileKeyStoreOptions): EnvFileKeyStor
       });
     },
   };
-}
-
-function defaultWarning(warning: EnvFileWarning): void {
-  process.emitWarning(warning.message, { type: 'KeyturnWarning', code: `KEYTURN_${warning.code}` });
 }
 
 /** Most secret ids whose last-read file signature is remembered. */
@@ -433,6 +362,10 @@ async function fileSignature(path: string): Promise<string> {
   }
 }
 
+function defaultWarning(warning: EnvFileWarning): void {
+  process.emitWarning(warning.message, { type: 'KeyturnWarning', code: `KEYTURN_${warning.code}` });
+}
+
 function toText(secretId: string, secret: string | Uint8Array): string {
   let text: string;
   if (typeof secret === 'string') text = secret;
@@ -440,219 +373,23 @@ function toText(secretId: string, secret: string | Uint8Array): string {
     try {
       text = new TextDecoder('utf-8', { fatal: true }).decode(secret);
     } catch {
-      throw terminal(secretId, 'BINARY_UNSUPPORTED', 'env-file: binary secrets cannot be written to an env file; use a *_FILE secret');
+      throw envError(STORE, secretId, 'BINARY_UNSUPPORTED', 'env-file: binary secrets cannot be written to an env file; use a *_FILE secret');
     }
   } else throw new TypeError('rotate(): the new secret must be a string or bytes');
-  if (text.length === 0) throw terminal(secretId, 'EMPTY_VALUE', 'env-file: the new secret is empty');
+  if (text.length === 0) throw envError(STORE, secretId, 'EMPTY_VALUE', 'env-file: the new secret is empty');
   if (/^\s|\s$/.test(text)) {
-    throw terminal(secretId, 'WHITESPACE', 'env-file: the new secret has leading or trailing whitespace; keyturn never trims secrets');
+    throw envError(STORE, secretId, 'WHITESPACE', 'env-file: the new secret has leading or trailing whitespace; keyturn never trims secrets');
   }
-  // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(text)) {
-    throw terminal(secretId, 'CONTROL_CHARACTER', 'env-file: the new secret contains a control character (newline, tab, ...)');
+    throw envError(STORE, secretId, 'CONTROL_CHARACTER', 'env-file: the new secret contains a control character (newline, tab, ...)');
   }
   return text;
 }
 
 function parseEdge(raw: string | undefined): number | undefined {
-  if (raw === undefined) return undefined;
-  if (/^\d{1,16}$/.test(raw)) return Number(raw);
-  const t = Date.parse(raw);
-  return Number.isNaN(t) ? undefined : t;
-}
-
-// ---------------------------------------------------------------------------------------------
-// A line-preserving `.env` document.
-
-/** How a line ended: LF, CRLF, a lone CR at the very end of the file, or nothing (the last line). */
-type LineEnd = '\n' | '\r\n' | '\r' | '';
-
-interface EnvLine {
-  /** The line as text, without its line ending (lossily decoded when `body` is not UTF-8). */
-  raw: string;
-  /** The line's bytes exactly as read, without its line ending; `undefined` once rewritten. */
-  body?: Uint8Array | undefined;
-  /** How it ended in the file; `undefined` for a line keyturn added. */
-  end?: LineEnd | undefined;
-  /** Variable name, for assignment lines. */
-  key?: string | undefined;
-  /** Leading `export `, kept when the value is rewritten. */
-  exportPrefix?: string | undefined;
-}
-
-/** A parsed `.env` file that remembers every line's bytes, so a rewrite changes only what it must. */
-class EnvDocument {
-  constructor(
-    readonly lines: EnvLine[],
-    readonly values: Map<string, string>,
-    /** The file ended with a line ending (or was empty). */
-    readonly finalNewline: boolean,
-    /** The file started with a UTF-8 byte order mark. */
-    readonly bom: boolean,
-    /** The ending of the file's last terminated line: what added lines get. */
-    readonly ending: '\n' | '\r\n',
-  ) {}
-
-  clone(): EnvDocument {
-    return new EnvDocument(
-      this.lines.map((l) => ({ ...l })),
-      new Map(this.values),
-      this.finalNewline,
-      this.bom,
-      this.ending,
-    );
-  }
-
-  set(key: string, value: string): void {
-    const line = this.lines.find((l) => l.key === key);
-    const raw = `${line?.exportPrefix ?? ''}${key}=${quote(value)}`;
-    if (line !== undefined) {
-      line.raw = raw;
-      line.body = undefined;
-    } else {
-      // Keep a secret's variables together: insert after the last line of the same family.
-      const family = key.replace(/_(PREVIOUS|PENDING)(_NOT_BEFORE|_NOT_AFTER|_FILE)?$|_(NOT_BEFORE|NOT_AFTER|FILE)$/, '');
-      let at = -1;
-      this.lines.forEach((l, i) => {
-        if (l.key !== undefined && (l.key === family || l.key.startsWith(`${family}_`))) at = i;
-      });
-      const entry: EnvLine = { raw, key };
-      if (at === -1) this.lines.push(entry);
-      else this.lines.splice(at + 1, 0, entry);
-    }
-    this.values.set(key, value);
-  }
-
-  delete(key: string): void {
-    const i = this.lines.findIndex((l) => l.key === key);
-    if (i !== -1) this.lines.splice(i, 1);
-    this.values.delete(key);
-  }
-}
-
-const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-const LOSSY = new TextDecoder('utf-8', { ignoreBOM: true });
-
-function parseEnvFile(input: Uint8Array, secretId: string): EnvDocument {
-  const bom = input.length >= 3 && input[0] === 0xef && input[1] === 0xbb && input[2] === 0xbf;
-  const bytes = bom ? input.subarray(3) : input;
-  const finalNewline = bytes.length === 0 || bytes[bytes.length - 1] === 0x0a;
-  // Split on LF bytes: 0x0a never occurs inside a multi-byte UTF-8 sequence, so this is safe
-  // whatever the encoding of a line.
-  const segments: { body: Uint8Array; end: LineEnd }[] = [];
-  let from = 0;
-  for (let i = 0; i < bytes.length; i++) {
-    if (bytes[i] === 0x0a) {
-      const cr = i > from && bytes[i - 1] === 0x0d;
-      segments.push({ body: bytes.subarray(from, cr ? i - 1 : i), end: cr ? '\r\n' : '\n' });
-      from = i + 1;
-    }
-  }
-  if (from < bytes.length) {
-    const cr = bytes[bytes.length - 1] === 0x0d;
-    segments.push({ body: bytes.subarray(from, cr ? bytes.length - 1 : bytes.length), end: cr ? '\r' : '' });
-  }
-  const lines: EnvLine[] = [];
-  const values = new Map<string, string>();
-  let ending: '\n' | '\r\n' = '\n';
-  segments.forEach(({ body, end }, index) => {
-    const n = index + 1;
-    if (end === '\n' || end === '\r\n') ending = end;
-    let raw: string;
-    let utf8 = true;
-    try {
-      raw = UTF8.decode(body);
-    } catch {
-      raw = LOSSY.decode(body);
-      utf8 = false;
-    }
-    const kept = new Uint8Array(body); // a copy: the read buffer is not kept alive
-    const trimmed = raw.trim();
-    if (trimmed === '' || trimmed.startsWith('#')) {
-      lines.push({ raw, body: kept, end });
-      return;
-    }
-    const m = LINE.exec(raw);
-    if (m === null) throw parseError(secretId, n, 'is not NAME=value, a comment or a blank line');
-    const [, , exportPrefix, key, rest] = m as unknown as [string, string, string | undefined, string, string];
-    if (values.has(key)) throw parseError(secretId, n, `sets ${key} a second time`);
-    if (!utf8 && (key === secretId || key.startsWith(`${secretId}_`))) {
-      // Never guess the encoding of a secret: a replacement character would silently change the key.
-      throw terminal(secretId, 'INVALID_FORMAT', `env-file: line ${n} (${key}) is not valid UTF-8; keyturn reads secrets as UTF-8 only`);
-    }
-    values.set(key, parseValue(rest, secretId, n));
-    lines.push({ raw, body: kept, end, key, exportPrefix });
-  });
-  return new EnvDocument(lines, values, finalNewline, bom, ending);
-}
-
-function parseValue(rest: string, secretId: string, n: number): string {
-  const afterQuote = (tail: string): void => {
-    if (!/^\s*(#.*)?$/.test(tail)) throw parseError(secretId, n, 'has text after the closing quote');
-  };
-  if (rest.startsWith("'")) {
-    const end = rest.indexOf("'", 1);
-    if (end === -1) throw parseError(secretId, n, 'has an unterminated single quote (multi-line values are not supported)');
-    afterQuote(rest.slice(end + 1));
-    return rest.slice(1, end);
-  }
-  if (rest.startsWith('"')) {
-    let out = '';
-    for (let i = 1; i < rest.length; i++) {
-      const c = rest[i] as string;
-      if (c === '"') {
-        afterQuote(rest.slice(i + 1));
-        return out;
-      }
-      if (c === '\\') {
-        const e = rest[++i];
-        if (e === 'n') out += '\n';
-        else if (e === 'r') out += '\r';
-        else if (e === 't') out += '\t';
-        else if (e === '"' || e === '\\' || e === '$' || e === "'") out += e;
-        else throw parseError(secretId, n, 'has an unknown escape sequence in a double-quoted value');
-      } else out += c;
-    }
-    throw parseError(secretId, n, 'has an unterminated double quote (multi-line values are not supported)');
-  }
-  const value = rest.replace(/\s+#.*$/, '');
-  if (value.includes('#')) throw parseError(secretId, n, 'has an unquoted value containing # (quote it)');
-  return value;
-}
-
-function quote(value: string): string {
-  if (/^[A-Za-z0-9_\-.:/+=@~%,]+$/.test(value)) return value;
-  // Newlines, tabs and CRs (a value read from a double-quoted "a\\nb") need the escapes only double
-  // quotes have: a single-quoted value is literal, and a newline in it would end the line.
-  if (!value.includes("'") && !/[\n\r\t]/.test(value)) return `'${value}'`;
-  return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n').replace(/\r/g, '\\r').replace(/\t/g, '\\t')}"`;
-}
-
-function serializeEnvFile(doc: EnvDocument): Uint8Array {
-  const encoder = new TextEncoder();
-  const parts: Uint8Array[] = [];
-  if (doc.bom) parts.push(new Uint8Array([0xef, 0xbb, 0xbf]));
-  doc.lines.forEach((l, i) => {
-    parts.push(l.body ?? encoder.encode(l.raw));
-    const last = i === doc.lines.length - 1;
-    let end: string;
-    if (l.end === '\n' || l.end === '\r\n') end = last && !doc.finalNewline ? '' : l.end;
-    else if (l.end === '\r') end = last ? '\r' : '\r\n'; // a lone CR that ended the file stays; followed by more, it becomes CRLF
-    else end = last && !doc.finalNewline ? '' : doc.ending; // an added line, or the old unterminated last line
-    parts.push(encoder.encode(end));
-  });
-  return Buffer.concat(parts);
-}
-
-function parseError(secretId: string, line: number, what: string): KeyStoreError {
-  // Never quote the line: it may hold a secret.
-  return terminal(secretId, 'PARSE_ERROR', `env-file: line ${line} ${what}`);
-}
-
-function terminal(secretId: string, reason: string, message: string): KeyStoreError {
-  return new KeyStoreError(message, { retryable: false, store: STORE, secretId, reason });
+  return raw === undefined ? undefined : parseInstant(raw);
 }
 
 function aborted(secretId: string, cause: unknown): KeyStoreError {
-  return new KeyStoreError('env-file: the operation was aborted', { retryable: true, store: STORE, secretId, reason: 'ABORTED', cause });
+  return abortedError(STORE, secretId, 'env-file: the operation was aborted', cause);
 }

@@ -1,5 +1,6 @@
 /**
- * The lock file that serialises writers of one env file (`<file>.lock`).
+ * Atomic writes and the lock of the env-file store: {@link writeFileAtomic} (temp file, `fsync`,
+ * `rename`) and the lock file that serialises writers of one env file (`<file>.lock`).
  *
  * - Taken with an exclusive create (`open(…, 'wx')`); its content names the holder:
  *   `{ pid, host, nonce, at }`.
@@ -12,10 +13,12 @@
  *   over it. Every other writer either fails to create the marker or finds a new nonce, and waits.
  * - Release removes the lock only while it is still ours.
  *
+ * @internal
  * @module
  */
 import { randomBytes } from 'node:crypto';
-import { open, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
+import { chmod, open, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { hostname } from 'node:os';
 
 /** Who holds a lock, as written in the lock file. */
@@ -217,5 +220,39 @@ async function takeOverUnreadable(lockPath: string, mtimeMs: number, owner: Lock
   } finally {
     await rm(tmp, { force: true }).catch(() => undefined);
     await unlink(marker).catch(() => undefined);
+  }
+}
+
+/**
+ * Replaces `file` atomically: a temporary file in the same directory (the file's mode, 0600 for a new
+ * file), `fsync`, `rename` over it, then an `fsync` of the directory (best effort). A failure leaves the
+ * old file as it was and no temporary file behind; it is thrown as Node's own error.
+ */
+export async function writeFileAtomic(file: string, bytes: Uint8Array): Promise<void> {
+  const mode = await stat(file).then(
+    (s) => s.mode & 0o777,
+    () => 0o600,
+  );
+  const dir = dirname(file);
+  const tmp = join(dir, `.${basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  try {
+    const handle = await open(tmp, 'wx', mode);
+    try {
+      await handle.writeFile(bytes);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await chmod(tmp, mode);
+    await rename(tmp, file);
+  } catch (err) {
+    await rm(tmp, { force: true }).catch(() => undefined);
+    throw err;
+  }
+  // Make the rename durable (best effort: not every platform can open a directory).
+  const dirHandle = await open(dir, 'r').catch(() => undefined);
+  if (dirHandle !== undefined) {
+    await dirHandle.sync().catch(() => undefined);
+    await dirHandle.close();
   }
 }

@@ -1,0 +1,91 @@
+/**
+ * `keyturn rotate dataspike`: the provider rotates, the new secret is kept in a recovery file until the store has it.
+ *
+ * @module
+ */
+import { DATASPIKE_SANDBOX_API_URL, rotateDataspikeSecret, RotationError, writeRecoveryFile } from '@keyturn/rotation';
+import { formatTime, parseDuration, progressPrinter, readSecretFlag, shellQuote, type CliIo } from '../common.ts';
+import { EXIT, UsageError } from '../exit.ts';
+import { rm, stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { type Values, requireString, secretIdOf, withStore } from './shared.ts';
+
+/** `keyturn rotate dataspike`. */
+export async function rotateDataspikeCommand(io: CliIo, values: Values): Promise<number> {
+  const secretId = secretIdOf(values);
+  const webhookId = requireString(values, 'webhook-id');
+  const graceMs = parseDuration((values['grace'] as string | undefined) ?? '24h', '--grace');
+  const apiKey = (await readSecretFlag(io, values, 'api-key', { required: true, defaultEnv: 'DATASPIKE_API_KEY' })) as string;
+  const baseUrl = (values['base-url'] as string | undefined) ?? (values['sandbox'] === true ? DATASPIKE_SANDBOX_API_URL : undefined);
+  const recoveryPath = resolve(
+    io.cwd,
+    (values['recovery-file'] as string | undefined) ?? `keyturn-recovery-${secretId}-${new Date(io.now()).toISOString().replace(/[:.]/g, '-')}.secret`,
+  );
+  if (await stat(recoveryPath).then(() => true, () => false)) {
+    throw new UsageError(`--recovery-file: ${recoveryPath} already exists; choose a new path (it is never overwritten)`);
+  }
+  const progress = progressPrinter(io, values['progress'] !== false);
+  return withStore(io, values, async ({ store, flags }) => {
+    const addCommand = (file: string): string => `keyturn keys add ${flags} --secret-id ${shellQuote(secretId)} --secret-file ${file} --grace ${graceMs}ms`;
+    const recoveryCommand = addCommand(shellQuote(recoveryPath));
+    const apiKeyFlags =
+      values['api-key-file'] !== undefined
+        ? ` --api-key-file ${shellQuote(resolve(io.cwd, values['api-key-file'] as string))}`
+        : values['api-key-env'] !== undefined
+          ? ` --api-key-env ${shellQuote(values['api-key-env'] as string)}`
+          : '';
+    const rerunCommand =
+      `keyturn rotate dataspike --webhook-id ${shellQuote(webhookId)} ${flags} --secret-id ${shellQuote(secretId)} --grace ${graceMs}ms` +
+      `${baseUrl === undefined ? '' : ` --base-url ${shellQuote(baseUrl)}`}${apiKeyFlags}`;
+    let recoveryWritten = false;
+    try {
+      const result = await rotateDataspikeSecret({
+        apiKey,
+        webhookId,
+        store,
+        secretId,
+        graceMs,
+        baseUrl,
+        fetch: io.fetch,
+        recoveryCommand: addCommand('<secret-file>'),
+        rerunCommand,
+        onProgress: (e) => progress(e.message),
+        onSecret: async (secret) => {
+          await writeRecoveryFile(recoveryPath, secret);
+          recoveryWritten = true;
+          progress(`new secret saved to ${recoveryPath} (mode 0600) until the store write is confirmed`);
+        },
+      });
+      if (recoveryWritten && values['keep-recovery-file'] !== true) await rm(recoveryPath, { force: true });
+      for (const w of result.warnings) io.stderr(`warning: ${w}\n`);
+      if (values['json'] === true) io.stdout(JSON.stringify(result, null, 2) + '\n');
+      else {
+        io.stdout(`${secretId}: Dataspike signs with the new secret; active key is ${result.activeId}\n`);
+        if (result.previousId !== undefined) {
+          io.stdout(`${secretId}: old key ${result.previousId} stays accepted until ${formatTime(result.previousNotAfter)}\n`);
+        }
+        io.stdout(`next: watch \`keyturn status ${flags} --secret-id ${shellQuote(secretId)} --provider dataspike --usage …\` and retire the old key when it says safe\n`);
+      }
+      return EXIT.OK;
+    } catch (err) {
+      if (err instanceof RotationError && err.code === 'STORE_WRITE_FAILED' && err.recovery !== undefined) {
+        if (!recoveryWritten) {
+          try {
+            await writeRecoveryFile(recoveryPath, err.recovery.secret);
+            recoveryWritten = true;
+          } catch (writeErr) {
+            io.stderr(`error: could not write the recovery file ${recoveryPath} (${(writeErr as { code?: string }).code ?? 'error'})\n`);
+          }
+        }
+        io.stderr(`error: ${err.message}\n`);
+        if (recoveryWritten) {
+          io.stderr(`The new secret is saved in ${recoveryPath} (mode 0600). Dataspike already signs with it. Finish with:\n  ${recoveryCommand}\nthen delete the file.\n`);
+        } else {
+          io.stderr('The new secret could not be saved anywhere; rotate again at once (Dataspike issues a fresh secret) once the store is writable.\n');
+        }
+        return EXIT.STORE_WRITE_FAILED;
+      }
+      throw err;
+    }
+  });
+}
