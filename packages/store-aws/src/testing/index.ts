@@ -3,6 +3,10 @@
  * 127.0.0.1) that the real `@aws-sdk/client-secrets-manager` talks to, with the service's label
  * rules and fault injection. Use it to test your own rotation code offline.
  *
+ * **Experimental**: public, but no production emulator; its API may change in a minor release. What it
+ * models and what not: docs/store-aws.md.
+ *
+ * @experimental
  * @module
  */
 export {

@@ -17,6 +17,10 @@
  * await fake.close();
  * ```
  *
+ * **Experimental**: public so you can test your own rotation code offline, but no production emulator;
+ * its API may change in a minor release. What it models and what not: docs/store-gcp.md.
+ *
+ * @experimental
  * @module
  */
 import type { Server as HttpServer } from 'node:http';
@@ -40,7 +44,6 @@ export {
   type SeedSecretOptions,
   type SeedVersionOptions,
 } from './model.ts';
-export { crc32c } from '../crc32c.ts';
 
 /** Options of {@link startFakeSecretManager}. */
 export interface FakeSecretManagerOptions extends SecretManagerModelOptions {
