@@ -8,7 +8,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createVerifier, providers, type Fleet, type KeyturnEvent, type UsageSnapshot } from '@keyturn/core';
-import { envFileKeyStore } from '@keyturn/store-env';
+import { envFileKeyStore } from '@keyturn/store-env/file';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { addActiveKey, retirePreviousKey, rotateDataspikeSecret, RotationError } from '../src/index.ts';
 import { startDataspikeTestServer, type DataspikeTestServer } from '../src/testing/index.ts';
