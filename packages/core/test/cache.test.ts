@@ -264,7 +264,7 @@ describe('invalidate, status, bounds', () => {
     const store: KeyStore = { name: 'bad', getVersions: async () => [{ id: 'x', secret: 42, role: 'active' }] as never };
     const v = createVerifier({ provider: providers.smartcar(), keys: store, secretId: 'sc', now });
     await expect(v.verify(req('token-1'))).rejects.toMatchObject({ code: 'KEYSTORE_MISCONFIGURED' });
-    expect(v.status().lastError).toMatchObject({ reason: 'BAD_RESULT', retryable: false });
+    expect(v.status().lastError).toMatchObject({ reason: 'INVALID_FORMAT', code: 'BAD_RESULT', retryable: false });
   });
 
   it('a store that returns no versions gives NO_KEYS (503) — absence, not an outage', async () => {

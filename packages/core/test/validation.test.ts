@@ -226,7 +226,7 @@ describe('per-request numbers: a typed rejection, never a check turned off', () 
       const bad: KeyStore = { name: 'bad', getVersions: async () => [{ id: 'k', secret: 'token', role: 'previous', notAfter: notAfter as number }] };
       const v = createVerifier({ provider: providers.smartcar(), keys: bad, secretId: 's' });
       await expect(v.verify({ body: 'x', headers: { 'sc-signature': mac('token', 'x') } })).rejects.toMatchObject({ code: 'KEYSTORE_MISCONFIGURED' });
-      expect(v.status('s').lastError).toMatchObject({ reason: 'BAD_RESULT' });
+      expect(v.status('s').lastError).toMatchObject({ reason: 'INVALID_FORMAT', code: 'BAD_RESULT' });
     }
   });
 });

@@ -6,6 +6,7 @@
  */
 import { VerificationError } from '../errors.ts';
 import type { ProviderProfile } from '../providers/types.ts';
+import { sameSecret } from '../store-kit/values.ts';
 import { SecretMaterial } from './secret.ts';
 import { KEY_ROLES, ROLE_RANK, type KeyRole, type SecretVersion } from './types.ts';
 
@@ -159,18 +160,8 @@ export function ownBytes(bytes: Uint8Array): Uint8Array {
   return new Uint8Array(bytes);
 }
 
-const utf8Encoder = new TextEncoder();
-
 /** Whether two stored secrets are the same material (a string equals the bytes of its UTF-8 encoding). */
-export function sameSecret(a: string | Uint8Array, b: string | Uint8Array): boolean {
-  if (typeof a === 'string' && typeof b === 'string') return a === b;
-  const x = typeof a === 'string' ? utf8Encoder.encode(a) : a;
-  const y = typeof b === 'string' ? utf8Encoder.encode(b) : b;
-  if (x.length !== y.length) return false;
-  let diff = 0;
-  for (let i = 0; i < x.length; i++) diff |= (x[i] as number) ^ (y[i] as number);
-  return diff === 0;
-}
+export { sameSecret };
 
 /**
  * The `previous` entries of `ring` without a window end that were not reported yet; marks them
