@@ -61,7 +61,9 @@ export async function readSecretFlag(
     text = text.replace(/\r?\n$/, '');
     if (text.length === 0) throw new UsageError(`--${name}-file: ${filePath} is empty`);
     if (/^\s|\s$/.test(text)) {
-      throw new UsageError(`--${name}-file: ${filePath} has whitespace around the secret besides one final newline; keyturn never trims secrets`);
+      throw new UsageError(
+        `--${name}-file: ${filePath} has whitespace around the secret besides one final newline; keyturn never trims secrets`,
+      );
     }
     return text;
   }
@@ -73,7 +75,8 @@ export async function readSecretFlag(
       throw new UsageError(`the environment variable ${variable} is not set (or pass --${name}-file PATH)`);
     }
   }
-  if (options.required) throw new UsageError(`pass --${name}-env NAME or --${name}-file PATH (secrets are never taken from the command line)`);
+  if (options.required)
+    throw new UsageError(`pass --${name}-env NAME or --${name}-file PATH (secrets are never taken from the command line)`);
   return undefined;
 }
 
@@ -121,7 +124,8 @@ export function networkCode(err: unknown): string | undefined {
     const code = (e as { code?: unknown }).code;
     if (typeof code === 'string' && /^[A-Z0-9_]{2,64}$/.test(code)) return code;
     const inner = (e as { errors?: unknown }).errors;
-    if (Array.isArray(inner) && typeof (inner[0] as { code?: unknown } | undefined)?.code === 'string') return (inner[0] as { code: string }).code;
+    if (Array.isArray(inner) && typeof (inner[0] as { code?: unknown } | undefined)?.code === 'string')
+      return (inner[0] as { code: string }).code;
   }
   return undefined;
 }

@@ -65,7 +65,12 @@ export const EXIT_TABLE: readonly ExitCodeRow[] = [
   { name: 'PROVIDER_ROTATE_FAILED', code: 31, meaning: 'provider rotate failed (nothing changed)', rotation: ['PROVIDER_ROTATE_FAILED'] },
   { name: 'STORE_ERROR', code: 32, meaning: 'store error', rotation: ['STORE_READ_FAILED'] },
   { name: 'STORE_UNSUPPORTED', code: 33, meaning: 'store cannot do that', rotation: ['STORE_NOT_WRITABLE', 'STORE_CANNOT_RETIRE'] },
-  { name: 'PROVIDER_MAY_HAVE_ROTATED', code: 34, meaning: 'the provider may have rotated (answer lost: rotate again)', rotation: ['PROVIDER_MAY_HAVE_ROTATED'] },
+  {
+    name: 'PROVIDER_MAY_HAVE_ROTATED',
+    code: 34,
+    meaning: 'the provider may have rotated (answer lost: rotate again)',
+    rotation: ['PROVIDER_MAY_HAVE_ROTATED'],
+  },
   { name: 'USAGE_UNREACHABLE', code: 35, meaning: '--usage-url unreachable' },
   { name: 'USAGE_UNAUTHORIZED', code: 36, meaning: '--usage-url refused (401, 403)' },
   { name: 'USAGE_HTTP_ERROR', code: 37, meaning: '--usage-url HTTP error' },
@@ -92,7 +97,9 @@ export function verificationExitHelp(): string {
 
 /** The exit codes as help lines (`Exit codes: 0 ok, 1 error, …`), wrapped at about 100 columns. */
 export function exitCodeHelp(): string {
-  const parts = EXIT_TABLE.map((r) => (r.name === 'VERIFICATION_BASE' ? r.meaning.replace(/^verification codes \((.*)\)$/, '$1 verification codes') : `${r.code} ${r.meaning}`));
+  const parts = EXIT_TABLE.map((r) =>
+    r.name === 'VERIFICATION_BASE' ? r.meaning.replace(/^verification codes \((.*)\)$/, '$1 verification codes') : `${r.code} ${r.meaning}`,
+  );
   const lines: string[] = [];
   let line = 'Exit codes:';
   for (const [i, p] of parts.entries()) {

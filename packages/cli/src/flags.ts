@@ -26,7 +26,12 @@ export type FlagTable = Readonly<Record<string, FlagSpec>>;
 export function flagOptions(...tables: FlagTable[]): NonNullable<ParseArgsConfig['options']> {
   const out: NonNullable<ParseArgsConfig['options']> = {};
   for (const table of tables) {
-    for (const [name, f] of Object.entries(table)) out[name] = { type: f.type, ...(f.multiple === true ? { multiple: true } : {}), ...(f.short !== undefined ? { short: f.short } : {}) };
+    for (const [name, f] of Object.entries(table))
+      out[name] = {
+        type: f.type,
+        ...(f.multiple === true ? { multiple: true } : {}),
+        ...(f.short !== undefined ? { short: f.short } : {}),
+      };
   }
   return out;
 }

@@ -41,12 +41,18 @@ const SECRET: FlagTable = {
 };
 const SECRET_ID: FlagTable = { 'secret-id': { type: 'string', arg: 'ID', help: 'The secret (see Store)' } };
 const PROVIDER: FlagTable = { provider: { type: 'string', arg: 'NAME', help: PROVIDER_NAMES } };
-const GRACE: FlagTable = { grace: { type: 'string', arg: 'DURATION', help: 'How long the old key stays accepted (default 24h; 90s, 15m, 2d, 500ms)' } };
+const GRACE: FlagTable = {
+  grace: { type: 'string', arg: 'DURATION', help: 'How long the old key stays accepted (default 24h; 90s, 15m, 2d, 500ms)' },
+};
 const USAGE: FlagTable = {
   usage: { type: 'string', arg: 'FILE', multiple: true, help: 'A usage snapshot (JSON from usageSnapshot(); repeatable; - = stdin)' },
   'usage-url': { type: 'string', arg: 'URL', multiple: true, help: "Fetch a snapshot from an instance's admin endpoint (repeatable)" },
   'usage-auth-env': { type: 'string', arg: 'NAME', help: 'Send the value of environment variable NAME as the auth header of --usage-url' },
-  'usage-auth-file': { type: 'string', arg: 'PATH', help: '... or the content of PATH (one trailing newline dropped); never on the command line' },
+  'usage-auth-file': {
+    type: 'string',
+    arg: 'PATH',
+    help: '... or the content of PATH (one trailing newline dropped); never on the command line',
+  },
   'usage-auth-header': { type: 'string', arg: 'NAME', help: 'The header it goes in (default Authorization; e.g. X-Admin-Token)' },
   provider: { type: 'string', arg: 'NAME', help: "Use that provider's recommended quiet period (dataspike 15m, smartcar 1h)" },
   quiet: { type: 'string', arg: 'DURATION', help: 'Required silence of the previous key (default 24h)' },
@@ -60,7 +66,15 @@ const COMMANDS: Record<string, CommandSpec> = {
 Reads the body from --body-file or stdin and prints "Header: value" lines (curl -H ready).`,
     groups: [
       ['Secret (never on the command line):', SECRET],
-      [undefined, { ...PROVIDER, 'body-file': { type: 'string', arg: 'FILE', help: 'Body to sign (default: stdin)' }, timestamp: { type: 'string', arg: 'UNIX', help: 'Signed timestamp for timestamped schemes (default: now)' }, id: { type: 'string', arg: 'ID', help: 'Message id for schemes that sign one' } }],
+      [
+        undefined,
+        {
+          ...PROVIDER,
+          'body-file': { type: 'string', arg: 'FILE', help: 'Body to sign (default: stdin)' },
+          timestamp: { type: 'string', arg: 'UNIX', help: 'Signed timestamp for timestamped schemes (default: now)' },
+          id: { type: 'string', arg: 'ID', help: 'Message id for schemes that sign one' },
+        },
+      ],
     ],
     run: signCommand,
   },
@@ -107,7 +121,15 @@ rotation from its recovery file.`,
     summary: 'Remove the previous key once the readiness verdict says it is safe',
     intro: 'keyturn keys retire --store-file PATH --secret-id ID (--usage FILE | --usage-url URL)... [--key-id ID] [--force]',
     groups: [
-      [undefined, { ...SECRET_ID, ...USAGE, 'key-id': { type: 'string', arg: 'ID', help: 'Retire only if the previous key is still this one' }, force: { type: 'boolean', help: 'Retire without checking usage' } }],
+      [
+        undefined,
+        {
+          ...SECRET_ID,
+          ...USAGE,
+          'key-id': { type: 'string', arg: 'ID', help: 'Retire only if the previous key is still this one' },
+          force: { type: 'boolean', help: 'Retire without checking usage' },
+        },
+      ],
       'store',
     ],
     run: keysRetireCommand,
@@ -129,7 +151,11 @@ recovery file. If the store write fails, the file stays and the exact command to
           sandbox: { type: 'boolean', help: 'Use https://sandboxapi.dataspike.io' },
           'base-url': { type: 'string', arg: 'URL', help: 'Any API base URL (default https://api.dataspike.io)' },
           ...GRACE,
-          'recovery-file': { type: 'string', arg: 'PATH', help: 'Where the new secret is saved until the store has it (0600, must not exist)' },
+          'recovery-file': {
+            type: 'string',
+            arg: 'PATH',
+            help: 'Where the new secret is saved until the store has it (0600, must not exist)',
+          },
           'keep-recovery-file': { type: 'boolean', help: 'Keep it after success' },
           ...SECRET_ID,
         },
@@ -144,7 +170,13 @@ recovery file. If the store write fails, the file stays and the exact command to
 
 Prints {"challenge":"<hex HMAC-SHA256>"}, the body a receiver answers VERIFY with.`,
     groups: [
-      [undefined, { challenge: { type: 'string', arg: 'STRING', help: 'The challenge string' }, 'payload-file': { type: 'string', arg: 'FILE', help: 'The VERIFY payload (JSON; default: stdin)' } }],
+      [
+        undefined,
+        {
+          challenge: { type: 'string', arg: 'STRING', help: 'The challenge string' },
+          'payload-file': { type: 'string', arg: 'FILE', help: 'The VERIFY payload (JSON; default: stdin)' },
+        },
+      ],
       ['Secret (never on the command line):', SECRET],
       [undefined, SECRET_ID],
       'store',

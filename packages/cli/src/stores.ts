@@ -31,7 +31,10 @@ export interface StoreRow {
   /** A flag whose presence selects this store without `--store`. */
   readonly implied?: string;
   /** Opens it from the flag values; `again` lists the flags that name the same store. */
-  readonly open: (io: CliIo, values: Readonly<Record<string, unknown>>) => Promise<{ store: KeyStore; again: string[]; close?: () => Promise<void> }>;
+  readonly open: (
+    io: CliIo,
+    values: Readonly<Record<string, unknown>>,
+  ) => Promise<{ store: KeyStore; again: string[]; close?: () => Promise<void> }>;
 }
 
 /**
@@ -43,14 +46,17 @@ export interface StoreRow {
 export const STORE_FILE_FLAG = 'store-file';
 
 const str = (values: Readonly<Record<string, unknown>>, name: string): string | undefined => values[name] as string | undefined;
-const again = (pairs: ReadonlyArray<[string, string | undefined]>): string[] => pairs.flatMap(([flag, v]) => (v === undefined ? [] : [`--${flag} ${shellQuote(v)}`]));
+const again = (pairs: ReadonlyArray<[string, string | undefined]>): string[] =>
+  pairs.flatMap(([flag, v]) => (v === undefined ? [] : [`--${flag} ${shellQuote(v)}`]));
 
 /** Every store the CLI opens. */
 export const STORES: readonly StoreRow[] = [
   {
     name: 'env-file',
     secretId: 'env-file: variable name',
-    flags: { [STORE_FILE_FLAG]: { type: 'string', arg: 'PATH', help: 'The .env-style file (env-file store; not --env-file, which Node takes)' } },
+    flags: {
+      [STORE_FILE_FLAG]: { type: 'string', arg: 'PATH', help: 'The .env-style file (env-file store; not --env-file, which Node takes)' },
+    },
     implied: STORE_FILE_FLAG,
     async open(io, values) {
       const file = str(values, STORE_FILE_FLAG);
@@ -69,14 +75,24 @@ export const STORES: readonly StoreRow[] = [
       'aws-endpoint': { type: 'string', arg: 'URL', help: 'Secrets Manager endpoint (aws store; for tests and VPC endpoints)' },
     },
     async open(io, values) {
-      const mod = await importOptional<typeof import('@keyturn/store-aws')>('@keyturn/store-aws', '@keyturn/store-aws @aws-sdk/client-secrets-manager');
+      const mod = await importOptional<typeof import('@keyturn/store-aws')>(
+        '@keyturn/store-aws',
+        '@keyturn/store-aws @aws-sdk/client-secrets-manager',
+      );
       const region = str(values, 'aws-region') ?? io.env['AWS_REGION'] ?? io.env['AWS_DEFAULT_REGION'];
       const endpoint = str(values, 'aws-endpoint');
       // The same environment the command reads (process.env in a real run) supplies static credentials.
       const { AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: secretAccessKey, AWS_SESSION_TOKEN: sessionToken } = io.env;
-      const credentials = accessKeyId !== undefined && secretAccessKey !== undefined ? { accessKeyId, secretAccessKey, sessionToken } : undefined;
+      const credentials =
+        accessKeyId !== undefined && secretAccessKey !== undefined ? { accessKeyId, secretAccessKey, sessionToken } : undefined;
       const store = mod.awsSecretsManagerStore({ clientConfig: { region, endpoint, credentials }, now: io.now });
-      return { store, again: again([['aws-region', region], ['aws-endpoint', endpoint]]) };
+      return {
+        store,
+        again: again([
+          ['aws-region', region],
+          ['aws-endpoint', endpoint],
+        ]),
+      };
     },
   },
   {
@@ -87,7 +103,10 @@ export const STORES: readonly StoreRow[] = [
       'gcp-endpoint': { type: 'string', arg: 'HOST:PORT', help: 'Secret Manager endpoint, plaintext (gcp store; for tests and emulators)' },
     },
     async open(io, values) {
-      const mod = await importOptional<typeof import('@keyturn/store-gcp')>('@keyturn/store-gcp', '@keyturn/store-gcp @google-cloud/secret-manager');
+      const mod = await importOptional<typeof import('@keyturn/store-gcp')>(
+        '@keyturn/store-gcp',
+        '@keyturn/store-gcp @google-cloud/secret-manager',
+      );
       const projectId = str(values, 'gcp-project') ?? io.env['GOOGLE_CLOUD_PROJECT'];
       const endpoint = str(values, 'gcp-endpoint');
       let clientOptions: Record<string, unknown> = projectId === undefined ? {} : { projectId };
@@ -96,10 +115,22 @@ export const STORES: readonly StoreRow[] = [
         if (m === null) throw new UsageError('--gcp-endpoint must be HOST:PORT');
         const grpc = await importOptional<{ credentials: { createInsecure(): unknown } }>('@grpc/grpc-js', '@grpc/grpc-js');
         // A plaintext local endpoint (tests, emulators): no TLS, and a fixed universe so nothing probes the metadata server.
-        clientOptions = { apiEndpoint: m[1], port: Number(m[2]), sslCreds: grpc.credentials.createInsecure(), projectId: projectId ?? 'test', universeDomain: 'googleapis.com' };
+        clientOptions = {
+          apiEndpoint: m[1],
+          port: Number(m[2]),
+          sslCreds: grpc.credentials.createInsecure(),
+          projectId: projectId ?? 'test',
+          universeDomain: 'googleapis.com',
+        };
       }
       const store = mod.gcpSecretManagerStore({ projectId, clientOptions, now: io.now });
-      return { store, again: again([['gcp-project', projectId], ['gcp-endpoint', endpoint]]) };
+      return {
+        store,
+        again: again([
+          ['gcp-project', projectId],
+          ['gcp-endpoint', endpoint],
+        ]),
+      };
     },
   },
   {
@@ -111,29 +142,49 @@ export const STORES: readonly StoreRow[] = [
       'azure-client-id': { type: 'string', arg: 'ID', help: '(azure store; default: DefaultAzureCredential)' },
     },
     async open(io, values) {
-      const mod = await importOptional<typeof import('@keyturn/store-azure')>('@keyturn/store-azure', '@keyturn/store-azure @azure/keyvault-secrets @azure/identity');
+      const mod = await importOptional<typeof import('@keyturn/store-azure')>(
+        '@keyturn/store-azure',
+        '@keyturn/store-azure @azure/keyvault-secrets @azure/identity',
+      );
       const vaultUrl = str(values, 'azure-vault-url');
       if (vaultUrl === undefined) throw new UsageError('--store azure needs --azure-vault-url URL');
       const tenantId = str(values, 'azure-tenant-id');
       const clientId = str(values, 'azure-client-id');
       const clientSecret = io.env['AZURE_CLIENT_SECRET'];
-      let credential;
+      let credential: import('@keyturn/store-azure').TokenCredentialLike | undefined;
       if (tenantId !== undefined || clientId !== undefined) {
         if (tenantId === undefined || clientId === undefined || clientSecret === undefined) {
-          throw new UsageError('a client-secret credential needs --azure-tenant-id, --azure-client-id and the AZURE_CLIENT_SECRET environment variable');
+          throw new UsageError(
+            'a client-secret credential needs --azure-tenant-id, --azure-client-id and the AZURE_CLIENT_SECRET environment variable',
+          );
         }
         const identity = await importOptional<typeof import('@azure/identity')>('@azure/identity', '@azure/identity');
         credential = new identity.ClientSecretCredential(tenantId, clientId, clientSecret);
       }
       const store = mod.azureKeyVaultStore({ vaultUrl, credential, now: io.now });
-      return { store, again: again([['azure-vault-url', vaultUrl], ['azure-tenant-id', tenantId], ['azure-client-id', clientId]]) };
+      return {
+        store,
+        again: again([
+          ['azure-vault-url', vaultUrl],
+          ['azure-tenant-id', tenantId],
+          ['azure-client-id', clientId],
+        ]),
+      };
     },
   },
 ];
 
 /** `--store` and every row's flags. */
 export const STORE_FLAGS: FlagTable = Object.assign(
-  { store: { type: 'string', arg: STORES.map((s) => s.name).join('|'), help: `Which store holds the secret (${STORES.filter((s) => s.implied).map((s) => `${s.name} is implied by --${s.implied}`).join('; ')})` } },
+  {
+    store: {
+      type: 'string',
+      arg: STORES.map((s) => s.name).join('|'),
+      help: `Which store holds the secret (${STORES.filter((s) => s.implied)
+        .map((s) => `${s.name} is implied by --${s.implied}`)
+        .join('; ')})`,
+    },
+  },
   ...STORES.map((s) => s.flags),
 ) as FlagTable;
 
@@ -145,14 +196,18 @@ ${flagHelp(STORE_FLAGS)}
 /** Opens the store named by the flags. */
 export async function openStore(io: CliIo, values: Readonly<Record<string, unknown>>): Promise<OpenedStore> {
   const named = values['store'] as string | undefined;
-  const row = named === undefined ? STORES.find((s) => s.implied !== undefined && values[s.implied] !== undefined) : STORES.find((s) => s.name === named);
+  const row =
+    named === undefined
+      ? STORES.find((s) => s.implied !== undefined && values[s.implied] !== undefined)
+      : STORES.find((s) => s.name === named);
   if (row === undefined) {
     const names = STORES.map((s) => s.name).join(', ');
     if (named !== undefined) throw new UsageError(`--store: unknown store "${named}" (${names})`);
     throw new UsageError(`pass --store ${STORES.map((s) => s.name).join('|')} (or --${STORE_FILE_FLAG} PATH)`);
   }
   const opened = await row.open(io, values);
-  const flags = row.implied !== undefined && named === undefined ? opened.again.join(' ') : [`--store ${row.name}`, ...opened.again].join(' ');
+  const flags =
+    row.implied !== undefined && named === undefined ? opened.again.join(' ') : [`--store ${row.name}`, ...opened.again].join(' ');
   return {
     store: opened.store,
     flags,

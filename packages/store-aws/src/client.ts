@@ -7,7 +7,16 @@
  */
 import type { SecretsManagerClient, SecretsManagerClientConfig } from '@aws-sdk/client-secrets-manager';
 import { KeyStoreError } from '@keyturn/core';
-import { callWithDeadline, definedOnly, errorSummary, importPeer, NETWORK_ERROR_CODES, storeError, type KeyStoreErrorReason, type StoreIdentity } from '@keyturn/core/store-kit';
+import {
+  callWithDeadline,
+  definedOnly,
+  errorSummary,
+  importPeer,
+  NETWORK_ERROR_CODES,
+  storeError,
+  type KeyStoreErrorReason,
+  type StoreIdentity,
+} from '@keyturn/core/store-kit';
 
 /** The store name used in errors, events and cache keys. */
 export const STORE_NAME = 'aws-secrets-manager';
@@ -36,7 +45,13 @@ export function buildClient(sdk: AwsSdk, clientConfig: SecretsManagerClientConfi
 }
 
 /** Runs one SDK call under `callTimeoutMs` and the caller's signal. */
-export function awsCall<T>(secretId: string, action: string, signal: AbortSignal | undefined, timeoutMs: number, run: (abortSignal: AbortSignal) => Promise<T>): Promise<T> {
+export function awsCall<T>(
+  secretId: string,
+  action: string,
+  signal: AbortSignal | undefined,
+  timeoutMs: number,
+  run: (abortSignal: AbortSignal) => Promise<T>,
+): Promise<T> {
   return callWithDeadline({ ...AWS, secretId, action, signal, timeoutMs, mapError: (err) => toKeyStoreError(err, secretId, action) }, run);
 }
 
@@ -119,7 +134,10 @@ export function classify(err: unknown): { reason: KeyStoreErrorReason; retryable
     if (status === 429) return { reason: 'THROTTLED', retryable: true };
     if (status === 408) return { reason: 'TIMEOUT', retryable: true };
     if (status >= 500) return { reason: 'UNAVAILABLE', retryable: true };
-    return { reason: status === 403 || status === 401 ? 'ACCESS_DENIED' : status === 404 ? 'NOT_FOUND' : 'INVALID_CONFIG', retryable: false };
+    return {
+      reason: status === 403 || status === 401 ? 'ACCESS_DENIED' : status === 404 ? 'NOT_FOUND' : 'INVALID_CONFIG',
+      retryable: false,
+    };
   }
   if (e.$fault === 'client') return { reason: 'INVALID_CONFIG', retryable: false };
   // No HTTP status at all: the request never got an answer (network, TLS, socket), so try again later.
@@ -138,7 +156,13 @@ export function toKeyStoreError(err: unknown, secretId: string, action: string):
   const { reason, retryable } = classify(err);
   const status = (err as SdkErrorShape | null)?.$metadata?.httpStatusCode;
   const where = typeof status === 'number' ? ` (HTTP ${status})` : '';
-  return storeError(AWS, `AWS Secrets Manager ${action} for ${secretId} failed: ${code}${where}.`, { secretId, reason, retryable, code, cause: safeCause(err, code) });
+  return storeError(AWS, `AWS Secrets Manager ${action} for ${secretId} failed: ${code}${where}.`, {
+    secretId,
+    reason,
+    retryable,
+    code,
+    cause: safeCause(err, code),
+  });
 }
 
 /**

@@ -129,11 +129,15 @@ function instant(v: unknown, id: string, field: string): number | undefined {
   if (v === undefined || v === null) return undefined;
   const t = parseInstant(v);
   if (t !== undefined) return t;
-  throw new FormatProblem(`key ${JSON.stringify(id)} has a ${field} that is neither epoch ms nor an ISO-8601 date-time with a zone (2026-12-01T00:00:00Z)`);
+  throw new FormatProblem(
+    `key ${JSON.stringify(id)} has a ${field} that is neither epoch ms nor an ISO-8601 date-time with a zone (2026-12-01T00:00:00Z)`,
+  );
 }
 
 /** Serialises a key-set document (the write side of `rotate` in `'keyset'` format). */
-export function formatKeySet(keys: readonly { id: string; secret: string; role: KeyRole; notBefore?: number | undefined; notAfter?: number | undefined }[]): string {
+export function formatKeySet(
+  keys: readonly { id: string; secret: string; role: KeyRole; notBefore?: number | undefined; notAfter?: number | undefined }[],
+): string {
   return JSON.stringify({
     keys: keys.map((k) => ({
       id: k.id,

@@ -6,7 +6,14 @@
  *
  * @module
  */
-export { awsSecretsManagerStore, AWS_STORE_DEFAULTS, type AwsStoreDefaults, type AwsSecretsManagerStore, type AwsSecretsManagerStoreOptions, type AwsStageLabels } from './store.ts';
+export {
+  awsSecretsManagerStore,
+  AWS_STORE_DEFAULTS,
+  type AwsStoreDefaults,
+  type AwsSecretsManagerStore,
+  type AwsSecretsManagerStoreOptions,
+  type AwsStageLabels,
+} from './store.ts';
 export { AWS_PREVIOUS_GRACE_TAG } from './rotate.ts';
 export type { AwsSecretFormat, AwsJsonFieldFormat } from './formats.ts';
 export { STORE_NAME } from './client.ts';

@@ -85,7 +85,11 @@ export function keysOf(format: AwsSecretFormat, secretId: string, versionId: str
     return parseValue(format, v.value);
   } catch (err) {
     if (err instanceof FormatProblem) {
-      throw awsError(`AWS secret ${secretId} version ${versionId} does not fit the store's format: ${err.message}.`, secretId, 'INVALID_FORMAT');
+      throw awsError(
+        `AWS secret ${secretId} version ${versionId} does not fit the store's format: ${err.message}.`,
+        secretId,
+        'INVALID_FORMAT',
+      );
     }
     throw err;
   }

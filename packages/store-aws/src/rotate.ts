@@ -25,11 +25,22 @@ export const AWS_PREVIOUS_GRACE_TAG = 'keyturn:previous-grace-ms';
 /** What the write side needs from the store. */
 export interface WriteContext {
   /** One SDK call under the store's deadline and the caller's signal. */
-  call<T>(secretId: string, action: string, signal: AbortSignal | undefined, run: (c: SecretsManagerClient, sdk: AwsSdk, abortSignal: AbortSignal) => Promise<T>): Promise<T>;
+  call<T>(
+    secretId: string,
+    action: string,
+    signal: AbortSignal | undefined,
+    run: (c: SecretsManagerClient, sdk: AwsSdk, abortSignal: AbortSignal) => Promise<T>,
+  ): Promise<T>;
   /** The label map (one `DescribeSecret`). */
   describe(secretId: string, signal: AbortSignal | undefined): Promise<LabelMap>;
   /** A version's value (cached). */
-  value(secretId: string, arn: string, versionId: string, signal: AbortSignal | undefined, emptyOk: boolean): Promise<VersionValue | undefined>;
+  value(
+    secretId: string,
+    arn: string,
+    versionId: string,
+    signal: AbortSignal | undefined,
+    emptyOk: boolean,
+  ): Promise<VersionValue | undefined>;
   readonly format: AwsSecretFormat;
   readonly labels: Labels;
   readonly previousGraceMs: number;
@@ -37,7 +48,12 @@ export interface WriteContext {
 }
 
 /** See {@link AwsSecretsManagerStore.rotate}. */
-export async function rotateSecret(ctx: WriteContext, secretId: string, newSecret: string | Uint8Array, options: RotateOptions = {}): Promise<RotateResult> {
+export async function rotateSecret(
+  ctx: WriteContext,
+  secretId: string,
+  newSecret: string | Uint8Array,
+  options: RotateOptions = {},
+): Promise<RotateResult> {
   checkNewSecret(newSecret);
   const { format, labels } = ctx;
   const grace = msOption('rotate()', 'previousGraceMs', options.previousGraceMs, ctx.previousGraceMs, { allowInfinity: true });
@@ -60,15 +76,22 @@ export async function rotateSecret(ctx: WriteContext, secretId: string, newSecre
   let keysetWindow: number | undefined;
   if (format !== 'raw') {
     if (typeof newSecret !== 'string') throw new TypeError('rotate(): JSON formats need a string `newSecret`');
-    if (map.active === undefined) throw awsError(`AWS secret ${secretId} has no ${labels.active} version to rotate from.`, secretId, 'NOT_FOUND', 'NO_CURRENT_VERSION');
+    if (map.active === undefined)
+      throw awsError(`AWS secret ${secretId} has no ${labels.active} version to rotate from.`, secretId, 'NOT_FOUND', 'NO_CURRENT_VERSION');
     const current = (await ctx.value(secretId, map.arn, map.active, signal, false)) as VersionValue;
-    if (typeof current.value !== 'string') throw awsError(`AWS secret ${secretId} holds SecretBinary; a JSON format cannot rotate it.`, secretId, 'INVALID_FORMAT');
+    if (typeof current.value !== 'string')
+      throw awsError(`AWS secret ${secretId} holds SecretBinary; a JSON format cannot rotate it.`, secretId, 'INVALID_FORMAT');
     if (format === 'keyset') {
       const next = nextKeySet(ctx, secretId, map.active, current, newSecret, token, grace);
       payload = next.document;
       keysetWindow = next.previousNotAfter;
     } else {
-      payload = replaceField(secretId, current.value, typeof format.jsonField === 'string' ? [format.jsonField] : format.jsonField, newSecret);
+      payload = replaceField(
+        secretId,
+        current.value,
+        typeof format.jsonField === 'string' ? [format.jsonField] : format.jsonField,
+        newSecret,
+      );
     }
   }
   if (format !== 'keyset') {
@@ -136,15 +159,23 @@ export async function rotateSecret(ctx: WriteContext, secretId: string, newSecre
  * document (a new version written with `PutSecretValue`), then the previous label comes off the
  * version that document replaced (it still holds the key).
  */
-export async function retirePreviousVersion(ctx: WriteContext, secretId: string, options: RetirePreviousOptions = {}): Promise<RetirePreviousResult> {
+export async function retirePreviousVersion(
+  ctx: WriteContext,
+  secretId: string,
+  options: RetirePreviousOptions = {},
+): Promise<RetirePreviousResult> {
   const { keyId, signal } = options;
-  if (keyId !== undefined && (typeof keyId !== 'string' || keyId.length === 0)) throw new TypeError('retirePrevious(): `keyId` must be a key id');
+  if (keyId !== undefined && (typeof keyId !== 'string' || keyId.length === 0))
+    throw new TypeError('retirePrevious(): `keyId` must be a key id');
   const { labels } = ctx;
   const map = await ctx.describe(secretId, signal);
-  if (map.active === undefined) throw awsError(`AWS secret ${secretId} has no version labelled ${labels.active}.`, secretId, 'NOT_FOUND', 'NO_CURRENT_VERSION');
+  if (map.active === undefined)
+    throw awsError(`AWS secret ${secretId} has no version labelled ${labels.active}.`, secretId, 'NOT_FOUND', 'NO_CURRENT_VERSION');
   const removeLabel = async (from: string): Promise<void> => {
     await ctx.call(secretId, 'UpdateSecretVersionStage', signal, (c, sdk, abortSignal) =>
-      c.send(new sdk.UpdateSecretVersionStageCommand({ SecretId: map.arn, VersionStage: labels.previous, RemoveFromVersionId: from }), { abortSignal }),
+      c.send(new sdk.UpdateSecretVersionStageCommand({ SecretId: map.arn, VersionStage: labels.previous, RemoveFromVersionId: from }), {
+        abortSignal,
+      }),
     );
   };
   const previousId = map.previous !== undefined && map.previous !== map.active ? map.previous : undefined;
@@ -154,11 +185,22 @@ export async function retirePreviousVersion(ctx: WriteContext, secretId: string,
       await removeLabel(previousId);
       return { retiredId: previousId };
     }
-    if (keyId === map.active) throw awsError(`AWS secret ${secretId}: ${keyId} is the ${labels.active} version; nothing was retired.`, secretId, 'CONFLICT', 'KEY_CHANGED');
+    if (keyId === map.active)
+      throw awsError(
+        `AWS secret ${secretId}: ${keyId} is the ${labels.active} version; nothing was retired.`,
+        secretId,
+        'CONFLICT',
+        'KEY_CHANGED',
+      );
     // Not labelled previous (any more): a retried call that went through, or another key.
     const holder = await ctx.value(secretId, map.arn, keyId, signal, true).catch(() => undefined);
     if (holder !== undefined && previousId === undefined) return { retiredId: keyId };
-    throw awsError(`AWS secret ${secretId}: the previous version is ${previousId ?? '(none)'}, not ${keyId}; nothing was retired.`, secretId, 'CONFLICT', 'KEY_CHANGED');
+    throw awsError(
+      `AWS secret ${secretId}: the previous version is ${previousId ?? '(none)'}, not ${keyId}; nothing was retired.`,
+      secretId,
+      'CONFLICT',
+      'KEY_CHANGED',
+    );
   }
   // Key-set format: previous keys are the current document's `previous` entries.
   const current = (await ctx.value(secretId, map.arn, map.active, signal, false)) as VersionValue;
@@ -175,12 +217,23 @@ export async function retirePreviousVersion(ctx: WriteContext, secretId: string,
   const document = formatKeySet(
     keys
       .filter((k) => k !== target)
-      .map((k) => ({ id: k.keyId as string, secret: k.secret as string, role: k.role ?? 'active', notBefore: k.notBefore, notAfter: k.notAfter })),
+      .map((k) => ({
+        id: k.keyId as string,
+        secret: k.secret as string,
+        role: k.role ?? 'active',
+        notBefore: k.notBefore,
+        notAfter: k.notAfter,
+      })),
   );
   const token = randomUUID();
   await ctx.call(secretId, 'PutSecretValue', signal, (c, sdk, abortSignal) =>
     c.send(
-      new sdk.PutSecretValueCommand({ SecretId: map.arn, ClientRequestToken: token, SecretString: document, ...(labels.active === 'AWSCURRENT' ? {} : { VersionStages: [labels.active] }) }),
+      new sdk.PutSecretValueCommand({
+        SecretId: map.arn,
+        ClientRequestToken: token,
+        SecretString: document,
+        ...(labels.active === 'AWSCURRENT' ? {} : { VersionStages: [labels.active] }),
+      }),
       { abortSignal },
     ),
   );
@@ -194,18 +247,37 @@ export async function retirePreviousVersion(ctx: WriteContext, secretId: string,
  * A retried key-set rotation: the window of the keys that were active in the previous version,
  * as the current document records it (the current document's entry is the one readers use).
  */
-async function keysetResult(ctx: WriteContext, secretId: string, arn: string, activeId: string, previousId: string | undefined, signal: AbortSignal | undefined): Promise<RotateResult> {
+async function keysetResult(
+  ctx: WriteContext,
+  secretId: string,
+  arn: string,
+  activeId: string,
+  previousId: string | undefined,
+  signal: AbortSignal | undefined,
+): Promise<RotateResult> {
   const current = (await ctx.value(secretId, arn, activeId, signal, false)) as VersionValue;
   if (previousId === undefined || previousId === activeId) return { activeId, previousId: undefined, previousNotAfter: undefined };
   const previous = await ctx.value(secretId, arn, previousId, signal, true);
-  const demoted = new Set((previous === undefined ? [] : keysOf(ctx.format, secretId, previousId, previous)).filter((k) => (k.role ?? 'active') === 'active').map((k) => k.keyId));
+  const demoted = new Set(
+    (previous === undefined ? [] : keysOf(ctx.format, secretId, previousId, previous))
+      .filter((k) => (k.role ?? 'active') === 'active')
+      .map((k) => k.keyId),
+  );
   const windows = keysOf(ctx.format, secretId, activeId, current)
     .filter((k) => k.role === 'previous' && demoted.has(k.keyId))
     .map((k) => k.notAfter);
   return { activeId, previousId, previousNotAfter: latest(windows) };
 }
 
-async function result(ctx: WriteContext, secretId: string, arn: string, activeId: string, previousId: string | undefined, grace: number, signal: AbortSignal | undefined): Promise<RotateResult> {
+async function result(
+  ctx: WriteContext,
+  secretId: string,
+  arn: string,
+  activeId: string,
+  previousId: string | undefined,
+  grace: number,
+  signal: AbortSignal | undefined,
+): Promise<RotateResult> {
   // Read the new version back: it warms the cache and gives the CreatedDate that readers use for the window.
   const created = (await ctx.value(secretId, arn, activeId, signal, false))?.createdAt;
   return {
@@ -215,11 +287,21 @@ async function result(ctx: WriteContext, secretId: string, arn: string, activeId
   };
 }
 
-function nextKeySet(ctx: WriteContext, secretId: string, versionId: string, current: VersionValue, newSecret: string, token: string, grace: number): { document: string; previousNotAfter: number | undefined } {
+function nextKeySet(
+  ctx: WriteContext,
+  secretId: string,
+  versionId: string,
+  current: VersionValue,
+  newSecret: string,
+  token: string,
+  grace: number,
+): { document: string; previousNotAfter: number | undefined } {
   const t = ctx.now();
   const keys = keysOf(ctx.format, secretId, versionId, current);
   const newId = `k-${t}-${token.slice(0, 8)}`;
-  const next: { id: string; secret: string; role: KeyRole; notBefore?: number | undefined; notAfter?: number | undefined }[] = [{ id: newId, secret: newSecret, role: 'active' }];
+  const next: { id: string; secret: string; role: KeyRole; notBefore?: number | undefined; notAfter?: number | undefined }[] = [
+    { id: newId, secret: newSecret, role: 'active' },
+  ];
   const demotedWindows: (number | undefined)[] = [];
   for (const k of keys) {
     if (k.notAfter !== undefined && k.notAfter < t) continue; // already out of its window: drop it

@@ -4,8 +4,17 @@
  *
  * @module
  */
-import type { SecretsManagerClient, SecretsManagerClientConfig } from '@aws-sdk/client-secrets-manager';
-import { KeyStoreError, type GetVersionsOptions, type KeyStore, type RetirePreviousOptions, type RetirePreviousResult, type RotateOptions, type RotateResult, type SecretVersion } from '@keyturn/core';
+import type { GetSecretValueCommandOutput, SecretsManagerClient, SecretsManagerClientConfig } from '@aws-sdk/client-secrets-manager';
+import {
+  KeyStoreError,
+  type GetVersionsOptions,
+  type KeyStore,
+  type RetirePreviousOptions,
+  type RetirePreviousResult,
+  type RotateOptions,
+  type RotateResult,
+  type SecretVersion,
+} from '@keyturn/core';
 import { lazy, msOption, versionValueCache } from '@keyturn/core/store-kit';
 import { awsCall, awsError, buildClient, loadSdk, STORE_NAME, type AwsSdk } from './client.ts';
 import { checkFormat, type AwsSecretFormat } from './formats.ts';
@@ -121,7 +130,9 @@ const WHERE = 'awsSecretsManagerStore()';
  */
 export function awsSecretsManagerStore(options: AwsSecretsManagerStoreOptions = {}): AwsSecretsManagerStore {
   const format = checkFormat(options.format);
-  const previousGraceMs = msOption(WHERE, 'previousGraceMs', options.previousGraceMs, AWS_STORE_DEFAULTS.previousGraceMs, { allowInfinity: true });
+  const previousGraceMs = msOption(WHERE, 'previousGraceMs', options.previousGraceMs, AWS_STORE_DEFAULTS.previousGraceMs, {
+    allowInfinity: true,
+  });
   const callTimeoutMs = msOption(WHERE, 'callTimeoutMs', options.callTimeoutMs, AWS_STORE_DEFAULTS.callTimeoutMs, { min: 1 });
   const maxCached = msOption(WHERE, 'maxCachedVersions', options.maxCachedVersions, AWS_STORE_DEFAULTS.maxCachedVersions);
   const acceptPending = options.acceptPending === true;
@@ -132,7 +143,8 @@ export function awsSecretsManagerStore(options: AwsSecretsManagerStoreOptions = 
     pending: label(options.labels?.pending, 'pending', 'AWSPENDING'),
   };
   if (new Set(Object.values(labels)).size !== 3) throw new TypeError(`${WHERE}: the three \`labels\` must differ`);
-  if (options.client !== undefined && options.clientConfig !== undefined) throw new TypeError(`${WHERE}: pass \`client\` or \`clientConfig\`, not both`);
+  if (options.client !== undefined && options.clientConfig !== undefined)
+    throw new TypeError(`${WHERE}: pass \`client\` or \`clientConfig\`, not both`);
   if (options.client !== undefined && typeof (options.client as { send?: unknown }).send !== 'function') {
     throw new TypeError(`${WHERE}: \`client\` must be a SecretsManagerClient`);
   }
@@ -153,21 +165,36 @@ export function awsSecretsManagerStore(options: AwsSecretsManagerStoreOptions = 
   };
 
   async function describe(secretId: string, signal: AbortSignal | undefined): Promise<LabelMap> {
-    const out = await call(secretId, 'DescribeSecret', signal, (c, sdk, abortSignal) => c.send(new sdk.DescribeSecretCommand({ SecretId: secretId }), { abortSignal }));
+    const out = await call(secretId, 'DescribeSecret', signal, (c, sdk, abortSignal) =>
+      c.send(new sdk.DescribeSecretCommand({ SecretId: secretId }), { abortSignal }),
+    );
     if (out.DeletedDate !== undefined) {
-      throw awsError(`AWS secret ${secretId} is scheduled for deletion; restore it (RestoreSecret) or point the verifier at another secret.`, secretId, 'NOT_FOUND', 'SecretScheduledForDeletion');
+      throw awsError(
+        `AWS secret ${secretId} is scheduled for deletion; restore it (RestoreSecret) or point the verifier at another secret.`,
+        secretId,
+        'NOT_FOUND',
+        'SecretScheduledForDeletion',
+      );
     }
     return labelMapOf(out, secretId, labels, AWS_PREVIOUS_GRACE_TAG);
   }
 
   /** A version's value, from the cache or `GetSecretValue` by `VersionId`. `undefined` when an optional version has no value. */
-  async function value(secretId: string, arn: string, versionId: string, signal: AbortSignal | undefined, emptyOk: boolean): Promise<VersionValue | undefined> {
+  async function value(
+    secretId: string,
+    arn: string,
+    versionId: string,
+    signal: AbortSignal | undefined,
+    emptyOk: boolean,
+  ): Promise<VersionValue | undefined> {
     const key = `${arn}\u0000${versionId}`;
     const cached = values.get(key);
     if (cached !== undefined) return { value: cached.value, createdAt: cached.meta };
-    let out;
+    let out: GetSecretValueCommandOutput;
     try {
-      out = await call(secretId, 'GetSecretValue', signal, (c, sdk, abortSignal) => c.send(new sdk.GetSecretValueCommand({ SecretId: arn, VersionId: versionId }), { abortSignal }));
+      out = await call(secretId, 'GetSecretValue', signal, (c, sdk, abortSignal) =>
+        c.send(new sdk.GetSecretValueCommand({ SecretId: arn, VersionId: versionId }), { abortSignal }),
+      );
     } catch (err) {
       // AWSPENDING on an empty version (a rotation whose createSecret step failed) reads as not found.
       if (emptyOk && err instanceof KeyStoreError && err.reason === 'NOT_FOUND') return undefined;
@@ -187,7 +214,8 @@ export function awsSecretsManagerStore(options: AwsSecretsManagerStoreOptions = 
     checkSecretId(secretId);
     const signal = opts?.signal;
     const map = await describe(secretId, signal);
-    if (map.active === undefined) throw awsError(`AWS secret ${secretId} has no version labelled ${labels.active}.`, secretId, 'NOT_FOUND', 'NO_CURRENT_VERSION');
+    if (map.active === undefined)
+      throw awsError(`AWS secret ${secretId} has no version labelled ${labels.active}.`, secretId, 'NOT_FOUND', 'NO_CURRENT_VERSION');
     const { previousId, pendingId } = versionsToRead(map, acceptPending);
     const [current, previous, pending] = await Promise.all([
       value(secretId, map.arn, map.active, signal, false),
@@ -222,13 +250,19 @@ export function awsSecretsManagerStore(options: AwsSecretsManagerStoreOptions = 
 
 function checkSecretId(secretId: unknown): string {
   if (typeof secretId !== 'string' || secretId.length === 0 || secretId.length > 2048) {
-    throw awsError('AWS secret id must be a non-empty secret name or ARN.', typeof secretId === 'string' ? secretId.slice(0, 100) : '', 'INVALID_CONFIG', 'INVALID_SECRET_ID');
+    throw awsError(
+      'AWS secret id must be a non-empty secret name or ARN.',
+      typeof secretId === 'string' ? secretId.slice(0, 100) : '',
+      'INVALID_CONFIG',
+      'INVALID_SECRET_ID',
+    );
   }
   return secretId;
 }
 
 function label(v: string | undefined, role: string, fallback: string): string {
   if (v === undefined) return fallback;
-  if (typeof v !== 'string' || !/^[A-Za-z0-9_.:/+=@-]{1,256}$/.test(v)) throw new TypeError(`${WHERE}: \`labels.${role}\` must be a staging label name`);
+  if (typeof v !== 'string' || !/^[A-Za-z0-9_.:/+=@-]{1,256}$/.test(v))
+    throw new TypeError(`${WHERE}: \`labels.${role}\` must be a staging label name`);
   return v;
 }

@@ -6,7 +6,14 @@
  * @module
  */
 import { KeyStoreError, type KeyStoreErrorReason } from '@keyturn/core';
-import { callWithDeadline as kitDeadline, errorSummary, firstLine, importPeer as kitImportPeer, NETWORK_ERROR_CODES, type StoreIdentity } from '@keyturn/core/store-kit';
+import {
+  callWithDeadline as kitDeadline,
+  errorSummary,
+  firstLine,
+  importPeer as kitImportPeer,
+  NETWORK_ERROR_CODES,
+  type StoreIdentity,
+} from '@keyturn/core/store-kit';
 import type { SecretClient, SecretClientOptions, SecretProperties } from '@azure/keyvault-secrets';
 import type { VersionInfo } from './roles.ts';
 
@@ -49,7 +56,14 @@ export class AzureKeyVaultError extends KeyStoreError {
   readonly retryAfterMs: number | undefined;
 
   constructor(message: string, options: AzureKeyVaultErrorOptions) {
-    super(message, { retryable: options.retryable, store: STORE_NAME, secretId: options.secretId, reason: options.reason, code: options.code, cause: options.cause });
+    super(message, {
+      retryable: options.retryable,
+      store: STORE_NAME,
+      secretId: options.secretId,
+      reason: options.reason,
+      code: options.code,
+      cause: options.cause,
+    });
     this.name = 'AzureKeyVaultError';
     this.status = options.status;
     this.retryAfterMs = options.retryAfterMs;
@@ -65,11 +79,21 @@ export class AzureKeyVaultError extends KeyStoreError {
 const AZURE: StoreIdentity = {
   store: STORE_NAME,
   label: 'Azure Key Vault',
-  error: (message, o) => new AzureKeyVaultError(message, { retryable: o.retryable, secretId: o.secretId, reason: o.reason ?? 'UNAVAILABLE', code: o.code, cause: o.cause }),
+  error: (message, o) =>
+    new AzureKeyVaultError(message, {
+      retryable: o.retryable,
+      secretId: o.secretId,
+      reason: o.reason ?? 'UNAVAILABLE',
+      code: o.code,
+      cause: o.cause,
+    }),
 };
 
 /** The part of `SecretClient` (`@azure/keyvault-secrets` 4.x) the store uses; any object with these methods works. */
-export type SecretClientLike = Pick<SecretClient, 'getSecret' | 'listPropertiesOfSecretVersions' | 'setSecret' | 'updateSecretProperties' | 'getDeletedSecret'>;
+export type SecretClientLike = Pick<
+  SecretClient,
+  'getSecret' | 'listPropertiesOfSecretVersions' | 'setSecret' | 'updateSecretProperties' | 'getDeletedSecret'
+>;
 
 /** The credential a `SecretClient` takes (any `@azure/identity` credential). */
 export type TokenCredentialLike = ConstructorParameters<typeof SecretClient>[1];
@@ -78,11 +102,19 @@ type SecretsModule = typeof import('@azure/keyvault-secrets');
 type IdentityModule = { DefaultAzureCredential: new () => TokenCredentialLike };
 
 /** Builds the client on first use: `@azure/keyvault-secrets` (and `@azure/identity` without a credential) is imported then, not before. */
-export async function buildClient(vaultUrl: string, credential: TokenCredentialLike | undefined, clientOptions: SecretClientOptions | undefined): Promise<SecretClientLike> {
+export async function buildClient(
+  vaultUrl: string,
+  credential: TokenCredentialLike | undefined,
+  clientOptions: SecretClientOptions | undefined,
+): Promise<SecretClientLike> {
   const sdk = await importPeer<SecretsModule>('@azure/keyvault-secrets', () => import('@azure/keyvault-secrets'));
   let cred = credential;
   if (cred === undefined) {
-    const identity = await importPeer<IdentityModule>('@azure/identity', () => import('@azure/identity') as Promise<IdentityModule>, ' (or pass `credential`)');
+    const identity = await importPeer<IdentityModule>(
+      '@azure/identity',
+      () => import('@azure/identity') as Promise<IdentityModule>,
+      ' (or pass `credential`)',
+    );
     cred = new identity.DefaultAzureCredential();
   }
   // Retries belong to the verifier's cache (backoff, stale-if-error): the client answers at once.
@@ -147,7 +179,8 @@ function infoOf(p: SecretProperties): VersionInfo {
 }
 
 /** TLS failures: the endpoint is not who it claims to be, or not trusted — configuration, not an outage. */
-const TLS_CODES = /^(?:ERR_TLS_CERT_ALTNAME_INVALID|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT(?:_LOCALLY)?|CERT_HAS_EXPIRED|CERT_NOT_YET_VALID|ERR_SSL_.*)$/;
+const TLS_CODES =
+  /^(?:ERR_TLS_CERT_ALTNAME_INVALID|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT(?:_LOCALLY)?|CERT_HAS_EXPIRED|CERT_NOT_YET_VALID|ERR_SSL_.*)$/;
 
 interface RestErrorShape {
   name?: unknown;
@@ -181,7 +214,12 @@ function byStatus(status: number, inner: string | undefined): { reason: AzureKey
 export function toStoreError(err: unknown, secretId: string, action: string): AzureKeyVaultError {
   if (err instanceof AzureKeyVaultError) return err;
   if (err instanceof KeyStoreError) {
-    return new AzureKeyVaultError(err.message, { retryable: err.retryable, secretId, reason: err.retryable ? 'UNAVAILABLE' : 'INVALID_CONFIG', code: err.reason });
+    return new AzureKeyVaultError(err.message, {
+      retryable: err.retryable,
+      secretId,
+      reason: err.retryable ? 'UNAVAILABLE' : 'INVALID_CONFIG',
+      code: err.reason,
+    });
   }
   const e = (err ?? {}) as RestErrorShape;
   const name = typeof e.name === 'string' ? e.name : 'Error';
@@ -194,16 +232,22 @@ export function toStoreError(err: unknown, secretId: string, action: string): Az
   if (/^(?:Authentication(?:Required)?Error|CredentialUnavailableError|AggregateAuthenticationError)$/.test(name)) {
     // Token acquisition: a client the identity provider refuses (invalid_client, unknown tenant, ...) is
     // configuration; the token endpoint's own outage (5xx, 429, no answer) is not.
-    const refused = /\b(?:invalid_client|unauthorized_client|invalid_tenant|invalid_scope|invalid_grant|invalid_request|unsupported_grant_type)\b/.test(message);
+    const refused =
+      /\b(?:invalid_client|unauthorized_client|invalid_tenant|invalid_scope|invalid_grant|invalid_request|unsupported_grant_type)\b/.test(
+        message,
+      );
     const transient = status !== undefined ? status >= 500 || status === 429 : name === 'AuthenticationRequiredError' && !refused;
-    return new AzureKeyVaultError(`${where} failed: the credential could not get a token (${name}${status === undefined ? '' : `, HTTP ${status}`}). Check the credential's tenant, client id and secret, or managed identity.`, {
-      retryable: transient,
-      secretId,
-      reason: transient ? 'UNAVAILABLE' : name === 'CredentialUnavailableError' ? 'INVALID_CONFIG' : 'ACCESS_DENIED',
-      code: name,
-      status,
-      cause: summary(name, firstLine(message)),
-    });
+    return new AzureKeyVaultError(
+      `${where} failed: the credential could not get a token (${name}${status === undefined ? '' : `, HTTP ${status}`}). Check the credential's tenant, client id and secret, or managed identity.`,
+      {
+        retryable: transient,
+        secretId,
+        reason: transient ? 'UNAVAILABLE' : name === 'CredentialUnavailableError' ? 'INVALID_CONFIG' : 'ACCESS_DENIED',
+        code: name,
+        status,
+        cause: summary(name, firstLine(message)),
+      },
+    );
   }
   if (status !== undefined && status < 400) {
     // A success status the SDK could not use (a truncated or foreign body). Its message quotes the
@@ -243,13 +287,16 @@ export function toStoreError(err: unknown, secretId: string, action: string): Az
   }
   if (/challenge (?:resource|origin)|must use HTTPS|invalid scope/i.test(message)) {
     // keyvault-common refused the 401 challenge: the vault URL's domain is not the challenge resource's.
-    return new AzureKeyVaultError(`${where} failed: the vault's authentication challenge does not match vaultUrl (${firstLine(message)}).`, {
-      retryable: false,
-      secretId,
-      reason: 'INVALID_CONFIG',
-      code: 'ChallengeMismatch',
-      cause: summary(name, firstLine(message)),
-    });
+    return new AzureKeyVaultError(
+      `${where} failed: the vault's authentication challenge does not match vaultUrl (${firstLine(message)}).`,
+      {
+        retryable: false,
+        secretId,
+        reason: 'INVALID_CONFIG',
+        code: 'ChallengeMismatch',
+        cause: summary(name, firstLine(message)),
+      },
+    );
   }
   // No answer at all (socket, DNS, an unparsable body): a later attempt may get one.
   return new AzureKeyVaultError(`${where} failed: ${code ?? name} (no answer from the service).`, {
@@ -263,7 +310,8 @@ export function toStoreError(err: unknown, secretId: string, action: string): Az
 
 function hint(reason: AzureKeyVaultErrorReason, inner: string | undefined): string {
   if (inner === 'ObjectIsDeletedButRecoverable') return ': the secret is soft-deleted; recover it (or purge it) first';
-  if (reason === 'ACCESS_DENIED') return ': grant Key Vault Secrets User (read) or Secrets Officer (rotate), or the matching access policy (see docs/store-azure.md)';
+  if (reason === 'ACCESS_DENIED')
+    return ': grant Key Vault Secrets User (read) or Secrets Officer (rotate), or the matching access policy (see docs/store-azure.md)';
   if (reason === 'NOT_FOUND') return ': check the secret name and vaultUrl';
   return '';
 }

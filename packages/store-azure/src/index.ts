@@ -7,7 +7,20 @@
  *
  * @module
  */
-export { azureKeyVaultStore, AZURE_STORE_DEFAULTS, type AzureStoreDefaults, type AzureKeyVaultStore, type AzureKeyVaultStoreOptions } from './store.ts';
-export { AzureKeyVaultError, STORE_NAME, type AzureKeyVaultErrorReason, type AzureKeyVaultErrorOptions, type SecretClientLike, type TokenCredentialLike } from './client.ts';
+export {
+  azureKeyVaultStore,
+  AZURE_STORE_DEFAULTS,
+  type AzureStoreDefaults,
+  type AzureKeyVaultStore,
+  type AzureKeyVaultStoreOptions,
+} from './store.ts';
+export {
+  AzureKeyVaultError,
+  STORE_NAME,
+  type AzureKeyVaultErrorReason,
+  type AzureKeyVaultErrorOptions,
+  type SecretClientLike,
+  type TokenCredentialLike,
+} from './client.ts';
 export { assignRoles, REPLACES_TAG, type VersionInfo, type RoleAssignment, type Roles, type NoActiveReason } from './roles.ts';
 export { ROTATION_TOKEN_TAG, type RetirePreviousOptions, type RetirePreviousResult } from './rotate.ts';

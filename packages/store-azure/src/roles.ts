@@ -76,7 +76,11 @@ export function newestFirst<T extends VersionInfo>(versions: readonly T[]): T[] 
   const depthOf = (v: VersionInfo): number => {
     let d = 0;
     const seen = new Set<string>([v.version]);
-    for (let cur = byId.get(v.tags?.[REPLACES_TAG] ?? ''); cur !== undefined && !seen.has(cur.version); cur = byId.get(cur.tags?.[REPLACES_TAG] ?? '')) {
+    for (
+      let cur = byId.get(v.tags?.[REPLACES_TAG] ?? '');
+      cur !== undefined && !seen.has(cur.version);
+      cur = byId.get(cur.tags?.[REPLACES_TAG] ?? '')
+    ) {
       seen.add(cur.version);
       d += 1;
     }
@@ -107,8 +111,16 @@ export function assignRoles(versions: readonly VersionInfo[], now: number, leewa
     return { active: undefined, pending: [], previous: [], problem, nextStart };
   }
   const activeInfo = enabled[activeIndex] as VersionInfo;
-  const assign = (v: VersionInfo, role: KeyRole): RoleAssignment => ({ version: v.version, role, notBefore: v.notBefore, notAfter: v.expires });
-  const pending = enabled.slice(0, activeIndex).filter((v) => !started(v)).map((v) => assign(v, 'pending'));
+  const assign = (v: VersionInfo, role: KeyRole): RoleAssignment => ({
+    version: v.version,
+    role,
+    notBefore: v.notBefore,
+    notAfter: v.expires,
+  });
+  const pending = enabled
+    .slice(0, activeIndex)
+    .filter((v) => !started(v))
+    .map((v) => assign(v, 'pending'));
   const older = enabled.slice(activeIndex + 1).filter(started);
   const activeCreated = activeInfo.createdOn ?? 0;
   const previous = older

@@ -19,7 +19,12 @@ export type { RetirePreviousOptions, RetirePreviousResult };
 /** What the write side needs from the store. */
 export interface WriteContext {
   /** Runs one SDK call with the store's deadline and the caller's signal. */
-  call<T>(secretId: string, action: string, signal: AbortSignal | undefined, run: (client: SecretClientLike, abortSignal: AbortSignal) => Promise<T>): Promise<T>;
+  call<T>(
+    secretId: string,
+    action: string,
+    signal: AbortSignal | undefined,
+    run: (client: SecretClientLike, abortSignal: AbortSignal) => Promise<T>,
+  ): Promise<T>;
   /** Every version's attributes (an empty list when the secret does not exist). */
   versions(secretId: string, signal: AbortSignal | undefined): Promise<VersionInfo[]>;
   /** The active version's value, when it is cheap to know (cached). */
@@ -39,7 +44,12 @@ export interface WriteContext {
  * active — never later than an `expires` it already had. A retried call with the same idempotency
  * token finds its version (by tag) and only finishes the second step.
  */
-export async function rotateSecret(ctx: WriteContext, secretId: string, newSecret: string | Uint8Array, options: RotateOptions = {}): Promise<RotateResult> {
+export async function rotateSecret(
+  ctx: WriteContext,
+  secretId: string,
+  newSecret: string | Uint8Array,
+  options: RotateOptions = {},
+): Promise<RotateResult> {
   return finish(secretId, await write(ctx, secretId, newSecret, options));
 }
 
@@ -55,7 +65,8 @@ function finish(secretId: string, r: RotateResult): RotateResult {
 async function write(ctx: WriteContext, secretId: string, newSecret: string | Uint8Array, options: RotateOptions): Promise<RotateResult> {
   const text = secretText(newSecret);
   const grace = options.previousGraceMs ?? ctx.previousGraceMs;
-  if (typeof grace !== 'number' || Number.isNaN(grace) || grace < 0) throw new TypeError('rotate(): `previousGraceMs` must be a non-negative number of ms (or Infinity)');
+  if (typeof grace !== 'number' || Number.isNaN(grace) || grace < 0)
+    throw new TypeError('rotate(): `previousGraceMs` must be a non-negative number of ms (or Infinity)');
   const token = options.idempotencyToken === undefined ? undefined : tokenDigest(options.idempotencyToken);
   const { signal } = options;
   const infos = await ctx.versions(secretId, signal);
@@ -81,7 +92,11 @@ async function write(ctx: WriteContext, secretId: string, newSecret: string | Ui
       c.setSecret(secretId, text, { tags, abortSignal, ...(oldContentType(infos, oldId) ?? {}) }),
     );
     if (created.properties.version === undefined) {
-      throw new AzureKeyVaultError(`Azure Key Vault: setSecret for ${secretId} answered without a version id.`, { retryable: true, secretId, reason: 'UNAVAILABLE' });
+      throw new AzureKeyVaultError(`Azure Key Vault: setSecret for ${secretId} answered without a version id.`, {
+        retryable: true,
+        secretId,
+        reason: 'UNAVAILABLE',
+      });
     }
     activeId = created.properties.version;
   }
@@ -93,7 +108,7 @@ async function write(ctx: WriteContext, secretId: string, newSecret: string | Ui
     // No grace end asked for (the previous version keeps verifying until it is disabled), or an earlier one is already set.
     return { activeId, previousId: oldId, previousNotAfter: old?.expires };
   }
-  const updated = await ctx.call(secretId, 'setting the previous version\'s expiry', signal, (c, abortSignal) =>
+  const updated = await ctx.call(secretId, "setting the previous version's expiry", signal, (c, abortSignal) =>
     c.updateSecretProperties(secretId, oldId, { expiresOn: new Date(target), abortSignal }),
   );
   return { activeId, previousId: oldId, previousNotAfter: updated.expiresOn?.getTime() };
@@ -103,9 +118,14 @@ async function write(ctx: WriteContext, secretId: string, newSecret: string | Ui
  * Disables a previous version: `keyId`, or else the newest previous one. A version that is already
  * disabled counts as retired (so a retried call succeeds); the active version is never disabled.
  */
-export async function retirePreviousVersion(ctx: WriteContext, secretId: string, options: RetirePreviousOptions = {}): Promise<RetirePreviousResult> {
+export async function retirePreviousVersion(
+  ctx: WriteContext,
+  secretId: string,
+  options: RetirePreviousOptions = {},
+): Promise<RetirePreviousResult> {
   const { keyId, signal } = options;
-  if (keyId !== undefined && (typeof keyId !== 'string' || keyId.length === 0)) throw new TypeError('retirePrevious(): `keyId` must be a version id');
+  if (keyId !== undefined && (typeof keyId !== 'string' || keyId.length === 0))
+    throw new TypeError('retirePrevious(): `keyId` must be a version id');
   const infos = await ctx.versions(secretId, signal);
   const roles = assignRoles(infos, ctx.now(), ctx.leewayMs);
   let target = roles.previous[0]?.version;
@@ -113,13 +133,19 @@ export async function retirePreviousVersion(ctx: WriteContext, secretId: string,
     if (infos.some((v) => v.version === keyId && !v.enabled)) return { retiredId: keyId };
     if (!roles.previous.some((v) => v.version === keyId)) {
       const what = roles.active?.version === keyId ? 'is the active version' : 'is not a previous version';
-      throw new AzureKeyVaultError(`Azure Key Vault: version ${keyId} of ${secretId} ${what}; nothing was retired.`, { retryable: false, secretId, reason: 'CONFLICT' });
+      throw new AzureKeyVaultError(`Azure Key Vault: version ${keyId} of ${secretId} ${what}; nothing was retired.`, {
+        retryable: false,
+        secretId,
+        reason: 'CONFLICT',
+      });
     }
     target = keyId;
   }
   if (target === undefined) return { retiredId: undefined };
   const version = target;
-  await ctx.call(secretId, 'disabling the previous version', signal, (c, abortSignal) => c.updateSecretProperties(secretId, version, { enabled: false, abortSignal }));
+  await ctx.call(secretId, 'disabling the previous version', signal, (c, abortSignal) =>
+    c.updateSecretProperties(secretId, version, { enabled: false, abortSignal }),
+  );
   ctx.forget(secretId, version);
   return { retiredId: version };
 }

@@ -3,10 +3,19 @@
  *
  * @module
  */
-import { type GetVersionsOptions, type KeyStore, type RotateOptions, type RotateResult, type SecretVersion } from '@keyturn/core';
+import type { GetVersionsOptions, KeyStore, RotateOptions, RotateResult, SecretVersion } from '@keyturn/core';
 import type { SecretClientOptions } from '@azure/keyvault-secrets';
 import { msOption, versionValueCache } from '@keyturn/core/store-kit';
-import { AzureKeyVaultError, buildClient, callWithDeadline, checkSecretName, listVersions, STORE_NAME, type SecretClientLike, type TokenCredentialLike } from './client.ts';
+import {
+  AzureKeyVaultError,
+  buildClient,
+  callWithDeadline,
+  checkSecretName,
+  listVersions,
+  STORE_NAME,
+  type SecretClientLike,
+  type TokenCredentialLike,
+} from './client.ts';
 import { assignRoles, describeNoActive, type Roles, type VersionInfo } from './roles.ts';
 import { retirePreviousVersion, rotateSecret, type RetirePreviousOptions, type RetirePreviousResult, type WriteContext } from './rotate.ts';
 
@@ -80,17 +89,20 @@ const WHERE = 'azureKeyVaultStore()';
 export function azureKeyVaultStore(options: AzureKeyVaultStoreOptions = {}): AzureKeyVaultStore {
   const callTimeoutMs = msOption(WHERE, 'callTimeoutMs', options.callTimeoutMs, AZURE_STORE_DEFAULTS.callTimeoutMs, { min: 1 });
   const leewayMs = msOption(WHERE, 'clockLeewayMs', options.clockLeewayMs, AZURE_STORE_DEFAULTS.clockLeewayMs);
-  const previousGraceMs = msOption(WHERE, 'previousGraceMs', options.previousGraceMs, AZURE_STORE_DEFAULTS.previousGraceMs, { allowInfinity: true });
+  const previousGraceMs = msOption(WHERE, 'previousGraceMs', options.previousGraceMs, AZURE_STORE_DEFAULTS.previousGraceMs, {
+    allowInfinity: true,
+  });
   const now = options.now ?? Date.now;
   if (typeof now !== 'function') throw new TypeError('azureKeyVaultStore(): `now` must be a function');
   const injected = options.client;
   if (injected !== undefined) {
-    if (typeof (injected as { listPropertiesOfSecretVersions?: unknown }).listPropertiesOfSecretVersions !== 'function') throw new TypeError('azureKeyVaultStore(): `client` must be a SecretClient');
+    if (typeof (injected as { listPropertiesOfSecretVersions?: unknown }).listPropertiesOfSecretVersions !== 'function')
+      throw new TypeError('azureKeyVaultStore(): `client` must be a SecretClient');
     if (options.vaultUrl !== undefined || options.credential !== undefined || options.clientOptions !== undefined) {
       throw new TypeError('azureKeyVaultStore(): pass `client`, or `vaultUrl` (with `credential`, `clientOptions`), not both');
     }
   } else if (typeof options.vaultUrl !== 'string' || !/^https:\/\/[^/?#\s]+\/?$/i.test(options.vaultUrl)) {
-    throw new TypeError('azureKeyVaultStore(): `vaultUrl` must be the vault\'s https URL, e.g. https://my-vault.vault.azure.net');
+    throw new TypeError("azureKeyVaultStore(): `vaultUrl` must be the vault's https URL, e.g. https://my-vault.vault.azure.net");
   }
 
   let client: Promise<SecretClientLike> | undefined = injected === undefined ? undefined : Promise.resolve(injected);
@@ -107,7 +119,12 @@ export function azureKeyVaultStore(options: AzureKeyVaultStoreOptions = {}): Azu
   const key = (secretId: string, version: string) => `${secretId.toLowerCase()}/${version}`;
 
   const call: WriteContext['call'] = async (secretId, action, signal, run) => {
-    if (disposed) throw new AzureKeyVaultError(`Azure Key Vault store was disposed; ${action} for ${secretId} refused.`, { retryable: false, secretId, reason: 'INVALID_CONFIG' });
+    if (disposed)
+      throw new AzureKeyVaultError(`Azure Key Vault store was disposed; ${action} for ${secretId} refused.`, {
+        retryable: false,
+        secretId,
+        reason: 'INVALID_CONFIG',
+      });
     const c = await getClient();
     return callWithDeadline({ secretId, action, signal, timeoutMs: callTimeoutMs }, (abortSignal) => run(c, abortSignal));
   };
@@ -123,19 +140,24 @@ export function azureKeyVaultStore(options: AzureKeyVaultStoreOptions = {}): Azu
   }
 
   /** A version's value: cached, or read by version id. `undefined` when an optional version went away meanwhile. */
-  async function valueOf(secretId: string, version: string, signal: AbortSignal, required: boolean): Promise<string | undefined> {
+  async function readValue(secretId: string, version: string, signal: AbortSignal, required: boolean): Promise<string | undefined> {
     const cached = values.get(key(secretId, version));
     if (cached !== undefined) return cached.value as string;
     let value: string | undefined;
     try {
-      value = (await call(secretId, 'reading a version', signal, (c, abortSignal) => c.getSecret(secretId, { version, abortSignal }))).value;
+      value = (await call(secretId, 'reading a version', signal, (c, abortSignal) => c.getSecret(secretId, { version, abortSignal })))
+        .value;
     } catch (err) {
       if (!required && err instanceof AzureKeyVaultError && (err.reason === 'NOT_FOUND' || err.reason === 'CONFLICT')) return undefined;
       throw err;
     }
     if (value === undefined || value.length === 0) {
       if (!required) return undefined;
-      throw new AzureKeyVaultError(`Azure Key Vault: the active version ${version} of ${secretId} holds no value.`, { retryable: false, secretId, reason: 'INVALID_FORMAT' });
+      throw new AzureKeyVaultError(`Azure Key Vault: the active version ${version} of ${secretId} holds no value.`, {
+        retryable: false,
+        secretId,
+        reason: 'INVALID_FORMAT',
+      });
     }
     values.set(key(secretId, version), value, undefined);
     return value;
@@ -149,7 +171,7 @@ export function azureKeyVaultStore(options: AzureKeyVaultStoreOptions = {}): Azu
     const wanted = [roles.active, ...roles.pending, ...roles.previous];
     const keep = new Set(wanted.map((r) => r.version));
     for (const v of infos) if (!keep.has(v.version)) values.delete(key(secretId, v.version));
-    const secrets = await Promise.all(wanted.map((r) => valueOf(secretId, r.version, signal, r.role === 'active')));
+    const secrets = await Promise.all(wanted.map((r) => readValue(secretId, r.version, signal, r.role === 'active')));
     const out: SecretVersion[] = [];
     wanted.forEach((r, i) => {
       const secret = secrets[i];
@@ -162,11 +184,19 @@ export function azureKeyVaultStore(options: AzureKeyVaultStoreOptions = {}): Azu
   async function noActive(secretId: string, roles: Roles, signal: AbortSignal | undefined): Promise<AzureKeyVaultError> {
     let detail = describeNoActive(roles);
     if (roles.problem === 'NO_VERSIONS') {
-      const deleted = await call(secretId, 'looking for a deleted secret', signal, (c, abortSignal) => c.getDeletedSecret(secretId, { abortSignal })).catch(() => undefined);
+      const deleted = await call(secretId, 'looking for a deleted secret', signal, (c, abortSignal) =>
+        c.getDeletedSecret(secretId, { abortSignal }),
+      ).catch(() => undefined);
       const purge = deleted?.properties.scheduledPurgeDate;
-      if (deleted !== undefined) detail = `is soft-deleted${purge === undefined ? '' : ` (it can be recovered until ${purge.toISOString()})`}: recover it with \`az keyvault secret recover\``;
+      if (deleted !== undefined)
+        detail = `is soft-deleted${purge === undefined ? '' : ` (it can be recovered until ${purge.toISOString()})`}: recover it with \`az keyvault secret recover\``;
     }
-    return new AzureKeyVaultError(`Azure Key Vault secret ${secretId} ${detail}.`, { retryable: false, secretId, reason: 'NOT_FOUND', code: roles.problem });
+    return new AzureKeyVaultError(`Azure Key Vault secret ${secretId} ${detail}.`, {
+      retryable: false,
+      secretId,
+      reason: 'NOT_FOUND',
+      code: roles.problem,
+    });
   }
 
   const ctx: WriteContext = {

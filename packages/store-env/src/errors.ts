@@ -32,12 +32,31 @@ export function envError(store: string, secretId: string, code: string, message:
 }
 
 /** A file-system failure (`code` from Node: ENOENT, EACCES, ...), retryable unless it is a fact about the file. */
-export function fsError(store: string, secretId: string, message: string, err: unknown, terminal: readonly string[] = ['ENOENT', 'EACCES', 'EISDIR']): KeyStoreError {
+export function fsError(
+  store: string,
+  secretId: string,
+  message: string,
+  err: unknown,
+  terminal: readonly string[] = ['ENOENT', 'EACCES', 'EISDIR'],
+): KeyStoreError {
   const code = (err as { code?: unknown } | null)?.code;
   const errno = typeof code === 'string' ? code : undefined;
   const reason: KeyStoreErrorReason =
-    errno === 'ENOENT' ? 'NOT_FOUND' : errno === 'EACCES' || errno === 'EPERM' ? 'ACCESS_DENIED' : errno !== undefined && terminal.includes(errno) ? 'INVALID_CONFIG' : 'UNAVAILABLE';
-  return new KeyStoreError(`${message}${errno ? ` (${errno})` : ''}`, { retryable: errno === undefined || !terminal.includes(errno), store, secretId, reason, code: errno, cause: err });
+    errno === 'ENOENT'
+      ? 'NOT_FOUND'
+      : errno === 'EACCES' || errno === 'EPERM'
+        ? 'ACCESS_DENIED'
+        : errno !== undefined && terminal.includes(errno)
+          ? 'INVALID_CONFIG'
+          : 'UNAVAILABLE';
+  return new KeyStoreError(`${message}${errno ? ` (${errno})` : ''}`, {
+    retryable: errno === undefined || !terminal.includes(errno),
+    store,
+    secretId,
+    reason,
+    code: errno,
+    cause: err,
+  });
 }
 
 /** The error for an aborted load or write. */

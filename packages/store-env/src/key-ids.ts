@@ -28,7 +28,6 @@ export interface EnvSecretWarning {
   readonly message: string;
 }
 
-
 /** PBKDF2 iterations of a derived key id: each guess against an id costs this many HMAC-SHA256 computations. */
 const KEY_ID_ITERATIONS = 10_000;
 const KEY_ID_SALT = 'keyturn/key-id/v2\u0000';

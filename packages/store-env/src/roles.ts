@@ -30,7 +30,6 @@ const ROLES: readonly { role: KeyRole; suffix: string }[] = [
   { role: 'previous', suffix: '_PREVIOUS' },
 ];
 
-
 type Terminal = (secretId: string, code: string, message: string) => Error;
 
 /**
@@ -73,7 +72,11 @@ export async function readEnvVersions(
       }
       for (const edge of ['_NOT_BEFORE', '_NOT_AFTER', '_KEY_ID']) {
         if (env[variable + edge] !== undefined) {
-          throw terminal(secretId, edge === '_KEY_ID' ? 'INVALID_CONFIG' : 'ORPHAN_WINDOW', `env: ${variable}${edge} is set but ${variable} is not`);
+          throw terminal(
+            secretId,
+            edge === '_KEY_ID' ? 'INVALID_CONFIG' : 'ORPHAN_WINDOW',
+            `env: ${variable}${edge} is set but ${variable} is not`,
+          );
         }
       }
       continue;
@@ -86,7 +89,11 @@ export async function readEnvVersions(
     }
     const explicitId = env[idVariable];
     if (explicitId !== undefined && !KEY_ID_VALUE.test(explicitId)) {
-      throw terminal(secretId, 'INVALID_CONFIG', `env: ${idVariable} must be 1 to 64 letters, digits, ".", "_", ":" or "-", starting with a letter or digit`);
+      throw terminal(
+        secretId,
+        'INVALID_CONFIG',
+        `env: ${idVariable} must be 1 to 64 letters, digits, ".", "_", ":" or "-", starting with a letter or digit`,
+      );
     }
     if (found.some((f) => sameSecret(f.version.secret, secret))) continue; // identical values collapse into the more privileged role
     found.push({ version: { secret, role, notBefore, notAfter }, source, explicitId, idVariable });
@@ -108,7 +115,11 @@ export async function readEnvVersions(
     // rotation moves it from X to X_PREVIOUS.
     const id = `${secretId}@${f.explicitId ?? (await derivedKeyId(secretId, f.version.secret))}`;
     if (versions.some((v) => v.id === id)) {
-      throw terminal(secretId, 'INVALID_CONFIG', `env: two keys of ${secretId} are named ${id}; every key needs its own ${secretId}*_KEY_ID`);
+      throw terminal(
+        secretId,
+        'INVALID_CONFIG',
+        `env: two keys of ${secretId} are named ${id}; every key needs its own ${secretId}*_KEY_ID`,
+      );
     }
     versions.push({ id, ...f.version });
     warnIfGuessable(options.onWarning ?? defaultWarning, secretId, f.source, id, f.version.secret);
@@ -128,7 +139,12 @@ function checkValue(terminal: Terminal, secretId: string, source: string, secret
   }
 }
 
-function parseDate(terminal: Terminal, env: Readonly<Record<string, string | undefined>>, variable: string, secretId: string): number | undefined {
+function parseDate(
+  terminal: Terminal,
+  env: Readonly<Record<string, string | undefined>>,
+  variable: string,
+  secretId: string,
+): number | undefined {
   const raw = env[variable];
   if (raw === undefined) return undefined;
   const t = parseInstant(raw);
@@ -147,4 +163,3 @@ function textOrBytes(bytes: Uint8Array): string | Uint8Array {
     return bytes;
   }
 }
-

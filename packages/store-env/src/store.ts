@@ -32,7 +32,6 @@ export interface EnvKeyStoreOptions {
   onWarning?: (warning: EnvSecretWarning) => void;
 }
 
-
 /**
  * Creates the environment-variable store.
  *
@@ -46,7 +45,8 @@ export function envKeyStore(options: EnvKeyStoreOptions = {}): KeyStore {
   const read = options.readFile ?? nodeReadFile;
   const newline = options.fileTrailingNewline ?? 'strip';
   if (newline !== 'strip' && newline !== 'error') throw new TypeError("envKeyStore(): `fileTrailingNewline` must be 'strip' or 'error'");
-  if (options.onWarning !== undefined && typeof options.onWarning !== 'function') throw new TypeError('envKeyStore(): `onWarning` must be a function');
+  if (options.onWarning !== undefined && typeof options.onWarning !== 'function')
+    throw new TypeError('envKeyStore(): `onWarning` must be a function');
   const stripNewline = newline === 'strip';
   return {
     name: STORE,

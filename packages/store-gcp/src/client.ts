@@ -84,20 +84,52 @@ export interface SecretManagerClientLike {
 }
 
 /** The RPCs the store makes. */
-export type RpcName = 'getSecret' | 'updateSecret' | 'getSecretVersion' | 'listSecretVersions' | 'accessSecretVersion' | 'addSecretVersion' | 'disableSecretVersion';
+export type RpcName =
+  | 'getSecret'
+  | 'updateSecret'
+  | 'getSecretVersion'
+  | 'listSecretVersions'
+  | 'accessSecretVersion'
+  | 'addSecretVersion'
+  | 'disableSecretVersion';
 
 /** A store error: `GCP Secret Manager: <message>`. */
-export function gcpError(secretId: string, reason: KeyStoreErrorReason, message: string, retryable: boolean, code?: string, cause?: unknown): KeyStoreError {
+export function gcpError(
+  secretId: string,
+  reason: KeyStoreErrorReason,
+  message: string,
+  retryable: boolean,
+  code?: string,
+  cause?: unknown,
+): KeyStoreError {
   return storeError(GCP, `GCP Secret Manager: ${message}`, { secretId, reason, retryable, code, cause });
 }
 
 /** Builds a client for one location on first use (`@google-cloud/secret-manager` is imported then). */
-export async function buildClient(ref: SecretRef, clientOptions: Readonly<Record<string, unknown>> | undefined, projectId: string | undefined): Promise<SecretManagerClientLike> {
-  const mod = await importPeer<Record<string, unknown>>({ ...GCP, name: '@google-cloud/secret-manager', load: () => import('@google-cloud/secret-manager'), hint: ' (or pass `client`)' });
+export async function buildClient(
+  ref: SecretRef,
+  clientOptions: Readonly<Record<string, unknown>> | undefined,
+  projectId: string | undefined,
+): Promise<SecretManagerClientLike> {
+  const mod = await importPeer<Record<string, unknown>>({
+    ...GCP,
+    name: '@google-cloud/secret-manager',
+    load: () => import('@google-cloud/secret-manager'),
+    hint: ' (or pass `client`)',
+  });
   const Client = (mod.SecretManagerServiceClient ?? (mod.default as Record<string, unknown> | undefined)?.SecretManagerServiceClient) as
-    | (new (opts: Record<string, unknown>) => SecretManagerClientLike)
+    | (new (
+        opts: Record<string, unknown>,
+      ) => SecretManagerClientLike)
     | undefined;
-  if (Client === undefined) throw gcpError(ref.name, 'INVALID_CONFIG', '@google-cloud/secret-manager has no SecretManagerServiceClient.', false, 'CLIENT_UNAVAILABLE');
+  if (Client === undefined)
+    throw gcpError(
+      ref.name,
+      'INVALID_CONFIG',
+      '@google-cloud/secret-manager has no SecretManagerServiceClient.',
+      false,
+      'CLIENT_UNAVAILABLE',
+    );
   return new Client(clientOptionsFor(ref.location, clientOptions ?? {}, projectId));
 }
 
@@ -119,7 +151,16 @@ const REASONS: Partial<Record<StatusName, KeyStoreErrorReason>> = {
 };
 
 /** Failures that retrying cannot fix. Everything else (UNAVAILABLE, RESOURCE_EXHAUSTED, DEADLINE_EXCEEDED, INTERNAL, network) is retryable. */
-const TERMINAL = new Set<StatusName>(['NOT_FOUND', 'PERMISSION_DENIED', 'FAILED_PRECONDITION', 'INVALID_ARGUMENT', 'UNAUTHENTICATED', 'ALREADY_EXISTS', 'OUT_OF_RANGE', 'UNIMPLEMENTED']);
+const TERMINAL = new Set<StatusName>([
+  'NOT_FOUND',
+  'PERMISSION_DENIED',
+  'FAILED_PRECONDITION',
+  'INVALID_ARGUMENT',
+  'UNAUTHENTICATED',
+  'ALREADY_EXISTS',
+  'OUT_OF_RANGE',
+  'UNIMPLEMENTED',
+]);
 
 const HINTS: Partial<Record<StatusName, string>> = {
   NOT_FOUND: 'check the project and secret name (and the location of a regional secret)',
@@ -135,10 +176,24 @@ export function mapError(err: unknown, method: string, secretId: string): KeySto
   if (err instanceof KeyStoreError) return err;
   const status = statusName((err as { code?: unknown } | null)?.code);
   if (status === undefined || status === 'OK') {
-    return gcpError(secretId, 'UNAVAILABLE', `${method} failed before the service answered (network or client error).`, true, 'TRANSPORT_ERROR', err);
+    return gcpError(
+      secretId,
+      'UNAVAILABLE',
+      `${method} failed before the service answered (network or client error).`,
+      true,
+      'TRANSPORT_ERROR',
+      err,
+    );
   }
   const hint = HINTS[status];
-  return gcpError(secretId, REASONS[status] ?? 'UNAVAILABLE', `${method} failed with ${status}${hint === undefined ? '' : `: ${hint}`}.`, !TERMINAL.has(status), status, err);
+  return gcpError(
+    secretId,
+    REASONS[status] ?? 'UNAVAILABLE',
+    `${method} failed with ${status}${hint === undefined ? '' : `: ${hint}`}.`,
+    !TERMINAL.has(status),
+    status,
+    err,
+  );
 }
 
 /** One RPC with its own deadline (`timeoutMs`), no client-side retries, and cancellation on abort. */
@@ -161,7 +216,12 @@ export async function rpc(
     }
     if (isAborted(signal)) throw aborted();
   }
-  const callOptions: StoreCallOptions = { timeout: timeoutMs, retry: { retryCodes: [] }, autoPaginate: false, otherArgs: { headers: { 'x-goog-request-params': routing } } };
+  const callOptions: StoreCallOptions = {
+    timeout: timeoutMs,
+    retry: { retryCodes: [] },
+    autoPaginate: false,
+    otherArgs: { headers: { 'x-goog-request-params': routing } },
+  };
   const inner = client.innerApiCalls?.[method] as ClientMethod | undefined;
   let pending: ClientCall;
   try {
@@ -199,7 +259,13 @@ function isAborted(signal: AbortSignal | undefined): boolean {
  * retryable `CONFLICT` (re-read and retry); when it did not, the original terminal error stands.
  * ABORTED (what other servers answer) with an etag sent is a retryable `CONFLICT` too.
  */
-export async function guarded(write: () => Promise<Record<string, unknown>[]>, method: string, secretId: string, sentEtag: string, currentEtag: () => Promise<string>): Promise<Record<string, unknown>[]> {
+export async function guarded(
+  write: () => Promise<Record<string, unknown>[]>,
+  method: string,
+  secretId: string,
+  sentEtag: string,
+  currentEtag: () => Promise<string>,
+): Promise<Record<string, unknown>[]> {
   try {
     return await write();
   } catch (err) {
@@ -212,6 +278,13 @@ export async function guarded(write: () => Promise<Record<string, unknown>[]>, m
     }
     if (err.code === 'FAILED_PRECONDITION' && etagNow === sentEtag) throw err;
     const what = method === 'updateSecret' ? 'the secret' : 'the version';
-    throw gcpError(secretId, 'CONFLICT', `${method} was refused: ${what} changed concurrently (stale etag, ${err.code}); read it again and retry.`, true, 'STALE_ETAG', err.cause ?? err);
+    throw gcpError(
+      secretId,
+      'CONFLICT',
+      `${method} was refused: ${what} changed concurrently (stale etag, ${err.code}); read it again and retry.`,
+      true,
+      'STALE_ETAG',
+      err.cause ?? err,
+    );
   }
 }

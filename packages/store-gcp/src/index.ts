@@ -8,5 +8,14 @@
 export { gcpSecretManagerStore, type GcpSecretManagerStore, type GcpSecretManagerStoreOptions, type GcpAliasNames } from './store.ts';
 export { ROTATION_TOKEN_ANNOTATION, type DisableRetiredOptions, type DisableRetiredResult } from './rotate.ts';
 export { PREVIOUS_WINDOW_ANNOTATION } from './roles.ts';
-export { STORE_NAME, type SecretManagerClientLike, type ClientCall, type CancellableCall, type ClientMethod, type StoreCallOptions, type StoreCallRetry, type StoreCallOtherArgs } from './client.ts';
+export {
+  STORE_NAME,
+  type SecretManagerClientLike,
+  type ClientCall,
+  type CancellableCall,
+  type ClientMethod,
+  type StoreCallOptions,
+  type StoreCallRetry,
+  type StoreCallOtherArgs,
+} from './client.ts';
 export { regionalEndpoint, clientOptionsFor, type SecretRef } from './names.ts';

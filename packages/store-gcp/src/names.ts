@@ -60,7 +60,11 @@ export function regionalEndpoint(location: string): string {
  * Client options for a location: adds the regional `apiEndpoint` unless the caller already set an
  * endpoint (`apiEndpoint` or `servicePath`).
  */
-export function clientOptionsFor(location: string | undefined, base: Readonly<Record<string, unknown>>, projectId?: string): Record<string, unknown> {
+export function clientOptionsFor(
+  location: string | undefined,
+  base: Readonly<Record<string, unknown>>,
+  projectId?: string,
+): Record<string, unknown> {
   const options: Record<string, unknown> = { ...base };
   if (projectId !== undefined && options.projectId === undefined) options.projectId = projectId;
   if (location !== undefined && options.apiEndpoint === undefined && options.servicePath === undefined) {

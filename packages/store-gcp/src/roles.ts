@@ -111,14 +111,26 @@ export function planByVersions(secretId: string, meta: SecretMeta, enabled: read
   const [active, previous] = enabled;
   if (active === undefined) throw gcpError(secretId, 'NOT_FOUND', 'the secret has no ENABLED version.', false, 'NO_ACTIVE_VERSION');
   const plans: Plan[] = [{ role: 'active', meta: active, notAfter: cap(undefined, meta.expireTime) }];
-  if (previous !== undefined) plans.push({ role: 'previous', meta: previous, notAfter: cap(previousNotAfter(meta, previous.number, active, graceMs), meta.expireTime) });
+  if (previous !== undefined)
+    plans.push({
+      role: 'previous',
+      meta: previous,
+      notAfter: cap(previousNotAfter(meta, previous.number, active, graceMs), meta.expireTime),
+    });
   return plans;
 }
 
 /** `mode: 'aliases'`: which version numbers to read, by role (the active one first). */
 export function aliasTargets(secretId: string, meta: SecretMeta, names: AliasNames): Array<[KeyRole, number]> {
   const activeN = meta.aliases.get(names.active);
-  if (activeN === undefined) throw gcpError(secretId, 'NOT_FOUND', `the secret has no "${names.active}" alias (set it, or use mode: 'versions').`, false, 'NO_ACTIVE_VERSION');
+  if (activeN === undefined)
+    throw gcpError(
+      secretId,
+      'NOT_FOUND',
+      `the secret has no "${names.active}" alias (set it, or use mode: 'versions').`,
+      false,
+      'NO_ACTIVE_VERSION',
+    );
   const wanted: Array<[KeyRole, number]> = [['active', activeN]];
   const pendingN = names.pending === undefined ? undefined : meta.aliases.get(names.pending);
   if (pendingN !== undefined && pendingN !== activeN) wanted.push(['pending', pendingN]);
@@ -128,11 +140,24 @@ export function aliasTargets(secretId: string, meta: SecretMeta, names: AliasNam
 }
 
 /** `mode: 'aliases'`: the plans, from the targets and their metadata (a missing or non-ENABLED version never counts; the active one must be ENABLED). */
-export function planByAliases(secretId: string, meta: SecretMeta, names: AliasNames, wanted: ReadonlyArray<[KeyRole, number]>, metas: ReadonlyArray<VersionMeta | undefined>, graceMs: number): Plan[] {
+export function planByAliases(
+  secretId: string,
+  meta: SecretMeta,
+  names: AliasNames,
+  wanted: ReadonlyArray<[KeyRole, number]>,
+  metas: ReadonlyArray<VersionMeta | undefined>,
+  graceMs: number,
+): Plan[] {
   const active = metas[0];
   const activeN = (wanted[0] as [KeyRole, number])[1];
   if (active === undefined || active.state !== 'ENABLED') {
-    throw gcpError(secretId, 'NOT_FOUND', `the "${names.active}" alias points at version ${activeN}, which is ${active?.state ?? 'missing'}.`, false, 'FAILED_PRECONDITION');
+    throw gcpError(
+      secretId,
+      'NOT_FOUND',
+      `the "${names.active}" alias points at version ${activeN}, which is ${active?.state ?? 'missing'}.`,
+      false,
+      'FAILED_PRECONDITION',
+    );
   }
   const plans: Plan[] = [];
   wanted.forEach(([role, n], i) => {

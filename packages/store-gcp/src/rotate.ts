@@ -35,13 +35,37 @@ export interface DisableRetiredResult {
 export interface Reader {
   resolve(secretId: string): SecretRef;
   clientFor(ref: SecretRef, secretId: string): Promise<SecretManagerClientLike>;
-  call(client: SecretManagerClientLike, method: RpcName, request: Record<string, unknown>, routing: string, secretId: string, signal: AbortSignal | undefined): Promise<Record<string, unknown>[]>;
+  call(
+    client: SecretManagerClientLike,
+    method: RpcName,
+    request: Record<string, unknown>,
+    routing: string,
+    secretId: string,
+    signal: AbortSignal | undefined,
+  ): Promise<Record<string, unknown>[]>;
   route(name: string): string;
   versionId(ref: SecretRef, n: number): string;
   secretMeta(client: SecretManagerClientLike, ref: SecretRef, secretId: string, signal: AbortSignal | undefined): Promise<SecretMeta>;
-  versionMeta(client: SecretManagerClientLike, ref: SecretRef, n: number, secretId: string, signal: AbortSignal | undefined): Promise<VersionMeta | undefined>;
-  listEnabled(client: SecretManagerClientLike, ref: SecretRef, limit: number, secretId: string, signal: AbortSignal | undefined): Promise<VersionMeta[]>;
-  plan(client: SecretManagerClientLike, ref: SecretRef, secretId: string, signal: AbortSignal | undefined): Promise<{ meta: SecretMeta; plans: Plan[] }>;
+  versionMeta(
+    client: SecretManagerClientLike,
+    ref: SecretRef,
+    n: number,
+    secretId: string,
+    signal: AbortSignal | undefined,
+  ): Promise<VersionMeta | undefined>;
+  listEnabled(
+    client: SecretManagerClientLike,
+    ref: SecretRef,
+    limit: number,
+    secretId: string,
+    signal: AbortSignal | undefined,
+  ): Promise<VersionMeta[]>;
+  plan(
+    client: SecretManagerClientLike,
+    ref: SecretRef,
+    secretId: string,
+    signal: AbortSignal | undefined,
+  ): Promise<{ meta: SecretMeta; plans: Plan[] }>;
   payload(client: SecretManagerClientLike, versionName: string, secretId: string, signal: AbortSignal | undefined): Promise<Uint8Array>;
   forget(versionName: string): void;
   readonly mode: 'aliases' | 'versions';
@@ -62,18 +86,32 @@ const finish = (r: RotateResult): RotateResult =>
   );
 
 /** See {@link GcpSecretManagerStore.rotate}. */
-export async function rotateSecret(r: Reader, secretId: string, newSecret: string | Uint8Array, options: RotateOptions = {}): Promise<RotateResult> {
+export async function rotateSecret(
+  r: Reader,
+  secretId: string,
+  newSecret: string | Uint8Array,
+  options: RotateOptions = {},
+): Promise<RotateResult> {
   const signal = options.signal;
   const ref = r.resolve(secretId);
   let data: Uint8Array;
   if (typeof newSecret === 'string') data = new TextEncoder().encode(newSecret);
   else if (newSecret instanceof Uint8Array) data = new Uint8Array(newSecret);
   else throw gcpError(secretId, 'INVALID_CONFIG', 'the new secret must be a string or bytes.', false, 'INVALID_ARGUMENT');
-  if (data.length === 0 || data.length > MAX_PAYLOAD) throw gcpError(secretId, 'INVALID_CONFIG', 'the new secret must hold 1 to 65536 bytes.', false, 'INVALID_ARGUMENT');
+  if (data.length === 0 || data.length > MAX_PAYLOAD)
+    throw gcpError(secretId, 'INVALID_CONFIG', 'the new secret must hold 1 to 65536 bytes.', false, 'INVALID_ARGUMENT');
   const grace = options.previousGraceMs ?? r.previousGraceMs;
-  if (!Number.isFinite(grace) || grace < 0) throw gcpError(secretId, 'INVALID_CONFIG', '`previousGraceMs` must be a non-negative number of ms.', false, 'INVALID_ARGUMENT');
+  if (!Number.isFinite(grace) || grace < 0)
+    throw gcpError(secretId, 'INVALID_CONFIG', '`previousGraceMs` must be a non-negative number of ms.', false, 'INVALID_ARGUMENT');
   const token = options.idempotencyToken;
-  if (token !== undefined && !/^[\x21-\x7e]{1,200}$/.test(token)) throw gcpError(secretId, 'INVALID_CONFIG', '`idempotencyToken` must be 1 to 200 printable ASCII characters.', false, 'INVALID_ARGUMENT');
+  if (token !== undefined && !/^[\x21-\x7e]{1,200}$/.test(token))
+    throw gcpError(
+      secretId,
+      'INVALID_CONFIG',
+      '`idempotencyToken` must be 1 to 200 printable ASCII characters.',
+      false,
+      'INVALID_ARGUMENT',
+    );
   const client = await r.clientFor(ref, secretId);
   const before = await r.secretMeta(client, ref, secretId, signal);
   if (token !== undefined && before.annotations[ROTATION_TOKEN_ANNOTATION] === token) {
@@ -81,7 +119,11 @@ export async function rotateSecret(r: Reader, secretId: string, newSecret: strin
     const { plans } = await r.plan(client, ref, secretId, signal);
     const active = plans.find((p) => p.role === 'active') as Plan;
     const previous = plans.find((p) => p.role === 'previous');
-    return finish({ activeId: r.versionId(ref, active.meta.number), previousId: previous === undefined ? undefined : r.versionId(ref, previous.meta.number), previousNotAfter: previous?.notAfter });
+    return finish({
+      activeId: r.versionId(ref, active.meta.number),
+      previousId: previous === undefined ? undefined : r.versionId(ref, previous.meta.number),
+      previousNotAfter: previous?.notAfter,
+    });
   }
   const aliasActive = r.mode === 'aliases' ? before.aliases.get(r.aliases.active) : undefined;
   const [newest, second] = await r.listEnabled(client, ref, 2, secretId, signal);
@@ -97,7 +139,14 @@ export async function rotateSecret(r: Reader, secretId: string, newSecret: strin
     oldActive = aliasActive ?? second?.number;
   } else {
     oldActive = aliasActive ?? newest?.number;
-    const [response] = await r.call(client, 'addSecretVersion', { parent: ref.name, payload: { data: Buffer.from(data), dataCrc32c: crc32c(data) } }, `parent=${encodeURIComponent(ref.name)}`, secretId, signal);
+    const [response] = await r.call(
+      client,
+      'addSecretVersion',
+      { parent: ref.name, payload: { data: Buffer.from(data), dataCrc32c: crc32c(data) } },
+      `parent=${encodeURIComponent(ref.name)}`,
+      secretId,
+      signal,
+    );
     added = versionMetaOf(response);
     if (added === undefined) throw gcpError(secretId, 'INTEGRITY', 'AddSecretVersion answered without a version name.', true, 'DATA_LOSS');
   }
@@ -123,7 +172,10 @@ export async function rotateSecret(r: Reader, secretId: string, newSecret: strin
     else delete annotations[PREVIOUS_WINDOW_ANNOTATION];
     if (token !== undefined) annotations[ROTATION_TOKEN_ANNOTATION] = token;
     else delete annotations[ROTATION_TOKEN_ANNOTATION];
-    const request = { secret: { name: ref.name, versionAliases: aliases, annotations, etag: current.etag }, updateMask: { paths: ['version_aliases', 'annotations'] } };
+    const request = {
+      secret: { name: ref.name, versionAliases: aliases, annotations, etag: current.etag },
+      updateMask: { paths: ['version_aliases', 'annotations'] },
+    };
     try {
       await guarded(
         () => r.call(client, 'updateSecret', request, `secret.name=${encodeURIComponent(ref.name)}`, secretId, signal),
@@ -136,11 +188,22 @@ export async function rotateSecret(r: Reader, secretId: string, newSecret: strin
       if (err instanceof KeyStoreError && err.reason === 'CONFLICT' && err.retryable && attempt < ALIAS_MOVE_ATTEMPTS) continue;
       throw err;
     }
-    return finish({ activeId: r.versionId(ref, addedN), previousId: previousN === undefined ? undefined : r.versionId(ref, previousN), previousNotAfter: notAfter });
+    return finish({
+      activeId: r.versionId(ref, addedN),
+      previousId: previousN === undefined ? undefined : r.versionId(ref, previousN),
+      previousNotAfter: notAfter,
+    });
   }
 }
 
-async function disable(r: Reader, client: SecretManagerClientLike, ref: SecretRef, v: VersionMeta, secretId: string, signal: AbortSignal | undefined): Promise<void> {
+async function disable(
+  r: Reader,
+  client: SecretManagerClientLike,
+  ref: SecretRef,
+  v: VersionMeta,
+  secretId: string,
+  signal: AbortSignal | undefined,
+): Promise<void> {
   const name = r.versionId(ref, v.number);
   await guarded(
     () => r.call(client, 'disableSecretVersion', { name, etag: v.etag }, r.route(name), secretId, signal),
@@ -153,9 +216,14 @@ async function disable(r: Reader, client: SecretManagerClientLike, ref: SecretRe
 }
 
 /** See {@link GcpSecretManagerStore.retirePrevious}. */
-export async function retirePreviousVersion(r: Reader, secretId: string, options: RetirePreviousOptions = {}): Promise<RetirePreviousResult> {
+export async function retirePreviousVersion(
+  r: Reader,
+  secretId: string,
+  options: RetirePreviousOptions = {},
+): Promise<RetirePreviousResult> {
   const { keyId, signal } = options;
-  if (keyId !== undefined && (typeof keyId !== 'string' || keyId.length === 0)) throw new TypeError('retirePrevious(): `keyId` must be a version resource name');
+  if (keyId !== undefined && (typeof keyId !== 'string' || keyId.length === 0))
+    throw new TypeError('retirePrevious(): `keyId` must be a version resource name');
   const ref = r.resolve(secretId);
   const client = await r.clientFor(ref, secretId);
   const { plans } = await r.plan(client, ref, secretId, signal);
@@ -163,10 +231,19 @@ export async function retirePreviousVersion(r: Reader, secretId: string, options
   const previousId = previous === undefined ? undefined : r.versionId(ref, previous.meta.number);
   if (keyId !== undefined && keyId !== previousId) {
     const n = Number(/\/versions\/([1-9][0-9]*)$/.exec(keyId)?.[1] ?? NaN);
-    const meta = keyId.startsWith(`${ref.name}/versions/`) && Number.isFinite(n) ? await r.versionMeta(client, ref, n, secretId, signal).catch(() => undefined) : undefined;
+    const meta =
+      keyId.startsWith(`${ref.name}/versions/`) && Number.isFinite(n)
+        ? await r.versionMeta(client, ref, n, secretId, signal).catch(() => undefined)
+        : undefined;
     if (meta !== undefined && meta.state !== 'ENABLED') return { retiredId: keyId }; // a retried call that went through
     const what = plans.some((p) => r.versionId(ref, p.meta.number) === keyId) ? 'holds another role' : 'is not the previous version';
-    throw gcpError(secretId, 'CONFLICT', `version ${keyId} ${what} (the previous version is ${previousId ?? 'none'}); nothing was retired.`, false, 'KEY_CHANGED');
+    throw gcpError(
+      secretId,
+      'CONFLICT',
+      `version ${keyId} ${what} (the previous version is ${previousId ?? 'none'}); nothing was retired.`,
+      false,
+      'KEY_CHANGED',
+    );
   }
   if (previous === undefined) return { retiredId: undefined };
   await disable(r, client, ref, previous.meta, secretId, signal);
@@ -186,5 +263,8 @@ export async function disableRetired(r: Reader, secretId: string, options: Disab
   const enabled = await r.listEnabled(client, ref, Number.MAX_SAFE_INTEGER, secretId, signal);
   const retired = enabled.filter((v) => v.number < active.meta.number && !keep.has(v.number));
   if (options.dryRun !== true) for (const v of retired) await disable(r, client, ref, v, secretId, signal);
-  return { disabled: retired.map((v) => r.versionId(ref, v.number)), kept: [...keep].sort((a, b) => b - a).map((n) => r.versionId(ref, n)) };
+  return {
+    disabled: retired.map((v) => r.versionId(ref, v.number)),
+    kept: [...keep].sort((a, b) => b - a).map((n) => r.versionId(ref, n)),
+  };
 }

@@ -4,14 +4,41 @@
  *
  * @module
  */
-import type { GetVersionsOptions, KeyStore, RetirePreviousOptions, RetirePreviousResult, RotateOptions, RotateResult, SecretVersion } from '@keyturn/core';
+import type {
+  GetVersionsOptions,
+  KeyStore,
+  RetirePreviousOptions,
+  RetirePreviousResult,
+  RotateOptions,
+  RotateResult,
+  SecretVersion,
+} from '@keyturn/core';
 import { KeyStoreError } from '@keyturn/core';
 import { lazy, msOption, versionValueCache } from '@keyturn/core/store-kit';
 import { buildClient, gcpError, rpc, STORE_NAME, type RpcName, type SecretManagerClientLike } from './client.ts';
 import { crc32c } from './crc32c.ts';
 import { resolveSecretName, type SecretRef } from './names.ts';
-import { aliasTargets, numberOf, planByAliases, planByVersions, secretMetaOf, versionMetaOf, versionNumberOf, type AliasNames, type Plan, type SecretMeta, type VersionMeta } from './roles.ts';
-import { disableRetired, retirePreviousVersion, rotateSecret, type DisableRetiredOptions, type DisableRetiredResult, type Reader } from './rotate.ts';
+import {
+  aliasTargets,
+  numberOf,
+  planByAliases,
+  planByVersions,
+  secretMetaOf,
+  versionMetaOf,
+  versionNumberOf,
+  type AliasNames,
+  type Plan,
+  type SecretMeta,
+  type VersionMeta,
+} from './roles.ts';
+import {
+  disableRetired,
+  retirePreviousVersion,
+  rotateSecret,
+  type DisableRetiredOptions,
+  type DisableRetiredResult,
+  type Reader,
+} from './rotate.ts';
 
 /** Alias names that map to roles in `mode: 'aliases'`. */
 export interface GcpAliasNames {
@@ -116,7 +143,8 @@ export function gcpSecretManagerStore(options: GcpSecretManagerStoreOptions = {}
     pending: options.aliases?.pending === false ? undefined : (options.aliases?.pending ?? 'next'),
   };
   for (const [role, alias] of Object.entries(aliases)) {
-    if (alias !== undefined && (typeof alias !== 'string' || alias === '' || alias === 'latest')) throw new TypeError(`${WHERE}: the ${role} alias must be a non-empty name other than "latest"`);
+    if (alias !== undefined && (typeof alias !== 'string' || alias === '' || alias === 'latest'))
+      throw new TypeError(`${WHERE}: the ${role} alias must be a non-empty name other than "latest"`);
   }
   const now = options.now ?? Date.now;
   const injected = options.client;
@@ -144,8 +172,14 @@ export function gcpSecretManagerStore(options: GcpSecretManagerStoreOptions = {}
 
   const route = (name: string): string => `name=${encodeURIComponent(name)}`;
   const versionId = (ref: SecretRef, n: number): string => `${ref.name}/versions/${n}`;
-  const call = (client: SecretManagerClientLike, method: RpcName, request: Record<string, unknown>, routing: string, secretId: string, signal: AbortSignal | undefined) =>
-    rpc(client, method, request, routing, secretId, signal, callTimeoutMs);
+  const call = (
+    client: SecretManagerClientLike,
+    method: RpcName,
+    request: Record<string, unknown>,
+    routing: string,
+    secretId: string,
+    signal: AbortSignal | undefined,
+  ) => rpc(client, method, request, routing, secretId, signal, callTimeoutMs);
 
   const reader: Reader = {
     resolve,
@@ -170,9 +204,20 @@ export function gcpSecretManagerStore(options: GcpSecretManagerStoreOptions = {}
       const out: VersionMeta[] = [];
       let pageToken = '';
       for (let page = 0; page < 10_000; page++) {
-        const request: Record<string, unknown> = { parent: ref.name, filter: 'state:ENABLED', pageSize: Math.min(Math.max(limit - out.length, 1), 25_000) };
+        const request: Record<string, unknown> = {
+          parent: ref.name,
+          filter: 'state:ENABLED',
+          pageSize: Math.min(Math.max(limit - out.length, 1), 25_000),
+        };
         if (pageToken !== '') request.pageToken = pageToken;
-        const [versions, , raw] = await call(client, 'listSecretVersions', request, `parent=${encodeURIComponent(ref.name)}`, secretId, signal);
+        const [versions, , raw] = await call(
+          client,
+          'listSecretVersions',
+          request,
+          `parent=${encodeURIComponent(ref.name)}`,
+          secretId,
+          signal,
+        );
         for (const v of (Array.isArray(versions) ? versions : []) as unknown[]) {
           const meta = versionMetaOf(v);
           // The filter is the service's; check it anyway: a DISABLED or DESTROYED version never counts.
@@ -186,7 +231,10 @@ export function gcpSecretManagerStore(options: GcpSecretManagerStoreOptions = {}
     },
     async plan(client, ref, secretId, signal) {
       if (mode === 'versions') {
-        const [meta, enabled] = await Promise.all([reader.secretMeta(client, ref, secretId, signal), reader.listEnabled(client, ref, 2, secretId, signal)]);
+        const [meta, enabled] = await Promise.all([
+          reader.secretMeta(client, ref, secretId, signal),
+          reader.listEnabled(client, ref, 2, secretId, signal),
+        ]);
         return { meta, plans: planByVersions(secretId, meta, enabled, previousGraceMs) };
       }
       const meta: SecretMeta = await reader.secretMeta(client, ref, secretId, signal);
@@ -212,10 +260,18 @@ export function gcpSecretManagerStore(options: GcpSecretManagerStoreOptions = {}
       const data = toBytes(r.payload?.data);
       if (data === undefined) throw gcpError(secretId, 'INTEGRITY', `the payload of ${name} is missing.`, true, 'DATA_LOSS');
       const answered = versionNumberOf(r.name);
-      if (answered !== undefined && answered !== versionNumberOf(name)) throw gcpError(secretId, 'INTEGRITY', `asked for ${name} but the service answered with version ${answered}.`, true, 'DATA_LOSS');
+      if (answered !== undefined && answered !== versionNumberOf(name))
+        throw gcpError(secretId, 'INTEGRITY', `asked for ${name} but the service answered with version ${answered}.`, true, 'DATA_LOSS');
       const expected = numberOf(r.payload?.dataCrc32c);
       // Retryable, and never cached: the next load fetches the payload again.
-      if (expected !== undefined && expected !== crc32c(data)) throw gcpError(secretId, 'INTEGRITY', `the payload of ${name} failed its CRC32C check (corrupted in transit or at rest).`, true, 'CRC32C_MISMATCH');
+      if (expected !== undefined && expected !== crc32c(data))
+        throw gcpError(
+          secretId,
+          'INTEGRITY',
+          `the payload of ${name} failed its CRC32C check (corrupted in transit or at rest).`,
+          true,
+          'CRC32C_MISMATCH',
+        );
       payloads.set(name, data, undefined);
       return data;
     },
@@ -231,7 +287,12 @@ export function gcpSecretManagerStore(options: GcpSecretManagerStoreOptions = {}
     // Keep only the payloads still in use for this secret: retired versions leave the process.
     const used = new Set(plans.map((p) => versionId(ref, p.meta.number)));
     payloads.prune((key) => key.startsWith(`${ref.name}/versions/`) && !used.has(key));
-    return plans.map((p, i) => ({ id: versionId(ref, p.meta.number), secret: secrets[i] as Uint8Array, role: p.role, ...(p.notAfter === undefined ? {} : { notAfter: p.notAfter }) }));
+    return plans.map((p, i) => ({
+      id: versionId(ref, p.meta.number),
+      secret: secrets[i] as Uint8Array,
+      role: p.role,
+      ...(p.notAfter === undefined ? {} : { notAfter: p.notAfter }),
+    }));
   }
 
   return {

@@ -16,7 +16,8 @@ export async function keysListCommand(io: CliIo, values: Values): Promise<number
     progressPrinter(io, values['progress'] !== false)(`reading ${secretId} from the ${store.name} store`);
     const versions = await store.getVersions(secretId, { signal: AbortSignal.timeout(30_000) });
     warnOpenEnded(io, secretId, versions, flags);
-    if (values['json'] === true) io.stdout(JSON.stringify({ secretId, store: store.name, keys: versions.map(publicVersion) }, null, 2) + '\n');
+    if (values['json'] === true)
+      io.stdout(JSON.stringify({ secretId, store: store.name, keys: versions.map(publicVersion) }, null, 2) + '\n');
     else io.stdout(versionsTable(versions, io.now()));
     return EXIT.OK;
   });
@@ -35,7 +36,9 @@ export async function keysAddCommand(io: CliIo, values: Values): Promise<number>
     else {
       io.stdout(`${secretId}: active key is now ${result.activeId}\n`);
       if (result.previousId !== undefined) {
-        io.stdout(`${secretId}: ${result.previousId} is previous${result.previousNotAfter === undefined ? '' : ` until ${formatTime(result.previousNotAfter)}`}\n`);
+        io.stdout(
+          `${secretId}: ${result.previousId} is previous${result.previousNotAfter === undefined ? '' : ` until ${formatTime(result.previousNotAfter)}`}\n`,
+        );
       }
     }
     return EXIT.OK;
@@ -92,7 +95,8 @@ export async function keysRetireCommand(io: CliIo, values: Values): Promise<numb
       readiness: { now: io.now(), quietMs: quietOf(values) },
     });
     if (values['json'] === true) io.stdout(JSON.stringify({ secretId, ...result }, null, 2) + '\n');
-    else io.stdout(result.retiredId === undefined ? `${secretId}: there is no previous key\n` : `${secretId}: retired ${result.retiredId}\n`);
+    else
+      io.stdout(result.retiredId === undefined ? `${secretId}: there is no previous key\n` : `${secretId}: retired ${result.retiredId}\n`);
     return EXIT.OK;
   });
 }

@@ -19,14 +19,21 @@ export async function rotateDataspikeCommand(io: CliIo, values: Values): Promise
   const baseUrl = (values['base-url'] as string | undefined) ?? (values['sandbox'] === true ? DATASPIKE_SANDBOX_API_URL : undefined);
   const recoveryPath = resolve(
     io.cwd,
-    (values['recovery-file'] as string | undefined) ?? `keyturn-recovery-${secretId}-${new Date(io.now()).toISOString().replace(/[:.]/g, '-')}.secret`,
+    (values['recovery-file'] as string | undefined) ??
+      `keyturn-recovery-${secretId}-${new Date(io.now()).toISOString().replace(/[:.]/g, '-')}.secret`,
   );
-  if (await stat(recoveryPath).then(() => true, () => false)) {
+  if (
+    await stat(recoveryPath).then(
+      () => true,
+      () => false,
+    )
+  ) {
     throw new UsageError(`--recovery-file: ${recoveryPath} already exists; choose a new path (it is never overwritten)`);
   }
   const progress = progressPrinter(io, values['progress'] !== false);
   return withStore(io, values, async ({ store, flags }) => {
-    const addCommand = (file: string): string => `keyturn keys add ${flags} --secret-id ${shellQuote(secretId)} --secret-file ${file} --grace ${graceMs}ms`;
+    const addCommand = (file: string): string =>
+      `keyturn keys add ${flags} --secret-id ${shellQuote(secretId)} --secret-file ${file} --grace ${graceMs}ms`;
     const recoveryCommand = addCommand(shellQuote(recoveryPath));
     const apiKeyFlags =
       values['api-key-file'] !== undefined
@@ -64,7 +71,9 @@ export async function rotateDataspikeCommand(io: CliIo, values: Values): Promise
         if (result.previousId !== undefined) {
           io.stdout(`${secretId}: old key ${result.previousId} stays accepted until ${formatTime(result.previousNotAfter)}\n`);
         }
-        io.stdout(`next: watch \`keyturn status ${flags} --secret-id ${shellQuote(secretId)} --provider dataspike --usage …\` and retire the old key when it says safe\n`);
+        io.stdout(
+          `next: watch \`keyturn status ${flags} --secret-id ${shellQuote(secretId)} --provider dataspike --usage …\` and retire the old key when it says safe\n`,
+        );
       }
       return EXIT.OK;
     } catch (err) {
@@ -79,9 +88,13 @@ export async function rotateDataspikeCommand(io: CliIo, values: Values): Promise
         }
         io.stderr(`error: ${err.message}\n`);
         if (recoveryWritten) {
-          io.stderr(`The new secret is saved in ${recoveryPath} (mode 0600). Dataspike already signs with it. Finish with:\n  ${recoveryCommand}\nthen delete the file.\n`);
+          io.stderr(
+            `The new secret is saved in ${recoveryPath} (mode 0600). Dataspike already signs with it. Finish with:\n  ${recoveryCommand}\nthen delete the file.\n`,
+          );
         } else {
-          io.stderr('The new secret could not be saved anywhere; rotate again at once (Dataspike issues a fresh secret) once the store is writable.\n');
+          io.stderr(
+            'The new secret could not be saved anywhere; rotate again at once (Dataspike issues a fresh secret) once the store is writable.\n',
+          );
         }
         return EXIT.STORE_WRITE_FAILED;
       }

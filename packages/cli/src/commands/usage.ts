@@ -8,7 +8,7 @@ import { networkCode, formatTime, parseDuration, progressPrinter, readSecretFlag
 import { CliError, EXIT, UsageError } from '../exit.ts';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { type Values } from './shared.ts';
+import type { Values } from './shared.ts';
 
 export async function loadUsage(io: CliIo, values: Values): Promise<UsageSnapshot | undefined> {
   const files = (values['usage'] as string[] | undefined) ?? [];
@@ -39,7 +39,8 @@ export async function usageAuth(io: CliIo, values: Values, needed: boolean): Pro
   if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(header)) throw new UsageError(`--usage-auth-header: "${header}" is not an HTTP header name`);
   const value = await readSecretFlag(io, values, 'usage-auth', { required: false });
   if (value === undefined) {
-    if (values['usage-auth-header'] !== undefined) throw new UsageError('--usage-auth-header needs --usage-auth-env NAME or --usage-auth-file PATH');
+    if (values['usage-auth-header'] !== undefined)
+      throw new UsageError('--usage-auth-header needs --usage-auth-env NAME or --usage-auth-file PATH');
     return undefined;
   }
   if (!needed) throw new UsageError('--usage-auth-env / --usage-auth-file are sent only with --usage-url');
@@ -62,7 +63,9 @@ export async function fetchUsage(io: CliIo, u: string, auth: UsageAuth | undefin
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`--usage-url: ${u} is not an http(s) URL`);
   if (url.username !== '' || url.password !== '') {
-    throw new UsageError('--usage-url: credentials do not belong in the URL (a command line is visible to every user in `ps`); use --usage-auth-env NAME or --usage-auth-file PATH');
+    throw new UsageError(
+      '--usage-url: credentials do not belong in the URL (a command line is visible to every user in `ps`); use --usage-auth-env NAME or --usage-auth-file PATH',
+    );
   }
   const where = url.href;
   if (auth !== undefined && url.protocol === 'http:' && !isLoopback(url.hostname)) {
@@ -78,9 +81,13 @@ export async function fetchUsage(io: CliIo, u: string, auth: UsageAuth | undefin
     response = await (io.fetch ?? fetch)(where, { signal: AbortSignal.timeout(timeoutMs), headers, redirect: 'manual' });
   } catch (err) {
     const name = (err as { name?: string } | null)?.name;
-    if (name === 'TimeoutError' || name === 'AbortError') throw new CliError(`--usage-url ${where}: no answer within ${timeoutMs / 1000} s`, EXIT.USAGE_UNREACHABLE);
+    if (name === 'TimeoutError' || name === 'AbortError')
+      throw new CliError(`--usage-url ${where}: no answer within ${timeoutMs / 1000} s`, EXIT.USAGE_UNREACHABLE);
     const code = networkCode(err);
-    throw new CliError(`--usage-url ${where}: cannot be reached (${code ?? (err instanceof Error ? err.message : 'network error')})`, EXIT.USAGE_UNREACHABLE);
+    throw new CliError(
+      `--usage-url ${where}: cannot be reached (${code ?? (err instanceof Error ? err.message : 'network error')})`,
+      EXIT.USAGE_UNREACHABLE,
+    );
   }
   const status = response.status;
   if (status < 200 || status > 299) {
@@ -102,7 +109,10 @@ export async function fetchUsage(io: CliIo, u: string, auth: UsageAuth | undefin
         EXIT.USAGE_UNAUTHORIZED,
       );
     }
-    throw new CliError(`--usage-url ${where}: answered HTTP ${status}${response.statusText ? ` ${response.statusText}` : ''}`, EXIT.USAGE_HTTP_ERROR);
+    throw new CliError(
+      `--usage-url ${where}: answered HTTP ${status}${response.statusText ? ` ${response.statusText}` : ''}`,
+      EXIT.USAGE_HTTP_ERROR,
+    );
   }
   let text: string;
   try {
@@ -118,11 +128,15 @@ export function parseSnapshot(text: string, instance: string, where: string, con
   try {
     parsed = JSON.parse(text);
   } catch {
-    throw new CliError(`${where}: the answer is not JSON${contentType === undefined ? '' : ` (content-type ${contentType.split(';')[0]})`}; expected a keyturn usage snapshot (usageSnapshot())`, EXIT.USAGE_INVALID);
+    throw new CliError(
+      `${where}: the answer is not JSON${contentType === undefined ? '' : ` (content-type ${contentType.split(';')[0]})`}; expected a keyturn usage snapshot (usageSnapshot())`,
+      EXIT.USAGE_INVALID,
+    );
   }
   if (Array.isArray(parsed)) return { version: 1, instances: [instance], since: undefined, takenAt: Date.now(), keys: parsed };
   const s = parsed as UsageSnapshot;
-  if (s?.version !== 1 || !Array.isArray(s.keys)) throw new CliError(`${where}: not a keyturn usage snapshot (usageSnapshot() output, version 1)`, EXIT.USAGE_INVALID);
+  if (s?.version !== 1 || !Array.isArray(s.keys))
+    throw new CliError(`${where}: not a keyturn usage snapshot (usageSnapshot() output, version 1)`, EXIT.USAGE_INVALID);
   return s;
 }
 export function quietOf(values: Values): number {
@@ -144,6 +158,8 @@ export function renderReadiness(io: CliIo, report: ReadinessReport, haveUsage: b
     ),
   );
   for (const v of report.verdicts) {
-    io.stdout(`\n${v.secretId}: ${haveUsage || v.reason === 'no-previous' || v.reason === 'window-ended' ? v.message : 'previous key safe to retire: unknown (no usage: pass --usage FILE or --usage-url URL)'}\n`);
+    io.stdout(
+      `\n${v.secretId}: ${haveUsage || v.reason === 'no-previous' || v.reason === 'window-ended' ? v.message : 'previous key safe to retire: unknown (no usage: pass --usage FILE or --usage-url URL)'}\n`,
+    );
   }
 }

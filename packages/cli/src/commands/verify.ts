@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { createVerifier, providers, sign, VerificationError, type SecretVersion } from '@keyturn/core';
+import { createVerifier, providers, sign, VerificationError, type SecretVersion, type Verifier } from '@keyturn/core';
 import { readSecretFlag, type CliIo } from '../common.ts';
 import { EXIT, UsageError, verificationExitCode } from '../exit.ts';
 import { openStore, STORE_FILE_FLAG, type OpenedStore } from '../stores.ts';
@@ -16,7 +16,12 @@ export async function signCommand(io: CliIo, values: Values): Promise<number> {
   const body = await readBody(io, values);
   const timestamp = values['timestamp'] === undefined ? undefined : Number(values['timestamp']);
   if (timestamp !== undefined && !Number.isInteger(timestamp)) throw new UsageError('--timestamp must be unix seconds');
-  const headers = sign(provider, { body, secret: secret as string, timestamp: timestamp ?? (provider.timestampTolerance ? Math.floor(io.now() / 1000) : undefined), id: values['id'] as string | undefined });
+  const headers = sign(provider, {
+    body,
+    secret: secret as string,
+    timestamp: timestamp ?? (provider.timestampTolerance ? Math.floor(io.now() / 1000) : undefined),
+    id: values['id'] as string | undefined,
+  });
   if (values['json'] === true) io.stdout(JSON.stringify(headers, null, 2) + '\n');
   else for (const [k, v] of Object.entries(headers)) io.stdout(`${k}: ${v}\n`);
   return EXIT.OK;
@@ -31,7 +36,7 @@ export async function verifyCommand(io: CliIo, values: Values): Promise<number> 
     headers[h.slice(0, i).trim().toLowerCase()] = h.slice(i + 1).trim();
   }
   const usesStore = values['store'] !== undefined || values[STORE_FILE_FLAG] !== undefined;
-  let verifier;
+  let verifier: Verifier;
   let opened: OpenedStore | undefined;
   const now = values['now'] === undefined ? io.now : () => Number(values['now']);
   if (usesStore) {
@@ -76,7 +81,7 @@ export async function challengeSmartcarCommand(io: CliIo, values: Values): Promi
   }
   const usesStore = values['store'] !== undefined || values[STORE_FILE_FLAG] !== undefined;
   let opened: OpenedStore | undefined;
-  let verifier;
+  let verifier: Verifier;
   if (usesStore) {
     opened = await openStore(io, values);
     verifier = createVerifier({ provider, keys: opened.store, secretId: secretIdOf(values), now: io.now });

@@ -43,12 +43,23 @@ export function storeError(id: StoreIdentity, message: string, fields: StoreErro
 }
 
 /** A terminal error (retrying cannot fix it). */
-export function terminalError(id: StoreIdentity, secretId: string | undefined, reason: KeyStoreErrorReason, message: string, code?: string): KeyStoreError {
+export function terminalError(
+  id: StoreIdentity,
+  secretId: string | undefined,
+  reason: KeyStoreErrorReason,
+  message: string,
+  code?: string,
+): KeyStoreError {
   return storeError(id, message, { secretId, reason, retryable: false, code });
 }
 
 /** `<label>: <action> for <secretId> was aborted.` — retryable, the signal's reason (summarised) as cause. */
-export function abortedError(id: StoreIdentity, secretId: string | undefined, action: string, signal: AbortSignal | undefined): KeyStoreError {
+export function abortedError(
+  id: StoreIdentity,
+  secretId: string | undefined,
+  action: string,
+  signal: AbortSignal | undefined,
+): KeyStoreError {
   const reason: unknown = signal?.reason;
   return storeError(id, `${id.label}: ${action}${secretId === undefined ? '' : ` for ${secretId}`} was aborted.`, {
     secretId,

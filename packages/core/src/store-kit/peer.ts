@@ -23,11 +23,15 @@ export async function importPeer<T>(peer: PeerImport): Promise<T> {
   } catch (err) {
     const code = (err as { code?: unknown } | null)?.code;
     if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') {
-      throw storeError(peer, `The ${peer.label} store needs the peer dependency ${peer.name}: npm install ${peer.name}${peer.hint ?? ''}.`, {
-        reason: 'INVALID_CONFIG',
-        retryable: false,
-        code,
-      });
+      throw storeError(
+        peer,
+        `The ${peer.label} store needs the peer dependency ${peer.name}: npm install ${peer.name}${peer.hint ?? ''}.`,
+        {
+          reason: 'INVALID_CONFIG',
+          retryable: false,
+          code,
+        },
+      );
     }
     throw err;
   }

@@ -294,7 +294,7 @@ export async function startSecretsManagerServer(options: SecretsManagerServerOpt
       case 'PutSecretValue': {
         const secret = model.live(input['SecretId']);
         const stages = optionalStringArray(input['VersionStages'], 'VersionStages');
-        const { version } = model.putValue(secret, valueOf(input), optionalString(input['ClientRequestToken'], 'ClientRequestToken'), stages);
+        const { version } = model.putValue(secret, valueFrom(input), optionalString(input['ClientRequestToken'], 'ClientRequestToken'), stages);
         return { ARN: secret.arn, Name: secret.name, VersionId: version.versionId, VersionStages: [...version.stages] };
       }
       case 'UpdateSecretVersionStage': {
@@ -325,7 +325,7 @@ export async function startSecretsManagerServer(options: SecretsManagerServerOpt
         const hasValue = input['SecretString'] !== undefined || input['SecretBinary'] !== undefined;
         const { secret, version } = model.createSecret(
           input['Name'] as string,
-          hasValue ? valueOf(input) : undefined,
+          hasValue ? valueFrom(input) : undefined,
           optionalString(input['ClientRequestToken'], 'ClientRequestToken'),
         );
         return { ARN: secret.arn, Name: secret.name, ...(version ? { VersionId: version.versionId } : {}) };
@@ -519,7 +519,7 @@ function optionalStringArray(v: unknown, field: string): string[] | undefined {
   return v as string[];
 }
 
-function valueOf(input: Record<string, unknown>): ModelValue {
+function valueFrom(input: Record<string, unknown>): ModelValue {
   const s = input['SecretString'];
   const b = input['SecretBinary'];
   if (s !== undefined && b !== undefined) {

@@ -90,7 +90,14 @@ function defaultIsAlive(pid: number): boolean {
 function parseOwner(text: string): LockOwner | undefined {
   try {
     const o = JSON.parse(text) as Partial<LockOwner>;
-    if (typeof o.pid === 'number' && Number.isInteger(o.pid) && o.pid > 0 && typeof o.host === 'string' && typeof o.nonce === 'string' && typeof o.at === 'number') {
+    if (
+      typeof o.pid === 'number' &&
+      Number.isInteger(o.pid) &&
+      o.pid > 0 &&
+      typeof o.host === 'string' &&
+      typeof o.nonce === 'string' &&
+      typeof o.at === 'number'
+    ) {
       return { pid: o.pid, host: o.host, nonce: o.nonce, at: o.at };
     }
   } catch {
@@ -175,7 +182,13 @@ function isStale(seen: { owner: LockOwner | undefined; mtimeMs: number }, staleL
  * `<lock>.takeover-<stale nonce>` decides who may replace that lock instance; the lock file itself is
  * swapped by a rename, so it never disappears in between.
  */
-async function takeOver(lockPath: string, stale: LockOwner, owner: LockOwner, staleLockMs: number, isAlive: (pid: number) => boolean): Promise<boolean> {
+async function takeOver(
+  lockPath: string,
+  stale: LockOwner,
+  owner: LockOwner,
+  staleLockMs: number,
+  isAlive: (pid: number) => boolean,
+): Promise<boolean> {
   const marker = `${lockPath}.takeover-${stale.nonce}`;
   try {
     await writeOwnerFile(marker, owner, 'wx');

@@ -130,7 +130,12 @@ export function parseEnvFile(input: Uint8Array, secretId: string): EnvDocument {
     if (values.has(key)) throw parseError(secretId, n, `sets ${key} a second time`);
     if (!utf8 && (key === secretId || key.startsWith(`${secretId}_`))) {
       // Never guess the encoding of a secret: a replacement character would silently change the key.
-      throw envError(STORE, secretId, 'INVALID_FORMAT', `env-file: line ${n} (${key}) is not valid UTF-8; keyturn reads secrets as UTF-8 only`);
+      throw envError(
+        STORE,
+        secretId,
+        'INVALID_FORMAT',
+        `env-file: line ${n} (${key}) is not valid UTF-8; keyturn reads secrets as UTF-8 only`,
+      );
     }
     values.set(key, parseValue(rest, secretId, n));
     lines.push({ raw, body: kept, end, key, exportPrefix });
@@ -190,7 +195,8 @@ export function serializeEnvFile(doc: EnvDocument): Uint8Array {
     const last = i === doc.lines.length - 1;
     let end: string;
     if (l.end === '\n' || l.end === '\r\n') end = last && !doc.finalNewline ? '' : l.end;
-    else if (l.end === '\r') end = last ? '\r' : '\r\n'; // a lone CR that ended the file stays; followed by more, it becomes CRLF
+    else if (l.end === '\r')
+      end = last ? '\r' : '\r\n'; // a lone CR that ended the file stays; followed by more, it becomes CRLF
     else end = last && !doc.finalNewline ? '' : doc.ending; // an added line, or the old unterminated last line
     parts.push(encoder.encode(end));
   });

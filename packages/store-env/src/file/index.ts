@@ -5,4 +5,12 @@
  *
  * @module
  */
-export { envFileKeyStore, type EnvFileKeyStore, type EnvFileKeyStoreOptions, type EnvFileWarning, type EnvFileRotateOptions, type RetirePreviousOptions, type RetirePreviousResult } from './store.ts';
+export {
+  envFileKeyStore,
+  type EnvFileKeyStore,
+  type EnvFileKeyStoreOptions,
+  type EnvFileWarning,
+  type EnvFileRotateOptions,
+  type RetirePreviousOptions,
+  type RetirePreviousResult,
+} from './store.ts';

@@ -10,14 +10,22 @@
  *
  * @module
  */
-import { lstat, open, readFile, realpath, stat } from 'node:fs/promises';
+import { open, readFile, realpath } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { KeyStoreError, type KeyStore, type RetirePreviousOptions, type RetirePreviousResult, type RotateOptions, type RotateResult, type SecretVersion } from '@keyturn/core';
-import { parseInstant } from '@keyturn/core/store-kit';
+import {
+  KeyStoreError,
+  type KeyStore,
+  type RetirePreviousOptions,
+  type RetirePreviousResult,
+  type RotateOptions,
+  type RotateResult,
+  type SecretVersion,
+} from '@keyturn/core';
 import { abortedError, envError, fsError } from '../errors.ts';
 import { NAME, readEnvVersions } from '../roles.ts';
 import { readSecretFile } from '../secret-file.ts';
-import { acquireFileLock, LockAbortedError, LockBusyError, writeFileAtomic } from './atomic.ts';
+import { acquireFileLock, LockAbortedError, LockBusyError, writeFileAtomic, type HeldLock } from './atomic.ts';
+import { fileSignature, MAX_SIGNATURES, parseEdge, toText, writeTarget } from './checks.ts';
 import { parseEnvFile, serializeEnvFile, type EnvDocument } from './document.ts';
 
 const STORE = 'env-file';
@@ -154,24 +162,12 @@ export function envFileKeyStore(options: EnvFileKeyStoreOptions): EnvFileKeyStor
     return message;
   }
 
-  /** The file a write goes to: the final target of `path` when it is a symbolic link. */
-  async function writeTarget(secretId: string): Promise<string> {
-    try {
-      return await realpath(path);
-    } catch (err) {
-      const code = (err as { code?: string }).code;
-      if (code === 'ENOENT') {
-        const link = await lstat(path).catch(() => undefined);
-        if (link?.isSymbolicLink() === true) {
-          throw envError(STORE, secretId, 'NOT_FOUND', `env-file: ${path} is a symbolic link to a file that does not exist; create the target, or point the store at a real file`);
-        }
-        return path; // a new file
-      }
-      throw fsError(STORE, secretId, `env-file: cannot resolve ${path}`, err, ['EACCES', 'ELOOP', 'ENOTDIR']);
-    }
-  }
-
-  async function load(secretId: string, signal: AbortSignal | undefined, missingOk: boolean, file = path): Promise<{ doc: EnvDocument; warning: string | undefined }> {
+  async function load(
+    secretId: string,
+    signal: AbortSignal | undefined,
+    missingOk: boolean,
+    file = path,
+  ): Promise<{ doc: EnvDocument; warning: string | undefined }> {
     let bytes: Uint8Array;
     let mode: number;
     try {
@@ -186,7 +182,8 @@ export function envFileKeyStore(options: EnvFileKeyStoreOptions): EnvFileKeyStor
     } catch (err) {
       if (err instanceof KeyStoreError) throw err;
       if (signal?.aborted) throw aborted(secretId, signal.reason);
-      if ((err as { code?: unknown }).code === 'ENOENT' && missingOk) return { doc: parseEnvFile(new Uint8Array(), secretId), warning: undefined };
+      if ((err as { code?: unknown }).code === 'ENOENT' && missingOk)
+        return { doc: parseEnvFile(new Uint8Array(), secretId), warning: undefined };
       throw fsError(STORE, secretId, `env-file: cannot read ${path}`, err);
     }
     const warning = (mode & 0o077) === 0 ? undefined : modeWarning(file === path ? await realpath(path).catch(() => path) : file, mode);
@@ -195,14 +192,23 @@ export function envFileKeyStore(options: EnvFileKeyStoreOptions): EnvFileKeyStor
 
   async function withLock<T>(file: string, secretId: string, signal: AbortSignal | undefined, fn: () => Promise<T>): Promise<T> {
     const lockPath = `${file}.lock`;
-    let lock;
+    let lock: HeldLock;
     try {
       lock = await acquireFileLock(lockPath, { timeoutMs: lockTimeoutMs, staleLockMs, signal });
     } catch (err) {
       if (err instanceof LockAbortedError) throw aborted(secretId, err.reason);
       if (err instanceof LockBusyError) {
-        const holder = err.holder === undefined ? '' : ` (process ${err.holder.pid} on ${err.holder.host}, since ${new Date(err.holder.at).toISOString()})`;
-        throw envError(STORE, secretId, 'LOCKED', `env-file: ${lockPath} is held by another writer${holder}; retry, or delete it if no keyturn process is running`, true);
+        const holder =
+          err.holder === undefined
+            ? ''
+            : ` (process ${err.holder.pid} on ${err.holder.host}, since ${new Date(err.holder.at).toISOString()})`;
+        throw envError(
+          STORE,
+          secretId,
+          'LOCKED',
+          `env-file: ${lockPath} is held by another writer${holder}; retry, or delete it if no keyturn process is running`,
+          true,
+        );
       }
       throw fsError(STORE, secretId, `env-file: cannot create the lock file ${lockPath}`, err, ['EACCES', 'ENOENT']);
     }
@@ -225,7 +231,12 @@ export function envFileKeyStore(options: EnvFileKeyStoreOptions): EnvFileKeyStor
       reread = undefined;
     }
     if (reread === undefined || reread.values.size !== doc.values.size || [...doc.values].some(([k, v]) => reread.values.get(k) !== v)) {
-      throw envError(STORE, secretId, 'INVALID_FORMAT', `env-file: a value of ${secretId} cannot be written on one line of ${path} so that it reads back the same; nothing was written`);
+      throw envError(
+        STORE,
+        secretId,
+        'INVALID_FORMAT',
+        `env-file: a value of ${secretId} cannot be written on one line of ${path} so that it reads back the same; nothing was written`,
+      );
     }
     try {
       await writeFileAtomic(file, text);
@@ -248,7 +259,13 @@ export function envFileKeyStore(options: EnvFileKeyStoreOptions): EnvFileKeyStor
           '(retirePrevious(), `keyturn keys retire`); rotate with previousGraceMs to give it one',
       );
     }
-    return { activeId: active?.id ?? '', previousId: previous?.id, previousNotAfter: previous?.notAfter, previousUnbounded: unbounded, warnings: out };
+    return {
+      activeId: active?.id ?? '',
+      previousId: previous?.id,
+      previousNotAfter: previous?.notAfter,
+      previousUnbounded: unbounded,
+      warnings: out,
+    };
   }
 
   return {
@@ -279,7 +296,7 @@ export function envFileKeyStore(options: EnvFileKeyStoreOptions): EnvFileKeyStor
         throw new TypeError('rotate(): `previousGraceMs` must be a non-negative number of ms');
       }
       const value = toText(secretId, newSecret);
-      const file = await writeTarget(secretId);
+      const file = await writeTarget(path, secretId);
       return withLock(file, secretId, signal, async () => {
         const { doc, warning } = await load(secretId, signal, true, file);
         for (const suffix of ['', '_PREVIOUS']) {
@@ -327,14 +344,19 @@ export function envFileKeyStore(options: EnvFileKeyStoreOptions): EnvFileKeyStor
       if (!NAME.test(secretId)) {
         throw envError(STORE, secretId, 'INVALID_NAME', `env-file: "${secretId}" is not a valid variable name`);
       }
-      const file = await writeTarget(secretId);
+      const file = await writeTarget(path, secretId);
       return withLock(file, secretId, signal, async () => {
         const { doc } = await load(secretId, signal, false, file);
         const versions = await versionsOf(doc.values, secretId, signal);
         const previous = versions.find((v) => v.role === 'previous');
         if (previous === undefined) return { retiredId: undefined };
         if (keyId !== undefined && previous.id !== keyId) {
-          throw envError(STORE, secretId, 'KEY_CHANGED', `env-file: the previous key of ${secretId} is ${previous.id}, not ${keyId}; nothing was retired`);
+          throw envError(
+            STORE,
+            secretId,
+            'KEY_CHANGED',
+            `env-file: the previous key of ${secretId} is ${previous.id}, not ${keyId}; nothing was retired`,
+          );
         }
         const next = doc.clone();
         for (const suffix of ['', '_FILE', '_NOT_BEFORE', '_NOT_AFTER']) next.delete(`${secretId}_PREVIOUS${suffix}`);
@@ -345,49 +367,8 @@ export function envFileKeyStore(options: EnvFileKeyStoreOptions): EnvFileKeyStor
   };
 }
 
-/** Most secret ids whose last-read file signature is remembered. */
-const MAX_SIGNATURES = 10_000;
-
-/**
- * The file's identity as one string: inode, size and modification time (ns). A write through
- * `rotate()` (temp file + rename) always changes the inode; an edit in place changes size or mtime.
- * A file that cannot be `stat`ed has its own signature, so it changing back counts too.
- */
-async function fileSignature(path: string): Promise<string> {
-  try {
-    const s = await stat(path, { bigint: true });
-    return `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`;
-  } catch (err) {
-    return `error:${(err as { code?: string }).code ?? 'unknown'}`;
-  }
-}
-
 function defaultWarning(warning: EnvFileWarning): void {
   process.emitWarning(warning.message, { type: 'KeyturnWarning', code: `KEYTURN_${warning.code}` });
-}
-
-function toText(secretId: string, secret: string | Uint8Array): string {
-  let text: string;
-  if (typeof secret === 'string') text = secret;
-  else if (secret instanceof Uint8Array) {
-    try {
-      text = new TextDecoder('utf-8', { fatal: true }).decode(secret);
-    } catch {
-      throw envError(STORE, secretId, 'BINARY_UNSUPPORTED', 'env-file: binary secrets cannot be written to an env file; use a *_FILE secret');
-    }
-  } else throw new TypeError('rotate(): the new secret must be a string or bytes');
-  if (text.length === 0) throw envError(STORE, secretId, 'EMPTY_VALUE', 'env-file: the new secret is empty');
-  if (/^\s|\s$/.test(text)) {
-    throw envError(STORE, secretId, 'WHITESPACE', 'env-file: the new secret has leading or trailing whitespace; keyturn never trims secrets');
-  }
-  if (/[\u0000-\u001f\u007f]/.test(text)) {
-    throw envError(STORE, secretId, 'CONTROL_CHARACTER', 'env-file: the new secret contains a control character (newline, tab, ...)');
-  }
-  return text;
-}
-
-function parseEdge(raw: string | undefined): number | undefined {
-  return raw === undefined ? undefined : parseInstant(raw);
 }
 
 function aborted(secretId: string, cause: unknown): KeyStoreError {
