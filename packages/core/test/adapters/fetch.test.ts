@@ -76,9 +76,14 @@ describe('fetch adapter', () => {
   it('a compressed delivery through a wrapped request (Next.js hands route handlers a Proxy of its NextRequest) reaches the handler decoded', async () => {
     const { gzipSync } = await import('node:zlib');
     // What Next.js does: getters run on the target, methods are bound to it; `new Request(proxy)` throws.
+    // It throws because undici keeps a Request's state in private fields (Node 24+), which a Proxy cannot
+    // reach. Node 22's undici keeps it under symbol keys, which the trap would forward: hiding them gives
+    // the same failure on every Node version (the well-known symbols stay, so the proxy still reads).
+    const wellKnown = new Set<PropertyKey>(Object.values(Object.getOwnPropertyDescriptors(Symbol)).map((d) => d.value));
     const wrap = (target: Request): Request =>
       new Proxy(target, {
         get(t, p) {
+          if (typeof p === 'symbol' && !wellKnown.has(p)) return undefined;
           const v = Reflect.get(t, p) as unknown;
           return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(t) : v;
         },
