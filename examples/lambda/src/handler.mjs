@@ -30,7 +30,9 @@ export const verifier = createVerifier({
   fleet, // usage ledger + key-change markers
   replay: fleet.replayStore(), // one claim per delivery, shared by every container
 });
-await verifier.warm(); // keys load once per container, before the first delivery
+// Keys load once per container, before the first delivery. A store that is slow or down at init must not
+// fail the container: the first delivery loads again (and is answered 503 if the store is still down).
+await verifier.warm().catch((error) => console.error('[keyturn] warm-up failed; the first delivery loads the keys again:', error.message));
 
 /** Your processing. Here: count the event in the table, so a test can see how often it ran. */
 async function processEvent(id) {
