@@ -6,7 +6,7 @@
 // Uses the built @keyturn/* packages (`pnpm build` first).
 //
 //   node scripts/cold-start.mjs [runs]      (default 10; prints the median and the spread)
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { providers, sign } from '@keyturn/core';
@@ -44,9 +44,9 @@ for (let i = 0; i < runs; i++) {
     body,
     isBase64Encoded: false,
   };
-  const r = spawnSync(process.execPath, ['--input-type=module', '-e', child], {
+  // Not spawnSync: dynalite runs in this process and must keep answering.
+  const proc = spawn(process.execPath, ['--input-type=module', '-e', child], {
     cwd: fileURLToPath(new URL('..', import.meta.url)),
-    encoding: 'utf8',
     env: {
       ...process.env,
       EVENT: JSON.stringify(event),
@@ -59,6 +59,10 @@ for (let i = 0; i < runs; i++) {
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     },
   });
+  const r = { stdout: '', stderr: '' };
+  proc.stdout.on('data', (b) => (r.stdout += b));
+  proc.stderr.on('data', (b) => (r.stderr += b));
+  await new Promise((resolve) => proc.once('close', resolve));
   const line = r.stdout.trim().split('\n').at(-1);
   const m = JSON.parse(line ?? '{}');
   if (m.status !== 200) throw new Error(`run ${i}: ${r.stdout}${r.stderr}`);
