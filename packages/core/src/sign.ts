@@ -32,7 +32,7 @@ export function sign(provider: ProviderProfile, input: SignInput): Record<string
   if (!hasSyncHmac) throw new TypeError('sign() needs node:crypto on this runtime; use signAsync()');
   const { secrets, ctx } = prepare(provider, input);
   const prefix = provider.signedPrefix(ctx);
-  const digests = secrets.map((s) => hmacSync(provider.algorithm, provider.decodeSecret(s), prefix, input.body));
+  const digests = secrets.map((s) => hmacSync(provider.algorithm, keyBytes(provider, s), prefix, input.body));
   return provider.formatHeaders(digests, ctx);
 }
 
@@ -40,8 +40,17 @@ export function sign(provider: ProviderProfile, input: SignInput): Record<string
 export async function signAsync(provider: ProviderProfile, input: SignInput): Promise<Record<string, string>> {
   const { secrets, ctx } = prepare(provider, input);
   const prefix = provider.signedPrefix(ctx);
-  const digests = await Promise.all(secrets.map((s) => hmacAsync(provider.algorithm, provider.decodeSecret(s), prefix, input.body)));
+  const digests = await Promise.all(secrets.map((s) => hmacAsync(provider.algorithm, keyBytes(provider, s), prefix, input.body)));
   return provider.formatHeaders(digests, ctx);
+}
+
+/**
+ * The key bytes of `secret`, in a copy nobody else holds: both crypto backends cache per key-bytes
+ * object (pads, imported `CryptoKey`), and a codec may hand back the caller's own buffer, which the
+ * caller may change before the next call.
+ */
+function keyBytes(provider: ProviderProfile, secret: string | Uint8Array): Uint8Array {
+  return new Uint8Array(provider.decodeSecret(secret));
 }
 
 function prepare(provider: ProviderProfile, input: SignInput) {
