@@ -1,15 +1,14 @@
 /**
- * The key cache between the verifier and a {@link KeyStore}: bounded (lru-cache), single-flight,
+ * The key cache between the verifier and a {@link KeyStore}: bounded (two LRU tiers), single-flight,
  * TTL with jitter and background refresh, stale-if-error, refresh-once-on-unknown-key with a
  * cooldown, a per-verification load timeout, and error backoff — all on the verifier's clock.
  *
- * Why not `lru-cache`'s `fetchMethod`: it resolves a rejected fetch to `undefined` when stale
- * values are allowed, which would turn an outage into "no keys". Entries here are plain state
- * objects kept in an `LRUCache` for bounding and eviction; loading is explicit.
+ * Entries are plain state objects kept in LRU tiers (cache/lru.ts) for bounding and eviction;
+ * loading is explicit (a generic fetch-through cache would turn a rejected refresh of a stale entry
+ * into "no keys").
  *
  * @module
  */
-import { LRUCache } from 'lru-cache';
 import { KeyStoreError, VerificationError } from '../errors.ts';
 import type { KeyturnEvent } from '../events.ts';
 import { buildRing, newlyUnboundedPrevious, usageKey, versionProblem, type KeyRing, type KeyUsage, type UsageBook } from '../keys/ring.ts';
@@ -17,6 +16,7 @@ import type { KeyStore, SecretVersion } from '../keys/types.ts';
 import { booleanOption, durationOption, MAX_TIMER_MS, numberOption } from '../lib/validate.ts';
 import type { ProviderProfile } from '../providers/types.ts';
 import { FENCE_RELOAD_MS, type KeySource, type ReloadOutcome, type SecretStatus } from './source.ts';
+import { Lru } from './lru.ts';
 import { Tiers } from './tiers.ts';
 
 /** Cache settings (`createVerifier({ cache })`). Every duration is in ms, from 0 to 2 147 483 647. */
@@ -198,7 +198,7 @@ export function cachedSource(
   const queued = new Map<string, Entry>();
   const queue: Entry[] = [];
   /** Secret ids whose cold load failed terminally, answered from memory for `negativeTtlMs`. */
-  const notFound = new LRUCache<string, NotFound>({ max: o.maxSecrets });
+  const notFound = new Lru<string, NotFound>(o.maxSecrets);
   /** Usage records already reported by a `previous-key-unbounded` event. */
   const unboundedReported = new WeakSet<KeyUsage>();
   const keyOf = (secretId: string) => `${storeName}\u0000${secretId}`;

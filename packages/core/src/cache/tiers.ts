@@ -7,23 +7,17 @@
  * @internal
  * @module
  */
-import { LRUCache } from 'lru-cache';
+import { Lru } from './lru.ts';
 
 /** See the module comment. */
 export class Tiers<V extends object> {
-  readonly #proven: LRUCache<string, V>;
-  readonly #probation: LRUCache<string, V>;
+  readonly #proven: Lru<string, V>;
+  readonly #probation: Lru<string, V>;
 
   /** `onEvict` runs when an entry is pushed out by a newer one (never on `delete`, `promote` or `clear`). */
   constructor(provenMax: number, probationMax: number, onEvict?: (value: V) => void) {
-    const dispose =
-      onEvict === undefined
-        ? undefined
-        : (value: V, _key: string, reason: LRUCache.DisposeReason) => {
-            if (reason === 'evict') onEvict(value);
-          };
-    this.#proven = new LRUCache<string, V>({ max: provenMax, ...(dispose ? { dispose } : {}) });
-    this.#probation = new LRUCache<string, V>({ max: probationMax, ...(dispose ? { dispose } : {}) });
+    this.#proven = new Lru<string, V>(provenMax, onEvict);
+    this.#probation = new Lru<string, V>(probationMax, onEvict);
   }
 
   /** The entry (either tier), marking it recently used. */
