@@ -5,6 +5,7 @@
  *
  * @module
  */
+import type { VerificationError } from '../errors.ts';
 import type { HeadersInput } from '../lib/headers.ts';
 import { readHeader } from '../lib/headers.ts';
 
