@@ -18,6 +18,7 @@ import {
 } from './commands.ts';
 import type { CliIo } from './common.ts';
 import { EXIT, exitCodeHelp, UsageError, verificationExitHelp } from './exit.ts';
+import { DYNAMODB_GROUP } from './dynamodb.ts';
 import { flagHelp, flagOptions, type FlagTable } from './flags.ts';
 import { STORE_FLAGS, STORE_HELP } from './stores.ts';
 
@@ -113,13 +114,17 @@ Reads the body from --body-file or stdin. Exit 0 when it verifies, else the code
     intro: `keyturn keys add --store-file PATH --secret-id ID --secret-file FILE [--grace 24h]
 
 Idempotent: adding the key that is already active changes nothing. Also finishes a Dataspike
-rotation from its recovery file.`,
-    groups: [['Secret (never on the command line):', SECRET], [undefined, { ...GRACE, ...SECRET_ID }], 'store'],
+rotation from its recovery file. With --dynamodb-table, the secret's key-change marker is bumped
+after the write: every container of the fleet reloads at its next poll (10 s by default).`,
+    groups: [['Secret (never on the command line):', SECRET], [undefined, { ...GRACE, ...SECRET_ID }], 'store', DYNAMODB_GROUP],
     run: keysAddCommand,
   },
   'keys retire': {
     summary: 'Remove the previous key once the readiness verdict says it is safe',
-    intro: 'keyturn keys retire --store-file PATH --secret-id ID (--usage FILE | --usage-url URL)... [--key-id ID] [--force]',
+    intro: `keyturn keys retire --store-file PATH --secret-id ID (--dynamodb-table TABLE | --usage FILE | --usage-url URL)... [--key-id ID] [--force]
+
+With --dynamodb-table the fleet-wide ledger decides (every container's matches), and the secret's
+key-change marker is bumped once the key is gone.`,
     groups: [
       [
         undefined,
@@ -131,6 +136,7 @@ rotation from its recovery file.`,
         },
       ],
       'store',
+      DYNAMODB_GROUP,
     ],
     run: keysRetireCommand,
   },
@@ -140,7 +146,9 @@ rotation from its recovery file.`,
 
 Calls Dataspike's rotate endpoint, saves the new secret to a 0600 recovery file first, writes it
 to the store as active (old one previous for --grace, retried with backoff), then deletes the
-recovery file. If the store write fails, the file stays and the exact command to finish is printed.`,
+recovery file. If the store write fails, the file stays and the exact command to finish is printed.
+With --dynamodb-table, the secret's key-change marker holds a rotation fence from before the rotate
+call (containers answer 503, retried, rather than 401) and is bumped right after the store write.`,
     groups: [
       [
         undefined,
@@ -161,6 +169,7 @@ recovery file. If the store write fails, the file stays and the exact command to
         },
       ],
       'store',
+      DYNAMODB_GROUP,
     ],
     run: rotateDataspikeCommand,
   },
@@ -186,11 +195,15 @@ Prints {"challenge":"<hex HMAC-SHA256>"}, the body a receiver answers VERIFY wit
   status: {
     summary: 'Keys with role, window, matches and last match, and the verdict: previous key safe to retire?',
     intro: `keyturn status --store-file PATH --secret-id ID [--usage FILE]... [--usage-url URL]... [--provider NAME | --quiet 24h] [--check]
+       keyturn status --dynamodb-table TABLE --secret-id ID [--provider NAME | --quiet 24h] [--check]
 
-Roles and windows come from the store; matches from usage snapshots of your instances (merged).
+Roles and windows come from the store; matches from usage snapshots of your instances (merged), or
+with --dynamodb-table from the fleet's ledger in that table (every container, summed). Without
+store flags, --dynamodb-table takes roles and windows from the ledger.
 --check exits 3 unless the previous key is safe to retire. A --usage-url that cannot be used exits
-35 (unreachable), 36 (HTTP 401/403), 37 (other HTTP error or redirect) or 38 (not a usage snapshot).`,
-    groups: [[undefined, { ...SECRET_ID, ...USAGE, check: { type: 'boolean', help: 'Exit 3 when not safe' } }], 'store'],
+35 (unreachable), 36 (HTTP 401/403), 37 (other HTTP error or redirect) or 38 (not a usage snapshot);
+a --dynamodb-table that cannot be read exits 35.`,
+    groups: [[undefined, { ...SECRET_ID, ...USAGE, check: { type: 'boolean', help: 'Exit 3 when not safe' } }], 'store', DYNAMODB_GROUP],
     run: statusCommand,
   },
 };

@@ -3,9 +3,12 @@
  *
  * @module
  */
-import { addActiveKey, canRetire, readiness, retirePreviousKey } from '@keyturn/rotation';
+import type { SecretVersion, UsageSnapshot } from '@keyturn/core';
+import { addActiveKey, canRetire, formatDuration, mergeUsage, readiness, retirePreviousKey } from '@keyturn/rotation';
 import { formatTime, parseDuration, progressPrinter, readSecretFlag, type CliIo } from '../common.ts';
+import { dynamodbUsage, withDynamoDbFleet } from '../dynamodb.ts';
 import { EXIT, UsageError } from '../exit.ts';
+import { STORE_FILE_FLAG } from '../stores.ts';
 import { type Values, secretIdOf, withStore, versionsTable, publicVersion, warnOpenEnded } from './shared.ts';
 import { loadUsage, quietOf, renderReadiness } from './usage.ts';
 
@@ -28,75 +31,108 @@ export async function keysAddCommand(io: CliIo, values: Values): Promise<number>
   const graceMs = parseDuration((values['grace'] as string | undefined) ?? '24h', '--grace');
   const secret = await readSecretFlag(io, values, 'secret', { required: true });
   const progress = progressPrinter(io, values['progress'] !== false);
-  return withStore(io, values, async ({ store }) => {
-    const result = await addActiveKey({ store, secretId, secret: secret as string, graceMs, onProgress: (e) => progress(e.message) });
-    for (const w of result.warnings) io.stderr(`warning: ${w}\n`);
-    if (values['json'] === true) io.stdout(JSON.stringify(result, null, 2) + '\n');
-    else if (result.alreadyActive) io.stdout(`${secretId}: that key is already active (${result.activeId}); nothing changed\n`);
-    else {
-      io.stdout(`${secretId}: active key is now ${result.activeId}\n`);
-      if (result.previousId !== undefined) {
-        io.stdout(
-          `${secretId}: ${result.previousId} is previous${result.previousNotAfter === undefined ? '' : ` until ${formatTime(result.previousNotAfter)}`}\n`,
-        );
+  // With --dynamodb-table, the key-change marker is bumped after the store write: every container
+  // reloads at its next poll (a table that cannot be written warns; containers still reload on a miss).
+  return withDynamoDbFleet(io, values, (ddb) =>
+    withStore(io, values, async ({ store }) => {
+      const result = await addActiveKey({
+        store,
+        secretId,
+        secret: secret as string,
+        graceMs,
+        onProgress: (e) => progress(e.message),
+        ...(ddb === undefined ? {} : { fleet: ddb.fleet }),
+      });
+      for (const w of result.warnings) io.stderr(`warning: ${w}\n`);
+      if (values['json'] === true) io.stdout(JSON.stringify(result, null, 2) + '\n');
+      else if (result.alreadyActive) io.stdout(`${secretId}: that key is already active (${result.activeId}); nothing changed\n`);
+      else {
+        io.stdout(`${secretId}: active key is now ${result.activeId}\n`);
+        if (result.previousId !== undefined) {
+          io.stdout(
+            `${secretId}: ${result.previousId} is previous${result.previousNotAfter === undefined ? '' : ` until ${formatTime(result.previousNotAfter)}`}\n`,
+          );
+        }
       }
-    }
-    return EXIT.OK;
-  });
+      return EXIT.OK;
+    }),
+  );
 }
-/** `keyturn status`: keys, usage and the readiness verdict. */
+/** `keyturn status`: keys, usage and the readiness verdict (with `--dynamodb-table`: the fleet's). */
 export async function statusCommand(io: CliIo, values: Values): Promise<number> {
   const secretId = secretIdOf(values);
   const quietMs = quietOf(values);
-  const usage = await loadUsage(io, values);
-  return withStore(io, values, async ({ store, flags }) => {
-    progressPrinter(io, values['progress'] !== false)(`reading ${secretId} from the ${store.name} store`);
-    const versions = await store.getVersions(secretId, { signal: AbortSignal.timeout(30_000) });
-    warnOpenEnded(io, secretId, versions, flags);
-    const report = readiness(usage ?? [], {
-      now: io.now(),
-      quietMs,
-      current: versions.map((v) => ({ secretId, keyId: v.id, keyRole: v.role, notBefore: v.notBefore, notAfter: v.notAfter })),
+  const others = await loadUsage(io, values);
+  const progress = progressPrinter(io, values['progress'] !== false);
+  return withDynamoDbFleet(io, values, async (ddb) => {
+    const usage = ddb === undefined ? others : mergeWith(await dynamodbUsage(ddb, secretId, progress), others);
+    const judge = (versions: readonly SecretVersion[] | undefined, flags: string): number => {
+      if (versions !== undefined) warnOpenEnded(io, secretId, versions, flags);
+      const current = versions?.map((v) => ({ secretId, keyId: v.id, keyRole: v.role, notBefore: v.notBefore, notAfter: v.notAfter }));
+      const report = readiness(usage ?? [], { now: io.now(), quietMs, ...(current === undefined ? {} : { current }) });
+      const verdict = report.verdicts.find((v) => v.secretId === secretId);
+      const known = usage !== undefined || verdict?.reason === 'no-previous' || verdict?.reason === 'window-ended';
+      if (values['json'] === true) {
+        const extra = { usageKnown: usage !== undefined, instances: usage?.instances ?? [], missing: usage?.missing ?? [], gapUntil: usage?.gapUntil };
+        io.stdout(JSON.stringify({ ...report, ...extra }, null, 2) + '\n');
+      } else {
+        renderReadiness(io, report, usage !== undefined);
+        if (usage?.missing !== undefined && usage.missing.length > 0) {
+          const late = usage.missing.map((m) => `${m.instance} (last report ${formatDuration(io.now() - m.lastReportAt)} ago)`);
+          io.stdout(`not reporting: ${late.join(', ')}\n`);
+        }
+      }
+      if (values['check'] === true) return known && verdict?.safe === true ? EXIT.OK : EXIT.NOT_SAFE;
+      return EXIT.OK;
+    };
+    // With --dynamodb-table and no store flags, roles and windows come from the ledger.
+    if (ddb !== undefined && values['store'] === undefined && values[STORE_FILE_FLAG] === undefined) return judge(undefined, ddb.flags);
+    return withStore(io, values, async ({ store, flags }) => {
+      progress(`reading ${secretId} from the ${store.name} store`);
+      return judge(await store.getVersions(secretId, { signal: AbortSignal.timeout(30_000) }), flags);
     });
-    const verdict = report.verdicts.find((v) => v.secretId === secretId);
-    const known = usage !== undefined || verdict?.reason === 'no-previous' || verdict?.reason === 'window-ended';
-    if (values['json'] === true) {
-      io.stdout(JSON.stringify({ ...report, usageKnown: usage !== undefined, instances: usage?.instances ?? [] }, null, 2) + '\n');
-    } else renderReadiness(io, report, usage !== undefined);
-    if (values['check'] === true) return known && verdict?.safe === true ? EXIT.OK : EXIT.NOT_SAFE;
-    return EXIT.OK;
   });
+}
+/** The fleet's snapshot merged with the other usage reports, if any. */
+function mergeWith(fleet: UsageSnapshot, others: UsageSnapshot | undefined): UsageSnapshot {
+  return others === undefined ? fleet : mergeUsage([fleet, others]);
 }
 /** `keyturn keys retire`: removes the previous key once the verdict says safe. */
 export async function keysRetireCommand(io: CliIo, values: Values): Promise<number> {
   const secretId = secretIdOf(values);
   const force = values['force'] === true;
-  const usage = await loadUsage(io, values);
-  if (usage === undefined && !force) {
-    throw new UsageError('pass --usage FILE / --usage-url URL so the readiness verdict can be checked, or --force');
+  const others = await loadUsage(io, values);
+  if (others === undefined && !force && values['dynamodb-table'] === undefined) {
+    throw new UsageError('pass --dynamodb-table TABLE / --usage FILE / --usage-url URL so the readiness verdict can be checked, or --force');
   }
-  return withStore(io, values, async ({ store }) => {
-    if (!canRetire(store)) {
-      io.stderr(
-        store.name === 'aws-secrets-manager'
-          ? 'keys retire: remove the AWSPREVIOUS label with `aws secretsmanager update-secret-version-stage --secret-id ID --version-stage AWSPREVIOUS --remove-from-version-id VERSION`\n'
-          : store.name.startsWith('gcp')
-            ? 'keys retire: disable the previous version with `gcloud secrets versions disable VERSION --secret NAME`\n'
-            : `keys retire: the ${store.name} store cannot retire keys\n`,
-      );
-      return EXIT.STORE_UNSUPPORTED;
-    }
-    const result = await retirePreviousKey({
-      store,
-      secretId,
-      keyId: values['key-id'] as string | undefined,
-      usage,
-      force,
-      readiness: { now: io.now(), quietMs: quietOf(values) },
-    });
-    if (values['json'] === true) io.stdout(JSON.stringify({ secretId, ...result }, null, 2) + '\n');
-    else
-      io.stdout(result.retiredId === undefined ? `${secretId}: there is no previous key\n` : `${secretId}: retired ${result.retiredId}\n`);
-    return EXIT.OK;
-  });
+  // With --dynamodb-table the fleet-wide ledger decides, and the marker is bumped once the key is gone.
+  return withDynamoDbFleet(io, values, (ddb) =>
+    withStore(io, values, async ({ store }) => {
+      if (!canRetire(store)) {
+        io.stderr(
+          store.name === 'aws-secrets-manager'
+            ? 'keys retire: remove the AWSPREVIOUS label with `aws secretsmanager update-secret-version-stage --secret-id ID --version-stage AWSPREVIOUS --remove-from-version-id VERSION`\n'
+            : store.name.startsWith('gcp')
+              ? 'keys retire: disable the previous version with `gcloud secrets versions disable VERSION --secret NAME`\n'
+              : `keys retire: the ${store.name} store cannot retire keys\n`,
+        );
+        return EXIT.STORE_UNSUPPORTED;
+      }
+      const progress = progressPrinter(io, values['progress'] !== false);
+      const usage = ddb === undefined || force ? others : mergeWith(await dynamodbUsage(ddb, secretId, progress), others);
+      const result = await retirePreviousKey({
+        store,
+        secretId,
+        keyId: values['key-id'] as string | undefined,
+        usage,
+        force,
+        readiness: { now: io.now(), quietMs: quietOf(values) },
+        ...(ddb === undefined ? {} : { fleet: ddb.fleet }),
+      });
+      if (values['json'] === true) io.stdout(JSON.stringify({ secretId, ...result }, null, 2) + '\n');
+      else
+        io.stdout(result.retiredId === undefined ? `${secretId}: there is no previous key\n` : `${secretId}: retired ${result.retiredId}\n`);
+      return EXIT.OK;
+    }),
+  );
 }

@@ -5,6 +5,7 @@
  */
 import { DATASPIKE_SANDBOX_API_URL, rotateDataspikeSecret, RotationError, writeRecoveryFile } from '@keyturn/rotation';
 import { formatTime, parseDuration, progressPrinter, readSecretFlag, shellQuote, type CliIo } from '../common.ts';
+import { withDynamoDbFleet } from '../dynamodb.ts';
 import { EXIT, UsageError } from '../exit.ts';
 import { rm, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
@@ -31,7 +32,11 @@ export async function rotateDataspikeCommand(io: CliIo, values: Values): Promise
     throw new UsageError(`--recovery-file: ${recoveryPath} already exists; choose a new path (it is never overwritten)`);
   }
   const progress = progressPrinter(io, values['progress'] !== false);
-  return withStore(io, values, async ({ store, flags }) => {
+  // With --dynamodb-table: the rotation fence on the secret's key-change marker before the rotate call
+  // (containers answer deliveries signed with a key they do not hold yet 503, retried, not 401), and
+  // the marker bumped after the store write (every container reloads at its next poll).
+  return withDynamoDbFleet(io, values, (ddb) => withStore(io, values, async ({ store, flags: storeFlags }) => {
+    const flags = ddb === undefined ? storeFlags : `${storeFlags} ${ddb.flags}`;
     const addCommand = (file: string): string =>
       `keyturn keys add ${flags} --secret-id ${shellQuote(secretId)} --secret-file ${file} --grace ${graceMs}ms`;
     const recoveryCommand = addCommand(shellQuote(recoveryPath));
@@ -47,6 +52,7 @@ export async function rotateDataspikeCommand(io: CliIo, values: Values): Promise
     let recoveryWritten = false;
     try {
       const result = await rotateDataspikeSecret({
+        ...(ddb === undefined ? {} : { fleet: ddb.fleet }),
         apiKey,
         webhookId,
         store,
@@ -100,5 +106,5 @@ export async function rotateDataspikeCommand(io: CliIo, values: Values): Promise
       }
       throw err;
     }
-  });
+  }));
 }
