@@ -23,7 +23,11 @@ export const DYNAMODB_FLAGS: FlagTable = {
   },
   'dynamodb-region': { type: 'string', arg: 'REGION', help: "Its AWS region (default: the SDK's, e.g. AWS_REGION)" },
   'dynamodb-endpoint': { type: 'string', arg: 'URL', help: 'A DynamoDB endpoint other than AWS (DynamoDB Local, a VPC endpoint)' },
-  'dynamodb-prefix': { type: 'string', arg: 'PREFIX', help: "The fleet's key prefix (default keyturn#; the receivers' dynamodbFleet({ prefix }))" },
+  'dynamodb-prefix': {
+    type: 'string',
+    arg: 'PREFIX',
+    help: "The fleet's key prefix (default keyturn#; the receivers' dynamodbFleet({ prefix }))",
+  },
 };
 
 /** The flag group, as a command lists it: its help title and its table. */
@@ -69,13 +73,15 @@ export async function openDynamoDbFleet(io: CliIo, values: Values): Promise<Open
   const region = values['dynamodb-region'] as string | undefined;
   const endpoint = values['dynamodb-endpoint'] as string | undefined;
   const prefix = values['dynamodb-prefix'] as string | undefined;
-  if (endpoint !== undefined && !/^https?:\/\/[^\s]+$/.test(endpoint)) throw new UsageError(`--dynamodb-endpoint: "${endpoint}" is not an http(s) URL`);
+  if (endpoint !== undefined && !/^https?:\/\/[^\s]+$/.test(endpoint))
+    throw new UsageError(`--dynamodb-endpoint: "${endpoint}" is not an http(s) URL`);
   let mod: typeof import('@keyturn/dynamodb');
   try {
     mod = await import('@keyturn/dynamodb');
     await import('@aws-sdk/client-dynamodb');
   } catch (err) {
-    if ((err as { code?: string }).code === 'ERR_MODULE_NOT_FOUND') throw new UsageError(`--dynamodb-table needs ${INSTALL}: npm install ${INSTALL}`);
+    if ((err as { code?: string }).code === 'ERR_MODULE_NOT_FOUND')
+      throw new UsageError(`--dynamodb-table needs ${INSTALL}: npm install ${INSTALL}`);
     throw err;
   }
   let fleet: DynamoDbFleet;
@@ -101,7 +107,11 @@ export async function openDynamoDbFleet(io: CliIo, values: Values): Promise<Open
 }
 
 /** Runs `fn` with the fleet of `--dynamodb-table` (or `undefined` without it), and closes it after. */
-export async function withDynamoDbFleet<T>(io: CliIo, values: Values, fn: (opened: OpenedDynamoDbFleet | undefined) => Promise<T>): Promise<T> {
+export async function withDynamoDbFleet<T>(
+  io: CliIo,
+  values: Values,
+  fn: (opened: OpenedDynamoDbFleet | undefined) => Promise<T>,
+): Promise<T> {
   const opened = await openDynamoDbFleet(io, values);
   try {
     return await fn(opened);
@@ -119,6 +129,9 @@ export async function dynamodbUsage(opened: OpenedDynamoDbFleet, secretId: strin
   try {
     return await opened.fleet.usage(secretId);
   } catch (err) {
-    throw new CliError(`--dynamodb-table ${opened.table}: cannot be read (${err instanceof Error ? err.message : 'error'})`, EXIT.USAGE_UNREACHABLE);
+    throw new CliError(
+      `--dynamodb-table ${opened.table}: cannot be read (${err instanceof Error ? err.message : 'error'})`,
+      EXIT.USAGE_UNREACHABLE,
+    );
   }
 }

@@ -73,7 +73,12 @@ export async function statusCommand(io: CliIo, values: Values): Promise<number> 
       const verdict = report.verdicts.find((v) => v.secretId === secretId);
       const known = usage !== undefined || verdict?.reason === 'no-previous' || verdict?.reason === 'window-ended';
       if (values['json'] === true) {
-        const extra = { usageKnown: usage !== undefined, instances: usage?.instances ?? [], missing: usage?.missing ?? [], gapUntil: usage?.gapUntil };
+        const extra = {
+          usageKnown: usage !== undefined,
+          instances: usage?.instances ?? [],
+          missing: usage?.missing ?? [],
+          gapUntil: usage?.gapUntil,
+        };
         io.stdout(JSON.stringify({ ...report, ...extra }, null, 2) + '\n');
       } else {
         renderReadiness(io, report, usage !== undefined);
@@ -103,7 +108,9 @@ export async function keysRetireCommand(io: CliIo, values: Values): Promise<numb
   const force = values['force'] === true;
   const others = await loadUsage(io, values);
   if (others === undefined && !force && values['dynamodb-table'] === undefined) {
-    throw new UsageError('pass --dynamodb-table TABLE / --usage FILE / --usage-url URL so the readiness verdict can be checked, or --force');
+    throw new UsageError(
+      'pass --dynamodb-table TABLE / --usage FILE / --usage-url URL so the readiness verdict can be checked, or --force',
+    );
   }
   // With --dynamodb-table the fleet-wide ledger decides, and the marker is bumped once the key is gone.
   return withDynamoDbFleet(io, values, (ddb) =>
@@ -131,7 +138,9 @@ export async function keysRetireCommand(io: CliIo, values: Values): Promise<numb
       });
       if (values['json'] === true) io.stdout(JSON.stringify({ secretId, ...result }, null, 2) + '\n');
       else
-        io.stdout(result.retiredId === undefined ? `${secretId}: there is no previous key\n` : `${secretId}: retired ${result.retiredId}\n`);
+        io.stdout(
+          result.retiredId === undefined ? `${secretId}: there is no previous key\n` : `${secretId}: retired ${result.retiredId}\n`,
+        );
       return EXIT.OK;
     }),
   );

@@ -35,76 +35,78 @@ export async function rotateDataspikeCommand(io: CliIo, values: Values): Promise
   // With --dynamodb-table: the rotation fence on the secret's key-change marker before the rotate call
   // (containers answer deliveries signed with a key they do not hold yet 503, retried, not 401), and
   // the marker bumped after the store write (every container reloads at its next poll).
-  return withDynamoDbFleet(io, values, (ddb) => withStore(io, values, async ({ store, flags: storeFlags }) => {
-    const flags = ddb === undefined ? storeFlags : `${storeFlags} ${ddb.flags}`;
-    const addCommand = (file: string): string =>
-      `keyturn keys add ${flags} --secret-id ${shellQuote(secretId)} --secret-file ${file} --grace ${graceMs}ms`;
-    const recoveryCommand = addCommand(shellQuote(recoveryPath));
-    const apiKeyFlags =
-      values['api-key-file'] !== undefined
-        ? ` --api-key-file ${shellQuote(resolve(io.cwd, values['api-key-file'] as string))}`
-        : values['api-key-env'] !== undefined
-          ? ` --api-key-env ${shellQuote(values['api-key-env'] as string)}`
-          : '';
-    const rerunCommand =
-      `keyturn rotate dataspike --webhook-id ${shellQuote(webhookId)} ${flags} --secret-id ${shellQuote(secretId)} --grace ${graceMs}ms` +
-      `${baseUrl === undefined ? '' : ` --base-url ${shellQuote(baseUrl)}`}${apiKeyFlags}`;
-    let recoveryWritten = false;
-    try {
-      const result = await rotateDataspikeSecret({
-        ...(ddb === undefined ? {} : { fleet: ddb.fleet }),
-        apiKey,
-        webhookId,
-        store,
-        secretId,
-        graceMs,
-        baseUrl,
-        fetch: io.fetch,
-        recoveryCommand: addCommand('<secret-file>'),
-        rerunCommand,
-        onProgress: (e) => progress(e.message),
-        onSecret: async (secret) => {
-          await writeRecoveryFile(recoveryPath, secret);
-          recoveryWritten = true;
-          progress(`new secret saved to ${recoveryPath} (mode 0600) until the store write is confirmed`);
-        },
-      });
-      if (recoveryWritten && values['keep-recovery-file'] !== true) await rm(recoveryPath, { force: true });
-      for (const w of result.warnings) io.stderr(`warning: ${w}\n`);
-      if (values['json'] === true) io.stdout(JSON.stringify(result, null, 2) + '\n');
-      else {
-        io.stdout(`${secretId}: Dataspike signs with the new secret; active key is ${result.activeId}\n`);
-        if (result.previousId !== undefined) {
-          io.stdout(`${secretId}: old key ${result.previousId} stays accepted until ${formatTime(result.previousNotAfter)}\n`);
-        }
-        io.stdout(
-          `next: watch \`keyturn status ${flags} --secret-id ${shellQuote(secretId)} --provider dataspike --usage …\` and retire the old key when it says safe\n`,
-        );
-      }
-      return EXIT.OK;
-    } catch (err) {
-      if (err instanceof RotationError && err.code === 'STORE_WRITE_FAILED' && err.recovery !== undefined) {
-        if (!recoveryWritten) {
-          try {
-            await writeRecoveryFile(recoveryPath, err.recovery.secret);
+  return withDynamoDbFleet(io, values, (ddb) =>
+    withStore(io, values, async ({ store, flags: storeFlags }) => {
+      const flags = ddb === undefined ? storeFlags : `${storeFlags} ${ddb.flags}`;
+      const addCommand = (file: string): string =>
+        `keyturn keys add ${flags} --secret-id ${shellQuote(secretId)} --secret-file ${file} --grace ${graceMs}ms`;
+      const recoveryCommand = addCommand(shellQuote(recoveryPath));
+      const apiKeyFlags =
+        values['api-key-file'] !== undefined
+          ? ` --api-key-file ${shellQuote(resolve(io.cwd, values['api-key-file'] as string))}`
+          : values['api-key-env'] !== undefined
+            ? ` --api-key-env ${shellQuote(values['api-key-env'] as string)}`
+            : '';
+      const rerunCommand =
+        `keyturn rotate dataspike --webhook-id ${shellQuote(webhookId)} ${flags} --secret-id ${shellQuote(secretId)} --grace ${graceMs}ms` +
+        `${baseUrl === undefined ? '' : ` --base-url ${shellQuote(baseUrl)}`}${apiKeyFlags}`;
+      let recoveryWritten = false;
+      try {
+        const result = await rotateDataspikeSecret({
+          ...(ddb === undefined ? {} : { fleet: ddb.fleet }),
+          apiKey,
+          webhookId,
+          store,
+          secretId,
+          graceMs,
+          baseUrl,
+          fetch: io.fetch,
+          recoveryCommand: addCommand('<secret-file>'),
+          rerunCommand,
+          onProgress: (e) => progress(e.message),
+          onSecret: async (secret) => {
+            await writeRecoveryFile(recoveryPath, secret);
             recoveryWritten = true;
-          } catch (writeErr) {
-            io.stderr(`error: could not write the recovery file ${recoveryPath} (${(writeErr as { code?: string }).code ?? 'error'})\n`);
+            progress(`new secret saved to ${recoveryPath} (mode 0600) until the store write is confirmed`);
+          },
+        });
+        if (recoveryWritten && values['keep-recovery-file'] !== true) await rm(recoveryPath, { force: true });
+        for (const w of result.warnings) io.stderr(`warning: ${w}\n`);
+        if (values['json'] === true) io.stdout(JSON.stringify(result, null, 2) + '\n');
+        else {
+          io.stdout(`${secretId}: Dataspike signs with the new secret; active key is ${result.activeId}\n`);
+          if (result.previousId !== undefined) {
+            io.stdout(`${secretId}: old key ${result.previousId} stays accepted until ${formatTime(result.previousNotAfter)}\n`);
           }
-        }
-        io.stderr(`error: ${err.message}\n`);
-        if (recoveryWritten) {
-          io.stderr(
-            `The new secret is saved in ${recoveryPath} (mode 0600). Dataspike already signs with it. Finish with:\n  ${recoveryCommand}\nthen delete the file.\n`,
-          );
-        } else {
-          io.stderr(
-            'The new secret could not be saved anywhere; rotate again at once (Dataspike issues a fresh secret) once the store is writable.\n',
+          io.stdout(
+            `next: watch \`keyturn status ${flags} --secret-id ${shellQuote(secretId)} --provider dataspike --usage …\` and retire the old key when it says safe\n`,
           );
         }
-        return EXIT.STORE_WRITE_FAILED;
+        return EXIT.OK;
+      } catch (err) {
+        if (err instanceof RotationError && err.code === 'STORE_WRITE_FAILED' && err.recovery !== undefined) {
+          if (!recoveryWritten) {
+            try {
+              await writeRecoveryFile(recoveryPath, err.recovery.secret);
+              recoveryWritten = true;
+            } catch (writeErr) {
+              io.stderr(`error: could not write the recovery file ${recoveryPath} (${(writeErr as { code?: string }).code ?? 'error'})\n`);
+            }
+          }
+          io.stderr(`error: ${err.message}\n`);
+          if (recoveryWritten) {
+            io.stderr(
+              `The new secret is saved in ${recoveryPath} (mode 0600). Dataspike already signs with it. Finish with:\n  ${recoveryCommand}\nthen delete the file.\n`,
+            );
+          } else {
+            io.stderr(
+              'The new secret could not be saved anywhere; rotate again at once (Dataspike issues a fresh secret) once the store is writable.\n',
+            );
+          }
+          return EXIT.STORE_WRITE_FAILED;
+        }
+        throw err;
       }
-      throw err;
-    }
-  }));
+    }),
+  );
 }
