@@ -16,15 +16,15 @@ import {
   type Fleet,
   type FleetMember,
   type FleetMembership,
-  type KeyRole,
   type KeyturnEvent,
   type PublishChangeOptions,
-  type UsageDelta,
   type UsageSnapshot,
-  type UsageSnapshotKey,
 } from '@keyturn/core';
-import { commands, N, num, S, str, type DynamoDbTableOptions, type Item } from './client.ts';
+import { commands, N, S, type DynamoDbTableOptions } from './client.ts';
 import { checkPrefix, itemKeys } from './keys.ts';
+import { ledgerWriter, type Pending } from './ledger.ts';
+import { ledgerReader } from './ledger-read.ts';
+import { markers } from './markers.ts';
 import { dynamodbReplayStore, type DynamoDbReplayStore, type DynamoDbReplayStoreOptions } from './replay.ts';
 
 /** Options of {@link dynamodbFleet}. Every duration is in ms. */
@@ -74,30 +74,9 @@ export interface DynamoDbFleet extends Fleet {
 }
 
 /** Ledger items live this long after their last write, in seconds. */
-const LEDGER_TTL_S = 7 * 86_400;
-/** Registry entries of drained instances are dropped after this long. */
-const DRAINED_KEEP_MS = 7 * 86_400_000;
-/** A drained instance rewrites its entry at most this often (keeps its TTL fresh). */
-const DRAINED_REFRESH_MS = 3_600_000;
+
 /** UpdateItem calls in flight per flush. */
 const CONCURRENCY = 16;
-
-interface Pending {
-  readonly secretId: string;
-  readonly keyId: string;
-  keyRole: KeyRole;
-  matches: number;
-  lastMatchedAt: number | undefined;
-  notBefore: number | undefined;
-  notAfter: number | undefined;
-  lastSeenAt: number;
-}
-
-interface MarkerState {
-  seq: number;
-  changes: number;
-  fence: number | undefined;
-}
 
 /**
  * Creates a fleet on DynamoDB.
@@ -138,20 +117,20 @@ export function dynamodbFleet(options: DynamoDbFleetOptions): DynamoDbFleet {
   const instanceId = `${name}#${globalThis.crypto.randomUUID().slice(0, 8)}`;
 
   const members = new Set<FleetMember>();
-  const pending = new Map<string, Pending>();
-  /** End of the evidence gap this process caused by dropping counts (0: none), and the last one reported. */
-  let gapUntil = 0;
-  let reportedGap = 0;
-  /** What this process last wrote per key (its role/window update is skipped while nothing changed). */
-  const writtenSeen = new Map<string, number>();
-  const sinceWritten = new Set<string>();
-  const markers = new Map<string, MarkerState>();
-  let lastReport: { at: number; mode: 'l' | 'd' } | undefined;
+  const ledger = ledgerWriter({ db, keys, now, instanceId, heartbeatMs, staleAfterMs, instanceTimeoutMs, maxPendingKeys });
+  const { pending, take } = ledger;
+  const readUsage = ledgerReader({ db, keys, now, staleAfterMs, instanceTimeoutMs });
+  const marks = markers({
+    db,
+    keys,
+    now,
+    members,
+    onPollError: (error) => emit({ type: 'fleet-error', fleet: 'dynamodb', operation: 'poll', pending: pending.size, error }),
+  });
+  const { poll, bump } = marks;
   let flushTimer: ReturnType<typeof setTimeout> | undefined;
   let heartbeat: ReturnType<typeof setInterval> | undefined;
   let pollTimer: ReturnType<typeof setInterval> | undefined;
-  let lastPollAt = -Infinity;
-  let polling: Promise<void> | undefined;
   let flushing: Promise<void> | undefined;
   let again = false;
   let failures = 0;
@@ -167,187 +146,7 @@ export function dynamodbFleet(options: DynamoDbFleetOptions): DynamoDbFleet {
     for (const m of members) m.emit(event);
   }
 
-  // --- markers -------------------------------------------------------------------------------------
-
-  function heldIds(): string[] {
-    const ids = new Set<string>();
-    for (const m of members) for (const id of m.secretIds()) ids.add(id);
-    return [...ids];
-  }
-
-  /** Reads every held secret's marker and applies what changed since the last read. */
-  function poll(): Promise<void> {
-    if (polling !== undefined) return polling;
-    lastPollAt = now();
-    polling = (async () => {
-      const ids = heldIds();
-      if (ids.length === 0) return;
-      let items: Item[];
-      try {
-        items = await db.batchGet(
-          ids.map((id) => keys.marker(id)),
-          false,
-        );
-      } catch (error) {
-        emit({ type: 'fleet-error', fleet: 'dynamodb', operation: 'poll', pending: pending.size, error });
-        return;
-      }
-      const byPk = new Map(items.map((i) => [str(i, 'pk'), i]));
-      const t = now();
-      for (const id of ids) {
-        const item = byPk.get(str(keys.marker(id), 'pk'));
-        apply(id, item, t);
-      }
-    })().finally(() => {
-      polling = undefined;
-    });
-    return polling;
-  }
-
-  function apply(secretId: string, item: Item | undefined, t: number): void {
-    const seq = num(item, 'seq') ?? 0;
-    const changes = num(item, 'chg') ?? 0;
-    const fenceEnd = num(item, 'fence');
-    const fence = fenceEnd !== undefined && fenceEnd > t ? fenceEnd : undefined;
-    const prev = markers.get(secretId);
-    markers.set(secretId, { seq, changes, fence });
-    if (prev === undefined) {
-      // First read: a fence that stands now applies (the keys just loaded are current otherwise).
-      if (fence !== undefined) for (const m of members) m.fence(secretId, fence - t);
-      return;
-    }
-    if (seq === prev.seq && fence === prev.fence) return;
-    if (changes > prev.changes) {
-      const versionId = str(item, 'v');
-      for (const m of members) void m.changed(secretId, versionId);
-      return;
-    }
-    if (fence !== undefined && fence !== prev.fence) for (const m of members) m.fence(secretId, fence - t);
-    else if (fence === undefined && prev.fence !== undefined) for (const m of members) m.fence(secretId, 0);
-  }
-
-  async function bump(secretId: string, expression: string, values: Item, names?: Record<string, string>): Promise<void> {
-    await db.update({
-      Key: keys.marker(secretId),
-      UpdateExpression: expression,
-      ExpressionAttributeValues: { ':one': N(1), ':now': N(now()), ...values },
-      ...(names === undefined ? {} : { ExpressionAttributeNames: names }),
-    });
-  }
-
-  // --- ledger --------------------------------------------------------------------------------------
-
-  function take(deltas: Iterable<UsageDelta | Pending>): void {
-    for (const d of deltas) {
-      const id = `${d.secretId}\u0000${d.keyId}`;
-      const cur = pending.get(id);
-      if (cur === undefined) {
-        pending.set(id, { ...d });
-        continue;
-      }
-      cur.matches += d.matches;
-      if (d.lastMatchedAt !== undefined && (cur.lastMatchedAt === undefined || d.lastMatchedAt > cur.lastMatchedAt)) cur.lastMatchedAt = d.lastMatchedAt;
-      if (d.lastSeenAt >= cur.lastSeenAt) {
-        cur.lastSeenAt = d.lastSeenAt;
-        cur.keyRole = d.keyRole;
-        cur.notBefore = d.notBefore;
-        cur.notAfter = d.notAfter;
-      }
-    }
-    while (pending.size > maxPendingKeys) {
-      const [oldest, k] = pending.entries().next().value as [string, Pending];
-      pending.delete(oldest);
-      gapUntil = Math.max(gapUntil, k.lastMatchedAt ?? 0, now());
-    }
-  }
-
-  /** Writes one key's counts: one UpdateItem in the usual case (this match is the latest), two when not. */
-  async function writeKey(k: Pending, t: number): Promise<void> {
-    const key = keys.usageKey(k.secretId, k.keyId);
-    const ttl = N(Math.ceil(t / 1000) + LEDGER_TTL_S);
-    const base = 'SET #b = if_not_exists(#b, :now), #ttl = :ttl, #kid = :kid';
-    const names: Record<string, string> = { '#b': 'b', '#ttl': 'ttl', '#kid': 'kid' };
-    const values: Item = { ':now': N(t), ':ttl': ttl, ':kid': S(k.keyId) };
-    const add = k.matches > 0 ? ' ADD #m :m' : '';
-    const addNames: Record<string, string> = k.matches > 0 ? { '#m': 'm' } : {};
-    const addValues: Item = k.matches > 0 ? { ':m': N(k.matches) } : {};
-    let done = false;
-    if (k.lastMatchedAt !== undefined) {
-      // A conditional max: the last-match time only moves forward.
-      done = await db.update({
-        Key: key,
-        UpdateExpression: `${base}, #l = :l${add}`,
-        ConditionExpression: 'attribute_not_exists(#l) OR #l <= :l',
-        ExpressionAttributeNames: { ...names, ...addNames, '#l': 'l' },
-        ExpressionAttributeValues: { ...values, ...addValues, ':l': N(k.lastMatchedAt) },
-      });
-    }
-    if (!done) {
-      await db.update({ Key: key, UpdateExpression: `${base}${add}`, ExpressionAttributeNames: { ...names, ...addNames }, ExpressionAttributeValues: { ...values, ...addValues } });
-    }
-    const seenId = `${k.secretId}\u0000${k.keyId}`;
-    if ((writtenSeen.get(seenId) ?? -1) < k.lastSeenAt) {
-      const roleValues: Item = { ':s': N(k.lastSeenAt), ':r': S(k.keyRole) };
-      const sets = ['#s = :s', '#r = :r'];
-      const removes: string[] = [];
-      for (const [attr, value] of [
-        ['nb', k.notBefore],
-        ['na', k.notAfter],
-      ] as const) {
-        if (value !== undefined && Number.isFinite(value)) {
-          sets.push(`#${attr} = :${attr}`);
-          roleValues[`:${attr}`] = N(value);
-        } else removes.push(`#${attr}`);
-      }
-      // The role and window reported with the latest last-seen time win.
-      await db.update({
-        Key: key,
-        UpdateExpression: `SET ${sets.join(', ')}${removes.length > 0 ? ` REMOVE ${removes.join(', ')}` : ''}`,
-        ConditionExpression: 'attribute_not_exists(#s) OR #s <= :s',
-        ExpressionAttributeNames: { '#s': 's', '#r': 'r', '#nb': 'nb', '#na': 'na' },
-        ExpressionAttributeValues: roleValues,
-      });
-      writtenSeen.set(seenId, k.lastSeenAt);
-      if (writtenSeen.size > maxPendingKeys) writtenSeen.delete(writtenSeen.keys().next().value as string);
-    }
-    if (!sinceWritten.has(k.secretId)) {
-      await db.update({
-        Key: keys.usageMeta(k.secretId),
-        UpdateExpression: 'SET #since = if_not_exists(#since, :now), #ttl = :ttl',
-        ExpressionAttributeNames: { '#since': 'since', '#ttl': 'ttl' },
-        ExpressionAttributeValues: { ':now': N(t), ':ttl': ttl },
-      });
-      sinceWritten.add(k.secretId);
-    }
-  }
-
-  async function report(at: number, mode: 'l' | 'd'): Promise<void> {
-    const gap = gapUntil > reportedGap ? gapUntil : 0;
-    const due =
-      lastReport === undefined || lastReport.mode !== mode || gap > 0 || at - lastReport.at >= (mode === 'd' ? DRAINED_REFRESH_MS : heartbeatMs) || at < lastReport.at;
-    if (!due) return;
-    await db.put({
-      Item: {
-        ...keys.instance(instanceId),
-        at: N(at),
-        mode: S(mode),
-        stale: N(staleAfterMs),
-        timeout: N(instanceTimeoutMs),
-        ttl: N(Math.ceil((at + Math.max(DRAINED_KEEP_MS, instanceTimeoutMs)) / 1000)),
-      },
-    });
-    lastReport = { at, mode };
-    if (gap > 0) {
-      await db.update({
-        Key: keys.gap,
-        UpdateExpression: 'SET #g = :g',
-        ConditionExpression: 'attribute_not_exists(#g) OR #g < :g',
-        ExpressionAttributeNames: { '#g': 'g' },
-        ExpressionAttributeValues: { ':g': N(gap) },
-      });
-      reportedGap = gap;
-    }
-  }
+  // --- flushing the ledger -------------------------------------------------------------------------
 
   function scheduleFlush(delayMs: number): void {
     if (closed || flushTimer !== undefined) return;
@@ -377,7 +176,7 @@ export function dynamodbFleet(options: DynamoDbFleetOptions): DynamoDbFleet {
         while (next < batch.length) {
           const k = batch[next++] as Pending;
           try {
-            await writeKey(k, t);
+            await ledger.writeKey(k, t);
           } catch (error) {
             failed ??= error;
             take([k]);
@@ -389,14 +188,14 @@ export function dynamodbFleet(options: DynamoDbFleetOptions): DynamoDbFleet {
       await Promise.all(Array.from({ length: Math.min(CONCURRENCY, batch.length) }, worker));
       if (failed === undefined && (members.size > 0 || explicit)) {
         try {
-          const drained = pending.size === 0 && (explicit || (batch.length === 0 && lastReport?.mode === 'd'));
-          await report(t, drained ? 'd' : 'l');
+          const drained = pending.size === 0 && (explicit || (batch.length === 0 && ledger.lastReportMode === 'd'));
+          await ledger.report(t, drained ? 'd' : 'l');
         } catch (error) {
           failed = error;
         }
       }
       // A serverless container polls when it runs: at the end of an invocation, if a poll is due.
-      if (members.size > 0 && now() - lastPollAt >= pollIntervalMs) await poll();
+      if (members.size > 0 && now() - marks.lastPollAt >= pollIntervalMs) await poll();
       if (failed !== undefined) {
         failures++;
         if (failures === 1 || failures % Math.max(1, Math.round(60_000 / flushIntervalMs)) === 0) {
@@ -439,83 +238,12 @@ export function dynamodbFleet(options: DynamoDbFleetOptions): DynamoDbFleet {
     }
   }
 
-  // --- reading the ledger --------------------------------------------------------------------------
 
-  async function registry(t: number): Promise<{ entries: { instance: string; at: number; mode: string; stale: number | undefined }[]; gap: number | undefined }> {
-    const items = await db.query(keys.fleetPk, true);
-    let gap: number | undefined;
-    const entries: { instance: string; at: number; mode: string; stale: number | undefined }[] = [];
-    for (const item of items) {
-      const sk = str(item, 'sk') ?? '';
-      if (sk === '~gap') {
-        gap = num(item, 'g');
-        continue;
-      }
-      if (!sk.startsWith('inst#')) continue;
-      const at = num(item, 'at');
-      if (at === undefined) continue;
-      const mode = str(item, 'mode') ?? 'l';
-      const timeout = num(item, 'timeout') ?? instanceTimeoutMs;
-      const instance = sk.slice(5);
-      if (mode === 'd' ? t - at > DRAINED_KEEP_MS : t - at > timeout) {
-        // Presumed gone: removed (only if it did not report meanwhile), and its possible losses become a gap.
-        const removed = await db.delete({ Key: keys.instance(instance), ConditionExpression: '#at = :at', ExpressionAttributeNames: { '#at': 'at' }, ExpressionAttributeValues: { ':at': N(at) } });
-        if (removed && mode !== 'd') {
-          const end = at + timeout;
-          await db.update({
-            Key: keys.gap,
-            UpdateExpression: 'SET #g = :g',
-            ConditionExpression: 'attribute_not_exists(#g) OR #g < :g',
-            ExpressionAttributeNames: { '#g': 'g' },
-            ExpressionAttributeValues: { ':g': N(end) },
-          });
-          gap = Math.max(gap ?? 0, end);
-        }
-        continue;
-      }
-      entries.push({ instance, at, mode, stale: num(item, 'stale') });
-    }
-    return { entries, gap };
-  }
-
-  const ROLES: readonly string[] = ['active', 'pending', 'previous'];
-
+  /** One secret's fleet-wide snapshot (this process's own counts are written first). */
   async function usage(secretId: string): Promise<UsageSnapshot> {
     checkId('usage', secretId);
     if (members.size > 0) await flush(false).catch(() => undefined);
-    const t = now();
-    const [{ entries, gap }, items] = await Promise.all([registry(t), db.query(keys.usagePk(secretId), true)]);
-    let since: number | undefined;
-    const rows: UsageSnapshotKey[] = [];
-    for (const item of items) {
-      const sk = str(item, 'sk') ?? '';
-      if (sk === '~meta') {
-        since = num(item, 'since');
-        continue;
-      }
-      if (!sk.startsWith('key#')) continue;
-      const role = str(item, 'r');
-      rows.push({
-        secretId,
-        keyId: str(item, 'kid') ?? sk.slice(4),
-        keyRole: (ROLES.includes(role ?? '') ? role : 'previous') as KeyRole,
-        matches: num(item, 'm') ?? 0,
-        lastMatchedAt: num(item, 'l'),
-        notBefore: num(item, 'nb'),
-        notAfter: num(item, 'na'),
-        lastSeenAt: num(item, 's') ?? 0,
-        countingSince: num(item, 'b'),
-      });
-    }
-    rows.sort((a, b) => ROLES.indexOf(a.keyRole) - ROLES.indexOf(b.keyRole) || (a.keyId < b.keyId ? -1 : 1));
-    let takenAt = t;
-    const missing: { instance: string; lastReportAt: number }[] = [];
-    for (const e of entries) {
-      if (e.mode === 'd') continue;
-      if (t - e.at > (e.stale ?? staleAfterMs)) missing.push({ instance: e.instance, lastReportAt: e.at });
-      else takenAt = Math.min(takenAt, e.at);
-    }
-    return { version: 1, instances: entries.map((e) => e.instance).sort(), since, takenAt, keys: rows, gapUntil: gap, missing };
+    return readUsage(secretId);
   }
 
   // --- the fleet -----------------------------------------------------------------------------------
