@@ -1,9 +1,0 @@
-import { createVerifier } from '@keyturn/core';
-import { smartcar } from '@keyturn/core/providers';
-import { withVerification } from '@keyturn/core/adapters/fetch';
-export default {
-  fetch(request, env) {
-    const verifier = createVerifier({ provider: smartcar(), keys: [{ id: 'amt', secret: env.SMARTCAR_AMT, role: 'active' }] });
-    return withVerification(verifier, async (req, { result }) => new Response(result.keyId))(request);
-  },
-};
