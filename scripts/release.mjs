@@ -96,7 +96,7 @@ function readTarball(file) {
 // ---- checks ----
 function targets(value, path, out) {
   if (typeof value === 'string') out.push({ path, target: value });
-  else if (Array.isArray(value)) value.forEach((v, i) => targets(v, [...path, i], out));
+  else if (Array.isArray(value)) for (const [i, v] of value.entries()) targets(v, [...path, i], out);
   else if (value && typeof value === 'object') for (const [k, v] of Object.entries(value)) targets(v, [...path, k], out);
   return out;
 }

@@ -24,7 +24,7 @@
 import { createHmac } from 'node:crypto';
 import { createVerifier, sign, type ProviderProfile, type SecretVersion, type Verifier, type VerifyResult } from '@keyturn/core';
 import { check, describe, expectNoLeak, expectVerificationError } from './checks.ts';
-import { Input, latin1 } from './input.ts';
+import { type Input, latin1 } from './input.ts';
 
 /** Unix seconds every request is signed at (the verifier's clock). */
 export const T = 1_764_000_000;
@@ -238,7 +238,7 @@ function checkRequest(
       throw new Error(`PROPERTY: parse rejects formatHeaders(parse(h)): ${describe(err)} (${JSON.stringify(again)})`);
     }
     check(reparsed.signatures.length === signatures.length, 'the signature count changed in a round trip');
-    signatures.forEach((s, i) => check(sameBytes(s, reparsed.signatures[i] as Uint8Array), `signature ${i} changed in a round trip`));
+    for (const [i, s] of signatures.entries()) check(sameBytes(s, reparsed.signatures[i] as Uint8Array), `signature ${i} changed in a round trip`);
     check(reparsed.timestamp === timestamp, 'the timestamp changed in a round trip');
     check(reparsed.eventId === eventId, () => `the event id changed in a round trip (${String(eventId)} → ${String(reparsed.eventId)})`);
     check(reparsed.prefix === profile.signedPrefix(ctx), 'a re-serialised header does not sign the prefix signedPrefix builds');

@@ -13,6 +13,10 @@ export function setSuppression(on: boolean): void {
   suppress = on;
 }
 
-/** The open findings, by id; each is a predicate over the case the harness is about to run. */
+/** Whether suppression is on: every predicate in {@link KNOWN} starts with `if (!suppressing()) return false`. */
+export function suppressing(): boolean {
+  return suppress;
+}
+
 /** The open findings, by id; each is a predicate over the case the harness is about to run. None is open now. */
 export const KNOWN = {};

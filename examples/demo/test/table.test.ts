@@ -67,7 +67,7 @@ describe('pnpm demo output', () => {
         // Every column boundary: two spaces before it, and a cell (not a space) starting on it.
         for (const c of cols.slice(1)) {
           if (c! >= l.length) continue;
-          expect(l.slice(c! - 2, c! + 1), `line ${JSON.stringify(l)} at column ${c}`).toMatch(/^  \S$/);
+          expect(l.slice(c! - 2, c! + 1), `line ${JSON.stringify(l)} at column ${c}`).toMatch(/^ {2}\S$/);
         }
       }
       expect(rows).toBeGreaterThan(5);

@@ -60,7 +60,9 @@ export function fetchServer(handler) {
       });
       const response = await handler(request);
       const out = {};
-      response.headers.forEach((value, name) => (out[name] = value));
+      response.headers.forEach((value, name) => {
+        out[name] = value;
+      });
       // An upload that was not read to its end: answer, then close the connection.
       if (hasBody && !req.complete) out['connection'] = 'close';
       res.writeHead(response.status, out);

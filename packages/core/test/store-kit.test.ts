@@ -90,9 +90,9 @@ describe('versionValueCache', () => {
     cache.set('a', bytes, 7);
     bytes[0] = 9;
     const got = cache.get('a');
-    expect([...(got?.value as Uint8Array)]).toEqual([1, 2, 3]);
-    (got?.value as Uint8Array)[1] = 9;
-    expect([...(cache.get('a')?.value as Uint8Array)]).toEqual([1, 2, 3]);
+    expect([...(got!.value as Uint8Array)]).toEqual([1, 2, 3]);
+    (got!.value as Uint8Array)[1] = 9;
+    expect([...(cache.get('a')!.value as Uint8Array)]).toEqual([1, 2, 3]);
     expect(got?.meta).toBe(7);
     cache.set('b', 'secret-b', 1);
     cache.set('c', 'secret-c', 2);

@@ -8,7 +8,7 @@ import type { SecretsManagerServer } from '../src/testing/index.ts';
 import { rejection, signal, useSecretsManagerServer } from './helpers.ts';
 
 let server: SecretsManagerServer;
-let clock = Date.UTC(2026, 10, 1);
+const clock = Date.UTC(2026, 10, 1);
 const { fresh, makeStore } = useSecretsManagerServer('retire-test', { now: () => clock, started: (s) => (server = s) });
 const ids = async (store: ReturnType<typeof makeStore>, id: string) => (await store.getVersions(id, { signal: signal() })).map((v) => `${v.role}:${v.id}`);
 

@@ -21,6 +21,7 @@ beforeAll(async () => {
 });
 afterAll(() => vault.close());
 
+// biome-ignore lint/suspicious/noExplicitAny: the emulator's JSON answers, read field by field by the assertions
 interface Answer { status: number; headers: Record<string, string | string[] | undefined>; body: any }
 function raw(method: string, path: string, o: { token?: string; body?: unknown; host?: string } = {}): Promise<Answer> {
   const url = new URL(path, o.host ?? vault.vaultUrl);

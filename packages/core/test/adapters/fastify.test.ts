@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { keyturnFastify, FASTIFY_PARSED_HINT, type AdapterError } from '../../src/adapters/fastify.ts';
 import type { VerificationError, Verifier } from '../../src/index.ts';
@@ -9,7 +9,7 @@ afterEach(async () => {
   while (apps.length > 0) await apps.pop()!.close();
 });
 
-async function start(verifier: Verifier, extra: Record<string, unknown> = {}, handler?: (req: any, reply: any) => unknown) {
+async function start(verifier: Verifier, extra: Record<string, unknown> = {}, handler?: (req: FastifyRequest, reply: FastifyReply) => unknown) {
   const app = Fastify();
   apps.push(app);
   await app.register(async (scope) => {
@@ -50,7 +50,7 @@ describe('fastify 5 adapter', () => {
   });
 
   it('verifies any content type byte-exactly (text/plain, octet-stream)', async () => {
-    const url = await start(smartcarVerifier(), {}, async (request: any) => ({ keyId: request.keyturn.keyId, len: request.body.length }));
+    const url = await start(smartcarVerifier(), {}, async (request: FastifyRequest) => ({ keyId: request.keyturn?.keyId, len: (request.body as Buffer).length }));
     const bytes = new Uint8Array([0xff, 0x00, 0xc3, 0x28, 0x7b]); // not valid UTF-8
     const r = await post(`${url}/hook`, bytes, { ...signSmartcar(bytes), 'content-type': 'application/octet-stream' });
     expect(r.json).toEqual({ keyId: 'amt-2', len: 5 });
@@ -92,7 +92,7 @@ describe('fastify 5 adapter', () => {
 
   it('releases a replay reservation when the route answers 5xx', async () => {
     const { verifier, released } = withRelease(smartcarVerifier());
-    const url = await start(verifier, {}, async (_req: any, reply: any) => reply.code(503).send('later'));
+    const url = await start(verifier, {}, async (_req: FastifyRequest, reply: FastifyReply) => reply.code(503).send('later'));
     expect((await post(`${url}/hook`, PIZZA, { 'SC-Signature': PIZZA_SIG })).status).toBe(503);
     await expect.poll(released).toBe(1);
   });

@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createNodeHandler, verifyNodeRequest, type AdapterError } from '../../src/adapters/node.ts';
-import { createVerifier, memoryReplayStore, providers, VerificationError } from '../../src/index.ts';
+import { createVerifier, memoryReplayStore, providers, type VerificationError } from '../../src/index.ts';
 import {
   AMT, OLD_AMT, PIZZA, PIZZA_SIG, downVerifier, hashChallenge, listen, mobwayVerifier, post, signMobway, signSmartcar,
   smartcarVerifier, withRelease,
