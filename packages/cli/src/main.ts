@@ -20,6 +20,7 @@ import type { CliIo } from './common.ts';
 import { EXIT, exitCodeHelp, UsageError, verificationExitHelp } from './exit.ts';
 import { DYNAMODB_GROUP } from './dynamodb.ts';
 import { flagHelp, flagOptions, type FlagTable } from './flags.ts';
+import { FLEET_GROUP } from './fleet.ts';
 import { STORE_FLAGS, STORE_HELP } from './stores.ts';
 
 interface CommandSpec {
@@ -111,20 +112,28 @@ Reads the body from --body-file or stdin. Exit 0 when it verifies, else the code
   },
   'keys add': {
     summary: 'Make a new key active; the old active stays accepted as previous for --grace',
-    intro: `keyturn keys add --store-file PATH --secret-id ID --secret-file FILE [--grace 24h]
+    intro: `keyturn keys add --store-file PATH --secret-id ID --secret-file FILE [--grace 24h] [--redis-url URL | --dynamodb-table TABLE]
 
 Idempotent: adding the key that is already active changes nothing. Also finishes a Dataspike
-rotation from its recovery file. With --dynamodb-table, the secret's key-change marker is bumped
+rotation from its recovery file. With --redis-url, every instance reloads the key as soon as it is
+written (a key-change notice). With --dynamodb-table, the secret's key-change marker is bumped
 after the write: every container of the fleet reloads at its next poll (10 s by default).`,
-    groups: [['Secret (never on the command line):', SECRET], [undefined, { ...GRACE, ...SECRET_ID }], 'store', DYNAMODB_GROUP],
+    groups: [
+      ['Secret (never on the command line):', SECRET],
+      [undefined, { ...GRACE, ...SECRET_ID }],
+      'store',
+      FLEET_GROUP,
+      DYNAMODB_GROUP,
+    ],
     run: keysAddCommand,
   },
   'keys retire': {
     summary: 'Remove the previous key once the readiness verdict says it is safe',
-    intro: `keyturn keys retire --store-file PATH --secret-id ID (--dynamodb-table TABLE | --usage FILE | --usage-url URL)... [--key-id ID] [--force]
+    intro: `keyturn keys retire --store-file PATH --secret-id ID (--redis-url URL | --dynamodb-table TABLE | --usage FILE | --usage-url URL)... [--key-id ID] [--force]
 
-With --dynamodb-table the fleet-wide ledger decides (every container's matches), and the secret's
-key-change marker is bumped once the key is gone.`,
+With --redis-url or --dynamodb-table the fleet-wide ledger decides (every instance's matches); with
+--redis-url every instance drops the retired key at once (a notice), with --dynamodb-table the
+secret's key-change marker is bumped once the key is gone.`,
     groups: [
       [
         undefined,
@@ -136,6 +145,7 @@ key-change marker is bumped once the key is gone.`,
         },
       ],
       'store',
+      FLEET_GROUP,
       DYNAMODB_GROUP,
     ],
     run: keysRetireCommand,
@@ -147,7 +157,9 @@ key-change marker is bumped once the key is gone.`,
 Calls Dataspike's rotate endpoint, saves the new secret to a 0600 recovery file first, writes it
 to the store as active (old one previous for --grace, retried with backoff), then deletes the
 recovery file. If the store write fails, the file stays and the exact command to finish is printed.
-With --dynamodb-table, the secret's key-change marker holds a rotation fence from before the rotate
+With --redis-url, every instance of the fleet hears "rotation in progress" before the rotate call
+(deliveries signed with the new secret before the store write are answered 503 and retried, never
+401) and "key changed" right after the write. With --dynamodb-table, the secret's key-change marker holds a rotation fence from before the rotate
 call (containers answer 503, retried, rather than 401) and is bumped right after the store write.`,
     groups: [
       [
@@ -169,6 +181,17 @@ call (containers answer 503, retried, rather than 401) and is bumped right after
         },
       ],
       'store',
+      FLEET_GROUP,
+      [
+        undefined,
+        {
+          'fence-ttl': {
+            type: 'string',
+            arg: 'DURATION',
+            help: 'How long the rotation fence stands unless the write ends it (default 2m)',
+          },
+        },
+      ],
       DYNAMODB_GROUP,
     ],
     run: rotateDataspikeCommand,
@@ -195,15 +218,23 @@ Prints {"challenge":"<hex HMAC-SHA256>"}, the body a receiver answers VERIFY wit
   status: {
     summary: 'Keys with role, window, matches and last match, and the verdict: previous key safe to retire?',
     intro: `keyturn status --store-file PATH --secret-id ID [--usage FILE]... [--usage-url URL]... [--provider NAME | --quiet 24h] [--check]
+       keyturn status --redis-url URL --secret-id ID [--provider NAME | --quiet 2d] [--check]
        keyturn status --dynamodb-table TABLE --secret-id ID [--provider NAME | --quiet 24h] [--check]
 
 Roles and windows come from the store; matches from usage snapshots of your instances (merged), or
-with --dynamodb-table from the fleet's ledger in that table (every container, summed). Without
-store flags, --dynamodb-table takes roles and windows from the ledger.
+with --redis-url / --dynamodb-table from the fleet's ledger (every instance, summed; with
+--redis-url also a chart of matches per key per minute). Without store flags, a fleet's ledger
+gives the roles and windows.
 --check exits 3 unless the previous key is safe to retire. A --usage-url that cannot be used exits
 35 (unreachable), 36 (HTTP 401/403), 37 (other HTTP error or redirect) or 38 (not a usage snapshot);
-a --dynamodb-table that cannot be read exits 35.`,
-    groups: [[undefined, { ...SECRET_ID, ...USAGE, check: { type: 'boolean', help: 'Exit 3 when not safe' } }], 'store', DYNAMODB_GROUP],
+a --redis-url or --dynamodb-table that cannot be read exits 35.`,
+    groups: [
+      [undefined, { ...SECRET_ID, ...USAGE, check: { type: 'boolean', help: 'Exit 3 when not safe' } }],
+      'store',
+      FLEET_GROUP,
+      [undefined, { chart: { type: 'string', arg: 'DURATION', help: "The chart's span, up to 24h (default 1h; 0 = no chart)" } }],
+      DYNAMODB_GROUP,
+    ],
     run: statusCommand,
   },
 };

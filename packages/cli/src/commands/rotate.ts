@@ -5,10 +5,11 @@
  */
 import { DATASPIKE_SANDBOX_API_URL, rotateDataspikeSecret, RotationError, writeRecoveryFile } from '@keyturn/rotation';
 import { formatTime, parseDuration, progressPrinter, readSecretFlag, shellQuote, type CliIo } from '../common.ts';
-import { withDynamoDbFleet } from '../dynamodb.ts';
 import { EXIT, UsageError } from '../exit.ts';
+import { fenceTtlOf } from '../fleet.ts';
 import { rm, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { withCommandFleet } from './fleet.ts';
 import { type Values, requireString, secretIdOf, withStore } from './shared.ts';
 
 /** `keyturn rotate dataspike`. */
@@ -32,12 +33,15 @@ export async function rotateDataspikeCommand(io: CliIo, values: Values): Promise
     throw new UsageError(`--recovery-file: ${recoveryPath} already exists; choose a new path (it is never overwritten)`);
   }
   const progress = progressPrinter(io, values['progress'] !== false);
-  // With --dynamodb-table: the rotation fence on the secret's key-change marker before the rotate call
+  const fenceTtlMs = fenceTtlOf(values);
+  // With --redis-url: the fence ("rotation in progress", a key with a TTL and a notice) before the
+  // rotate call and the key-change notice after the store write; a Redis that cannot be reached warns
+  // and the rotation goes on. With --dynamodb-table: the rotation fence on the secret's key-change marker before the rotate call
   // (containers answer deliveries signed with a key they do not hold yet 503, retried, not 401), and
   // the marker bumped after the store write (every container reloads at its next poll).
-  return withDynamoDbFleet(io, values, (ddb) =>
+  return withCommandFleet(io, values, false, (fleet) =>
     withStore(io, values, async ({ store, flags: storeFlags }) => {
-      const flags = ddb === undefined ? storeFlags : `${storeFlags} ${ddb.flags}`;
+      const flags = fleet === undefined ? storeFlags : `${storeFlags} ${fleet.flags}`;
       const addCommand = (file: string): string =>
         `keyturn keys add ${flags} --secret-id ${shellQuote(secretId)} --secret-file ${file} --grace ${graceMs}ms`;
       const recoveryCommand = addCommand(shellQuote(recoveryPath));
@@ -53,7 +57,8 @@ export async function rotateDataspikeCommand(io: CliIo, values: Values): Promise
       let recoveryWritten = false;
       try {
         const result = await rotateDataspikeSecret({
-          ...(ddb === undefined ? {} : { fleet: ddb.fleet }),
+          ...(fleet === undefined ? {} : { fleet: fleet.fleet }),
+          ...(fenceTtlMs === undefined ? {} : { fenceTtlMs }),
           apiKey,
           webhookId,
           store,
@@ -79,7 +84,9 @@ export async function rotateDataspikeCommand(io: CliIo, values: Values): Promise
             io.stdout(`${secretId}: old key ${result.previousId} stays accepted until ${formatTime(result.previousNotAfter)}\n`);
           }
           io.stdout(
-            `next: watch \`keyturn status ${flags} --secret-id ${shellQuote(secretId)} --provider dataspike --usage …\` and retire the old key when it says safe\n`,
+            fleet === undefined
+              ? `next: watch \`keyturn status ${flags} --secret-id ${shellQuote(secretId)} --provider dataspike --usage …\` and retire the old key when it says safe\n`
+              : `next: watch \`keyturn status ${fleet.flags} --secret-id ${shellQuote(secretId)} --provider dataspike\` (the whole fleet) and retire the old key when it says safe\n`,
           );
         }
         return EXIT.OK;
