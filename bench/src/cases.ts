@@ -159,6 +159,59 @@ function keyturnCase(spec: KeyturnSpec): CaseDef {
   };
 }
 
+// ---------------------------------------------------------------------------------------------
+// The fleet ledger on the hot path: the same warm-cache verifier with `fleet: redisFleet(...)`, paired
+// with the one without (its `floor` is the no-fleet case), so the ratio is the ledger's own cost. The
+// fleet is the real `redisFleet` (flush every second, heartbeat, batch building) on an in-process
+// adapter that answers at once, so no network time is counted, only what the process does.
+
+function instantRedis(): import('@keyturn/redis').RedisFleetCommands {
+  return {
+    eval: async (script) => (script.includes("'GET'") ? '0' : -2),
+    publish: async () => 0,
+    subscribe: async () => ({ close: async () => undefined }),
+  };
+}
+
+function fleetCase(scheme: SchemeName, mode: 'verify' | 'sync'): CaseDef {
+  const id = `kt-${short[scheme]}-fleet-${mode}`;
+  const call = mode === 'verify' ? '`await verify`' : '`verifySync`';
+  return {
+    id,
+    group: 'fleet',
+    what: `keyturn ${call} (${scheme}), warm cache, with \`fleet: redisFleet()\` (the usage ledger: counted in memory, flushed every second), vs the same without a fleet`,
+    floor: `kt-${short[scheme]}-cache-${mode}`,
+    async prepare(fx) {
+      const { redisFleet } = await import('@keyturn/redis');
+      const { versions, newest } = rotation(scheme, 1, Date.now());
+      const fleet = redisFleet({ client: instantRedis(), flushIntervalMs: 1_000 });
+      const verifier: Verifier = createVerifier({ provider: provider(scheme), keys: memoryStore(versions), secretId: 'bench', fleet });
+      await verifier.warm();
+      let request = { body: fx.bytes, headers: signHeaders(scheme, newest, fx.bytes, unixNow()) };
+      const fn = mode === 'verify' ? () => verifier.verify(request) : () => verifier.verifySync(request);
+      return {
+        fn,
+        refresh() {
+          request = { body: fx.bytes, headers: signHeaders(scheme, newest, fx.bytes, unixNow()) };
+        },
+        async check() {
+          const headers = signHeaders(scheme, newest, fx.bytes, unixNow());
+          const result = mode === 'verify' ? await verifier.verify({ body: fx.bytes, headers }) : verifier.verifySync({ body: fx.bytes, headers });
+          assert(result.keyId === newest.id, `${id} matched ${result.keyId}`);
+          await rejects(() => (mode === 'verify' ? verifier.verify({ body: fx.tampered, headers }) : verifier.verifySync({ body: fx.tampered, headers })), id, 'NO_MATCHING_KEY');
+          await fleet.flush();
+          const pending = fleet.pendingKeys;
+          assert(pending === 0, `${id}: the ledger flushed (${pending} keys pending)`);
+        },
+        async dispose() {
+          await verifier.dispose();
+          await fleet.close();
+        },
+      };
+    },
+  };
+}
+
 type RejectKind = 'forged' | 'stale' | 'malformed';
 
 function rejectCase(scheme: SchemeName, kind: RejectKind, n: number): CaseDef {
@@ -317,6 +370,7 @@ export function allCases(): CaseDef[] {
       }
     }
   }
+  for (const scheme of ['smartcar', 'dataspike'] as const) for (const mode of ['sync', 'verify'] as const) cases.push(fleetCase(scheme, mode));
   cases.push(rejectCase('smartcar', 'forged', 8), rejectCase('dataspike', 'forged', 8));
   cases.push(rejectCase('dataspike', 'stale', 8), rejectCase('smartcar', 'malformed', 8));
   cases.push(stripeCase(), standardWebhooksCase('svix'), standardWebhooksCase('standardwebhooks'), octokitCase(false), octokitCase(true));

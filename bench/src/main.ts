@@ -47,8 +47,10 @@ const here = dirname(fileURLToPath(import.meta.url));
 const out = resolve(args.get('out') ?? resolve(here, '..', quick ? 'results-quick.json' : 'results/latest.json'));
 
 const only = args.get('only')?.split(',');
-const selected = (c: CaseDef): boolean =>
-  only === undefined || only.some((p) => (p.endsWith('*') ? c.id.startsWith(p.slice(0, -1)) : c.id === p)) || c.group === 'floor';
+const picked = (c: CaseDef): boolean => only === undefined || only.some((p) => (p.endsWith('*') ? c.id.startsWith(p.slice(0, -1)) : c.id === p));
+// A case's floor runs with it (a fleet case is paired with the same verifier without a fleet).
+const pairedWith = new Set(allCases().filter(picked).map((c) => c.floor));
+const selected = (c: CaseDef): boolean => picked(c) || c.group === 'floor' || pairedWith.has(c.id);
 
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
 const wants = (prefixes: string[]): boolean => only === undefined || only.some((p) => prefixes.some((x) => p.startsWith(x)));

@@ -22,7 +22,7 @@ export interface CaseDef {
   /** Stable id (used by `--only`, in JSON and in tables). */
   readonly id: string;
   /** Table section. */
-  readonly group: 'floor' | 'keyturn' | 'reject' | 'peer' | 'webcrypto' | 'cold';
+  readonly group: 'floor' | 'keyturn' | 'fleet' | 'reject' | 'peer' | 'webcrypto' | 'cold';
   /** What is timed. */
   readonly what: string;
   /** The floor this case is paired with (itself for the noise row). */
