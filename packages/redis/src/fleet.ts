@@ -304,7 +304,7 @@ export function redisFleet(options: RedisFleetOptions): RedisFleet {
       let failed: unknown;
       await Promise.all(
         batches.map(async (b: SecretBatch) => {
-          const { keys, args } = batchArgs(b, names.usage(b.secretId), names.fence(b.secretId), (h) => names.minutes(b.secretId, h), takenAt, LEDGER_TTL_S, MINUTE_TTL_S);
+          const { keys, args } = batchArgs(b, names.usage(b.secretId), names.fence(b.secretId), (h, k) => names.minutes(b.secretId, h, k), takenAt, LEDGER_TTL_S, MINUTE_TTL_S);
           try {
             const fenceTtl = Number(await evalScript('ledger flush', FLUSH_SCRIPT, keys, args));
             // A fence this instance has not heard of (it started during it, or missed the notice).
@@ -474,11 +474,18 @@ export function redisFleet(options: RedisFleetOptions): RedisFleet {
       if (members.size > 0) await flush(false).catch(() => undefined);
       const toMinute = Math.floor(now() / 60_000);
       const fromMinute = toMinute - hours * 60 + 1;
-      const keys = [];
-      for (let h = Math.floor(fromMinute / 60); h <= Math.floor(toMinute / 60); h++) keys.push(names.minutes(secretId, h));
-      const [ledger, ...hashes] = (await evalScript('timeline read', READ_HASHES_SCRIPT, [names.usage(secretId), ...keys], [])) as unknown[];
+      const fromHour = Math.floor(fromMinute / 60);
+      const toHour = Math.floor(toMinute / 60);
+      const [ledger] = (await evalScript('ledger read', READ_HASHES_SCRIPT, [names.usage(secretId)], [])) as unknown[];
       const keyIds = buildSnapshot(secretId, hashReply(ledger), new Map(), now(), staleAfterMs).keys.map((k) => k.keyId);
-      return buildTimeline(secretId, hashes.map(hashReply), fromMinute, toMinute, keyIds);
+      const hashes: Map<string, string>[][] = [];
+      for (const keyId of keyIds) {
+        const keys: string[] = [];
+        for (let h = fromHour; h <= toHour; h++) keys.push(names.minutes(secretId, h, keyId));
+        const replies = (await evalScript('timeline read', READ_HASHES_SCRIPT, keys, [])) as unknown[];
+        hashes.push(replies.map(hashReply));
+      }
+      return buildTimeline(secretId, keyIds, hashes, fromHour, fromMinute, toMinute);
     },
 
     async flush() {

@@ -7,7 +7,7 @@
  * | --- | --- | --- |
  * | `<p>replay:<claim>` | string | a replay claim (`SET NX PX`) |
  * | `<p>usage:{<secret>}` | hash | the usage ledger of one secret (per key: matches, last match, role, window) |
- * | `<p>usage:{<secret>}:m:<hour>` | hash | matches per key per minute for one hour (expires after 25 h) |
+ * | `<p>usage:{<secret>}:m:<hour>:<key id>` | hash | one key's matches per minute of one hour (field: minute 0–59; expires after 25 h) |
  * | `<p>fence:{<secret>}` | string | a rotation fence (expires with its TTL) |
  * | `<p>{fleet}:instances` | hash | instance id → last report; `~gap` → end of the last evidence gap |
  * | `<p>{fleet}:seq` | string | number of the last notice (missed notices show as a jump) |
@@ -33,7 +33,7 @@ export interface KeyNames {
   readonly instances: string;
   readonly seq: string;
   usage(secretId: string): string;
-  minutes(secretId: string, hour: number): string;
+  minutes(secretId: string, hour: number, keyId: string): string;
   fence(secretId: string): string;
 }
 
@@ -46,7 +46,7 @@ export function keyNames(prefix: string): KeyNames {
     instances: `${prefix}{fleet}:instances`,
     seq: `${prefix}{fleet}:seq`,
     usage: (secretId) => `${prefix}usage:${tagOf(secretId)}`,
-    minutes: (secretId, hour) => `${prefix}usage:${tagOf(secretId)}:m:${hour}`,
+    minutes: (secretId, hour, keyId) => `${prefix}usage:${tagOf(secretId)}:m:${hour}:${keyId}`,
     fence: (secretId) => `${prefix}fence:${tagOf(secretId)}`,
   };
 }

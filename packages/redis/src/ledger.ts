@@ -138,27 +138,29 @@ export function batchArgs(
   batch: SecretBatch,
   usageKey: string,
   fenceKey: string,
-  minutesKey: (hour: number) => string,
+  minutesKey: (hour: number, keyId: string) => string,
   now: number,
   ledgerTtlS: number,
   minuteTtlS: number,
 ): { keys: string[]; args: string[] } {
   const keys = [usageKey, fenceKey];
-  const hourIndex = new Map<number, number>();
+  const keyIndex = new Map<string, number>();
   const args = [String(now), String(ledgerTtlS), String(minuteTtlS), String(batch.keys.length)];
   for (const k of batch.keys) {
     args.push(k.keyId, k.keyRole, String(k.matches), num(k.lastMatchedAt), num(k.notBefore), num(k.notAfter), String(k.lastSeenAt));
   }
   args.push(String(batch.minutes.length));
   for (const [keyId, minute, count] of batch.minutes) {
+    // One small hash per key and hour (fields 0–59 stay a compact listpack).
     const hour = Math.floor(minute / HOUR_MINUTES);
-    let index = hourIndex.get(hour);
+    const name = minutesKey(hour, keyId);
+    let index = keyIndex.get(name);
     if (index === undefined) {
-      keys.push(minutesKey(hour));
+      keys.push(name);
       index = keys.length;
-      hourIndex.set(hour, index);
+      keyIndex.set(name, index);
     }
-    args.push(String(index), `${minute}|${keyId}`, String(count));
+    args.push(String(index), String(minute - hour * HOUR_MINUTES), String(count));
   }
   return { keys, args };
 }
@@ -260,27 +262,30 @@ export function buildSnapshot(
   };
 }
 
-/** Builds a per-minute timeline from minute hashes (`<minute>|<keyId>` → count). */
-export function buildTimeline(secretId: string, hashes: Map<string, string>[], fromMinute: number, toMinute: number, keyIds: readonly string[]): UsageTimeline {
+/** Builds a per-minute timeline from the minute hashes of each key (`hashes[k][h]`: key `k`, hour `fromHour + h`). */
+export function buildTimeline(
+  secretId: string,
+  keyIds: readonly string[],
+  hashes: readonly (readonly Map<string, string>[])[],
+  fromHour: number,
+  fromMinute: number,
+  toMinute: number,
+): UsageTimeline {
   const width = Math.max(0, toMinute - fromMinute + 1);
-  const series = new Map<string, number[]>();
-  for (const id of keyIds) series.set(id, new Array<number>(width).fill(0));
-  for (const h of hashes) {
-    for (const [field, value] of h) {
-      const bar = field.indexOf('|');
-      if (bar < 0) continue;
-      const minute = Number(field.slice(0, bar));
-      const keyId = field.slice(bar + 1);
-      if (!Number.isSafeInteger(minute) || minute < fromMinute || minute > toMinute) continue;
-      let counts = series.get(keyId);
-      if (counts === undefined) series.set(keyId, (counts = new Array<number>(width).fill(0)));
-      counts[minute - fromMinute] = (counts[minute - fromMinute] ?? 0) + (Number(value) || 0);
-    }
-  }
   return {
     secretId,
     from: fromMinute * MINUTE_MS,
     stepMs: MINUTE_MS,
-    keys: [...series].map(([keyId, counts]) => ({ keyId, counts })),
+    keys: keyIds.map((keyId, k) => {
+      const counts = new Array<number>(width).fill(0);
+      (hashes[k] ?? []).forEach((h, i) => {
+        for (const [field, value] of h) {
+          const minute = (fromHour + i) * HOUR_MINUTES + Number(field);
+          if (!Number.isSafeInteger(minute) || minute < fromMinute || minute > toMinute) continue;
+          counts[minute - fromMinute] = (counts[minute - fromMinute] ?? 0) + (Number(value) || 0);
+        }
+      });
+      return { keyId, counts };
+    }),
   };
 }

@@ -30,10 +30,10 @@ export const FENCE_TTL_SCRIPT = `return redis.call('PTTL', KEYS[1])`;
  * learns it with its next flush.
  *
  * KEYS[1]: the ledger hash of the secret; KEYS[2]: its fence key; KEYS[3..]: its minute hashes (one per
- * hour touched).
+ * key and hour touched).
  * ARGV: now, ledger TTL (s), minute TTL (s), number of keys D, then 7 per key (key id, role, matches,
  * last match or '', window start or '', window end or '', last seen), then the number of minute
- * counts M and 3 per count (index into KEYS, field, count).
+ * counts M and 3 per count (index into KEYS, minute of the hour 0–59, count).
  *
  * Per key id `K` the hash holds `m:K` (matches, summed), `l:K` (last match, the largest), `b:K` (when
  * counting began, the first report), `s:K`/`r:K`/`nb:K`/`na:K` (last seen, and the role and window
