@@ -25,6 +25,8 @@ import { startSender, type Delivery } from './sender.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
+/** tsx's ESM loader, resolved from here (the drill may run from any working directory). */
+const tsxLoader = import.meta.resolve('tsx');
 const API_KEY = 'ds-drill-api-key-0123456789';
 const WEBHOOK = '01827ed4-c928-7a3c-9a30-7ab7cc169d11';
 const INITIAL = `whsec_${'0123456789abcdef'.repeat(4)}`;
@@ -153,7 +155,8 @@ export async function runDrill(o: DrillOptions): Promise<DrillReport> {
     const allLines: { name: string; line: Line }[] = [];
     const startReceiver = (name: string, port: number): ReceiverProc => {
       const config: ReceiverConfig = { name, port, redisPort: redis.port, prefix: PREFIX, secretId, store, fleet: o.fleet };
-      const child = spawn(process.execPath, ['--import', 'tsx', join(here, 'receiver.ts')], {
+      const child = spawn(process.execPath, ['--import', tsxLoader, join(here, 'receiver.ts')], {
+        cwd: join(here, '..'),
         env: { ...process.env, DRILL_RECEIVER: JSON.stringify(config) },
         stdio: ['ignore', 'pipe', 'inherit'],
       });
@@ -219,7 +222,7 @@ export async function runDrill(o: DrillOptions): Promise<DrillReport> {
     };
 
     // The verdict, polled all along.
-    const polls: { at: number; safe?: boolean; reason?: string }[] = [];
+    const polls: { at: number; takenAt?: number; safe?: boolean; reason?: string }[] = [];
     let polling = true;
     const poller = (async () => {
       while (polling) {
@@ -227,7 +230,7 @@ export async function runDrill(o: DrillOptions): Promise<DrillReport> {
         try {
           const snap = await fleet.usage(secretId);
           const v = readiness(snap, { now: Date.now(), quietMs: o.quietMs }).verdicts.find((x) => x.secretId === secretId);
-          polls.push({ at: t, safe: v?.safe ?? false, reason: v?.reason ?? 'no-data' });
+          polls.push({ at: t, takenAt: snap.takenAt, safe: v?.safe ?? false, reason: v?.reason ?? 'no-data' });
         } catch {
           polls.push({ at: t });
         }
@@ -379,7 +382,7 @@ interface Raw {
   rotatedAt: number | undefined;
   t0: number;
   cli: { code: number | null; stdout: string; stderr: string; ms: number } | undefined;
-  polls: readonly { at: number; safe?: boolean; reason?: string }[];
+  polls: readonly { at: number; takenAt?: number; safe?: boolean; reason?: string }[];
   published: readonly number[];
   noticesFrom: number;
   faults: Record<string, number>;
@@ -429,8 +432,10 @@ function report(o: DrillOptions, r: Raw): DrillReport {
     storeCalls[rec.name] = calls;
   }
 
-  // The verdict against the ground truth: the last old-key delivery accepted, by when it was sent.
-  const lastOld = Math.max(-Infinity, ...accepted.filter((x) => x.old || (r.rotatedAt !== undefined && (x.acceptedSentAt ?? 0) < r.rotatedAt)).map((x) => x.acceptedSentAt ?? -Infinity));
+  // The verdict against the ground truth: the old-key deliveries accepted (signed with the old secret:
+  // stragglers, and anything sent before the rotate answer), each matched between its send and its answer.
+  const oldAccepted = accepted.filter((x) => x.old || (r.rotatedAt !== undefined && (x.acceptedSentAt ?? 0) < r.rotatedAt));
+  const lastOld = Math.max(-Infinity, ...oldAccepted.map((x) => x.acceptedSentAt ?? -Infinity));
   const transitions: { atMs: number; safe: boolean; reason: string }[] = [];
   let violations = 0;
   let last: boolean | undefined;
@@ -441,9 +446,13 @@ function report(o: DrillOptions, r: Raw): DrillReport {
       unreadable++;
       continue;
     }
-    // Before the rotation the old key is the active one ("no previous key" is right then).
+    // A "yes" claims the previous key did not match in the quiet period before the evidence's end
+    // (`takenAt`). A violation is an old-key delivery that certainly matched inside that period: sent
+    // after its start and answered before its end. (Before the rotation the old key is the active one,
+    // and "no previous key" is right.)
     const afterRotation = r.rotatedAt !== undefined && p.at > r.rotatedAt;
-    if (p.safe && afterRotation && p.reason !== 'no-previous' && Number.isFinite(lastOld) && p.at - lastOld < o.quietMs) violations++;
+    const end = p.takenAt ?? p.at;
+    if (p.safe && afterRotation && p.reason !== 'no-previous' && oldAccepted.some((x) => (x.acceptedSentAt ?? 0) > end - o.quietMs && (x.acceptedAt ?? Infinity) <= end)) violations++;
     if (p.safe && firstYes === undefined && r.rotatedAt !== undefined && p.at > r.rotatedAt) firstYes = p.at - r.t0;
     if (p.safe !== last) transitions.push({ atMs: p.at - r.t0, safe: p.safe, reason: p.reason ?? '' });
     last = p.safe;

@@ -19,6 +19,8 @@ export interface Delivery {
   after503: boolean;
   /** When the accepted attempt was sent (its signature's match happened after). */
   acceptedSentAt: number | undefined;
+  /** When its answer arrived (the match happened before). */
+  acceptedAt: number | undefined;
 }
 
 /** Signs a body: the headers Dataspike would send now (with the current or the old secret). */
@@ -87,7 +89,10 @@ export function startSender(options: SenderOptions): Sender {
 
   function finish(d: Delivery, outcome: Delivery['outcome'], sentAt?: number): void {
     d.outcome = outcome;
-    if (outcome === 'accepted') d.acceptedSentAt = sentAt;
+    if (outcome === 'accepted') {
+      d.acceptedSentAt = sentAt;
+      d.acceptedAt = Date.now();
+    }
     pendingCount--;
   }
 
@@ -98,7 +103,7 @@ export function startSender(options: SenderOptions): Sender {
     while (created < due) {
       const n = created++;
       const body = JSON.stringify({ id: `evt_${n}`, type: 'check.completed', data: { applicant_id: `app_${n % 977}`, status: 'verified' } });
-      const d: Delivery = { id: `evt_${n}`, body, old: options.straggler(Date.now() - started), attempts: 0, statuses: [], outcome: 'pending', after503: false, acceptedSentAt: undefined };
+      const d: Delivery = { id: `evt_${n}`, body, old: options.straggler(Date.now() - started), attempts: 0, statuses: [], outcome: 'pending', after503: false, acceptedSentAt: undefined, acceptedAt: undefined };
       deliveries.push(d);
       pendingCount++;
       attempt(d);
