@@ -162,7 +162,13 @@ export async function runDrill(o: DrillOptions): Promise<DrillReport> {
       });
       const lines: Line[] = [];
       let markReady: () => void = () => undefined;
-      const ready = new Promise<void>((resolve) => (markReady = resolve));
+      let notReady: (err: Error) => void = () => undefined;
+      const ready = new Promise<void>((resolve, reject) => {
+        markReady = resolve;
+        notReady = reject;
+      });
+      // A receiver that dies before it is ready fails the drill at once (not at the test's timeout).
+      child.once('exit', (code, signal) => notReady(new Error(`receiver ${name} exited (${signal ?? code}) before it was ready`)));
       createInterface({ input: child.stdout! }).on('line', (text) => {
         let line: Line;
         try {

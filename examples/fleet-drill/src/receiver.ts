@@ -20,7 +20,7 @@ const out = (line: Record<string, unknown>): void => void process.stdout.write(J
 async function openStore(): Promise<{ store: KeyStore; close(): Promise<void> }> {
   const s = config.store;
   if (s.kind === 'env-file') {
-    const { envFileKeyStore } = await import('@keyturn/store-env');
+    const { envFileKeyStore } = await import('@keyturn/store-env/file');
     return { store: envFileKeyStore({ path: s.path }), close: async () => undefined };
   }
   if (s.kind === 'aws') {

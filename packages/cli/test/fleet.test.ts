@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { createVerifier, providers, type KeyturnEvent, type Verifier } from '@keyturn/core';
 import { redisFleet, type RedisFleet } from '@keyturn/redis';
 import { startDataspikeTestServer, type DataspikeTestServer } from '@keyturn/rotation/testing';
-import { envFileKeyStore } from '@keyturn/store-env';
+import { envFileKeyStore } from '@keyturn/store-env/file';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedis, type RedisServer } from '../../redis/test/redis-server.ts';
