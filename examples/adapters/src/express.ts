@@ -1,6 +1,6 @@
 // Express 5: verify Smartcar webhooks on POST /webhooks/smartcar.
 import express from 'express';
-import { createVerifier, providers } from '@keyturn/core';
+import { createVerifier, providers, type SmartcarEvent, type VerifyResult } from '@keyturn/core';
 import { createExpressMiddleware } from '@keyturn/core/adapters/express';
 import { envKeyStore } from '@keyturn/store-env';
 
@@ -11,8 +11,10 @@ export const app = express();
 
 // The webhook route comes BEFORE app.use(express.json()): the middleware needs the raw body.
 app.post('/webhooks/smartcar', createExpressMiddleware(verifier), (req, res) => {
-  const event = JSON.parse((req.body as Buffer).toString('utf8')); // req.body is the raw Buffer
-  console.log(event.eventType, 'signed with', req.keyturn?.keyId, req.keyturn?.keyRole);
+  // req.keyturn is typed for every profile; name this one's event type. (req.body is the raw Buffer.)
+  const { event, keyId, keyRole } = req.keyturn as VerifyResult<SmartcarEvent>;
+  const type = 'eventType' in event ? event.eventType : event.eventName; // a v4.0 or a v2.0 payload
+  console.log(type, 'signed with', keyId, keyRole);
   res.sendStatus(204);
 });
 

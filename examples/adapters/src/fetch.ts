@@ -6,8 +6,9 @@ import { envKeyStore } from '@keyturn/store-env';
 const verifier = createVerifier({ provider: providers.smartcar(), keys: envKeyStore(), secretId: 'SMARTCAR_AMT' });
 
 const smartcar = withVerification(verifier, async (request, { result }) => {
-  const event = await request.json(); // the body is still readable
-  console.log(event.eventType, 'signed with', result.keyId, result.keyRole);
+  const event = result.event; // typed: SmartcarEvent (and request.json() still works: the body is unread)
+  const type = 'eventType' in event ? event.eventType : event.eventName; // a v4.0 or a v2.0 payload
+  console.log(type, 'signed with', result.keyId, result.keyRole);
   return new Response(null, { status: 204 });
 });
 

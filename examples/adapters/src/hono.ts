@@ -9,9 +9,9 @@ const verifier = createVerifier({ provider: providers.smartcar(), keys: envKeySt
 const app = new Hono();
 
 app.post('/webhooks/smartcar', keyturn(verifier), async (c) => {
-  const { keyId, keyRole } = c.get('keyturn'); // typed through Hono's Variables
-  const event = await c.req.json(); // the body is still readable
-  console.log(event.eventType, 'signed with', keyId, keyRole);
+  const { event, keyId, keyRole } = c.get('keyturn'); // typed through Hono's Variables: event is a SmartcarEvent
+  const type = 'eventType' in event ? event.eventType : event.eventName; // a v4.0 or a v2.0 payload
+  console.log(type, 'signed with', keyId, keyRole); // (and c.req.json() still works: the body is unread)
   return c.body(null, 204);
 });
 

@@ -1,7 +1,7 @@
 // NestJS (Express or Fastify platform): KeyturnModule, KeyturnGuard and @VerifiedWebhook().
-import { Body, Controller, HttpCode, Module, Post, UseGuards } from '@nestjs/common';
+import { Controller, HttpCode, Module, Post, UseGuards } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { providers, type VerifyResult } from '@keyturn/core';
+import { providers, type SmartcarEvent, type VerifyResult } from '@keyturn/core';
 import { KeyturnGuard, KeyturnModule, VerifiedWebhook } from '@keyturn/nestjs';
 import { envKeyStore } from '@keyturn/store-env';
 
@@ -10,8 +10,10 @@ export class WebhooksController {
   @Post('smartcar')
   @HttpCode(204)
   @UseGuards(KeyturnGuard)
-  receive(@VerifiedWebhook() webhook: VerifyResult, @Body() event: { eventType: string }): void {
-    console.log(event.eventType, 'signed with', webhook.keyId, webhook.keyRole);
+  receive(@VerifiedWebhook() webhook: VerifyResult<SmartcarEvent>): void {
+    const event = webhook.event; // the verified body as JSON (@Body() gives Nest's parse of it too)
+    const type = 'eventType' in event ? event.eventType : event.eventName; // a v4.0 or a v2.0 payload
+    console.log(type, 'signed with', webhook.keyId, webhook.keyRole);
   }
 }
 

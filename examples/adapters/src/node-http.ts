@@ -9,9 +9,10 @@ const verifier = createVerifier({ provider: providers.smartcar(), keys: envKeySt
 export const server = createServer(
   createNodeHandler(
     verifier,
-    (req, res, { result, body }) => {
-      const event = JSON.parse(body.toString('utf8')); // body: the raw Buffer that was verified
-      console.log(event.eventType, 'signed with', result.keyId, result.keyRole);
+    (req, res, { result }) => {
+      const event = result.event; // the verified body as JSON, typed: SmartcarEvent (the raw bytes: context.body)
+      const type = 'eventType' in event ? event.eventType : event.eventName; // a v4.0 or a v2.0 payload
+      console.log(type, 'signed with', result.keyId, result.keyRole);
       res.writeHead(204).end();
     },
     { maxBodyBytes: 256 * 1024, bodyTimeoutMs: 5_000 },

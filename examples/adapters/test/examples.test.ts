@@ -78,3 +78,23 @@ describe.each(Object.keys(examples))('docs/adapters.md example: %s', (name) => {
     expect([forged.status, await forged.json()]).toEqual([401, { error: 'invalid signature' }]);
   });
 });
+
+describe("README.md's first example", () => {
+  it('verifies with the token or the previous one, reads the typed event, and answers a forgery with the profile status', async () => {
+    const { receive } = await import('../src/readme.ts');
+    const log = vi.spyOn(console, 'log').mockImplementation(() => {});
+    try {
+      const event = JSON.stringify({ eventId: 'e-readme', eventType: 'VEHICLE_STATE', data: { vehicle: { id: 'veh-1' }, signals: [{ code: 'odometer-traveleddistance' }] }, meta: { version: '4.0' } });
+      const body = Buffer.from(event);
+      expect(await receive(body, sign(event))).toBe(204);
+      expect(await receive(body, sign(event, OLD_AMT))).toBe(204);
+      expect(await receive(body, sign(event, 'not-the-token'))).toBe(401);
+      expect(log.mock.calls).toEqual([
+        ['veh-1', 1, 'signals, signed with', expect.stringMatching(/^SMARTCAR_AMT@/), 'active'],
+        ['veh-1', 1, 'signals, signed with', expect.stringMatching(/^SMARTCAR_AMT@/), 'previous'],
+      ]);
+    } finally {
+      log.mockRestore();
+    }
+  });
+});

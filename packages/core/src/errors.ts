@@ -275,3 +275,50 @@ export class KeyStoreError extends Error {
 export function isVerificationError(err: unknown, code?: VerificationErrorCode): err is VerificationError {
   return err instanceof VerificationError && (code === undefined || err.code === code);
 }
+
+/**
+ * Thrown when `result.event` is read and the verified body is not JSON (not UTF-8, or not valid
+ * JSON): the signature did match, so the webhook is genuine; only its body is not what the event
+ * type describes. Never thrown by `verify()` itself: the body is parsed on first access. Log-safe:
+ * no byte of the body is in it (nor the parser's message, which would quote one).
+ *
+ * @example
+ * ```ts
+ * try {
+ *   handle(result.event);
+ * } catch (err) {
+ *   if (err instanceof EventParseError) return res.status(422).end(); // signed, but not JSON
+ *   throw err;
+ * }
+ * ```
+ */
+export class EventParseError extends Error {
+  /** Always `EVENT_NOT_JSON`. */
+  readonly code = 'EVENT_NOT_JSON' as const;
+  /** Provider profile name. */
+  readonly provider: string;
+  /** Secret id the webhook verified against. */
+  readonly secretId: string;
+  /** Id of the key that verified it. */
+  readonly keyId: string;
+  /** Length of the verified body, in bytes (UTF-16 units for a string body). */
+  readonly bodyLength: number;
+
+  constructor(options: { provider: string; secretId: string; keyId: string; bodyLength: number; reason: 'utf8' | 'json' }) {
+    super(
+      options.reason === 'utf8'
+        ? `The verified ${options.provider} body is not UTF-8 text, so it is not JSON (${options.bodyLength} bytes).`
+        : `The verified ${options.provider} body is not valid JSON (${options.bodyLength} long).`,
+    );
+    this.name = 'EventParseError';
+    this.provider = options.provider;
+    this.secretId = options.secretId;
+    this.keyId = options.keyId;
+    this.bodyLength = options.bodyLength;
+  }
+
+  /** A log-safe plain object. */
+  toJSON(): Record<string, unknown> {
+    return { name: this.name, code: this.code, message: this.message, provider: this.provider, secretId: this.secretId, keyId: this.keyId, bodyLength: this.bodyLength };
+  }
+}

@@ -7,6 +7,12 @@ export { createVerifier } from './verifier.ts';
 export type {
   Verifier,
   VerifierOptions,
+  VerifierOptionsBase,
+  EventOf,
+  StaticKeys,
+  StaticKeysVerifierOptions,
+  StoreVerifierOptions,
+  SecretIdOption,
   VerifyRequest,
   VerifyResult,
   SafeVerifyResult,
@@ -16,11 +22,12 @@ export type {
   RawBody,
   AnswerChallengeOptions,
 } from './verifier.ts';
-export { sign, signAsync, type SignInput } from './sign.ts';
+export { sign, signAsync, type SignInput, type SignRequest, type SignSecret } from './sign.ts';
 export {
   VerificationError,
   KeyStoreError,
   KEY_STORE_ERROR_REASONS,
+  EventParseError,
   isVerificationError,
   VERIFICATION_ERROR_CODES,
   SERVER_SIDE_STATUS,
@@ -86,7 +93,26 @@ export {
 export { FENCE_RELOAD_MS } from './cache/source.ts';
 export type { HeadersInput, HeadersLike } from './lib/headers.ts';
 export * as providers from './providers/index.ts';
-export type { ProviderProfile, ParsedSignature } from './providers/types.ts';
+export type { ProviderProfile, ParsedSignature, AsymmetricScheme } from './providers/types.ts';
+export type {
+  SmartcarEvent,
+  SmartcarV4Event,
+  SmartcarV4Verify,
+  SmartcarV4VehicleState,
+  SmartcarV4VehicleError,
+  SmartcarV4Meta,
+  SmartcarSignal,
+  SmartcarVehicle,
+  SmartcarTrigger,
+  SmartcarV2Event,
+  SmartcarV2Verify,
+  SmartcarV2Delivery,
+  DataspikeEvent,
+  StripeEvent,
+  GitHubEvent,
+  GitHubAccount,
+  StandardWebhooksEvent,
+} from './providers/events.ts';
 export {
   memoryReplayStore,
   type MemoryReplayStore,

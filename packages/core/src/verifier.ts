@@ -8,13 +8,19 @@
 export { createVerifier } from './verifier/create.ts';
 export type {
   AnswerChallengeOptions,
+  EventOf,
   KeyUsageReport,
   RawBody,
   SafeVerifyFailure,
   SafeVerifyResult,
   SafeVerifySuccess,
+  SecretIdOption,
+  StaticKeys,
+  StaticKeysVerifierOptions,
+  StoreVerifierOptions,
   Verifier,
   VerifierOptions,
+  VerifierOptionsBase,
   VerifyRequest,
   VerifyResult,
 } from './verifier/types.ts';

@@ -7,7 +7,7 @@ import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createVerifier, memoryReplayStore, providers, type KeyRole, type KeyStore, type Verifier, type VerifyResult } from '@keyturn/core';
+import { createVerifier, memoryReplayStore, providers, type KeyRole, type KeyStore, type StaticKeysVerifierOptions, type Verifier, type VerifyResult } from '@keyturn/core';
 import {
   KEYTURN_VERIFIER,
   KeyturnGuard,
@@ -21,7 +21,7 @@ import {
 const AMT = 'amt';
 const OLD_AMT = 'old-amt';
 const sig = (body: string | Uint8Array, secret = AMT) => createHmac('sha256', secret).update(body).digest('hex');
-const smartcarVerifier = (extra: Partial<Parameters<typeof createVerifier>[0]> = {}): Verifier =>
+const smartcarVerifier = (extra: Partial<StaticKeysVerifierOptions> = {}): Verifier =>
   createVerifier({
     provider: providers.smartcar(),
     keys: [

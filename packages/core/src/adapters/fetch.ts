@@ -10,8 +10,8 @@
  * import { withVerification } from '@keyturn/core/adapters/fetch';
  *
  * export const POST = withVerification(verifier, async (request, { result }) => {
- *   const event = await request.json();
- *   return Response.json({ ok: true, key: result.keyId });
+ *   console.log(result.event.eventType, 'signed with', result.keyId); // typed by the profile
+ *   return new Response(null, { status: 204 });
  * });
  * ```
  *
@@ -44,11 +44,11 @@ export interface FetchAdapterOptions extends AdapterOptions {
 }
 
 /** An accepted webhook. */
-export interface VerifiedRequest {
+export interface VerifiedRequest<TEvent = unknown> {
   /**
-   * The key that matched (`keyId`, `keyRole`, ...).
+   * The key that matched (`keyId`, `keyRole`, ...), and `event`: the body as JSON, typed by the profile.
    */
-  readonly result: VerifyResult;
+  readonly result: VerifyResult<TEvent>;
   /**
    * The raw body, exactly the bytes that were verified: decoded when the request came with
    * `Content-Encoding: gzip` or `deflate`. The request's own body is still unread.
@@ -135,7 +135,7 @@ function fetchSettings(options: FetchAdapterOptions, where: string): AdapterSett
  * });
  * ```
  */
-export async function verifyRequest(verifier: Verifier, request: Request, options: FetchAdapterOptions = {}): Promise<VerifiedRequest> {
+export async function verifyRequest<TEvent = unknown>(verifier: Verifier<TEvent>, request: Request, options: FetchAdapterOptions = {}): Promise<VerifiedRequest<TEvent>> {
   const settings = fetchSettings(options, 'verifyRequest');
   const body = await readFetchBody(request, settings);
   const result = await verifier.verify({ body, headers: request.headers, secretId: options.secretId?.(request) });
@@ -143,9 +143,9 @@ export async function verifyRequest(verifier: Verifier, request: Request, option
 }
 
 /** A handler that receives an accepted webhook; extra arguments (Workers `env, ctx`, Next.js `context`) pass through. */
-export type FetchWebhookHandler<Rest extends unknown[] = unknown[]> = (
+export type FetchWebhookHandler<Rest extends unknown[] = unknown[], TEvent = unknown> = (
   request: Request,
-  verified: VerifiedRequest,
+  verified: VerifiedRequest<TEvent>,
   ...rest: Rest
 ) => Response | Promise<Response>;
 
@@ -157,9 +157,9 @@ export type FetchWebhookHandler<Rest extends unknown[] = unknown[]> = (
  * the request carrying the decoded body, without `Content-Encoding` and `Content-Length`, so
  * `request.json()` works as usual. Options are checked here (`TypeError`), not per request.
  */
-export function withVerification<Rest extends unknown[]>(
-  verifier: Verifier,
-  handler: FetchWebhookHandler<Rest>,
+export function withVerification<Rest extends unknown[], TEvent = unknown>(
+  verifier: Verifier<TEvent>,
+  handler: FetchWebhookHandler<Rest, TEvent>,
   options: FetchAdapterOptions = {},
 ): (request: Request, ...rest: Rest) => Promise<Response> {
   const settings = fetchSettings(options, 'withVerification');
@@ -181,7 +181,7 @@ export function withVerification<Rest extends unknown[]>(
     try {
       const decoded = request.body !== null && contentCoding(request.headers) !== 'identity';
       const forHandler = decoded ? decodedRequest(request, body) : request;
-      response = await handler(forHandler, { result, body }, ...rest);
+      response = await handler(forHandler, { result: result as VerifyResult<TEvent>, body }, ...rest);
     } catch (error) {
       await release();
       throw error;

@@ -15,8 +15,8 @@
  *
  * const app = new Hono();
  * app.post('/webhooks/smartcar', keyturn(verifier), async (c) => {
- *   const { keyId, keyRole } = c.get('keyturn'); // typed: VerifyResult
- *   const event = await c.req.json();             // the body is still readable
+ *   const { keyId, keyRole, event } = c.get('keyturn'); // typed: VerifyResult<SmartcarEvent>
+ *   const body = await c.req.json();                     // the body is still readable
  *   return c.body(null, 204);
  * });
  * ```
@@ -50,15 +50,15 @@ export interface HonoAdapterOptions extends AdapterOptions {
 }
 
 /** The variables {@link keyturn} sets: `c.get('keyturn')` is the verified webhook's result. */
-export interface KeyturnVariables {
-  /** The key that matched (`keyId`, `keyRole`, `secretId`, ...). */
-  keyturn: VerifyResult;
+export interface KeyturnVariables<TEvent = unknown> {
+  /** The key that matched (`keyId`, `keyRole`, `secretId`, ...), and `event`: the body as JSON, typed by the profile. */
+  keyturn: VerifyResult<TEvent>;
 }
 
-/** The Hono `Env` of a route behind {@link keyturn}: `new Hono<KeyturnEnv>()` types `c.get('keyturn')` app-wide. */
-export interface KeyturnEnv {
+/** The Hono `Env` of a route behind {@link keyturn}: `new Hono<KeyturnEnv<SmartcarEvent>>()` types `c.get('keyturn')` app-wide. */
+export interface KeyturnEnv<TEvent = unknown> {
   /** What the middleware sets. */
-  Variables: KeyturnVariables;
+  Variables: KeyturnVariables<TEvent>;
 }
 
 /** Hint for a body that a middleware consumed before keyturn, outside Hono's body cache. */
@@ -74,7 +74,7 @@ export const HONO_BODY_USED_HINT =
  * `deflate`), `c.req.raw` is replaced with a copy carrying the decoded body (what was verified),
  * without `Content-Encoding` and `Content-Length`, so `c.req.json()` works as usual.
  */
-export function keyturn(verifier: Verifier, options: HonoAdapterOptions = {}): MiddlewareHandler<KeyturnEnv> {
+export function keyturn<TEvent = unknown>(verifier: Verifier<TEvent>, options: HonoAdapterOptions = {}): MiddlewareHandler<KeyturnEnv<TEvent>> {
   if (verifier === null || typeof verifier !== 'object' || typeof verifier.verify !== 'function') {
     throw new TypeError('keyturn(): pass a verifier (from createVerifier()) as the first argument');
   }
@@ -99,7 +99,7 @@ export function keyturn(verifier: Verifier, options: HonoAdapterOptions = {}): M
       return json(answer.status, answer.body, headers);
     }
     const release = releaseOnce(result);
-    c.set('keyturn', result);
+    c.set('keyturn', result as VerifyResult<TEvent>);
     try {
       await next();
     } catch (error) {

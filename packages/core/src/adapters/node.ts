@@ -37,15 +37,15 @@ export * from './common.ts';
 export { STREAM_CONSUMED_HINT, type NodeAdapterOptions } from './node-shared.ts';
 
 /** What the handler receives after a webhook is accepted. */
-export interface NodeWebhookContext {
-  /** The key that matched (`keyId`, `keyRole`, ...). */
-  readonly result: VerifyResult;
+export interface NodeWebhookContext<TEvent = unknown> {
+  /** The key that matched (`keyId`, `keyRole`, ...), and `event`: the body as JSON, typed by the profile. */
+  readonly result: VerifyResult<TEvent>;
   /** The raw body, exactly the bytes that were verified (decoded, if it was sent with `Content-Encoding: gzip` or `deflate`). */
   readonly body: Buffer;
 }
 
 /** Handler called with an accepted webhook. Answer with `res`; a throw or a 5xx releases a replay reservation. */
-export type NodeWebhookHandler = (req: IncomingMessage, res: ServerResponse, context: NodeWebhookContext) => unknown;
+export type NodeWebhookHandler<TEvent = unknown> = (req: IncomingMessage, res: ServerResponse, context: NodeWebhookContext<TEvent>) => unknown;
 
 /** Options of {@link readNodeBody}. */
 export interface ReadNodeBodyOptions {
@@ -74,11 +74,11 @@ export async function readNodeBody(req: IncomingMessage, options: ReadNodeBodyOp
  * `VerificationError` (rejection) or a {@link BodyError} (413, 408, 415, 400). Does not answer
  * handshakes; use {@link createNodeHandler} for that. Throws a `TypeError` for invalid options.
  */
-export async function verifyNodeRequest(
-  verifier: Verifier,
+export async function verifyNodeRequest<TEvent = unknown>(
+  verifier: Verifier<TEvent>,
   req: IncomingMessage,
   options: NodeAdapterOptions = {},
-): Promise<NodeWebhookContext> {
+): Promise<NodeWebhookContext<TEvent>> {
   const settings = nodeSettings(options, 'verifyNodeRequest');
   const body = await readNodeRequestBody(req, settings);
   const result = await verifier.verify({ body, headers: req.headers, secretId: options.secretId?.(req) });
@@ -91,9 +91,9 @@ export async function verifyNodeRequest(
  * answers 5xx, a replay reservation is released so the sender's retry is accepted. Options are
  * checked here (`TypeError`), not per request.
  */
-export function createNodeHandler(
-  verifier: Verifier,
-  handler: NodeWebhookHandler,
+export function createNodeHandler<TEvent = unknown>(
+  verifier: Verifier<TEvent>,
+  handler: NodeWebhookHandler<TEvent>,
   options: NodeAdapterOptions = {},
 ): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   const settings = nodeSettings(options, 'createNodeHandler');
@@ -110,7 +110,7 @@ export function createNodeHandler(
     const result = outcome.result;
     const release = releaseOnServerError(res, result);
     try {
-      await handler(req, res, { result, body });
+      await handler(req, res, { result: result as VerifyResult<TEvent>, body });
     } catch (error) {
       report(settings, error);
       if (!res.headersSent) sendJson(res, 500, '{"error":"webhook handler failed"}');

@@ -37,10 +37,18 @@ export interface KeyUsage {
   clean: boolean;
 }
 
+/**
+ * What a key version's bytes are: an HMAC key (every profile), or a public key of the profile's
+ * asymmetric scheme (Standard Webhooks `v1a`: Ed25519) that only verifies.
+ */
+export type KeyScheme = 'hmac' | 'ed25519';
+
 /** One decoded key version. Its bytes are private and redacted everywhere. */
 export class KeyEntry {
   readonly id: string;
   readonly role: KeyRole;
+  /** HMAC key, or asymmetric public key. */
+  readonly scheme: KeyScheme;
   /** Window start, epoch ms (`-Infinity` when unbounded). */
   readonly notBefore: number;
   /** Window end, epoch ms (`Infinity` when unbounded). */
@@ -51,9 +59,10 @@ export class KeyEntry {
   /** Backend-specific prepared key (a WebCrypto `CryptoKey` promise), cached per version. */
   prepared: unknown;
 
-  constructor(version: SecretVersion, key: Uint8Array, material: SecretMaterial, usage: KeyUsage) {
+  constructor(version: SecretVersion, key: Uint8Array, material: SecretMaterial, usage: KeyUsage, scheme: KeyScheme = 'hmac') {
     this.id = version.id;
     this.role = version.role;
+    this.scheme = scheme;
     this.notBefore = version.notBefore ?? -Infinity;
     this.notAfter = version.notAfter ?? Infinity;
     this.material = material;
@@ -61,7 +70,7 @@ export class KeyEntry {
     this.usage = usage;
   }
 
-  /** The decoded HMAC key bytes. */
+  /** The decoded key bytes: the HMAC key, or the raw public key. */
   get key(): Uint8Array {
     return this.#key;
   }
@@ -98,7 +107,11 @@ export class KeyRing {
   readonly invalid: readonly InvalidVersion[];
   /** The key that verified last; tried first. */
   lastMatched: KeyEntry | undefined;
-  /** `entries` with `orderedFor` moved first (kept by the verifier's `candidates()`). */
+  /** The HMAC keys of `entries`, in its order (`entries` itself when every key is one). */
+  readonly hmac: readonly KeyEntry[];
+  /** The asymmetric public keys of `entries` (Standard Webhooks `v1a`), in its order; usually none. */
+  readonly publicKeys: readonly KeyEntry[];
+  /** `hmac` with `orderedFor` moved first (kept by the verifier's `candidates()`). */
   ordered: readonly KeyEntry[] | undefined;
   /** The last-matched key `ordered` was built for. */
   orderedFor: KeyEntry | undefined;
@@ -116,11 +129,15 @@ export class KeyRing {
   ) {
     this.entries = entries;
     this.invalid = invalid;
+    // Two lists, so HMAC matching never looks at a public key (and costs what it did before v1a).
+    const asymmetric = entries.some((e) => e.scheme !== 'hmac');
+    this.hmac = asymmetric ? entries.filter((e) => e.scheme === 'hmac') : entries;
+    this.publicKeys = asymmetric ? entries.filter((e) => e.scheme !== 'hmac') : NO_KEYS;
   }
 
-  /** The first active key inside its window, for signing challenges. */
+  /** The first active HMAC key inside its window, for signing challenges. */
   activeKey(now: number, leewayMs: number): KeyEntry | undefined {
-    return this.entries.find((e) => e.role === 'active' && inWindow(e, now, leewayMs));
+    return this.hmac.find((e) => e.role === 'active' && inWindow(e, now, leewayMs));
   }
 
   toJSON(): Record<string, unknown> {
@@ -131,6 +148,8 @@ export class KeyRing {
     return `KeyRing { secretId: ${JSON.stringify(this.secretId)}, keys: [${this.entries.map((e) => `${e.id}(${e.role})`).join(', ')}] }`;
   }
 }
+
+const NO_KEYS: readonly KeyEntry[] = Object.freeze([]);
 
 /** Whether `now` is inside the entry's window, widened by `leewayMs` on both sides. */
 export function inWindow(entry: KeyEntry, now: number, leewayMs: number): boolean {
@@ -266,12 +285,18 @@ export function buildRing(
     }
     const old = previous?.entries.find((e) => e.id === version.id);
     if (old !== undefined && old.material.equals(version.secret)) {
-      const entry = new KeyEntry(version, old.key, old.material, record);
+      const entry = new KeyEntry(version, old.key, old.material, record, old.scheme);
       entry.prepared = old.prepared;
       entries.push(entry);
       continue;
     }
     try {
+      // A public key of the profile's asymmetric scheme (a whpk_ key) verifies; anything else is an HMAC secret.
+      const publicKey = provider.asymmetric?.publicKey(version.secret);
+      if (publicKey !== undefined) {
+        entries.push(new KeyEntry(version, ownBytes(publicKey), new SecretMaterial(version.secret), record, provider.asymmetric!.algorithm));
+        continue;
+      }
       // A copy even when the profile hands back its input (the UTF-8 codec on bytes, a custom profile).
       const bytes = ownBytes(provider.decodeSecret(version.secret));
       entries.push(new KeyEntry(version, bytes, new SecretMaterial(version.secret), record));

@@ -1,5 +1,5 @@
 /**
- * HMAC on `node:crypto` (Node, and Bun / Deno through their Node compatibility): a synchronous
+ * HMAC and Ed25519 on `node:crypto` (Node, and Bun / Deno through their Node compatibility): a synchronous
  * path with no body transcoding.
  *
  * Two routes compute the same HMAC (RFC 2104):
@@ -17,11 +17,13 @@
  * prints as `[redacted]`, computed into buffers nobody else holds, never returned. The scratch
  * buffers hold a copy of a pad only while a digest is computed: the pad bytes are zeroed right after.
  *
+ * Ed25519 (Standard Webhooks `v1a`) with `crypto.verify` / `crypto.sign`, one `KeyObject` per key.
+ *
  * @internal
  * @module
  */
 import * as nodeCrypto from 'node:crypto';
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, createPrivateKey, createPublicKey, sign as signMessage, timingSafeEqual, verify as verifySignature, type KeyObject } from 'node:crypto';
 import type { HmacAlgorithm } from './crypto-types.ts';
 
 /** Whether this backend can compute an HMAC synchronously. */
@@ -207,4 +209,72 @@ export function hmacAsync(
 /** Constant-time equality of two byte arrays of the same length. */
 export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
+}
+
+// --- Ed25519 (Standard Webhooks v1a) ------------------------------------------------------------
+
+/** DER prefixes of an Ed25519 private key (PKCS #8, before the 32-byte seed) and public key (SPKI). */
+const PKCS8_ED25519 = Buffer.from('302e020100300506032b657004220420', 'hex');
+const SPKI_ED25519 = Buffer.from('302a300506032b6570032100', 'hex');
+
+/** Imported keys, one per key-bytes object (the verifier keeps one per key version). */
+const publicKeys = new WeakMap<Uint8Array, KeyObject>();
+const privateKeys = new WeakMap<Uint8Array, KeyObject>();
+
+/** Whether this backend can verify and sign Ed25519 synchronously. */
+export const hasSyncEd25519 = true;
+
+function publicKeyObject(raw: Uint8Array): KeyObject {
+  let key = publicKeys.get(raw);
+  if (key === undefined) {
+    key = createPublicKey({ key: Buffer.concat([SPKI_ED25519, raw]), format: 'der', type: 'spki' });
+    publicKeys.set(raw, key);
+  }
+  return key;
+}
+
+function privateKeyObject(seed: Uint8Array): KeyObject {
+  let key = privateKeys.get(seed);
+  if (key === undefined) {
+    key = createPrivateKey({ key: Buffer.concat([PKCS8_ED25519, seed]), format: 'der', type: 'pkcs8' });
+    privateKeys.set(seed, key);
+  }
+  return key;
+}
+
+/** `prefix || body` as one buffer (Ed25519 signs the whole message at once). */
+function message(prefix: string | undefined, body: string | Uint8Array): Buffer {
+  const b = typeof body === 'string' ? Buffer.from(body, 'utf8') : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  return prefix === undefined || prefix.length === 0 ? b : Buffer.concat([Buffer.from(prefix, 'utf8'), b]);
+}
+
+/** Whether `signature` is an Ed25519 signature of `prefix || body` by the 32-byte `publicKey`. */
+export function ed25519VerifySync(publicKey: Uint8Array, prefix: string | undefined, body: string | Uint8Array, signature: Uint8Array): boolean {
+  return verifySignature(null, message(prefix, body), publicKeyObject(publicKey), signature);
+}
+
+/** {@link ed25519VerifySync}, as a promise. */
+export function ed25519VerifyAsync(publicKey: Uint8Array, prefix: string | undefined, body: string | Uint8Array, signature: Uint8Array): Promise<boolean> {
+  return Promise.resolve(ed25519VerifySync(publicKey, prefix, body, signature));
+}
+
+/** The 64-byte Ed25519 signature of `prefix || body` by the 32-byte private-key `seed`. */
+export function ed25519SignSync(seed: Uint8Array, prefix: string | undefined, body: string | Uint8Array): Uint8Array {
+  return new Uint8Array(signMessage(null, message(prefix, body), privateKeyObject(seed)));
+}
+
+/** {@link ed25519SignSync}, as a promise. */
+export function ed25519SignAsync(seed: Uint8Array, prefix: string | undefined, body: string | Uint8Array): Promise<Uint8Array> {
+  return Promise.resolve(ed25519SignSync(seed, prefix, body));
+}
+
+/** The 32-byte public key of a 32-byte private-key `seed`. */
+export function ed25519PublicKeySync(seed: Uint8Array): Uint8Array {
+  const spki = createPublicKey(privateKeyObject(seed)).export({ format: 'der', type: 'spki' });
+  return new Uint8Array(spki.subarray(SPKI_ED25519.length));
+}
+
+/** {@link ed25519PublicKeySync}, as a promise. */
+export function ed25519PublicKeyAsync(seed: Uint8Array): Promise<Uint8Array> {
+  return Promise.resolve(ed25519PublicKeySync(seed));
 }

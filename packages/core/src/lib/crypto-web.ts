@@ -10,6 +10,9 @@
  * The body is never transcoded: bytes are hashed as they are; strings are UTF-8 encoded, prefix
  * and body separately, exactly as the `node:crypto` backend feeds them to `update()`.
  *
+ * Ed25519 (Standard Webhooks `v1a`) with `crypto.subtle.verify` / `sign` (`{ name: 'Ed25519' }`),
+ * one imported `CryptoKey` per key-bytes object.
+ *
  * @internal
  * @module
  */
@@ -100,4 +103,78 @@ export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   let diff = 0;
   for (let i = 0; i < a.length; i++) diff |= (a[i] as number) ^ (b[i] as number);
   return diff === 0;
+}
+
+// --- Ed25519 (Standard Webhooks v1a) ------------------------------------------------------------
+
+/** Whether this backend can verify and sign Ed25519 synchronously. */
+export const hasSyncEd25519 = false;
+
+/** DER prefix of an Ed25519 private key in PKCS #8, before the 32-byte seed. */
+const PKCS8_ED25519 = new Uint8Array([0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20]);
+const ED25519 = { name: 'Ed25519' } as const;
+
+/** Imported keys, one per key-bytes object (the verifier keeps one per key version). */
+const edPublicKeys = new WeakMap<Uint8Array, Promise<CryptoKey>>();
+const edPrivateKeys = new WeakMap<Uint8Array, Promise<CryptoKey>>();
+
+function cachedImport(cache: WeakMap<Uint8Array, Promise<CryptoKey>>, bytes: Uint8Array, load: () => Promise<CryptoKey>): Promise<CryptoKey> {
+  let pending = cache.get(bytes);
+  if (pending === undefined) {
+    pending = load();
+    const mine = pending;
+    pending.catch(() => {
+      if (cache.get(bytes) === mine) cache.delete(bytes);
+    });
+    cache.set(bytes, pending);
+  }
+  return pending;
+}
+
+const unavailable = (error: unknown): never => {
+  throw new TypeError(`Ed25519 is not available in this runtime's WebCrypto (Standard Webhooks v1a needs it): ${(error as Error)?.message ?? String(error)}`);
+};
+
+function pkcs8(seed: Uint8Array): Uint8Array<ArrayBuffer> {
+  const der = new Uint8Array(PKCS8_ED25519.length + seed.length);
+  der.set(PKCS8_ED25519, 0);
+  der.set(seed, PKCS8_ED25519.length);
+  return der;
+}
+
+/** Not available on WebCrypto: always throws. Use {@link ed25519VerifyAsync}. */
+export function ed25519VerifySync(_publicKey: Uint8Array, _prefix: string | undefined, _body: string | Uint8Array, _signature: Uint8Array): boolean {
+  throw new TypeError('Synchronous Ed25519 is not available on WebCrypto runtimes: use `await verifier.verify()` / `signAsync()`.');
+}
+
+/** Whether `signature` is an Ed25519 signature of `prefix || body` by the 32-byte `publicKey` (`crypto.subtle.verify`). */
+export async function ed25519VerifyAsync(publicKey: Uint8Array, prefix: string | undefined, body: string | Uint8Array, signature: Uint8Array): Promise<boolean> {
+  const key = await cachedImport(edPublicKeys, publicKey, () =>
+    subtle().importKey('raw', publicKey.slice(), ED25519, false, ['verify']).catch(unavailable),
+  );
+  return subtle().verify(ED25519, key, signature as Uint8Array<ArrayBuffer>, signedBytes(prefix, body) as Uint8Array<ArrayBuffer>);
+}
+
+/** Not available on WebCrypto: always throws. Use {@link ed25519SignAsync}. */
+export function ed25519SignSync(_seed: Uint8Array, _prefix: string | undefined, _body: string | Uint8Array): Uint8Array {
+  throw new TypeError('Synchronous Ed25519 is not available on WebCrypto runtimes: use `signAsync()`.');
+}
+
+/** The 64-byte Ed25519 signature of `prefix || body` by the 32-byte private-key `seed`. */
+export async function ed25519SignAsync(seed: Uint8Array, prefix: string | undefined, body: string | Uint8Array): Promise<Uint8Array> {
+  const key = await cachedImport(edPrivateKeys, seed, () => subtle().importKey('pkcs8', pkcs8(seed), ED25519, false, ['sign']).catch(unavailable));
+  return new Uint8Array(await subtle().sign(ED25519, key, signedBytes(prefix, body) as Uint8Array<ArrayBuffer>));
+}
+
+/** Not available on WebCrypto: always throws. Use {@link ed25519PublicKeyAsync}. */
+export function ed25519PublicKeySync(_seed: Uint8Array): Uint8Array {
+  throw new TypeError('Synchronous Ed25519 is not available on WebCrypto runtimes.');
+}
+
+/** The 32-byte public key of a 32-byte private-key `seed` (imported extractable, exported as a JWK). */
+export async function ed25519PublicKeyAsync(seed: Uint8Array): Promise<Uint8Array> {
+  const key = await subtle().importKey('pkcs8', pkcs8(seed), ED25519, true, ['sign']).catch(unavailable);
+  const jwk = await subtle().exportKey('jwk', key);
+  const x = (jwk.x ?? '').replace(/-/g, '+').replace(/_/g, '/');
+  return Uint8Array.from(atob(x + '='.repeat((4 - (x.length % 4)) % 4)), (c) => c.charCodeAt(0));
 }

@@ -5,6 +5,7 @@
  * @module
  */
 import { timestampedScheme } from './timestamped.ts';
+import type { DataspikeEvent } from './events.ts';
 import type { ProviderProfile } from './types.ts';
 
 /** Options of {@link dataspike}. */
@@ -17,9 +18,9 @@ export interface DataspikeOptions {
   rejectStatus?: number;
 }
 
-/** The Dataspike profile. */
-export function dataspike(options: DataspikeOptions = {}): ProviderProfile {
-  return timestampedScheme({
+/** The Dataspike profile. `result.event` is a {@link DataspikeEvent}. */
+export function dataspike(options: DataspikeOptions = {}): ProviderProfile<DataspikeEvent> {
+  return timestampedScheme<DataspikeEvent>({
     name: 'dataspike',
     header: 'X-Webhook-Signature',
     codec: 'whsec-hex',

@@ -8,6 +8,7 @@
 import { readHeader } from '../lib/headers.ts';
 import { booleanOption, rejectStatusOption } from '../lib/validate.ts';
 import { hmac } from './hmac.ts';
+import type { GitHubEvent } from './events.ts';
 import type { ProviderProfile } from './types.ts';
 
 /** Options of {@link github}. */
@@ -30,7 +31,7 @@ const DELIVERY = 'x-github-delivery';
 /**
  * The GitHub profile (`X-Hub-Signature-256`). Hex is accepted in either case, identically on every
  * runtime. The legacy SHA-1 `X-Hub-Signature` header is not read: GitHub sends the SHA-256 header
- * on every delivery that has a secret. If you must verify SHA-1, build
+ * on every delivery that has a secret. `result.event` is a {@link GitHubEvent}. If you must verify SHA-1, build
  * `hmac({ name: 'github-sha1', header: 'X-Hub-Signature', prefix: 'sha1=', encoding: 'hex', algorithm: 'sha1' })`.
  *
  * @example
@@ -38,9 +39,9 @@ const DELIVERY = 'x-github-delivery';
  * const verifier = createVerifier({ provider: providers.github(), keys: envKeyStore(), secretId: 'GITHUB_WEBHOOK_SECRET' });
  * ```
  */
-export function github(options: GitHubOptions = {}): ProviderProfile {
+export function github(options: GitHubOptions = {}): ProviderProfile<GitHubEvent> {
   const useDeliveryId = booleanOption('github()', 'deliveryIdAsEventId', options.deliveryIdAsEventId, true);
-  const base = hmac({
+  const base = hmac<GitHubEvent>({
     name: 'github',
     header: 'X-Hub-Signature-256',
     encoding: 'hex',

@@ -64,7 +64,7 @@ export interface HmacProfileOptions {
  * const profile = hmac({ name: 'acme', header: 'X-Hub-Signature-512', encoding: 'hex', prefix: 'sha512=', algorithm: 'sha512' });
  * ```
  */
-export function hmac(options: HmacProfileOptions): ProviderProfile {
+export function hmac<TEvent = unknown>(options: HmacProfileOptions): ProviderProfile<TEvent> {
   const name = options.name ?? 'hmac';
   const header = options.header.toLowerCase();
   const encoding = options.encoding;

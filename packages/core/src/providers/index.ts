@@ -15,6 +15,8 @@ export { slack, type SlackOptions } from './slack.ts';
 export { hmac, type HmacProfileOptions, type SecretCodec } from './hmac.ts';
 export type {
   ProviderProfile,
+  AsymmetricScheme,
+  eventType,
   ParsedSignature,
   TimestampTolerance,
   SignContext,
@@ -22,3 +24,22 @@ export type {
   HeadersInput,
   HmacAlgorithm,
 } from './types.ts';
+export type {
+  SmartcarEvent,
+  SmartcarV4Event,
+  SmartcarV4Verify,
+  SmartcarV4VehicleState,
+  SmartcarV4VehicleError,
+  SmartcarV4Meta,
+  SmartcarSignal,
+  SmartcarVehicle,
+  SmartcarTrigger,
+  SmartcarV2Event,
+  SmartcarV2Verify,
+  SmartcarV2Delivery,
+  DataspikeEvent,
+  StripeEvent,
+  GitHubEvent,
+  GitHubAccount,
+  StandardWebhooksEvent,
+} from './events.ts';

@@ -8,6 +8,7 @@
 import { rejectStatusOption } from '../lib/validate.ts';
 import { hmac } from './hmac.ts';
 import { jsonField } from './shared.ts';
+import type { SmartcarEvent } from './events.ts';
 import type { ChallengeSpec, ProviderProfile } from './types.ts';
 
 /** Options of {@link smartcar}. */
@@ -31,7 +32,7 @@ export const smartcarChallenge: ChallengeSpec = {
 };
 
 /**
- * The Smartcar profile.
+ * The Smartcar profile. `result.event` is a {@link SmartcarEvent} (v4.0 or v2.0 payload).
  *
  * @example
  * ```ts
@@ -39,8 +40,8 @@ export const smartcarChallenge: ChallengeSpec = {
  * const verifier = createVerifier({ provider: providers.smartcar(), keys: envKeyStore(), secretId: 'SMARTCAR_AMT' });
  * ```
  */
-export function smartcar(options: SmartcarOptions = {}): ProviderProfile {
-  const base = hmac({
+export function smartcar(options: SmartcarOptions = {}): ProviderProfile<SmartcarEvent> {
+  const base = hmac<SmartcarEvent>({
     name: 'smartcar',
     header: 'SC-Signature',
     encoding: 'hex',

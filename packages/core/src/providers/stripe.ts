@@ -5,6 +5,7 @@
  * @module
  */
 import { timestampedScheme } from './timestamped.ts';
+import type { StripeEvent } from './events.ts';
 import type { ProviderProfile } from './types.ts';
 
 /** Options of {@link stripe}. */
@@ -25,15 +26,16 @@ export interface StripeOptions {
 /**
  * The Stripe profile. Every `v1` entry is a candidate (Stripe sends one per active secret while an
  * endpoint secret is being rolled); `v0` (test-mode legacy) and unknown schemes are ignored.
+ * `result.event` is a {@link StripeEvent} envelope.
  *
  * @example
  * ```ts
  * const verifier = createVerifier({ provider: providers.stripe(), keys: envKeyStore(), secretId: 'STRIPE_WEBHOOK_SECRET' });
  * ```
  */
-export function stripe(options: StripeOptions = {}): ProviderProfile {
+export function stripe(options: StripeOptions = {}): ProviderProfile<StripeEvent> {
   // Stripe events carry their id (`evt_…`) in the signed body.
-  return timestampedScheme({
+  return timestampedScheme<StripeEvent>({
     name: 'stripe',
     header: 'Stripe-Signature',
     codec: 'utf8',

@@ -36,7 +36,7 @@ export interface TimestampedSchemeOptions {
 }
 
 /** Builds a `t=…,v1=…` profile; the event id is the body's top-level `id`. */
-export function timestampedScheme(o: TimestampedSchemeOptions): ProviderProfile {
+export function timestampedScheme<TEvent = unknown>(o: TimestampedSchemeOptions): ProviderProfile<TEvent> {
   const { name } = o;
   const rejectStatus = rejectStatusOption(`${name}()`, o.rejectStatus, o.rejectDefault);
   const tolerance = toleranceOptions(`${name}()`, o.pastMs, o.futureMs, o.pastDefault, o.futureDefault);

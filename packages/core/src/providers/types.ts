@@ -11,8 +11,16 @@ export type { HmacAlgorithm } from '../lib/crypto-types.ts';
 
 /** What a profile reads from the request headers (cheap; no HMAC yet). */
 export interface ParsedSignature {
-  /** Decoded candidate signatures, each exactly the digest length. At least one. */
+  /**
+   * Decoded candidate HMAC signatures, each exactly the digest length. At least one, unless
+   * `asymmetricSignatures` has some.
+   */
   readonly signatures: readonly Uint8Array[];
+  /**
+   * Decoded candidate signatures of the profile's {@link AsymmetricScheme} (Standard Webhooks `v1a`:
+   * 64-byte Ed25519 signatures), over the same signed content. Absent for HMAC-only headers.
+   */
+  readonly asymmetricSignatures?: readonly Uint8Array[] | undefined;
   /** Text hashed before the raw body (for example `"{t}."`), exactly as the sender signed it. */
   readonly prefix: string | undefined;
   /** Signed timestamp, unix seconds, when the scheme has one. */
@@ -53,10 +61,40 @@ export interface ChallengeSpec {
 }
 
 /**
- * A provider profile: header names, signed content, signature encoding, key codec and the HTTP
- * status for a rejection. Build your own with `hmac()` or implement this interface.
+ * An asymmetric signature scheme a profile verifies besides HMAC (Standard Webhooks `v1a`:
+ * Ed25519 over the same signed content). Its public keys are key versions like secrets, with the
+ * same roles and windows; which stored value is a public key is the profile's call.
  */
-export interface ProviderProfile {
+export interface AsymmetricScheme {
+  /** The signature algorithm. */
+  readonly algorithm: 'ed25519';
+  /**
+   * The raw public-key bytes when `secret` is a public key of this scheme (`whpk_…`), `undefined`
+   * when it is an HMAC secret. Throws `VerificationError('INVALID_SECRET')` for a malformed public
+   * key, or for a private key given to a verifier.
+   */
+  publicKey(secret: string | Uint8Array): Uint8Array | undefined;
+  /**
+   * The 32-byte private-key seed when `secret` is a signing key of this scheme (`whsk_…`), for
+   * `sign()`; `undefined` otherwise. Throws a `TypeError` for a malformed one.
+   */
+  signingKey(secret: string | Uint8Array): Uint8Array | undefined;
+}
+
+/**
+ * Type-level only: the key under which a {@link ProviderProfile} carries the type of its verified
+ * body (what `result.event` is). Never present at run time.
+ */
+export declare const eventType: unique symbol;
+
+/**
+ * A provider profile: header names, signed content, signature encoding, key codec and the HTTP
+ * status for a rejection. Build your own with `hmac()` or implement this interface. `TEvent` is the
+ * type of the verified body as JSON (`result.event`): `SmartcarEvent` for `smartcar()`, and so on.
+ */
+export interface ProviderProfile<TEvent = unknown> {
+  /** Type-level only (never set): the type of `result.event` for this profile. */
+  readonly [eventType]?: TEvent;
   /** Profile name, reported in results, errors and events (`smartcar`, `dataspike`, ...). */
   readonly name: string;
   /** HTTP status to answer a rejected signature with. */
@@ -75,10 +113,12 @@ export interface ProviderProfile {
   parse(headers: HeadersInput): ParsedSignature;
   /** The signed prefix for a sender (same rule `parse` applies). */
   signedPrefix(context: SignContext): string | undefined;
-  /** The headers a sender sends for these digests. */
-  formatHeaders(digests: readonly Uint8Array[], context: SignContext): Record<string, string>;
+  /** The headers a sender sends for these digests (and signatures of the {@link AsymmetricScheme}, if any). */
+  formatHeaders(digests: readonly Uint8Array[], context: SignContext, asymmetricSignatures?: readonly Uint8Array[]): Record<string, string>;
   /** Present for providers with a handshake. */
   readonly challenge?: ChallengeSpec | undefined;
   /** Where the event id lives in the body, for replay defence (parsed only when replay is on). */
   eventIdFromBody?(body: string | Uint8Array): string | undefined;
+  /** An asymmetric scheme verified besides HMAC (Standard Webhooks `v1a`). */
+  readonly asymmetric?: AsymmetricScheme | undefined;
 }

@@ -41,7 +41,7 @@ export function challengeMethods(ctx: ChallengeContext): Pick<Verifier, 'isChall
       const key =
         opts.keyId === undefined
           ? ring.activeKey(t, leewayMs)
-          : ring.entries.find((e) => e.id === opts.keyId && inWindow(e, t, leewayMs));
+          : ring.hmac.find((e) => e.id === opts.keyId && inWindow(e, t, leewayMs));
       if (key === undefined) {
         const what = opts.keyId === undefined ? 'No active key' : `Key ${opts.keyId} is not held`;
         throw fail('NO_KEYS', `${what} in its window for ${secretId}.`, secretId);

@@ -10,16 +10,18 @@ import { staticSource } from '../cache/static-source.ts';
 import { VerificationError } from '../errors.ts';
 import type { KeyturnEvent } from '../events.ts';
 import { fenceTtl, joinFleet, type FleetHooks } from '../fleet/member.ts';
-import { hasSyncHmac } from '../lib/crypto.ts';
+import { hasSyncEd25519, hasSyncHmac } from '../lib/crypto.ts';
 import { booleanOption, describeValue, durationOption, HOUR_MS, isEpochMs, MAX_EPOCH_MS } from '../lib/validate.ts';
 import type { KeyEntry, KeyRing } from '../keys/ring.ts';
+import { SecretMaterial } from '../keys/secret.ts';
 import type { KeyStore, SecretVersion } from '../keys/types.ts';
-import type { ParsedSignature } from '../providers/types.ts';
+import type { ParsedSignature, ProviderProfile } from '../providers/types.ts';
 import { attachClaim, createReplayGuard, type ReplayGuard } from '../replay/guard.ts';
 import { challengeMethods } from './challenge.ts';
-import { matchAsync, matchSync } from './match.ts';
+import { matchAsync, matchPublicAsync, matchPublicSync, matchSync } from './match.ts';
 import { checkProfile, checkTimes, checkTimestamp, MAX_SECRET_ID_LENGTH, rawBody, rejections, validSecretId } from './request.ts';
-import type { Verifier, VerifierOptions, VerifyRequest, VerifyResult } from './types.ts';
+import { AcceptedWebhook } from './result.ts';
+import type { EventOf, SafeVerifyResult, SafeVerifySuccess, Verifier, VerifierOptions, VerifyRequest, VerifyResult } from './types.ts';
 import { createUsage } from './usage.ts';
 
 /**
@@ -31,10 +33,16 @@ import { createUsage } from './usage.ts';
  * import { envKeyStore } from '@keyturn/store-env';
  *
  * const verifier = createVerifier({ provider: providers.smartcar(), keys: envKeyStore(), secretId: 'SMARTCAR_AMT' });
- * const { keyId, keyRole } = await verifier.verify({ body: rawBody, headers: req.headers });
+ * const { keyId, keyRole, event } = await verifier.verify({ body: rawBody, headers: req.headers });
+ * ```
+ *
+ * @example One secret, in one line
+ * ```ts
+ * const verifier = createVerifier({ provider: providers.smartcar(), keys: process.env.SMARTCAR_AMT! });
  * ```
  */
-export function createVerifier(options: VerifierOptions): Verifier {
+export function createVerifier<P extends ProviderProfile<unknown>>(options: VerifierOptions<EventOf<P>> & { readonly provider: P }): Verifier<EventOf<P>> {
+  type TEvent = EventOf<P>;
   if (options === null || typeof options !== 'object') throw new TypeError('createVerifier(): pass an options object');
   const provider = options.provider;
   if (provider === null || typeof provider !== 'object' || typeof provider.parse !== 'function') {
@@ -83,13 +91,22 @@ export function createVerifier(options: VerifierOptions): Verifier {
   }
   let source: KeySource;
   let defaultSecretId: string | ((request: VerifyRequest) => string);
-  if (Array.isArray(options.keys)) {
-    source = staticSource(options.keys as readonly SecretVersion[], provider, usage.book, firstNow, cacheOptions.maxSecrets, emit);
+  const keys: unknown = options.keys;
+  if (typeof keys === 'string' || keys instanceof SecretMaterial) {
+    // The one-line setup: one secret, one active key.
+    source = staticSource([singleKey(keys, provider)], provider, usage.book, firstNow, cacheOptions.maxSecrets, emit);
+    defaultSecretId = configured ?? 'default';
+  } else if (keys === undefined || keys === null) {
+    throw new TypeError(
+      `createVerifier(): \`keys\` is ${String(keys)}: pass the signing secret (a string, for example process.env.SMARTCAR_AMT — is it set?), a list of key versions, or a key store`,
+    );
+  } else if (Array.isArray(keys)) {
+    source = staticSource(keys as readonly SecretVersion[], provider, usage.book, firstNow, cacheOptions.maxSecrets, emit);
     defaultSecretId = configured ?? 'default';
   } else {
     const store = options.keys as KeyStore;
     if (store === null || typeof store !== 'object' || typeof store.getVersions !== 'function') {
-      throw new TypeError('createVerifier(): `keys` must be a KeyStore or an array of key versions');
+      throw new TypeError('createVerifier(): `keys` must be the signing secret (a string or SecretMaterial), an array of key versions, or a KeyStore');
     }
     if (configured === undefined) {
       throw new TypeError('createVerifier(): `secretId` is required with a key store');
@@ -149,10 +166,17 @@ export function createVerifier(options: VerifierOptions): Verifier {
   };
 
   /** With `reportExpiredKeys`: the key outside its window that made the signature, for `KEY_EXPIRED`. */
-  const matchExpired = (ring: KeyRing, parsed: ParsedSignature, body: string | Uint8Array, t: number): KeyEntry | undefined | Promise<KeyEntry | undefined> =>
-    !reportExpired ? undefined : hasSyncHmac ? matchSync(algorithm, leeway, ring, parsed, body, t, true) : matchAsync(algorithm, leeway, ring, parsed, body, t, true);
+  const matchExpired = async (ring: KeyRing, parsed: ParsedSignature, body: string | Uint8Array, t: number): Promise<KeyEntry | undefined> => {
+    if (!reportExpired) return undefined;
+    const hmacKey = hasSyncHmac ? matchSync(algorithm, leeway, ring, parsed, body, t, true) : await matchAsync(algorithm, leeway, ring, parsed, body, t, true);
+    return hmacKey ?? (parsed.asymmetricSignatures === undefined ? undefined : await matchPublic(ring, parsed, body, t, true));
+  };
 
-  function accept(ring: KeyRing, entry: KeyEntry, parsed: ParsedSignature, secretId: string, t: number): VerifyResult {
+  /** Standard Webhooks `v1a`: the public key that verifies an asymmetric signature (never on the HMAC path). */
+  const matchPublic = (ring: KeyRing, parsed: ParsedSignature, body: string | Uint8Array, t: number, expired: boolean): KeyEntry | undefined | Promise<KeyEntry | undefined> =>
+    hasSyncEd25519 ? matchPublicSync(leeway, ring, parsed, body, t, expired) : matchPublicAsync(leeway, ring, parsed, body, t, expired);
+
+  function accept(ring: KeyRing, entry: KeyEntry, parsed: ParsedSignature, secretId: string, t: number, body: string | Uint8Array): VerifyResult {
     ring.lastMatched = entry;
     if (!ring.verified) source.verified(secretId, ring);
     const record = entry.usage;
@@ -167,14 +191,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
         emit({ type: 'hook-error', hook: 'onVerified', error });
       }
     }
-    return {
-      provider: provider.name,
-      secretId,
-      keyId: entry.id,
-      keyRole: entry.role,
-      timestamp: parsed.timestamp,
-      eventId: parsed.eventId,
-    };
+    return new AcceptedWebhook(provider.name, secretId, entry.id, entry.role, parsed.timestamp, parsed.eventId, body);
   }
 
   /** Replay defence: claims the verified request, then accepts it (the claim comes only after the signature matched). */
@@ -182,7 +199,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
     const guard = replayGuard as ReplayGuard;
     const key = await guard.key(parsed, body, secretId);
     const claim = await guard.claim(key, secretId);
-    const result = accept(ring, entry, parsed, secretId, t);
+    const result = accept(ring, entry, parsed, secretId, t, body);
     if (result.eventId === undefined && key.eventId !== undefined) (result as { eventId?: string }).eventId = key.eventId;
     return attachClaim(result, claim);
   }
@@ -191,7 +208,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
     const guard = replayGuard as ReplayGuard;
     const key = guard.keySync(parsed, body, secretId);
     const claim = guard.claimSync(key, secretId);
-    const result = accept(ring, entry, parsed, secretId, t);
+    const result = accept(ring, entry, parsed, secretId, t, body);
     if (result.eventId === undefined && key.eventId !== undefined) (result as { eventId?: string }).eventId = key.eventId;
     return attachClaim(result, claim);
   }
@@ -257,9 +274,9 @@ export function createVerifier(options: VerifierOptions): Verifier {
       if (ring === undefined) {
         throw fail('KEYSTORE_UNAVAILABLE', `Keys for ${secretId} are not loaded yet: call \`await verifier.verify()\` (or \`warm()\`) first; verifySync never waits on the store.`, secretId);
       }
-      const entry = matchSync(algorithm, leeway, ring, parsed, body, t, false);
-      if (entry !== undefined) return replayOn ? acceptOnceSync(ring, entry, parsed, body, secretId, t) : accept(ring, entry, parsed, secretId, t);
-      const expired = reportExpired ? matchSync(algorithm, leeway, ring, parsed, body, t, true) : undefined;
+      const entry = matchSync(algorithm, leeway, ring, parsed, body, t, false) ?? matchPublicSync(leeway, ring, parsed, body, t, false);
+      if (entry !== undefined) return replayOn ? acceptOnceSync(ring, entry, parsed, body, secretId, t) : accept(ring, entry, parsed, secretId, t, body);
+      const expired = reportExpired ? (matchSync(algorithm, leeway, ring, parsed, body, t, true) ?? matchPublicSync(leeway, ring, parsed, body, t, true)) : undefined;
       let fence = false;
       if (expired === undefined) {
         fence = fenced(secretId, t);
@@ -286,7 +303,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
         // Keys at hand, synchronous HMAC, no replay claim: an accepted request settles without an
         // async frame (which would cost about as much as the verifier's own work on a 1 KiB body).
         const entry = matchSync(algorithm, leeway, peeked, parsed, body, t, false);
-        if (entry !== undefined) return Promise.resolve(accept(peeked, entry, parsed, secretId, t));
+        if (entry !== undefined) return Promise.resolve(accept(peeked, entry, parsed, secretId, t, body));
         return verifyRest(body, parsed, t, secretId, peeked, true);
       }
       return verifyRest(body, parsed, t, secretId, peeked, false);
@@ -312,7 +329,8 @@ export function createVerifier(options: VerifierOptions): Verifier {
       let ring = peeked ?? (await source.get(secretId));
       // Synchronous HMAC: no await (the cold path and replay claims pay no extra tick).
       let entry = peekedTried ? undefined : hasSyncHmac ? matchSync(algorithm, leeway, ring, parsed, body, t, false) : await matchAsync(algorithm, leeway, ring, parsed, body, t, false);
-      if (entry !== undefined) return replayOn ? await acceptOnce(ring, entry, parsed, body, secretId, t) : accept(ring, entry, parsed, secretId, t);
+      if (entry === undefined && parsed.asymmetricSignatures !== undefined) entry = await matchPublic(ring, parsed, body, t, false);
+      if (entry !== undefined) return replayOn ? await acceptOnce(ring, entry, parsed, body, secretId, t) : accept(ring, entry, parsed, secretId, t, body);
       let expired = await matchExpired(ring, parsed, body, t);
       let fence = false;
       if (expired === undefined) {
@@ -324,7 +342,8 @@ export function createVerifier(options: VerifierOptions): Verifier {
           ring = reloaded;
           const t2 = now();
           entry = hasSyncHmac ? matchSync(algorithm, leeway, ring, parsed, body, t2, false) : await matchAsync(algorithm, leeway, ring, parsed, body, t2, false);
-          if (entry !== undefined) return replayOn ? await acceptOnce(ring, entry, parsed, body, secretId, t2) : accept(ring, entry, parsed, secretId, t2);
+          if (entry === undefined && parsed.asymmetricSignatures !== undefined) entry = await matchPublic(ring, parsed, body, t2, false);
+          if (entry !== undefined) return replayOn ? await acceptOnce(ring, entry, parsed, body, secretId, t2) : accept(ring, entry, parsed, secretId, t2, body);
           expired = await matchExpired(ring, parsed, body, t2);
         }
       }
@@ -334,15 +353,17 @@ export function createVerifier(options: VerifierOptions): Verifier {
     }
   }
 
+  // The event type is the caller's to name (`verify<MyEvent>()`): at run time `event` is the body's JSON.
   return {
     provider,
-    verify,
-    verifySync,
-    async safeVerify(request) {
+    verify: verify as Verifier<TEvent>['verify'],
+    verifySync: verifySync as Verifier<TEvent>['verifySync'],
+    async safeVerify<E>(request: VerifyRequest): Promise<SafeVerifyResult<E>> {
       try {
+        // The result itself, marked ok: a copy would lose `event` (a getter) and the replay release.
         const result = await verify(request);
-        const safe = { ok: true as const, ...result };
-        return replayOn ? attachClaim(safe, result as Parameters<typeof attachClaim>[1]) : safe;
+        (result as { ok?: true }).ok = true;
+        return result as SafeVerifySuccess<E>;
       } catch (err) {
         if (err instanceof VerificationError) return { ok: false, error: err };
         throw err;
@@ -382,3 +403,15 @@ export function createVerifier(options: VerifierOptions): Verifier {
 
 /** Most fences one verifier remembers (a notice flood about made-up ids cannot grow memory). */
 const MAX_FENCES = 10_000;
+
+/** The one key of the one-line setup (`keys: secret`), checked now: a bad secret is a `TypeError` at startup. */
+function singleKey(secret: string | SecretMaterial, provider: VerifierOptions['provider']): SecretVersion {
+  const raw = secret instanceof SecretMaterial ? secret.reveal() : secret;
+  try {
+    if (provider.asymmetric?.publicKey(raw) === undefined) provider.decodeSecret(raw);
+  } catch (error) {
+    const why = error instanceof VerificationError ? error.message : 'it does not decode';
+    throw new TypeError(`createVerifier(): \`keys\` is not a usable ${provider.name} secret: ${why}`);
+  }
+  return { id: 'default', secret: raw, role: 'active' };
+}

@@ -6,7 +6,7 @@
  * @internal
  * @module
  */
-import { equalBytes, hmacAsync, hmacSync } from '../lib/crypto.ts';
+import { ed25519VerifyAsync, ed25519VerifySync, equalBytes, hmacAsync, hmacSync } from '../lib/crypto.ts';
 import { inWindow, type KeyEntry, type KeyRing } from '../keys/ring.ts';
 import type { ParsedSignature, ProviderProfile } from '../providers/types.ts';
 
@@ -14,17 +14,25 @@ import type { ParsedSignature, ProviderProfile } from '../providers/types.ts';
 type Algorithm = ProviderProfile['algorithm'];
 
 /**
- * The keys of `ring` in the order a signature is tried against them: the key that verified last, then
- * the ring's order (active, pending, previous; store order within a role). The array is kept on the
- * ring and rebuilt only when the last-matched key changes, so the steady state allocates nothing.
+ * The HMAC keys of `ring` in the order a signature is tried against them: the key that verified last,
+ * then the ring's order (active, pending, previous; store order within a role). The array is kept on
+ * the ring and rebuilt only when the last-matched key changes, so the steady state allocates nothing.
+ * Public keys (Standard Webhooks `v1a`) are never among them: see {@link matchPublicSync}.
  */
 export function candidates(ring: KeyRing): readonly KeyEntry[] {
   const first = ring.lastMatched;
   if (first !== ring.orderedFor) {
-    ring.ordered = first === undefined ? ring.entries : [first, ...ring.entries.filter((e) => e !== first)];
+    ring.ordered = first === undefined || first.scheme !== 'hmac' ? ring.hmac : [first, ...ring.hmac.filter((e) => e !== first)];
     ring.orderedFor = first;
   }
-  return ring.ordered ?? ring.entries;
+  return ring.ordered ?? ring.hmac;
+}
+
+/** The public keys of `ring` in the order they are tried: the last-matched one first, if it is one. */
+function publicCandidates(ring: KeyRing): readonly KeyEntry[] {
+  const first = ring.lastMatched;
+  const keys = ring.publicKeys;
+  return first === undefined || first.scheme === 'hmac' || keys[0] === first ? keys : [first, ...keys.filter((e) => e !== first)];
 }
 
 /** Compares `digest` with every candidate signature, without an early exit. */
@@ -75,6 +83,49 @@ export async function matchAsync(
     const e = order[i] as KeyEntry;
     if (inWindow(e, t, leewayMs) === expired) continue;
     if (anyEqual(await hmacAsync(algorithm, e.key, parsed.prefix, body), parsed.signatures)) return e;
+  }
+  return undefined;
+}
+
+/**
+ * The first public key (Standard Webhooks `v1a`, Ed25519) that verifies one of the request's
+ * asymmetric signatures over the signed content, with `node:crypto`; the same window rule as
+ * {@link matchSync}. Runs only for a request that carries such signatures and a ring that holds
+ * public keys: the HMAC path never comes here.
+ */
+export function matchPublicSync(
+  leewayMs: number,
+  ring: KeyRing,
+  parsed: ParsedSignature,
+  body: string | Uint8Array,
+  t: number,
+  expired: boolean,
+): KeyEntry | undefined {
+  const sigs = parsed.asymmetricSignatures;
+  if (sigs === undefined || ring.publicKeys.length === 0) return undefined;
+  for (const e of publicCandidates(ring)) {
+    if (inWindow(e, t, leewayMs) === expired) continue;
+    // A public-key check leaks nothing worth a constant-time loop: stop at the first valid signature.
+    if (sigs.some((sig) => ed25519VerifySync(e.key, parsed.prefix, body, sig))) return e;
+  }
+  return undefined;
+}
+
+/** {@link matchPublicSync} with WebCrypto's asynchronous Ed25519. */
+export async function matchPublicAsync(
+  leewayMs: number,
+  ring: KeyRing,
+  parsed: ParsedSignature,
+  body: string | Uint8Array,
+  t: number,
+  expired: boolean,
+): Promise<KeyEntry | undefined> {
+  const sigs = parsed.asymmetricSignatures;
+  if (sigs === undefined || ring.publicKeys.length === 0) return undefined;
+  for (const e of publicCandidates(ring)) {
+    if (inWindow(e, t, leewayMs) === expired) continue;
+    const results = await Promise.all(sigs.map((sig) => ed25519VerifyAsync(e.key, parsed.prefix, body, sig)));
+    if (results.includes(true)) return e;
   }
   return undefined;
 }

@@ -9,6 +9,7 @@ import type { SecretStatus } from '../cache/source.ts';
 import type { VerificationError } from '../errors.ts';
 import type { KeyturnEvent, RejectedInfo, VerifiedInfo } from '../events.ts';
 import type { HeadersInput } from '../lib/headers.ts';
+import type { SecretMaterial } from '../keys/secret.ts';
 import type { KeyRole, KeyStore, SecretVersion } from '../keys/types.ts';
 import type { ProviderProfile } from '../providers/types.ts';
 import type { ReplayOptions, ReplayStore } from '../replay/types.ts';
@@ -36,8 +37,12 @@ export interface VerifyRequest {
   readonly receivedAt?: number | undefined;
 }
 
-/** What an accepted webhook resolves to. */
-export interface VerifyResult {
+/**
+ * What an accepted webhook resolves to: which key matched, and the event. `TEvent` is the type of
+ * the verified body as JSON (the profile's: `SmartcarEvent` for `providers.smartcar()`, ...; or
+ * yours: `verify<MyEvent>()`).
+ */
+export interface VerifyResult<TEvent = unknown> {
   /** Provider profile name. */
   readonly provider: string;
   /** Secret id verified against. */
@@ -50,6 +55,13 @@ export interface VerifyResult {
   readonly timestamp?: number | undefined;
   /** Event id from the headers, when the scheme has one (or from the body, with replay defence on). */
   readonly eventId?: string | undefined;
+  /**
+   * The verified body parsed as JSON, on first read (nothing is parsed unless you read it, and never
+   * before the signature matched); the same object on every read. Throws `EventParseError`
+   * (`EVENT_NOT_JSON`) when the body is not JSON. Not an own property: a spread copy (`{ ...result }`)
+   * does not have it.
+   */
+  readonly event: TEvent;
   /** With replay defence on: the claimed key (non-enumerable). */
   readonly replayKey?: string;
   /**
@@ -60,7 +72,7 @@ export interface VerifyResult {
 }
 
 /** An accepted webhook, as `safeVerify` reports it. */
-export interface SafeVerifySuccess extends VerifyResult {
+export interface SafeVerifySuccess<TEvent = unknown> extends VerifyResult<TEvent> {
   /** Always `true`. */
   readonly ok: true;
 }
@@ -74,26 +86,62 @@ export interface SafeVerifyFailure {
 }
 
 /** `safeVerify`'s result: never throws for a rejection. */
-export type SafeVerifyResult = SafeVerifySuccess | SafeVerifyFailure;
+export type SafeVerifyResult<TEvent = unknown> = SafeVerifySuccess<TEvent> | SafeVerifyFailure;
 
-/** Options of {@link createVerifier}. */
-export interface VerifierOptions {
-  /** How the sender signs (`providers.smartcar()`, `providers.dataspike()`, ...). */
-  provider: ProviderProfile;
-  /** A key store (cached), or a static list of versions. */
-  keys: KeyStore | readonly SecretVersion[];
-  /**
-   * Which secret to verify against: a name, or a function of the request (one secret per tenant).
-   *
-   * A per-request secret id is chosen by whoever sends the request, before any signature is checked.
-   * Map it only to tenants you know (look the tenant up in your own table first and refuse unknown
-   * ones before verifying): every unknown id that reaches the verifier costs a store call. The cache
-   * bounds that damage — a short negative cache of ids the store does not have (`cache.negativeTtlMs`),
-   * an admission limit on cold loads (`cache.coldLoadBurst`), and secrets that have verified a request
-   * are never evicted by ones that have not — but it cannot tell a new tenant from a made-up one.
-   * @default 'default' for static keys
-   */
-  secretId?: string | ((request: VerifyRequest) => string);
+/**
+ * The event type a profile gives `result.event` (`SmartcarEvent` for `providers.smartcar()`); for a
+ * union of profiles, the union of their event types; `unknown` for a profile that names none.
+ */
+export type EventOf<P> = P extends ProviderProfile<infer E> ? E : unknown;
+
+/**
+ * Options of {@link createVerifier}: static keys ({@link StaticKeysVerifierOptions}, `secretId`
+ * optional) or a key store ({@link StoreVerifierOptions}, `secretId` required).
+ */
+export type VerifierOptions<TEvent = unknown> = StaticKeysVerifierOptions<TEvent> | StoreVerifierOptions<TEvent>;
+
+/**
+ * Which secret to verify against: a name, or a function of the request (one secret per tenant).
+ *
+ * A per-request secret id is chosen by whoever sends the request, before any signature is checked.
+ * Map it only to tenants you know (look the tenant up in your own table first and refuse unknown
+ * ones before verifying): every unknown id that reaches the verifier costs a store call. The cache
+ * bounds that damage — a short negative cache of ids the store does not have (`cache.negativeTtlMs`),
+ * an admission limit on cold loads (`cache.coldLoadBurst`), and secrets that have verified a request
+ * are never evicted by ones that have not — but it cannot tell a new tenant from a made-up one.
+ */
+export type SecretIdOption = string | ((request: VerifyRequest) => string);
+
+/**
+ * Static keys: the signing secret as one string (or `SecretMaterial`) — one active key, id
+ * `'default'`: `createVerifier({ provider, keys: process.env.SMARTCAR_AMT! })` — or the versions of a
+ * rotation, with ids, roles and windows. For Standard Webhooks `v1a`, a `whpk_` public key.
+ */
+export type StaticKeys = string | SecretMaterial | readonly SecretVersion[];
+
+/** Options of {@link createVerifier} with static keys, where `secretId` is optional. */
+export interface StaticKeysVerifierOptions<TEvent = unknown> extends VerifierOptionsBase<TEvent> {
+  /** One secret, or the versions of a rotation. See {@link StaticKeys}. */
+  keys: StaticKeys;
+  /** The secret id reported in results and usage. See {@link SecretIdOption}. @default 'default' */
+  secretId?: SecretIdOption;
+}
+
+/**
+ * Options of {@link createVerifier} with a key store (cached; or static keys): `secretId` names the
+ * secret, and is required whenever `keys` may be a store.
+ */
+export interface StoreVerifierOptions<TEvent = unknown> extends VerifierOptionsBase<TEvent> {
+  /** A key store (`envKeyStore()`, `awsSecretsManagerStore(...)`, ...), behind the key cache; or {@link StaticKeys}. */
+  keys: KeyStore | StaticKeys;
+  /** Which secret of the store to verify against (required with a store). See {@link SecretIdOption}. */
+  secretId: SecretIdOption;
+}
+
+/** What every verifier takes, whatever its keys. */
+export interface VerifierOptionsBase<TEvent = unknown> {
+  /** How the sender signs (`providers.smartcar()`, `providers.dataspike()`, ...). Its event type is `result.event`'s. */
+  provider: ProviderProfile<TEvent>;
   /** Clock, epoch ms (a finite number; checked at construction and on every request). Drives windows, timestamps, TTLs, staleness and cooldowns. @default Date.now */
   now?: () => number;
   /**
@@ -158,24 +206,27 @@ export interface AnswerChallengeOptions {
   keyId?: string;
 }
 
-/** A webhook verifier. */
-export interface Verifier {
+/**
+ * A webhook verifier. `TEvent` is what `result.event` is (the profile's event type); each
+ * `verify<MyEvent>()` call can name its own.
+ */
+export interface Verifier<TEvent = unknown> {
   /** Provider profile in use. */
-  readonly provider: ProviderProfile;
-  /** Verifies one request; resolves to the key that matched or throws {@link VerificationError}. */
-  verify(request: VerifyRequest): Promise<VerifyResult>;
+  readonly provider: ProviderProfile<TEvent>;
+  /** Verifies one request; resolves to the key that matched (and the event) or throws {@link VerificationError}. */
+  verify<E = TEvent>(request: VerifyRequest): Promise<VerifyResult<E>>;
   /** Like `verify`, but resolves to `{ ok: false, error }` instead of throwing on a rejection. */
-  safeVerify(request: VerifyRequest): Promise<SafeVerifyResult>;
+  safeVerify<E = TEvent>(request: VerifyRequest): Promise<SafeVerifyResult<E>>;
   /**
    * Synchronous verification for static keys and warm caches (on `node:crypto` runtimes). On a
    * cold cache it throws `KEYSTORE_UNAVAILABLE`: call `verify` once first (or `warm()`).
    */
-  verifySync(request: VerifyRequest): VerifyResult;
+  verifySync<E = TEvent>(request: VerifyRequest): VerifyResult<E>;
   /**
    * Releases the replay claim of an accepted `result` (same as `result.release()`), so the sender's
    * retry is accepted. A no-op without replay defence.
    */
-  release(result: VerifyResult): Promise<void>;
+  release(result: VerifyResult<unknown>): Promise<void>;
   /** Loads the key set of `secretId` (default: the configured one) so later calls need no network. */
   warm(secretId?: string): Promise<void>;
   /** Answers a provider handshake (Smartcar VERIFY) with the active key. */

@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { request as httpRequest, type IncomingHttpHeaders, type Server } from 'node:http';
 import { createRequire } from 'node:module';
-import { createVerifier, KeyStoreError, providers, sign, type KeyStore, type Verifier, type VerifyResult } from '../../src/index.ts';
+import { createVerifier, KeyStoreError, providers, sign, type KeyStore, type Verifier } from '../../src/index.ts';
 
 export const AMT = 'amt';
 export const OLD_AMT = 'old-amt-secret';
@@ -36,10 +36,10 @@ export function withRelease(verifier: Verifier): { verifier: Verifier; released:
   let released = 0;
   const wrapped: Verifier = {
     ...verifier,
-    async verify(request) {
+    verify: (async (request: Parameters<Verifier['verify']>[0]) => {
       const result = await verifier.verify(request);
-      return { ...result, release: async () => void released++ } as VerifyResult;
-    },
+      return Object.defineProperty(result, 'release', { value: async () => void released++ });
+    }) as Verifier['verify'],
   };
   return { verifier: wrapped, released: () => released };
 }

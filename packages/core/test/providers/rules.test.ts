@@ -63,7 +63,8 @@ describe('standardWebhooks', () => {
     const sig = good['webhook-signature']!;
     const v = verifier(providers.standardWebhooks(), secret);
     const with_ = (value: string) => v.verify({ body, headers: { ...good, 'webhook-signature': value } });
-    expect((await with_(`  ${sig}   v1a,AAAA  `)).keyId).toBe('k0');
+    expect((await with_(`  ${sig}   v1a,${Buffer.alloc(64, 7).toString('base64')}  `)).keyId).toBe('k0'); // a v1a no key verifies
+    expect(await codeOf(with_(`${sig} v1a,AAAA`))).toBe('MALFORMED_SIGNATURE'); // a v1a is 64 bytes
     expect(await codeOf(with_(`garbage ${sig}`))).toBe('MALFORMED_SIGNATURE'); // no "version,"
     expect(await codeOf(with_(`v1,${Buffer.alloc(31).toString('base64')} ${sig}`))).toBe('MALFORMED_SIGNATURE'); // 31 bytes
     expect(await codeOf(with_(`v1,not*base64 ${sig}`))).toBe('MALFORMED_SIGNATURE');

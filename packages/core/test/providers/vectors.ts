@@ -3,7 +3,7 @@
  * and the official libraries (never from keyturn). `vectors.test.ts` checks that the committed files
  * equal this output; `npx tsx test/providers/vectors.ts --write` rewrites them.
  */
-import { createHmac } from 'node:crypto';
+import { createHmac, createPrivateKey, createPublicKey, sign as edSign, verify as edVerify } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -74,7 +74,7 @@ function standardWebhooksVectors(): Vector[] {
       expect: ok,
     },
     {
-      description: 'rotation header: v1a and an unknown v2 token are skipped, the second v1 matches',
+      description: 'rotation header: a v1a no key verifies and an unknown v2 token, the second v1 matches',
       source: published,
       provider: 'standardWebhooks',
       secret,
@@ -84,14 +84,14 @@ function standardWebhooksVectors(): Vector[] {
       expect: ok,
     },
     {
-      description: 'only a v1a (ed25519) signature: no v1 to check',
+      description: 'only a v1a (ed25519) signature and only a v1 secret: nothing can match it',
       source: published,
       provider: 'standardWebhooks',
       secret,
       body,
       headers: { ...headers, 'webhook-signature': v1a },
       now,
-      expect: no('MALFORMED_SIGNATURE', 400),
+      expect: no('NO_MATCHING_KEY', 400),
     },
     {
       description: 'body changed by one character',
@@ -144,6 +144,51 @@ function standardWebhooksVectors(): Vector[] {
       now: 1764000000_000,
       expect: ok,
     },
+    ...asymmetricVectors(),
+  ];
+}
+
+/**
+ * Standard Webhooks v1a (Ed25519). Published in standard-webhooks libraries/go
+ * webhook_asymmetric_test.go (TestAsymmetricWebhookSign): a 32-byte seed, message, timestamp, body and
+ * the expected signature. node:crypto reproduces that signature from the seed and derives the whpk_
+ * public key (no JavaScript library implements v1a).
+ */
+function asymmetricVectors(): Vector[] {
+  const seedB64 = 'VEVTVFNJR05JTkdLRVlET05PVFVTRVRISVNGT1JBTlk=';
+  const id = 'msg_p5jXN8AQM9LWM0D4loKWxJek';
+  const ts = 1614265330;
+  const body = '{"test": 2432232314}';
+  const published = 'v1a,tQ9V2XOqn7jL/DQenEFpqIugdBVtiMmER5mhSkXBNwM0mkATuDe6KYYUuxqtaiHeYGb7KaaBRdM5WqyeFiL8Ag==';
+  const der = Buffer.concat([Buffer.from('302e020100300506032b657004220420', 'hex'), Buffer.from(seedB64, 'base64')]);
+  const privateKey = createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });
+  const publicKey = createPublicKey(privateKey);
+  const signed = `${id}.${ts}.${body}`;
+  check(`v1a,${edSign(null, Buffer.from(signed), privateKey).toString('base64')}` === published, 'node:crypto no longer reproduces the published v1a signature');
+  check(edVerify(null, Buffer.from(signed), publicKey, Buffer.from(published.slice(4), 'base64')), 'node:crypto rejects the published v1a signature');
+  const whpk = 'whpk_' + publicKey.export({ format: 'der', type: 'spki' }).subarray(12).toString('base64');
+  const source =
+    'standard-webhooks libraries/go webhook_asymmetric_test.go TestAsymmetricWebhookSign (published seed and v1a signature); ' +
+    'node:crypto reproduces the signature and derives the whpk_ public key';
+  const headers = (sig: string, msgId = id) => ({ 'webhook-id': msgId, 'webhook-timestamp': String(ts), 'webhook-signature': sig });
+  const base = { source, provider: 'standardWebhooks', secret: whpk, body, now: ts * 1000 };
+  return [
+    { ...base, description: 'asymmetric v1a (Ed25519): the published vector, verified with the whpk_ public key', headers: headers(published), expect: ok },
+    {
+      ...base,
+      description: 'v1a under Svix header names (svix-*)',
+      headers: { 'svix-id': id, 'svix-timestamp': String(ts), 'svix-signature': published },
+      expect: ok,
+    },
+    {
+      ...base,
+      description: 'v1 and v1a in one header: a v1 no key makes, then the valid v1a',
+      headers: headers(`v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE= ${published}`),
+      expect: ok,
+    },
+    { ...base, description: 'v1a over a body changed by one character', body: '{"test": 2432232315}', headers: headers(published), expect: no('NO_MATCHING_KEY', 400) },
+    { ...base, description: 'v1a with another message id (the id is signed)', headers: headers(published, `${id.slice(0, -1)}X`), expect: no('NO_MATCHING_KEY', 400) },
+    { ...base, description: 'a v1a signature that is not 64 bytes of base64', headers: headers(`${published.slice(0, -8)}==`), expect: no('MALFORMED_SIGNATURE', 400) },
   ];
 }
 

@@ -11,6 +11,7 @@ import {
   type RejectedInfo,
   type ReplayStore,
   type VerifierOptions,
+  type VerifyResult,
 } from '../../src/index.ts';
 
 const T0 = 1_700_000_000_000;
@@ -72,7 +73,7 @@ function setup(extra: Partial<VerifierOptions> & { provider?: ProviderProfile; s
     onEvent: (e) => events.push(e),
     replay: { store: memoryReplayStore({ now: c.now }) },
     ...extra,
-  });
+  } as VerifierOptions);
   const deliver = (body: string, opts: { id?: string; at?: number } = {}) => ({
     body,
     headers: sign(provider, { body, secret, timestamp: Math.floor((opts.at ?? c.now()) / 1000), ...(opts.id === undefined ? {} : { id: opts.id }) }),
@@ -125,7 +126,7 @@ describe('replay defence: verifier integration', () => {
     // verifier.release(result) is the same thing, and a no-op for results without a claim
     await verifier.release(retry);
     expect((await verifier.verify(deliver('{"id":"evt_3"}'))).keyId).toBe('k1');
-    await verifier.release({ provider: 'x', secretId: 'y', keyId: 'z', keyRole: 'active' });
+    await verifier.release({ provider: 'x', secretId: 'y', keyId: 'z', keyRole: 'active' } as VerifyResult);
   });
 
   it('keeps release and replayKey out of spreads, JSON and keys', async () => {

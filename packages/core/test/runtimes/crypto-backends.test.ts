@@ -1,9 +1,9 @@
 /**
  * Differential test of the two crypto backends: node:crypto (lib/crypto-node.ts) and WebCrypto
- * (lib/crypto-web.ts) must give identical digests, and a verifier on each must give identical
- * outcomes, for random bodies, secrets, prefixes and signature headers.
+ * (lib/crypto-web.ts) must give identical digests (and Ed25519 signatures), and a verifier on each
+ * must give identical outcomes, for random bodies, secrets, prefixes and signature headers.
  */
-import { createHmac } from 'node:crypto';
+import { createHmac, createPrivateKey, createPublicKey, sign as edSign, verify as edVerify } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
 import * as nodeBackend from '../../src/lib/crypto-node.ts';
@@ -165,5 +165,91 @@ describe('crypto backends: node:crypto vs WebCrypto', () => {
     // ...and the node-backed graph really is on node:crypto (the comparison above was not node vs node).
     expect(() => web.sign(web.providers.mobway(), { body: '{}', secret: 's' })).toThrow(/needs node:crypto/);
     expect(node.sign(node.providers.mobway(), { body: '{}', secret: 's' })).toHaveProperty('x-signature');
+  });
+});
+
+describe('Ed25519 (Standard Webhooks v1a): node:crypto vs WebCrypto', () => {
+  const PKCS8 = Buffer.from('302e020100300506032b657004220420', 'hex');
+  const seed = fc.uint8Array({ minLength: 32, maxLength: 32 });
+
+  it('sign identically (Ed25519 is deterministic), derive the same public key, and verify each other, for random seeds and messages', async () => {
+    await fc.assert(
+      fc.asyncProperty(seed, fc.option(anyString, { nil: undefined }), body, async (s, prefix, b) => {
+        const n = nodeBackend.ed25519SignSync(s, prefix, b);
+        const w = await webBackend.ed25519SignAsync(s, prefix, b);
+        expect(hex(w)).toBe(hex(n));
+        // Third opinion: node:crypto directly, over the concatenated bytes.
+        const key = createPrivateKey({ key: Buffer.concat([PKCS8, s]), format: 'der', type: 'pkcs8' });
+        const message = Buffer.concat([Buffer.from(prefix ?? '', 'utf8'), typeof b === 'string' ? Buffer.from(b, 'utf8') : b]);
+        expect(hex(edSign(null, message, key))).toBe(hex(n));
+        const pub = nodeBackend.ed25519PublicKeySync(s);
+        expect(hex(await webBackend.ed25519PublicKeyAsync(s))).toBe(hex(pub));
+        expect(hex(createPublicKey(key).export({ format: 'der', type: 'spki' }).subarray(12))).toBe(hex(pub));
+        expect(nodeBackend.ed25519VerifySync(pub, prefix, b, w)).toBe(true);
+        expect(await webBackend.ed25519VerifyAsync(pub, prefix, b, n)).toBe(true);
+        const flipped = n.slice();
+        flipped[0] = (flipped[0] as number) ^ 1;
+        expect(nodeBackend.ed25519VerifySync(pub, prefix, b, flipped)).toBe(false);
+        expect(await webBackend.ed25519VerifyAsync(pub, prefix, b, flipped)).toBe(false);
+        expect(edVerify(null, message, createPublicKey(key), flipped)).toBe(false);
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it('a WebCrypto without Ed25519 is a TypeError that says so (answered 500), never a signature mismatch', async () => {
+    const spy = vi.spyOn(globalThis.crypto.subtle, 'importKey').mockRejectedValue(new DOMException('Unrecognized algorithm name', 'NotSupportedError'));
+    try {
+      await expect(webBackend.ed25519VerifyAsync(new Uint8Array(32).fill(1), 'p.', 'b', new Uint8Array(64))).rejects.toThrow(/Ed25519 is not available in this runtime's WebCrypto/);
+      await expect(webBackend.ed25519SignAsync(new Uint8Array(32).fill(2), 'p.', 'b')).rejects.toThrow(TypeError);
+    } finally {
+      spy.mockRestore();
+    }
+    // The failed import was not cached: the key works once WebCrypto does.
+    const s = new Uint8Array(32).fill(2);
+    const pub = nodeBackend.ed25519PublicKeySync(s);
+    expect(await webBackend.ed25519VerifyAsync(pub, 'p.', 'b', nodeBackend.ed25519SignSync(s, 'p.', 'b'))).toBe(true);
+  });
+
+  it('give identical verify outcomes for v1 + v1a headers through a rotation (random bodies, keys, mutations)', async () => {
+    const { node, web } = await loadCores();
+    const now = 1_700_000_000_000;
+    const ts = now / 1000;
+    const whsk = (s: Uint8Array) => 'whsk_' + Buffer.from(s).toString('base64');
+    const whpk = (s: Uint8Array) => 'whpk_' + Buffer.from(nodeBackend.ed25519PublicKeySync(s)).toString('base64');
+    const hmacSecret = 'whsec_' + Buffer.alloc(32, 5).toString('base64');
+    const mutation = fc.constantFrom('v1a-active', 'v1a-previous', 'v1a-stranger', 'v1-and-v1a', 'flip-body', 'flip-sig', 'expired');
+    await fc.assert(
+      fc.asyncProperty(seed, seed, seed, anyString, mutation, async (active, previous, stranger, b, how) => {
+        const keys = [
+          { id: 'pk-active', secret: whpk(active), role: 'active' as const },
+          { id: 'pk-prev', secret: whpk(previous), role: 'previous' as const, notAfter: how === 'expired' ? now - 60_000 : undefined },
+          { id: 'hmac', secret: hmacSecret, role: 'previous' as const },
+        ];
+        const signer = how === 'v1a-previous' || how === 'expired' ? previous : how === 'v1a-stranger' ? stranger : active;
+        const secrets = how === 'v1-and-v1a' ? [whsk(stranger), hmacSecret] : [whsk(signer)];
+        let headers: Record<string, string> = node.sign({ provider: node.providers.standardWebhooks(), body: b, secret: secrets, id: 'msg_x', timestamp: ts });
+        let sent = b;
+        if (how === 'flip-body') sent = b + 'x';
+        if (how === 'flip-sig') headers = { ...headers, 'webhook-signature': headers['webhook-signature']!.replace(/^v1a,(.)/, (_m, c: string) => `v1a,${c === 'A' ? 'B' : 'A'}`) };
+        const run = async (c: typeof Core) => {
+          const v = c.createVerifier({ provider: c.providers.standardWebhooks(), keys, now: () => now, windowLeewayMs: 0 });
+          const r = await v.safeVerify({ body: sent, headers });
+          return r.ok ? { ok: true, keyId: r.keyId, keyRole: r.keyRole } : { ok: false, code: r.error.code };
+        };
+        const [a, w] = [await run(node), await run(web)];
+        expect(w).toEqual(a);
+        if (how === 'v1a-active') expect(a).toEqual({ ok: true, keyId: 'pk-active', keyRole: 'active' });
+        if (how === 'v1a-previous') expect(a).toEqual({ ok: true, keyId: 'pk-prev', keyRole: 'previous' });
+        if (how === 'v1-and-v1a') expect(a).toEqual({ ok: true, keyId: 'hmac', keyRole: 'previous' });
+        if (how === 'expired') expect(a).toEqual({ ok: false, code: 'KEY_EXPIRED' });
+        if (how === 'v1a-stranger' || how === 'flip-body') expect(a).toEqual({ ok: false, code: 'NO_MATCHING_KEY' });
+      }),
+      { numRuns: 60 },
+    );
+    // The web graph signs v1a on WebCrypto (signAsync) exactly as the node graph does.
+    const s = new Uint8Array(32).fill(3);
+    const input = { provider: web.providers.standardWebhooks(), body: '{}', secret: whsk(s), id: 'm', timestamp: ts };
+    expect(await web.signAsync(input)).toEqual(node.sign({ ...input, provider: node.providers.standardWebhooks() }));
   });
 });
