@@ -53,7 +53,7 @@ describe('Standard Webhooks v1a (Ed25519)', () => {
       }),
       { numRuns: 150 },
     );
-  });
+  }, 30_000);
 
   it('rotates public keys like secrets: roles, windows, KEY_EXPIRED, last-matched first, usage per key', async () => {
     const oldPair = keyPair();

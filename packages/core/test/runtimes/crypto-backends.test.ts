@@ -165,7 +165,8 @@ describe('crypto backends: node:crypto vs WebCrypto', () => {
     // ...and the node-backed graph really is on node:crypto (the comparison above was not node vs node).
     expect(() => web.sign(web.providers.mobway(), { body: '{}', secret: 's' })).toThrow(/needs node:crypto/);
     expect(node.sign(node.providers.mobway(), { body: '{}', secret: 's' })).toHaveProperty('x-signature');
-  });
+    // Two module graphs and 240 property runs: seconds on a loaded 2-core machine, not a hang.
+  }, 30_000);
 });
 
 describe('Ed25519 (Standard Webhooks v1a): node:crypto vs WebCrypto', () => {
@@ -195,7 +196,7 @@ describe('Ed25519 (Standard Webhooks v1a): node:crypto vs WebCrypto', () => {
       }),
       { numRuns: 100 },
     );
-  });
+  }, 30_000);
 
   it('a WebCrypto without Ed25519 is a TypeError that says so (answered 500), never a signature mismatch', async () => {
     const spy = vi.spyOn(globalThis.crypto.subtle, 'importKey').mockRejectedValue(new DOMException('Unrecognized algorithm name', 'NotSupportedError'));
@@ -251,5 +252,5 @@ describe('Ed25519 (Standard Webhooks v1a): node:crypto vs WebCrypto', () => {
     const s = new Uint8Array(32).fill(3);
     const input = { provider: web.providers.standardWebhooks(), body: '{}', secret: whsk(s), id: 'm', timestamp: ts };
     expect(await web.signAsync(input)).toEqual(node.sign({ ...input, provider: node.providers.standardWebhooks() }));
-  });
+  }, 30_000);
 });
