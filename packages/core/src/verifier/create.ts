@@ -4,20 +4,17 @@
  *
  * @module
  */
-import { cachedSource, resolveCacheOptions } from '../cache/key-cache.ts';
-import type { KeySource } from '../cache/source.ts';
-import { staticSource } from '../cache/static-source.ts';
+import { resolveCacheOptions } from '../cache/key-cache.ts';
 import { VerificationError } from '../errors.ts';
 import type { KeyturnEvent } from '../events.ts';
 import { fenceTtl, joinFleet, type FleetHooks } from '../fleet/member.ts';
 import { hasSyncEd25519, hasSyncHmac } from '../lib/crypto.ts';
 import { booleanOption, describeValue, durationOption, HOUR_MS, isEpochMs, MAX_EPOCH_MS } from '../lib/validate.ts';
 import type { KeyEntry, KeyRing } from '../keys/ring.ts';
-import { SecretMaterial } from '../keys/secret.ts';
-import type { KeyStore, SecretVersion } from '../keys/types.ts';
 import type { ParsedSignature, ProviderProfile } from '../providers/types.ts';
 import { attachClaim, createReplayGuard, type ReplayGuard } from '../replay/guard.ts';
 import { challengeMethods } from './challenge.ts';
+import { resolveKeys } from './key-source.ts';
 import { matchAsync, matchPublicAsync, matchPublicSync, matchSync } from './match.ts';
 import { checkProfile, checkTimes, checkTimestamp, MAX_SECRET_ID_LENGTH, rawBody, rejections, validSecretId } from './request.ts';
 import { AcceptedWebhook } from './result.ts';
@@ -89,31 +86,15 @@ export function createVerifier<P extends ProviderProfile<unknown>>(options: Veri
   if (configured !== undefined && typeof configured !== 'function' && !validSecretId(configured)) {
     throw new TypeError(`createVerifier(): \`secretId\` must be a non-empty string of at most ${MAX_SECRET_ID_LENGTH} characters, or a function of the request`);
   }
-  let source: KeySource;
-  let defaultSecretId: string | ((request: VerifyRequest) => string);
-  const keys: unknown = options.keys;
-  if (typeof keys === 'string' || keys instanceof SecretMaterial) {
-    // The one-line setup: one secret, one active key.
-    source = staticSource([singleKey(keys, provider)], provider, usage.book, firstNow, cacheOptions.maxSecrets, emit);
-    defaultSecretId = configured ?? 'default';
-  } else if (keys === undefined || keys === null) {
-    throw new TypeError(
-      `createVerifier(): \`keys\` is ${String(keys)}: pass the signing secret (a string, for example process.env.SMARTCAR_AMT — is it set?), a list of key versions, or a key store`,
-    );
-  } else if (Array.isArray(keys)) {
-    source = staticSource(keys as readonly SecretVersion[], provider, usage.book, firstNow, cacheOptions.maxSecrets, emit);
-    defaultSecretId = configured ?? 'default';
-  } else {
-    const store = options.keys as KeyStore;
-    if (store === null || typeof store !== 'object' || typeof store.getVersions !== 'function') {
-      throw new TypeError('createVerifier(): `keys` must be the signing secret (a string or SecretMaterial), an array of key versions, or a KeyStore');
-    }
-    if (configured === undefined) {
-      throw new TypeError('createVerifier(): `secretId` is required with a key store');
-    }
-    source = cachedSource(store, provider, usage.book, now, emit, cacheOptions);
-    defaultSecretId = configured;
-  }
+  const { source, defaultSecretId } = resolveKeys(options.keys, {
+    provider,
+    usage: usage.book,
+    now,
+    firstNow: firstNow as number,
+    emit,
+    cache: cacheOptions,
+    configured,
+  });
 
   if (options.fleet !== undefined) {
     hooks = joinFleet(options.fleet, { provider: provider.name, now, emit, source, setFence });
@@ -403,15 +384,3 @@ export function createVerifier<P extends ProviderProfile<unknown>>(options: Veri
 
 /** Most fences one verifier remembers (a notice flood about made-up ids cannot grow memory). */
 const MAX_FENCES = 10_000;
-
-/** The one key of the one-line setup (`keys: secret`), checked now: a bad secret is a `TypeError` at startup. */
-function singleKey(secret: string | SecretMaterial, provider: VerifierOptions['provider']): SecretVersion {
-  const raw = secret instanceof SecretMaterial ? secret.reveal() : secret;
-  try {
-    if (provider.asymmetric?.publicKey(raw) === undefined) provider.decodeSecret(raw);
-  } catch (error) {
-    const why = error instanceof VerificationError ? error.message : 'it does not decode';
-    throw new TypeError(`createVerifier(): \`keys\` is not a usable ${provider.name} secret: ${why}`);
-  }
-  return { id: 'default', secret: raw, role: 'active' };
-}
