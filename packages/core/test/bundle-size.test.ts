@@ -22,8 +22,13 @@ import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-/** Gzip bytes allowed for core + Smartcar + Fetch adapter (measured 19 765 B when added). */
-const BUDGET = 20_250;
+/**
+ * Gzip bytes allowed for core + Smartcar + Fetch adapter (measured 19 765 B when added). Raised, not
+ * silently, by issue 17: the typed event (the result's lazy `event`, `EventParseError`), the
+ * one-line setup's checks and the Standard Webhooks `v1a` matching measured 21 317 B here (main
+ * before it: 20 175 B, same esbuild options over the sources).
+ */
+const BUDGET = 21_400;
 /** The issue's target, reported by the test name so a run shows whether it is met. */
 const TARGET = 8 * 1024;
 
