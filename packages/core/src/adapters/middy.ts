@@ -34,7 +34,7 @@
 import type { Verifier, VerifyResult } from '../verifier.ts';
 import { flushFleet, lambdaSettings, webhookOf, type LambdaAdapterOptions, type LambdaWebhook } from './lambda.ts';
 import { encodeBase64, isLambdaResult, shapeResult, type LambdaEventKind, type LambdaHttpEvent } from './lambda-events.ts';
-import { verifyLambdaEvent } from './lambda-verify.ts';
+import { type LambdaOutcome, verifyLambdaEvent } from './lambda-verify.ts';
 import { releaseOnce } from './shared.ts';
 
 export * from './common.ts';
@@ -105,7 +105,7 @@ export function keyturnMiddy<E extends LambdaHttpEvent = LambdaHttpEvent>(verifi
   return {
     async before(request) {
       const event = request.event as LambdaHttpEvent;
-      let outcome;
+      let outcome: LambdaOutcome;
       try {
         outcome = await verifyLambdaEvent(verifier, event, settings, secretIdOf);
       } catch (error) {
