@@ -55,7 +55,7 @@ export function sign(first: ProviderProfile | SignRequest, second?: SignInput): 
   const asymmetric: Uint8Array[] = [];
   for (const s of secrets) {
     const seed = provider.asymmetric?.signingKey(s);
-    if (seed !== undefined) asymmetric.push(ed25519SignSync(seed, prefix, input.body));
+    if (seed !== undefined) asymmetric.push(wipeAfter(seed, () => ed25519SignSync(seed, prefix, input.body)));
     else digests.push(hmacSync(provider.algorithm, keyBytes(provider, s), prefix, input.body));
   }
   return format(provider, digests, ctx, asymmetric);
@@ -72,7 +72,7 @@ export async function signAsync(first: ProviderProfile | SignRequest, second?: S
   const signed = await Promise.all(
     secrets.map(async (s) => {
       const seed = provider.asymmetric?.signingKey(s);
-      if (seed !== undefined) return { asymmetric: true, bytes: await ed25519SignAsync(seed, prefix, input.body) };
+      if (seed !== undefined) return { asymmetric: true, bytes: await wipeAfter(seed, () => ed25519SignAsync(seed, prefix, input.body)) };
       return { asymmetric: false, bytes: await hmacAsync(provider.algorithm, keyBytes(provider, s), prefix, input.body) };
     }),
   );
@@ -82,6 +82,23 @@ export async function signAsync(first: ProviderProfile | SignRequest, second?: S
     ctx,
     signed.filter((s) => s.asymmetric).map((s) => s.bytes),
   );
+}
+
+/**
+ * Runs `use`, then fills `seed` (a private-key seed, a copy nobody else holds) with zeros, also when
+ * `use` throws or its promise rejects: a `whsk_` key is kept no longer than the signature takes.
+ */
+function wipeAfter<T>(seed: Uint8Array, use: () => T): T {
+  let result: T;
+  try {
+    result = use();
+  } catch (error) {
+    seed.fill(0);
+    throw error;
+  }
+  if (result instanceof Promise) return result.finally(() => seed.fill(0)) as T;
+  seed.fill(0);
+  return result;
 }
 
 /**

@@ -236,7 +236,13 @@ function publicKeyObject(raw: Uint8Array): KeyObject {
 function privateKeyObject(seed: Uint8Array): KeyObject {
   let key = privateKeys.get(seed);
   if (key === undefined) {
-    key = createPrivateKey({ key: Buffer.concat([PKCS8_ED25519, seed]), format: 'der', type: 'pkcs8' });
+    // The DER copy of the seed may sit in Buffer's shared pool: wiped once the KeyObject holds the key.
+    const der = Buffer.concat([PKCS8_ED25519, seed]);
+    try {
+      key = createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });
+    } finally {
+      der.fill(0);
+    }
     privateKeys.set(seed, key);
   }
   return key;

@@ -142,6 +142,16 @@ function pkcs8(seed: Uint8Array): Uint8Array<ArrayBuffer> {
   return der;
 }
 
+/** Imports the seed as a signing key; the PKCS #8 copy of it is wiped once the import settled. */
+async function importPrivate(seed: Uint8Array, extractable: boolean): Promise<CryptoKey> {
+  const der = pkcs8(seed);
+  try {
+    return await subtle().importKey('pkcs8', der, ED25519, extractable, ['sign']).catch(unavailable);
+  } finally {
+    der.fill(0);
+  }
+}
+
 /** Not available on WebCrypto: always throws. Use {@link ed25519VerifyAsync}. */
 export function ed25519VerifySync(_publicKey: Uint8Array, _prefix: string | undefined, _body: string | Uint8Array, _signature: Uint8Array): boolean {
   throw new TypeError('Synchronous Ed25519 is not available on WebCrypto runtimes: use `await verifier.verify()` / `signAsync()`.');
@@ -162,7 +172,7 @@ export function ed25519SignSync(_seed: Uint8Array, _prefix: string | undefined, 
 
 /** The 64-byte Ed25519 signature of `prefix || body` by the 32-byte private-key `seed`. */
 export async function ed25519SignAsync(seed: Uint8Array, prefix: string | undefined, body: string | Uint8Array): Promise<Uint8Array> {
-  const key = await cachedImport(edPrivateKeys, seed, () => subtle().importKey('pkcs8', pkcs8(seed), ED25519, false, ['sign']).catch(unavailable));
+  const key = await cachedImport(edPrivateKeys, seed, () => importPrivate(seed, false));
   return new Uint8Array(await subtle().sign(ED25519, key, signedBytes(prefix, body) as Uint8Array<ArrayBuffer>));
 }
 
@@ -173,7 +183,7 @@ export function ed25519PublicKeySync(_seed: Uint8Array): Uint8Array {
 
 /** The 32-byte public key of a 32-byte private-key `seed` (imported extractable, exported as a JWK). */
 export async function ed25519PublicKeyAsync(seed: Uint8Array): Promise<Uint8Array> {
-  const key = await subtle().importKey('pkcs8', pkcs8(seed), ED25519, true, ['sign']).catch(unavailable);
+  const key = await importPrivate(seed, true);
   const jwk = await subtle().exportKey('jwk', key);
   const x = (jwk.x ?? '').replace(/-/g, '+').replace(/_/g, '/');
   return Uint8Array.from(atob(x + '='.repeat((4 - (x.length % 4)) % 4)), (c) => c.charCodeAt(0));

@@ -76,7 +76,8 @@ export interface AsymmetricScheme {
   publicKey(secret: string | Uint8Array): Uint8Array | undefined;
   /**
    * The 32-byte private-key seed when `secret` is a signing key of this scheme (`whsk_…`), for
-   * `sign()`; `undefined` otherwise. Throws a `TypeError` for a malformed one.
+   * `sign()`; `undefined` otherwise. Throws a `TypeError` for a malformed one. The bytes must be a
+   * fresh copy: `sign()` wipes them (fills them with zeros) once the signature is made.
    */
   signingKey(secret: string | Uint8Array): Uint8Array | undefined;
 }

@@ -2,9 +2,10 @@
 // windows, rotation), v1 and v1a in one header, sign() with a whsk_ key, cross-checked both ways
 // against node:crypto's own Ed25519 (the published Go-library vector is in test/vectors).
 import { createPublicKey, generateKeyPairSync, sign as edSign, verify as edVerify, type KeyObject } from 'node:crypto';
+import { inspect } from 'node:util';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createVerifier, providers, sign, signAsync, VerificationError, type KeyStore, type SecretVersion } from '../../src/index.ts';
+import { createVerifier, providers, SecretMaterial, sign, signAsync, VerificationError, type KeyStore, type SecretVersion } from '../../src/index.ts';
 
 const T = 1_764_000_000;
 const NOW = T * 1000;
@@ -167,5 +168,99 @@ describe('Standard Webhooks v1a (Ed25519)', () => {
     expect(await run(`${Array(7).fill(v1).join(' ')} ${good}`)).toBe('ok');
     expect(await run(`${Array(8).fill(v1).join(' ')} ${good}`)).toBe('MALFORMED_SIGNATURE');
     expect(await run('v2,abc')).toBe('MALFORMED_SIGNATURE'); // neither v1 nor v1a
+  });
+});
+
+describe('Standard Webhooks v1a: the spec text, and key material never shown', () => {
+  // spec/standard-webhooks.md (github.com/standard-webhooks/standard-webhooks), "Signature scheme" and
+  // "Webhook headers": the signed content of its example, and its example header with one v1 and one
+  // v1a signature. The spec publishes no key for them, so the header is read, not verified.
+  const SPEC_ID = 'msg_2KWPBgLlAfxdpx2AI54pPJ85f4W';
+  const SPEC_T = 1674087231;
+  const SPEC_BODY = '{"type":"contact.created","timestamp":"2022-11-03T20:26:10.344522Z","data":{"id":"1f81eb52-5198-4599-803e-771906343485"}}';
+  const SPEC_CONTENT = `msg_2KWPBgLlAfxdpx2AI54pPJ85f4W.1674087231.${SPEC_BODY}`;
+  const SPEC_HEADER =
+    'v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4= v1a,hnO3f9T8Ytu9HwrXslvumlUpqtNVqkhqw/enGzPCXe5BdqzCInXqYXFymVJaA7AZdpXwVLPo3mNl8EM+m7TBAg==';
+
+  it("signs the spec's content {id}.{t}.{body} byte for byte (node:crypto verifies over the spec's string)", async () => {
+    const pair = keyPair();
+    const ours = sign({ provider: profile(), body: SPEC_BODY, secret: pair.whsk, id: SPEC_ID, timestamp: SPEC_T });
+    const signature = Buffer.from(ours['webhook-signature']!.slice('v1a,'.length), 'base64');
+    expect(edVerify(null, Buffer.from(SPEC_CONTENT), pair.publicKey, signature)).toBe(true);
+    const theirs = edSign(null, Buffer.from(SPEC_CONTENT), pair.privateKey).toString('base64');
+    const verifier = createVerifier({ provider: profile(), keys: pair.whpk, now: () => SPEC_T * 1000 });
+    const headersOf = (signature: string) => ({ 'webhook-id': SPEC_ID, 'webhook-timestamp': String(SPEC_T), 'webhook-signature': signature });
+    expect((await verifier.verify({ body: SPEC_BODY, headers: headersOf(`v1a,${theirs}`) })).eventId).toBe(SPEC_ID);
+    // The spec's own header next to the valid signature: both of its entries are read and skipped.
+    expect((await verifier.verify({ body: SPEC_BODY, headers: headersOf(`${SPEC_HEADER} v1a,${theirs}`) })).keyId).toBe('default');
+  });
+
+  it("reads the spec's example header: one 32-byte v1 and one 64-byte v1a; a key it was not made with is NO_MATCHING_KEY, not malformed", async () => {
+    const parsed = profile().parse({ 'webhook-id': SPEC_ID, 'webhook-timestamp': String(SPEC_T), 'webhook-signature': SPEC_HEADER });
+    expect(parsed.signatures.map((s) => s.length)).toEqual([32]);
+    expect(parsed.asymmetricSignatures?.map((s) => s.length)).toEqual([64]);
+    expect([parsed.prefix, parsed.timestamp, parsed.eventId]).toEqual([`${SPEC_ID}.${SPEC_T}.`, SPEC_T, SPEC_ID]);
+    const verifier = createVerifier({ provider: profile(), keys: [{ id: 'pk', secret: keyPair().whpk, role: 'active' }, { id: 'hmac', secret: HMAC_SECRET, role: 'previous' }], now: () => SPEC_T * 1000 });
+    const outcome = await verifier.safeVerify({ body: SPEC_BODY, headers: { 'webhook-id': SPEC_ID, 'webhook-timestamp': String(SPEC_T), 'webhook-signature': SPEC_HEADER } });
+    expect(outcome.ok ? 'ok' : outcome.error.code).toBe('NO_MATCHING_KEY');
+  });
+
+  it('a whsk_ secret key is redacted like an HMAC secret: never in errors, events, status, inspect or JSON', async () => {
+    const pair = keyPair();
+    const seed = pair.whsk.slice(5);
+    const material = new SecretMaterial(pair.whsk);
+    expect(String(material)).not.toContain(seed);
+    expect(inspect(material)).not.toContain(seed);
+    expect(JSON.stringify({ material })).not.toContain(seed);
+    const shown: string[] = [];
+    const show = (value: unknown) => shown.push(inspect(value, { depth: 8, showHidden: true }), JSON.stringify(value) ?? '', String(value));
+    // Stored where a receiver's key belongs: an unusable version (500), shown nowhere.
+    const store: KeyStore = { name: 'memory', getVersions: async () => [{ id: 'v1', secret: pair.whsk, role: 'active' }] };
+    const verifier = createVerifier({ provider: profile(), keys: store, secretId: 'svix', now: () => NOW, onEvent: show, onRejected: show });
+    const headers = sign({ provider: profile(), body: '{}', secret: material, id: 'm', timestamp: T });
+    const outcome = await verifier.safeVerify({ body: '{}', headers });
+    expect(outcome.ok ? 'ok' : outcome.error.code).toBe('INVALID_SECRET');
+    if (!outcome.ok) show(outcome.error);
+    show(verifier.status('svix'));
+    show(verifier);
+    for (const attempt of [
+      () => createVerifier({ provider: profile(), keys: pair.whsk }),
+      () => createVerifier({ provider: profile(), keys: material }),
+      () => sign({ provider: profile(), body: '{}', secret: `${pair.whsk}AAAA`, id: 'm', timestamp: T }),
+    ]) {
+      try {
+        attempt();
+        shown.push('no error');
+      } catch (error) {
+        show(error);
+      }
+    }
+    expect(shown.length).toBeGreaterThan(8);
+    for (const text of shown) {
+      expect(text).not.toContain(seed);
+      expect(text).not.toContain(Buffer.from(seed, 'base64').toString('hex'));
+    }
+  });
+
+  it('sign() wipes the whsk_ seed bytes once the signature is made (sync and async)', async () => {
+    const pair = keyPair();
+    const base = profile();
+    const seeds: Uint8Array[] = [];
+    const scheme = base.asymmetric!;
+    const watched = {
+      ...base,
+      asymmetric: { ...scheme, signingKey: (secret: string | Uint8Array) => {
+        const seed = scheme.signingKey(secret);
+        if (seed !== undefined) seeds.push(seed);
+        return seed;
+      } },
+    };
+    const input = { provider: watched, body: '{"a":1}', secret: pair.whsk, id: 'm', timestamp: T };
+    const signed = sign(input);
+    expect(await signAsync(input)).toEqual(signed);
+    // Still a valid signature: the seed was read before it was wiped.
+    expect(edVerify(null, content('m', '{"a":1}'), pair.publicKey, Buffer.from(signed['webhook-signature']!.slice(4), 'base64'))).toBe(true);
+    expect(seeds).toHaveLength(2);
+    for (const seed of seeds) expect([seed.length, seed.every((b) => b === 0)]).toEqual([32, true]);
   });
 });
