@@ -7,7 +7,8 @@
  *
  * @module
  */
-export { redisFleet, RedisFleetError, type RedisFleet, type RedisFleetOptions } from './fleet.ts';
+export { redisFleet, type RedisFleet } from './fleet.ts';
+export { RedisFleetError, type RedisFleetOptions } from './options.ts';
 export type { RedisFleetCommands, RedisSubscription, SubscribeHandlers } from './client.ts';
 export { DEFAULT_PREFIX } from './keys.ts';
 export { MAX_NOTICE_LENGTH } from './notices.ts';

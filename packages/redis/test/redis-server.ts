@@ -34,7 +34,8 @@ async function freePort(): Promise<number> {
 }
 
 /** Sends PING with a raw socket until the server answers PONG. */
-async function waitReady(port: number, child: ChildProcess, deadlineMs = 10_000): Promise<void> {
+// 60 s: a restart replays the AOF, and on a loaded shared machine (load average 40+ on 2 cores) 10 s was not enough.
+async function waitReady(port: number, child: ChildProcess, deadlineMs = 60_000): Promise<void> {
   const start = Date.now();
   for (;;) {
     if (child.exitCode !== null) throw new Error(`redis-server exited with ${child.exitCode}`);
