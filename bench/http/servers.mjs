@@ -79,6 +79,7 @@ async function hono() {
 const ports = await { 'node:http': nodeHttp, express, fastify, hono }[framework]();
 process.stdout.write(`${JSON.stringify(ports)}\n`);
 process.stdin.setEncoding('utf8');
+process.stdin.on('end', () => process.exit(0)); // the parent went away
 process.stdin.on('data', (d) => {
   if (d.includes('calls')) process.stdout.write(`${storeCalls}\n`);
   if (d.includes('exit')) process.exit(0);
