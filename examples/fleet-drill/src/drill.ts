@@ -169,6 +169,7 @@ export async function runDrill(o: DrillOptions): Promise<DrillReport> {
       });
       // A receiver that dies before it is ready fails the drill at once (not at the test's timeout).
       child.once('exit', (code, signal) => notReady(new Error(`receiver ${name} exited (${signal ?? code}) before it was ready`)));
+      ready.catch(() => undefined); // awaited where it matters; never an unhandled rejection
       createInterface({ input: child.stdout! }).on('line', (text) => {
         let line: Line;
         try {

@@ -46,7 +46,9 @@ async function openStore(): Promise<{ store: KeyStore; close(): Promise<void> }>
 
 const redis = new Redis({ host: '127.0.0.1', port: config.redisPort, enableOfflineQueue: false, maxRetriesPerRequest: 1, retryStrategy: () => 100, lazyConnect: true });
 redis.on('error', () => undefined);
-await redis.connect();
+// An instance may start while Redis is down (the drill restarts a receiver around the Redis restart):
+// it verifies from the store at once, and ioredis keeps reconnecting (the fleet resyncs when it is back).
+await redis.connect().catch(() => undefined);
 const fleet = redisFleet({ client: redis, prefix: config.prefix, instance: config.name, ...config.fleet });
 const { store, close } = await openStore();
 

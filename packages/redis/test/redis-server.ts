@@ -45,7 +45,8 @@ async function waitReady(port: number, child: ChildProcess, deadlineMs = 60_000)
       s.once('error', () => resolve(false));
       s.once('timeout', () => (s.destroy(), resolve(false)));
       s.connect(port, '127.0.0.1', () => s.write('PING\r\n'));
-      s.once('data', (d) => (s.destroy(), resolve(d.toString().startsWith('+PONG'))));
+      // -NOAUTH: up, with --requirepass.
+      s.once('data', (d) => (s.destroy(), resolve(/^(\+PONG|-NOAUTH)/.test(d.toString()))));
     });
     if (ok) return;
     if (Date.now() - start > deadlineMs) throw new Error('redis-server did not become ready');
