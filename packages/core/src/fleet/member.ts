@@ -40,7 +40,6 @@ export function fenceTtl(where: string, ttlMs: unknown, allowZero: boolean): num
 export function joinFleet(fleet: Fleet, ctx: MemberContext): FleetHooks {
   /** Records with something new for the ledger, each once until the next take. */
   let queued: KeyUsage[] = [];
-  let membership: FleetMembership | undefined;
 
   const member: FleetMember = {
     provider: ctx.provider,
@@ -94,7 +93,7 @@ export function joinFleet(fleet: Fleet, ctx: MemberContext): FleetHooks {
     emit: ctx.emit,
   };
 
-  membership = fleet.join(member);
+  const membership: FleetMembership | undefined = fleet.join(member);
   if (membership === null || typeof membership !== 'object' || typeof membership.leave !== 'function' || typeof membership.usagePending !== 'function') {
     throw new TypeError('createVerifier(): `fleet.join()` must return { usagePending(), leave() }');
   }
