@@ -209,6 +209,36 @@ describe('body bytes', () => {
     );
   });
 
+  it('strict base64: the Node fast path and the portable decoder (no Buffer) accept and refuse the same texts', () => {
+    const NodeBuffer = Buffer;
+    const outcome = (text: string): string => {
+      try {
+        return `ok ${NodeBuffer.from(decodeBase64Strict(text)).toString('hex')}`;
+      } catch (error) {
+        return `refused ${(error as { code?: string }).code}`;
+      }
+    };
+    const portable = (text: string): string => {
+      const saved = globalThis.Buffer;
+      (globalThis as { Buffer?: unknown }).Buffer = undefined;
+      try {
+        return outcome(text);
+      } finally {
+        globalThis.Buffer = saved;
+      }
+    };
+    const texts = fc.oneof(
+      fc.uint8Array({ maxLength: 64 }).map((b) => NodeBuffer.from(b).toString('base64')),
+      fc.string({ unit: fc.constantFrom(...'AQgw+/=-_ \nZz09é'.split('')), maxLength: 24 }),
+    );
+    fc.assert(
+      fc.property(texts, (text) => {
+        expect(outcome(text)).toBe(portable(text));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
   it('413 for a body over maxBodyBytes, before it is decoded (text or base64)', async () => {
     const { handler, codes } = echoHandler(smartcarVerifier(), { maxBodyBytes: 100 });
     const big = 'x'.repeat(101);
