@@ -50,6 +50,7 @@ export {
   canRetire,
   type AddActiveKeyOptions,
   type RetirePreviousKeyOptions,
+  type RetirePreviousKeyResult,
   type ProgressEvent,
   type StoreWriteRetry,
   type WriteKeyResult,

@@ -273,8 +273,17 @@ export interface RetirePreviousKeyOptions extends Omit<RotationAudience, 'fenceT
   signal?: AbortSignal;
 }
 
+/** What {@link retirePreviousKey} reports: the store's result and what could not be done around it. */
+export interface RetirePreviousKeyResult extends RetirePreviousResult {
+  /**
+   * Lines to show the operator, e.g. that the fleet could not be told (its instances then drop the key
+   * at their next refresh instead of at once). Never contains a secret.
+   */
+  readonly warnings: readonly string[];
+}
+
 /** Retires the previous key of `secretId`, after checking the readiness verdict. */
-export async function retirePreviousKey(options: RetirePreviousKeyOptions): Promise<RetirePreviousResult> {
+export async function retirePreviousKey(options: RetirePreviousKeyOptions): Promise<RetirePreviousKeyResult> {
   const { store, secretId } = options;
   if (!canRetire(store)) {
     throw new RotationError('STORE_CANNOT_RETIRE', `The ${store.name} store has no retirePrevious(); remove the previous version with the store's own tools`, { secretId });
@@ -294,8 +303,8 @@ export async function retirePreviousKey(options: RetirePreviousKeyOptions): Prom
     }
   }
   const result = await store.retirePrevious(secretId, { keyId: options.keyId, signal: options.signal });
-  if (result.retiredId !== undefined) await announceChange(audience, secretId, undefined, () => undefined);
-  return result;
+  const warnings = result.retiredId === undefined ? [] : await announceChange(audience, secretId, undefined, () => undefined);
+  return { ...result, warnings };
 }
 
 /**

@@ -150,6 +150,17 @@ describe('workflows tell the verifiers', () => {
     expect(retired.retiredId).toBe(added.previousId);
     expect(log.at(-1)).toBe(`change ${SECRET_ID} version=undefined rotated=0`);
     expect(verifier.status(SECRET_ID).versions.map((v) => v.id)).toEqual([added.activeId]);
+    expect(retired.warnings).toEqual([]);
     await verifier.dispose();
+  });
+
+  it('retirePreviousKey says when the fleet could not be told (the key is gone from the store either way)', async () => {
+    const path = await envFile();
+    const next = `whsec_${'00112233445566778899aabbccddeeff'.repeat(2)}`;
+    const added = await addActiveKey({ store: envFileKeyStore({ path }), secretId: SECRET_ID, secret: next, graceMs: 60_000 });
+    const { fleet } = recordingFleet(() => ds, true);
+    const retired = await retirePreviousKey({ store: envFileKeyStore({ path }), secretId: SECRET_ID, fleet, force: true });
+    expect(retired.retiredId).toBe(added.previousId);
+    expect(retired.warnings).toEqual([expect.stringMatching(/could not tell the fleet that .* changed \(ECONNREFUSED\)/)]);
   });
 });

@@ -56,6 +56,7 @@ describe('Smartcar management-token rotation', () => {
       expect(later.verdicts[0]).toMatchObject({ safe: true, reason: 'quiet' });
       expect(await retirePreviousKey({ store, secretId: 'SMARTCAR_AMT', keyId: added.previousId, usage: verifier.usage(), readiness: { now, quietMs } })).toEqual({
         retiredId: added.previousId,
+        warnings: [],
       });
       expect(await readFile(path, 'utf8')).toBe('SMARTCAR_AMT=amt-new-0002\n');
       await expect(verifier.verify(delivery('amt-old-0001', 'e4'))).rejects.toMatchObject({ code: 'NO_MATCHING_KEY' });

@@ -156,6 +156,7 @@ export async function keysRetireCommand(io: CliIo, values: Values): Promise<numb
         io.stdout(
           result.retiredId === undefined ? `${secretId}: there is no previous key\n` : `${secretId}: retired ${result.retiredId}\n`,
         );
+      for (const w of result.warnings) io.stderr(`warning: ${w}\n`);
       return EXIT.OK;
     }),
   );
