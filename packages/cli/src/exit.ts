@@ -52,6 +52,12 @@ export interface ExitCodes {
   readonly USAGE_HTTP_ERROR: 37;
   /** `--usage` / `--usage-url`: the answer is not JSON or not a keyturn usage snapshot. */
   readonly USAGE_INVALID: 38;
+  /**
+   * `rotate dataspike` with a fleet (`--redis-url`, `--dynamodb-table`): the rotation fence could not be
+   * announced (the fleet is unreachable), so Dataspike was never called: nothing changed. Run it again
+   * once the fleet is reachable, or pass `--allow-unfenced`.
+   */
+  readonly FENCE_UNAVAILABLE: 39;
 }
 
 /** Every exit code, in order. */
@@ -75,6 +81,7 @@ export const EXIT_TABLE: readonly ExitCodeRow[] = [
   { name: 'USAGE_UNAUTHORIZED', code: 36, meaning: '--usage-url refused (401, 403)' },
   { name: 'USAGE_HTTP_ERROR', code: 37, meaning: '--usage-url HTTP error' },
   { name: 'USAGE_INVALID', code: 38, meaning: 'not a usage snapshot' },
+  { name: 'FENCE_UNAVAILABLE', code: 39, meaning: 'fleet unreachable, rotation fence not set (nothing changed)', rotation: ['FENCE_UNAVAILABLE'] },
 ];
 
 /** Exit codes, documented in the CLI README and in docs/rotation.md. */

@@ -160,7 +160,9 @@ recovery file. If the store write fails, the file stays and the exact command to
 With --redis-url, every instance of the fleet hears "rotation in progress" before the rotate call
 (deliveries signed with the new secret before the store write are answered 503 and retried, never
 401) and "key changed" right after the write. With --dynamodb-table, the secret's key-change marker holds a rotation fence from before the rotate
-call (containers answer 503, retried, rather than 401) and is bumped right after the store write.`,
+call (containers answer 503, retried, rather than 401) and is bumped right after the store write.
+If the fleet cannot be told (Redis / DynamoDB unreachable), nothing is rotated and the exit code is
+39; --allow-unfenced rotates anyway (deliveries racing the store write may then be answered 401).`,
     groups: [
       [
         undefined,
@@ -189,6 +191,10 @@ call (containers answer 503, retried, rather than 401) and is bumped right after
             type: 'string',
             arg: 'DURATION',
             help: 'How long the rotation fence stands unless the write ends it (default 2m)',
+          },
+          'allow-unfenced': {
+            type: 'boolean',
+            help: 'Rotate even when the fleet cannot hear the fence (default: refuse, exit 39)',
           },
         },
       ],

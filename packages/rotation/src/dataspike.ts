@@ -236,6 +236,13 @@ export interface RotateDataspikeSecretOptions extends RotationAudience {
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   /** Proceed when the store does not hold the secret yet (first setup). @default false */
   allowMissing?: boolean;
+  /**
+   * With a `fleet`: refuse to rotate (`RotationError('FENCE_UNAVAILABLE')`, before Dataspike's rotate
+   * call, nothing changed) when the rotation fence cannot be announced to it. `false` rotates anyway
+   * with a warning: deliveries that race the store write may then be answered 401 by instances that
+   * have not reloaded. Without a fleet it has no effect. @default true
+   */
+  requireFence?: boolean;
 }
 
 /** What {@link rotateDataspikeSecret} reports (ids only, never secrets). */
@@ -246,6 +253,8 @@ export type DataspikeRotationResult = WriteKeyResult;
  * `graceMs`.
  *
  * 1. Reads the store first: if it cannot be read (or cannot be written at all), nothing rotates.
+ *    With a `fleet`, announces the rotation fence to it: if that fails, nothing rotates either
+ *    (`RotationError('FENCE_UNAVAILABLE')`; `requireFence: false` goes on with a warning).
  * 2. Calls Dataspike's rotate endpoint (retried on network errors, 429 and 5xx).
  * 3. Hands the new secret to `onSecret` (write-ahead), then writes it to the store with backoff.
  *    Before each retry it re-reads the store: a write that landed but whose answer was lost is
@@ -269,6 +278,9 @@ export async function rotateDataspikeSecret(options: RotateDataspikeSecretOption
   if (!(graceMs >= 0) || !Number.isFinite(graceMs)) throw new TypeError('rotateDataspikeSecret(): `graceMs` must be a non-negative number of ms');
   const client = options.client ?? dataspikeClient({ apiKey: options.apiKey, baseUrl: options.baseUrl, fetch: options.fetch, sleep: options.sleep });
   const audience = audienceOf('rotateDataspikeSecret()', options);
+  if (options.requireFence !== undefined && typeof options.requireFence !== 'boolean') {
+    throw new TypeError('rotateDataspikeSecret(): `requireFence` must be true or false');
+  }
 
   // 1. The store must be readable before the irreversible step.
   progress({ step: 'store-read', message: `reading ${secretId} from the ${store.name} store` });
@@ -287,7 +299,8 @@ export async function rotateDataspikeSecret(options: RotateDataspikeSecretOption
 
   // 2. Fence: Dataspike signs with the new secret the moment it answers, before the store write lands;
   // the verifiers answer those deliveries 503 (retried) instead of 401 until the key-change notice.
-  const warnings: string[] = await announceFence(audience, secretId, progress);
+  // A fleet that cannot be told stops the rotation here, before anything changed (unless opted out).
+  const warnings: string[] = await announceFence(audience, secretId, progress, options.requireFence !== false, { id: 'dataspike', name: 'Dataspike' });
 
   // 3. Rotate at Dataspike.
   progress({ step: 'provider-rotate', message: `calling Dataspike rotate for webhook ${options.webhookId} at ${client.baseUrl}` });

@@ -15,6 +15,7 @@ export const ROTATION_ERROR_CODES = [
   'PROVIDER_ROTATE_FAILED',
   'PROVIDER_MAY_HAVE_ROTATED',
   'NOT_SAFE_TO_RETIRE',
+  'FENCE_UNAVAILABLE',
 ] as const;
 
 /**
@@ -22,7 +23,12 @@ export const ROTATION_ERROR_CODES = [
  * - `PROVIDER_ROTATE_FAILED`: the provider refused or could not be reached before it acted; nothing changed;
  * - `PROVIDER_MAY_HAVE_ROTATED`: an answer was lost after the request reached the provider (dropped
  *   connection, timeout, 5xx, unreadable 2xx): the provider may sign with a secret nobody has seen,
- *   while the store still holds the old one. The message says what to do (rotate again).
+ *   while the store still holds the old one. The message says what to do (rotate again);
+ * - `FENCE_UNAVAILABLE`: a `fleet` was given but the rotation fence could not be announced to it (Redis
+ *   or DynamoDB unreachable), so the provider was never called: nothing changed at the provider or in
+ *   the store. Retryable as is once the fleet is reachable again (running it again is always safe);
+ *   `requireFence: false` rotates without the fence instead (deliveries racing the store write may
+ *   then be answered 401 by instances that have not reloaded).
  */
 export type RotationErrorCode = (typeof ROTATION_ERROR_CODES)[number];
 

@@ -1,12 +1,15 @@
 /**
  * How a rotation workflow tells the verifiers: the ones in this process (`verifier`) and every instance
  * of a fleet (`fleet`, e.g. `redisFleet()` from `@keyturn/redis`). A fence is announced before a sender's
- * rotate call and a key-change notice follows every store write. A failure to tell anyone never fails
- * the rotation: it becomes a warning (the verifiers still pick the change up on their own, later).
+ * rotate call and a key-change notice follows every store write. A fence that cannot be announced to
+ * the fleet stops the rotation before the sender's rotate call (`FENCE_UNAVAILABLE`, unless
+ * `requireFence: false`); any other failure to tell anyone never fails the rotation: it becomes a
+ * warning (the verifiers still pick the change up on their own, later).
  *
  * @module
  */
 import { DEFAULT_FENCE_TTL_MS, MAX_FENCE_TTL_MS, type Fleet, type Verifier } from '@keyturn/core';
+import { RotationError } from './errors.ts';
 
 /** A verifier in this process that a workflow refreshes (`createVerifier()`'s result). */
 export type RefreshableVerifier = Pick<Verifier, 'reload' | 'fence'>;
@@ -61,8 +64,12 @@ export function audienceOf(where: string, options: RotationAudience): Audience {
 
 const describe = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
-/** @internal Announces the fence (before the sender's rotate call). Returns warnings. */
-export async function announceFence(a: Audience, secretId: string, progress: Progress): Promise<string[]> {
+/**
+ * @internal Announces the fence (before the sender's rotate call). Returns warnings. A fleet that cannot
+ * be told is `RotationError('FENCE_UNAVAILABLE')` when `required` (the local fences are lifted again,
+ * nothing else has changed), a warning otherwise.
+ */
+export async function announceFence(a: Audience, secretId: string, progress: Progress, required: boolean, provider: { id: string; name: string }): Promise<string[]> {
   const warnings: string[] = [];
   for (const v of a.verifiers) v.fence(secretId, a.fenceTtlMs);
   if (a.fleet !== undefined) {
@@ -70,6 +77,18 @@ export async function announceFence(a: Audience, secretId: string, progress: Pro
     try {
       await a.fleet.announceRotation(secretId, { ttlMs: a.fenceTtlMs });
     } catch (err) {
+      if (required) {
+        // Part of the announcement may have landed (the fence key set, the notice lost): end it, best effort.
+        await endFence(a, secretId);
+        throw new RotationError(
+          'FENCE_UNAVAILABLE',
+          `Could not announce the rotation of ${secretId} to the fleet (${describe(err)}), so the rotation was stopped before the rotate call: ` +
+            `nothing was changed at ${provider.name} or in the store. Without the fence, instances that have not reloaded would answer the deliveries ` +
+            `signed with the new secret 401 NO_MATCHING_KEY (recorded as forgeries). Fix the fleet's reachability (Redis / DynamoDB) and run the ` +
+            `rotation again (safe to retry as is), or pass requireFence: false to rotate without the fence.`,
+          { secretId, provider: provider.id, cause: err },
+        );
+      }
       warnings.push(`could not announce the rotation to the fleet (${describe(err)}): deliveries signed with the new secret before the store write may be answered 401`);
     }
   }

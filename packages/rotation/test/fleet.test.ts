@@ -2,9 +2,10 @@
  * The workflows tell the verifiers: `verifier` (this process) is fenced before Dataspike's rotate call
  * and reloaded after the store write; `fleet` hears "rotation started" before the call and "key
  * changed" (with the new active id) after every store write. Deliveries that race the write get 503,
- * never 401; a fleet that cannot be reached only adds a warning.
+ * never 401; a fleet that cannot hear the fence stops the rotation before Dataspike is called
+ * (FENCE_UNAVAILABLE, unless requireFence: false); a fleet unreachable later only adds a warning.
  */
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createVerifier, providers, type Fleet, type KeyturnEvent, type UsageSnapshot } from '@keyturn/core';
@@ -27,13 +28,13 @@ async function envFile(): Promise<string> {
 }
 
 /** A fleet that records what the workflow told it, and when (how many rotations Dataspike had done then). */
-function recordingFleet(ds: () => DataspikeTestServer, fail = false) {
+function recordingFleet(ds: () => DataspikeTestServer, fail: boolean | 'publish' = false) {
   const log: string[] = [];
   const at = () => ds().calls.filter((c) => c.rotated).length;
   const fleet: Pick<Fleet, 'announceRotation' | 'publishChange' | 'endRotation' | 'usage'> & { snapshot?: UsageSnapshot } = {
     async announceRotation(secretId, o) {
       log.push(`announce ${secretId} ttl=${o?.ttlMs} rotated=${at()}`);
-      if (fail) throw new Error('ECONNREFUSED');
+      if (fail === true) throw new Error('ECONNREFUSED');
     },
     async publishChange(secretId, o) {
       log.push(`change ${secretId} version=${o?.versionId} rotated=${at()}`);
@@ -96,7 +97,7 @@ describe('workflows tell the verifiers', () => {
     expect(result.warnings).toEqual([]);
   });
 
-  it('a failed rotate call ends the fence; an unreachable fleet is a warning, never a failed rotation', async () => {
+  it('a failed rotate call ends the fence; a fleet unreachable after the fence only adds a warning', async () => {
     const path = await envFile();
     const a = recordingFleet(() => ds);
     ds.failNext({ respond: 401 });
@@ -105,10 +106,43 @@ describe('workflows tell the verifiers', () => {
     ).rejects.toMatchObject({ code: 'PROVIDER_ROTATE_FAILED' });
     expect(a.log).toEqual([`announce ${SECRET_ID} ttl=120000 rotated=0`, `end ${SECRET_ID}`]);
 
-    const b = recordingFleet(() => ds, true);
+    const b = recordingFleet(() => ds, 'publish');
     const result = await rotateDataspikeSecret({ apiKey: API_KEY, baseUrl: ds.url, webhookId: WEBHOOK, store: envFileKeyStore({ path }), secretId: SECRET_ID, graceMs: 60_000, sleep: instant, fleet: b.fleet });
     expect(result.confirmed).toBe(true);
+    expect(result.warnings.join('\n')).toMatch(/could not tell the fleet that DATASPIKE_WEBHOOK_SECRET changed \(ECONNREFUSED\)/);
+  });
+
+  it('a fence that cannot be announced stops the rotation before Dataspike is called: FENCE_UNAVAILABLE, store unchanged, local fences lifted', async () => {
+    const path = await envFile();
+    const before = await readFile(path, 'utf8');
+    const verifier = createVerifier({ provider: providers.dataspike(), keys: envFileKeyStore({ path }), secretId: SECRET_ID });
+    await verifier.warm();
+    const { fleet, log } = recordingFleet(() => ds, true);
+    const err = await rotateDataspikeSecret({ apiKey: API_KEY, baseUrl: ds.url, webhookId: WEBHOOK, store: envFileKeyStore({ path }), secretId: SECRET_ID, graceMs: 60_000, sleep: instant, fleet, verifier }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RotationError);
+    expect(err).toMatchObject({ code: 'FENCE_UNAVAILABLE', secretId: SECRET_ID, provider: 'dataspike' });
+    expect((err as Error).message).toMatch(/ECONNREFUSED[\s\S]*nothing was changed at Dataspike or in the store[\s\S]*run the rotation again[\s\S]*requireFence: false/);
+    // Dataspike's rotate endpoint was never called; the store holds what it held; the partial fence is ended.
+    expect(ds.calls).toEqual([]);
+    expect(await readFile(path, 'utf8')).toBe(before);
+    expect(log).toEqual([`announce ${SECRET_ID} ttl=120000 rotated=0`, `end ${SECRET_ID}`]);
+    // The verifier in this process is not left fenced: a delivery signed with the (unchanged) secret verifies.
+    const body = '{"id":"evt_after_refusal"}';
+    expect(await verifier.verify({ body, headers: ds.sign(WEBHOOK, body) })).toMatchObject({ keyRole: 'active' });
+    await verifier.dispose();
+  });
+
+  it('requireFence: false rotates without the fence, with a warning', async () => {
+    const path = await envFile();
+    const before = await readFile(path, 'utf8');
+    const { fleet, log } = recordingFleet(() => ds, true);
+    const result = await rotateDataspikeSecret({ apiKey: API_KEY, baseUrl: ds.url, webhookId: WEBHOOK, store: envFileKeyStore({ path }), secretId: SECRET_ID, graceMs: 60_000, sleep: instant, fleet, requireFence: false });
+    expect(result.confirmed).toBe(true);
+    expect(ds.calls.filter((c) => c.rotated)).toHaveLength(1);
+    expect(await readFile(path, 'utf8')).not.toBe(before);
     expect(result.warnings.join('\n')).toMatch(/could not announce the rotation to the fleet \(ECONNREFUSED\)[\s\S]*could not tell the fleet/);
+    expect(log).toEqual([`announce ${SECRET_ID} ttl=120000 rotated=0`, `change ${SECRET_ID} version=${result.activeId} rotated=1`]);
+    await expect(rotateDataspikeSecret({ apiKey: API_KEY, baseUrl: ds.url, webhookId: WEBHOOK, store: envFileKeyStore({ path }), secretId: SECRET_ID, graceMs: 60_000, sleep: instant, fleet, requireFence: 'no' as never })).rejects.toThrow(TypeError);
   });
 
   it('refuses a verifier or fleet that is not one, and a fence TTL out of range', async () => {

@@ -26,13 +26,13 @@ export interface CommandFleet {
 
 /**
  * Runs `fn` with the fleet of `--redis-url` or `--dynamodb-table` (or none). `required`: a Redis that
- * cannot be reached stops the command (exit 35); otherwise the command goes on without it, with a
- * warning (the verifiers pick the change up on their own, later).
+ * cannot be reached stops the command (exit 35, or the error the function makes of it); otherwise the
+ * command goes on without it, with a warning (the verifiers pick the change up on their own, later).
  */
 export async function withCommandFleet<T>(
   io: CliIo,
   values: Values,
-  required: boolean,
+  required: boolean | ((unreachable: CliError) => Error),
   fn: (fleet: CommandFleet | undefined) => Promise<T>,
 ): Promise<T> {
   if (values['redis-url'] !== undefined && values['dynamodb-table'] !== undefined) {
@@ -50,7 +50,8 @@ export async function withCommandFleet<T>(
   try {
     redis = await openFleet(io, values);
   } catch (err) {
-    if (required || !(err instanceof CliError)) throw err;
+    if (!(err instanceof CliError) || required === true) throw err;
+    if (typeof required === 'function') throw required(err);
     io.stderr(
       `warning: ${err.message}; going on without telling the fleet (instances pick the change up on a miss or at their next refresh)\n`,
     );

@@ -5,7 +5,7 @@
  */
 import { DATASPIKE_SANDBOX_API_URL, rotateDataspikeSecret, RotationError, writeRecoveryFile } from '@keyturn/rotation';
 import { formatTime, parseDuration, progressPrinter, readSecretFlag, shellQuote, type CliIo } from '../common.ts';
-import { EXIT, UsageError } from '../exit.ts';
+import { CliError, EXIT, UsageError } from '../exit.ts';
 import { fenceTtlOf } from '../fleet.ts';
 import { rm, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
@@ -35,11 +35,22 @@ export async function rotateDataspikeCommand(io: CliIo, values: Values): Promise
   const progress = progressPrinter(io, values['progress'] !== false);
   const fenceTtlMs = fenceTtlOf(values);
   // With --redis-url: the fence ("rotation in progress", a key with a TTL and a notice) before the
-  // rotate call and the key-change notice after the store write; a Redis that cannot be reached warns
-  // and the rotation goes on. With --dynamodb-table: the rotation fence on the secret's key-change marker before the rotate call
-  // (containers answer deliveries signed with a key they do not hold yet 503, retried, not 401), and
-  // the marker bumped after the store write (every container reloads at its next poll).
-  return withCommandFleet(io, values, false, (fleet) =>
+  // rotate call and the key-change notice after the store write. With --dynamodb-table: the rotation
+  // fence on the secret's key-change marker before the rotate call (containers answer deliveries signed
+  // with a key they do not hold yet 503, retried, not 401), and the marker bumped after the store write
+  // (every container reloads at its next poll). A fleet that cannot hear the fence (Redis unreachable
+  // when opened, or either fleet failing the announcement) stops the command before Dataspike is called
+  // (exit 39), unless --allow-unfenced: then it warns and the rotation goes on.
+  const allowUnfenced = values['allow-unfenced'] === true;
+  const refuse = (why: string): CliError =>
+    new CliError(
+      `FENCE_UNAVAILABLE: ${why}, so the rotation fence could not be announced and nothing was rotated: ` +
+        `Dataspike was not called and the store is unchanged. Without the fence, instances that have not reloaded would answer ` +
+        `deliveries signed with the new secret 401 NO_MATCHING_KEY. Fix the fleet's reachability (Redis / DynamoDB) and run the ` +
+        `same command again (safe to retry), or add --allow-unfenced to rotate without the fence.`,
+      EXIT.FENCE_UNAVAILABLE,
+    );
+  return withCommandFleet(io, values, allowUnfenced ? false : (err) => refuse(err.message), (fleet) =>
     withStore(io, values, async ({ store, flags: storeFlags }) => {
       const flags = fleet === undefined ? storeFlags : `${storeFlags} ${fleet.flags}`;
       const addCommand = (file: string): string =>
@@ -59,6 +70,7 @@ export async function rotateDataspikeCommand(io: CliIo, values: Values): Promise
         const result = await rotateDataspikeSecret({
           ...(fleet === undefined ? {} : { fleet: fleet.fleet }),
           ...(fenceTtlMs === undefined ? {} : { fenceTtlMs }),
+          requireFence: !allowUnfenced,
           apiKey,
           webhookId,
           store,
@@ -91,6 +103,10 @@ export async function rotateDataspikeCommand(io: CliIo, values: Values): Promise
         }
         return EXIT.OK;
       } catch (err) {
+        if (err instanceof RotationError && err.code === 'FENCE_UNAVAILABLE') {
+          const cause = err.cause instanceof Error ? err.cause.message : String(err.cause);
+          throw refuse(`${fleet?.flags.split(' ').slice(0, 2).join(' ') ?? 'the fleet'}: the fleet could not be told (${cause})`);
+        }
         if (err instanceof RotationError && err.code === 'STORE_WRITE_FAILED' && err.recovery !== undefined) {
           if (!recoveryWritten) {
             try {
