@@ -81,7 +81,12 @@ export const EXIT_TABLE: readonly ExitCodeRow[] = [
   { name: 'USAGE_UNAUTHORIZED', code: 36, meaning: '--usage-url refused (401, 403)' },
   { name: 'USAGE_HTTP_ERROR', code: 37, meaning: '--usage-url HTTP error' },
   { name: 'USAGE_INVALID', code: 38, meaning: 'not a usage snapshot' },
-  { name: 'FENCE_UNAVAILABLE', code: 39, meaning: 'fleet unreachable, rotation fence not set (nothing changed)', rotation: ['FENCE_UNAVAILABLE'] },
+  {
+    name: 'FENCE_UNAVAILABLE',
+    code: 39,
+    meaning: 'fleet unreachable, rotation fence not set (nothing changed)',
+    rotation: ['FENCE_UNAVAILABLE'],
+  },
 ];
 
 /** Exit codes, documented in the CLI README and in docs/rotation.md. */
