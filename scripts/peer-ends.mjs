@@ -48,7 +48,9 @@ for (const dir of ['packages/cli', 'packages/rotation', ...SDKS.map((s) => s.sto
   for (const { sdk } of SDKS) {
     if (!(sdk in peers)) continue;
     if (ranges.has(sdk) && ranges.get(sdk).range !== peers[sdk]) {
-      throw new Error(`peer-ends: ${sdk} is "${ranges.get(sdk).range}" in ${ranges.get(sdk).dir} but "${peers[sdk]}" in ${dir}; keep one range`);
+      throw new Error(
+        `peer-ends: ${sdk} is "${ranges.get(sdk).range}" in ${ranges.get(sdk).dir} but "${peers[sdk]}" in ${dir}; keep one range`,
+      );
     }
     ranges.set(sdk, { range: peers[sdk], dir });
   }
@@ -61,11 +63,26 @@ if (!existsSync(join(dir, 'node_modules', '.complete'))) {
   mkdirSync(cacheRoot, { recursive: true });
   const tmp = mkdtempSync(join(cacheRoot, '.install-'));
   console.log(`peer-ends: installing ${lowest.join(' ')} into ${dir} (once)…`);
-  const r = spawnSync('npm', ['install', '--prefix', tmp, '--no-save', '--no-package-lock', '--no-audit', '--no-fund', '--ignore-scripts', '--loglevel=error', ...lowest], {
-    cwd: tmp,
-    encoding: 'utf8',
-    env: { ...process.env, npm_config_update_notifier: 'false' },
-  });
+  const r = spawnSync(
+    'npm',
+    [
+      'install',
+      '--prefix',
+      tmp,
+      '--no-save',
+      '--no-package-lock',
+      '--no-audit',
+      '--no-fund',
+      '--ignore-scripts',
+      '--loglevel=error',
+      ...lowest,
+    ],
+    {
+      cwd: tmp,
+      encoding: 'utf8',
+      env: { ...process.env, npm_config_update_notifier: 'false' },
+    },
+  );
   if (r.status !== 0) {
     rmSync(tmp, { recursive: true, force: true });
     console.error(`peer-ends: npm install failed:\n${r.stdout}${r.stderr}`);
@@ -95,7 +112,9 @@ const workspaceVersion = (sdk, store) => {
   }
 };
 for (const { sdk, store } of SDKS) {
-  console.log(`peer-ends: ${sdk} "${ranges.get(sdk).range}": lowest ${installed(sdk)} here on node ${node.version}; newest ${workspaceVersion(sdk, store)} in the main run`);
+  console.log(
+    `peer-ends: ${sdk} "${ranges.get(sdk).range}": lowest ${installed(sdk)} here on node ${node.version}; newest ${workspaceVersion(sdk, store)} in the main run`,
+  );
 }
 console.log(`peer-ends: @grpc/grpc-js ${installed('@grpc/grpc-js') ?? '-'} (the lowest google-gax's)`);
 
@@ -122,7 +141,9 @@ for (const { sdk } of SDKS) {
   const outside = hits.filter((l) => !l.split('\t')[1].startsWith(dir));
   if (hits.length === 0 || outside.length > 0) {
     ok = false;
-    console.error(`peer-ends: ${sdk} was ${hits.length === 0 ? 'never imported through the override' : `resolved outside ${dir}:\n${outside.join('\n')}`}`);
+    console.error(
+      `peer-ends: ${sdk} was ${hits.length === 0 ? 'never imported through the override' : `resolved outside ${dir}:\n${outside.join('\n')}`}`,
+    );
   }
 }
 console.log(`peer-ends: lowest ends (${lowest.join(', ')}) on node ${node.version}: ${ok ? 'passed' : 'FAILED'}`);

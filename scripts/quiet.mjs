@@ -11,7 +11,10 @@ if (!cmd) {
   process.exit(2);
 }
 const verbose = process.env.KEYTURN_VERBOSE === '1';
-const child = spawn(cmd, args, { stdio: verbose ? 'inherit' : ['ignore', 'pipe', 'pipe'], env: { ...process.env, TURBO_TELEMETRY_DISABLED: '1' } });
+const child = spawn(cmd, args, {
+  stdio: verbose ? 'inherit' : ['ignore', 'pipe', 'pipe'],
+  env: { ...process.env, TURBO_TELEMETRY_DISABLED: '1' },
+});
 const chunks = [];
 child.stdout?.on('data', (d) => chunks.push(d));
 child.stderr?.on('data', (d) => chunks.push(d));

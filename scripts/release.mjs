@@ -36,7 +36,10 @@ const asJson = args.includes('--json');
 const outDir = join(root, args.includes('--out') ? args[args.indexOf('--out') + 1] : '.release');
 const rootPkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 // The pnpm running this script (pnpm release), else the pinned one through npx.
-const PNPM = process.env.npm_execpath && /pnpm/.test(process.env.npm_execpath) ? [process.execPath, [process.env.npm_execpath]] : ['npx', ['--yes', rootPkg.packageManager]];
+const PNPM =
+  process.env.npm_execpath && /pnpm/.test(process.env.npm_execpath)
+    ? [process.execPath, [process.env.npm_execpath]]
+    : ['npx', ['--yes', rootPkg.packageManager]];
 
 const run = (cmd, argv, opts = {}) => {
   const r = spawnSync(cmd, argv, { cwd: root, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, ...opts });
@@ -59,7 +62,11 @@ function publicPackages() {
   const visit = (p, stack = []) => {
     if (seen.has(p.pkg.name)) return;
     if (stack.includes(p.pkg.name)) throw new Error(`release: dependency cycle ${[...stack, p.pkg.name].join(' → ')}`);
-    for (const d of deps(p)) visit(pkgs.find((q) => q.pkg.name === d), [...stack, p.pkg.name]);
+    for (const d of deps(p))
+      visit(
+        pkgs.find((q) => q.pkg.name === d),
+        [...stack, p.pkg.name],
+      );
     seen.add(p.pkg.name);
     ordered.push(p);
   };
@@ -111,7 +118,11 @@ async function checkTarball(tgz, sourcePkg) {
   const { publint } = await import(join(root, 'node_modules', 'publint', 'src', 'index-node.js'));
   const { formatMessage } = await import(join(root, 'node_modules', 'publint', 'src', 'utils.js'));
   const tarball = readFileSync(tgz);
-  const lint = await publint({ pack: { tarball: tarball.buffer.slice(tarball.byteOffset, tarball.byteOffset + tarball.byteLength) }, strict: true, level: 'suggestion' });
+  const lint = await publint({
+    pack: { tarball: tarball.buffer.slice(tarball.byteOffset, tarball.byteOffset + tarball.byteLength) },
+    strict: true,
+    level: 'suggestion',
+  });
   const lintMessages = lint.messages.map((m) => `${m.type}: ${formatMessage(m, lint.pkg, { color: false })}`);
   info.publint = lintMessages.length === 0 ? 'clean (strict, all levels)' : lintMessages.join('; ');
   if (lint.messages.some((m) => m.type !== 'suggestion')) problems.push(`publint: ${lintMessages.join('; ')}`);
@@ -130,13 +141,22 @@ async function checkTarball(tgz, sourcePkg) {
     const byKind = {};
     for (const kind of ['node16-esm', 'bundler', 'node16-cjs', 'node10']) {
       const ps = analysis.problems.filter((p) => p.resolutionKind === kind);
-      const resolved = entrypoints.filter((e) => analysis.entrypoints[e].resolutions[kind]?.resolution?.isTypeScript || analysis.entrypoints[e].resolutions[kind]?.resolution?.isJson);
-      byKind[kind] = ps.length === 0 ? `ok (${resolved.length}/${entrypoints.length} entry points typed)` : [...new Set(ps.map((p) => p.kind))].join(', ');
+      const resolved = entrypoints.filter(
+        (e) =>
+          analysis.entrypoints[e].resolutions[kind]?.resolution?.isTypeScript ||
+          analysis.entrypoints[e].resolutions[kind]?.resolution?.isJson,
+      );
+      byKind[kind] =
+        ps.length === 0
+          ? `ok (${resolved.length}/${entrypoints.length} entry points typed)`
+          : [...new Set(ps.map((p) => p.kind))].join(', ');
     }
     info.attw = byKind;
     if (attw.status !== 0) problems.push(`attw (esm-only profile) failed: ${JSON.stringify(attwJson.problems)}`);
     for (const kind of ['node16-esm', 'bundler']) {
-      const missing = entrypoints.filter((e) => e !== './package.json' && !analysis.entrypoints[e].resolutions[kind]?.resolution?.isTypeScript);
+      const missing = entrypoints.filter(
+        (e) => e !== './package.json' && !analysis.entrypoints[e].resolutions[kind]?.resolution?.isTypeScript,
+      );
       if (missing.length > 0) problems.push(`attw: no types under ${kind} for ${missing.join(', ')}`);
     }
   }
@@ -144,12 +164,17 @@ async function checkTarball(tgz, sourcePkg) {
   // export conditions and targets
   for (const field of ['exports', 'imports']) {
     for (const { path, target } of targets(manifest[field], [field], [])) {
-      if (path.includes('source')) problems.push(`${path.join('.')}: a "source" condition is published (a consumer's customConditions: ["source"] would resolve keyturn's .ts sources)`);
-      if (target.startsWith('./') && !target.includes('*') && !files.has(target.slice(2))) problems.push(`${path.join('.')}: ${target} is not in the tarball`);
+      if (path.includes('source'))
+        problems.push(
+          `${path.join('.')}: a "source" condition is published (a consumer's customConditions: ["source"] would resolve keyturn's .ts sources)`,
+        );
+      if (target.startsWith('./') && !target.includes('*') && !files.has(target.slice(2)))
+        problems.push(`${path.join('.')}: ${target} is not in the tarball`);
     }
   }
   const bins = typeof manifest.bin === 'string' ? { [manifest.name]: manifest.bin } : (manifest.bin ?? {});
-  for (const [name, target] of Object.entries(bins)) if (!files.has(target.replace(/^\.\//, ''))) problems.push(`bin.${name}: ${target} is not in the tarball`);
+  for (const [name, target] of Object.entries(bins))
+    if (!files.has(target.replace(/^\.\//, ''))) problems.push(`bin.${name}: ${target} is not in the tarball`);
 
   // declaration files
   const tsImport = /(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)['"](\.{1,2}\/[^'"]*?(?<!\.d)\.[mc]?ts)['"]/g;
@@ -159,7 +184,8 @@ async function checkTarball(tgz, sourcePkg) {
   }
   // no workspace: ranges
   for (const field of ['dependencies', 'peerDependencies', 'optionalDependencies']) {
-    for (const [dep, range] of Object.entries(manifest[field] ?? {})) if (String(range).startsWith('workspace:')) problems.push(`${field}.${dep} is still ${range}`);
+    for (const [dep, range] of Object.entries(manifest[field] ?? {}))
+      if (String(range).startsWith('workspace:')) problems.push(`${field}.${dep} is still ${range}`);
   }
   // metadata
   if (!files.has('LICENSE')) problems.push('no LICENSE in the tarball');
@@ -171,10 +197,12 @@ async function checkTarball(tgz, sourcePkg) {
     }
   }
   if (manifest.license !== 'MIT') problems.push(`license is ${manifest.license}`);
-  if (!manifest.repository?.url || manifest.repository.directory !== relative(root, sourcePkg.dir)) problems.push('repository.url / repository.directory missing or wrong');
+  if (!manifest.repository?.url || manifest.repository.directory !== relative(root, sourcePkg.dir))
+    problems.push('repository.url / repository.directory missing or wrong');
   if (!manifest.homepage) problems.push('no homepage');
   if (!manifest.bugs?.url) problems.push('no bugs.url');
-  if (manifest.engines?.node !== rootPkg.engines.node) problems.push(`engines.node is ${manifest.engines?.node}, the root says ${rootPkg.engines.node}`);
+  if (manifest.engines?.node !== rootPkg.engines.node)
+    problems.push(`engines.node is ${manifest.engines?.node}, the root says ${rootPkg.engines.node}`);
   if (manifest.publishConfig?.access !== 'public') problems.push('publishConfig.access is not public');
   if (manifest.type !== 'module') problems.push('not "type": "module"');
   return { manifest, problems, info };
@@ -183,7 +211,9 @@ async function checkTarball(tgz, sourcePkg) {
 // ---- main ----
 const packages = publicPackages();
 if (!skipBuild) {
-  const b = pnpm(['exec', 'turbo', 'run', 'build', '--filter=./packages/*', '--output-logs=errors-only'], { env: { ...process.env, TURBO_TELEMETRY_DISABLED: '1' } });
+  const b = pnpm(['exec', 'turbo', 'run', 'build', '--filter=./packages/*', '--output-logs=errors-only'], {
+    env: { ...process.env, TURBO_TELEMETRY_DISABLED: '1' },
+  });
   if (b.status !== 0) {
     console.error(b.out);
     console.error('release: build failed');
@@ -214,16 +244,26 @@ if (process.env.KEYTURN_REPORT_DIR) {
   // Counted by .ci/summary.mjs like a vitest report: one "test" per package.
   const bad = report.filter((r) => r.problems.length > 0).length + (report.length < packages.length ? packages.length - report.length : 0);
   mkdirSync(process.env.KEYTURN_REPORT_DIR, { recursive: true });
-  writeFileSync(join(process.env.KEYTURN_REPORT_DIR, 'tarballs.json'), `${JSON.stringify({ numPassedTests: packages.length - bad, numFailedTests: bad, report }, null, 2)}\n`);
+  writeFileSync(
+    join(process.env.KEYTURN_REPORT_DIR, 'tarballs.json'),
+    `${JSON.stringify({ numPassedTests: packages.length - bad, numFailedTests: bad, report }, null, 2)}\n`,
+  );
 }
 
 const kb = (n) => `${(n / 1024).toFixed(1)} kB`;
 if (asJson) console.log(JSON.stringify(report, null, 2));
 else {
   for (const r of report) {
-    console.log(`${r.problems.length === 0 ? 'ok  ' : 'FAIL'} ${r.name}@${r.version}  ${kb(r.packed)} packed, ${kb(r.unpacked)} unpacked, ${r.files} files`);
+    console.log(
+      `${r.problems.length === 0 ? 'ok  ' : 'FAIL'} ${r.name}@${r.version}  ${kb(r.packed)} packed, ${kb(r.unpacked)} unpacked, ${r.files} files`,
+    );
     console.log(`       publint: ${r.publint}`);
-    if (r.attw) console.log(`       attw: ${Object.entries(r.attw).map(([k, v]) => `${k} ${v}`).join(' · ')}`);
+    if (r.attw)
+      console.log(
+        `       attw: ${Object.entries(r.attw)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(' · ')}`,
+      );
     for (const pr of r.problems) console.log(`       ✗ ${pr}`);
   }
 }
@@ -232,7 +272,9 @@ if (failed) {
   process.exit(1);
 }
 if (dryRun) {
-  console.log(`release --dry-run: ${report.length} tarballs in ${relative(root, outDir)}/ are exactly what would be published; nothing was published.`);
+  console.log(
+    `release --dry-run: ${report.length} tarballs in ${relative(root, outDir)}/ are exactly what would be published; nothing was published.`,
+  );
   process.exit(0);
 }
 
@@ -250,7 +292,9 @@ for (const r of report) {
   }
   const pub = run('npm', ['publish', join(root, r.tarball), '--access', 'public'], { cwd: outDir, stdio: 'inherit' });
   if (pub.status !== 0) {
-    console.error(`release: npm publish ${r.tarball} failed; the packages before it are published, fix and re-run (published versions are skipped).`);
+    console.error(
+      `release: npm publish ${r.tarball} failed; the packages before it are published, fix and re-run (published versions are skipped).`,
+    );
     process.exit(1);
   }
 }

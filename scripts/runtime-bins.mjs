@@ -101,14 +101,17 @@ export function runtimeBinary(runtime) {
   const bin = dir && binaryPath(dir, runtime);
   if (bin && isBinary(bin)) return bin;
   const why = dir ? `no ${runtime} binary for ${process.platform}-${process.arch} in ${dir}` : installError;
-  if (process.env.KEYTURN_REQUIRE_RUNTIMES === '1') throw new Error(`runtime-bins: ${runtime} is required (KEYTURN_REQUIRE_RUNTIMES=1) but unavailable: ${why}`);
+  if (process.env.KEYTURN_REQUIRE_RUNTIMES === '1')
+    throw new Error(`runtime-bins: ${runtime} is required (KEYTURN_REQUIRE_RUNTIMES=1) but unavailable: ${why}`);
   return undefined;
 }
 
 /** Why `runtimeBinary(runtime)` returned undefined. */
 export function missingReason(runtime) {
   const dir = runtimeDir();
-  return existsSync(join(dir, '.complete')) ? `no ${runtime} binary for ${process.platform}-${process.arch} in ${dir}` : (installError ?? 'not installed');
+  return existsSync(join(dir, '.complete'))
+    ? `no ${runtime} binary for ${process.platform}-${process.arch} in ${dir}`
+    : (installError ?? 'not installed');
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

@@ -42,10 +42,14 @@ if (!atLeast(process.versions.node, floorOf(range))) {
   try {
     node = ensureNode(spec, { log: (l) => console.error(l) });
   } catch (e) {
-    console.error(`${e.message}\nwith-node: keyturn needs Node ${range}; this is ${process.version}. Install Node ${spec} (or any ${range}) and retry.`);
+    console.error(
+      `${e.message}\nwith-node: keyturn needs Node ${range}; this is ${process.version}. Install Node ${spec} (or any ${range}) and retry.`,
+    );
     process.exit(1);
   }
-  console.error(`keyturn: Node ${process.version} is older than the supported ${range}; running on Node ${node.version} (npm ${nodePackageName()}@${spec}).`);
+  console.error(
+    `keyturn: Node ${process.version} is older than the supported ${range}; running on Node ${node.version} (npm ${nodePackageName()}@${spec}).`,
+  );
   env.PATH = `${dirname(node.bin)}${delimiter}${env.PATH ?? ''}`;
 }
 

@@ -64,11 +64,27 @@ try {
     writeFileSync(file, source);
     const outfile = `${file}.out.js`;
     try {
-      await build({ entryPoints: [file], bundle: true, minify: true, format: 'esm', platform: 'neutral', conditions: ['workerd', 'worker', 'browser'],
-        mainFields: ['browser', 'module', 'main'], outfile, logLevel: 'silent', external: ['node:*'] });
+      await build({
+        entryPoints: [file],
+        bundle: true,
+        minify: true,
+        format: 'esm',
+        platform: 'neutral',
+        conditions: ['workerd', 'worker', 'browser'],
+        mainFields: ['browser', 'module', 'main'],
+        outfile,
+        logLevel: 'silent',
+        external: ['node:*'],
+      });
       const code = readFileSync(outfile);
       const nodeImports = [...new Set(code.toString().match(/(?:from|import)\s*\(?\s*["']node:[a-z_/]+["']/g) ?? [])];
-      rows.push({ name, minified: code.length, gzip: gzipSync(code, { level: 9 }).length, brotli: brotliCompressSync(code).length, nodeImports });
+      rows.push({
+        name,
+        minified: code.length,
+        gzip: gzipSync(code, { level: 9 }).length,
+        brotli: brotliCompressSync(code).length,
+        nodeImports,
+      });
     } catch (e) {
       rows.push({ name, error: String(e.message ?? e).split('\n')[0] });
     }
@@ -79,7 +95,14 @@ try {
 if (process.argv.includes('--json')) process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
 else {
   const kb = (n) => `${(n / 1024).toFixed(1)} KiB`;
-  console.log(`esbuild ${(await import('esbuild')).version}, --minify --platform=neutral --conditions=workerd,worker,browser; gzip -9, brotli default\n`);
+  console.log(
+    `esbuild ${(await import('esbuild')).version}, --minify --platform=neutral --conditions=workerd,worker,browser; gzip -9, brotli default\n`,
+  );
   console.log('| bundle | minified | gzip | brotli | node: imports |\n|---|--:|--:|--:|---|');
-  for (const r of rows) console.log(r.error ? `| ${r.name} | build failed: ${r.error} | | | |` : `| ${r.name} | ${kb(r.minified)} | ${r.gzip} B (${kb(r.gzip)}) | ${kb(r.brotli)} | ${r.nodeImports.join(', ') || '–'} |`);
+  for (const r of rows)
+    console.log(
+      r.error
+        ? `| ${r.name} | build failed: ${r.error} | | | |`
+        : `| ${r.name} | ${kb(r.minified)} | ${r.gzip} B (${kb(r.gzip)}) | ${kb(r.brotli)} | ${r.nodeImports.join(', ') || '–'} |`,
+    );
 }

@@ -26,7 +26,9 @@ const here = import.meta.dirname;
 const args = Object.fromEntries(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=')));
 const rounds = Number(args.rounds ?? 15);
 const dir = mkdtempSync(join(here, '.run-'));
-const body = JSON.stringify({ id: 'evt_1', type: 'VEHICLE_STATE', data: 'ü'.padEnd(1000 - 60, 'x') }).slice(0, 1024).padEnd(1024, ' ');
+const body = JSON.stringify({ id: 'evt_1', type: 'VEHICLE_STATE', data: 'ü'.padEnd(1000 - 60, 'x') })
+  .slice(0, 1024)
+  .padEnd(1024, ' ');
 const secretBytes = randomBytes(32);
 const whsec = `whsec_${secretBytes.toString('base64')}`;
 const t = Math.floor(Date.now() / 1000);
@@ -69,12 +71,35 @@ process.stdout.write(ok ? 'ok\\n' : 'bad\\n');`,
 // keyturn's env store (its secretId, SC), the floor, stripe and octokit take the secret as a string.
 const asciiSecret = `kt_${secretBytes.toString('hex')}`;
 const hexA = (data) => createHmac('sha256', asciiSecret).update(data).digest('hex');
-Object.assign(env, { SC: asciiSecret, SC_SIG: hexA(body), SECRET_HEX_AS_STRING: asciiSecret, STRIPE_SIG: `t=${t},v1=${hexA(`${t}.${body}`)}`, GH_SECRET: asciiSecret, GH_SIG: `sha256=${hexA(body)}` });
+Object.assign(env, {
+  SC: asciiSecret,
+  SC_SIG: hexA(body),
+  SECRET_HEX_AS_STRING: asciiSecret,
+  STRIPE_SIG: `t=${t},v1=${hexA(`${t}.${body}`)}`,
+  GH_SECRET: asciiSecret,
+  GH_SIG: `sha256=${hexA(body)}`,
+});
 
-const imports = ['@keyturn/core', '@keyturn/core/providers', '@keyturn/core/adapters/node', '@keyturn/core/adapters/express', '@keyturn/core/adapters/fastify',
-  '@keyturn/core/adapters/hono', '@keyturn/core/adapters/fetch', '@keyturn/core/adapters/lambda', '@keyturn/store-env', '@keyturn/store-aws', '@keyturn/store-gcp',
-  'stripe', 'svix', 'standardwebhooks', '@octokit/webhooks', '@octokit/webhooks-methods'];
-const importJob = (spec) => `const t0 = performance.now(); await import(${JSON.stringify(spec)}); process.stdout.write(String(performance.now() - t0) + '\\n');`;
+const imports = [
+  '@keyturn/core',
+  '@keyturn/core/providers',
+  '@keyturn/core/adapters/node',
+  '@keyturn/core/adapters/express',
+  '@keyturn/core/adapters/fastify',
+  '@keyturn/core/adapters/hono',
+  '@keyturn/core/adapters/fetch',
+  '@keyturn/core/adapters/lambda',
+  '@keyturn/store-env',
+  '@keyturn/store-aws',
+  '@keyturn/store-gcp',
+  'stripe',
+  'svix',
+  'standardwebhooks',
+  '@octokit/webhooks',
+  '@octokit/webhooks-methods',
+];
+const importJob = (spec) =>
+  `const t0 = performance.now(); await import(${JSON.stringify(spec)}); process.stdout.write(String(performance.now() - t0) + '\\n');`;
 
 const storeJobs = {
   'store-aws': `const t0 = performance.now();
@@ -101,14 +126,19 @@ process.exit(0);`,
 };
 
 const files = {};
-for (const [name, src] of Object.entries({ ...jobs, ...storeJobs })) writeFileSync((files[name] = join(dir, `${name.replace(/\W/g, '_')}.mjs`)), src);
-imports.forEach((spec, i) => writeFileSync((files[`import:${spec}`] = join(dir, `import_${i}.mjs`)), importJob(spec)));
+for (const [name, src] of Object.entries({ ...jobs, ...storeJobs }))
+  writeFileSync((files[name] = join(dir, `${name.replace(/\W/g, '_')}.mjs`)), src);
+for (const [i, spec] of imports.entries()) writeFileSync((files[`import:${spec}`] = join(dir, `import_${i}.mjs`)), importJob(spec));
 
 /** Spawns one script; resolves with ms from spawn() to its first stdout line, and that line. */
 function run(file, extraEnv = {}) {
   return new Promise((resolvePromise, reject) => {
     const t0 = process.hrtime.bigint();
-    const child = spawn(process.execPath, [file], { cwd: dir, env: { ...process.env, ...env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [file], {
+      cwd: dir,
+      env: { ...process.env, ...env, ...extraEnv },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     let at;
@@ -149,7 +179,14 @@ try {
   }
   for (const n of names) {
     const ratios = samples[n].map((ms, i) => ms / samples.floor[i]);
-    results.start[n] = { p50: median(samples[n]), p25: q(samples[n], 0.25), p75: q(samples[n], 0.75), xFloor: median(ratios), xFloorP25: q(ratios, 0.25), xFloorP75: q(ratios, 0.75) };
+    results.start[n] = {
+      p50: median(samples[n]),
+      p25: q(samples[n], 0.25),
+      p75: q(samples[n], 0.75),
+      xFloor: median(ratios),
+      xFloorP25: q(ratios, 0.25),
+      xFloorP75: q(ratios, 0.75),
+    };
   }
   for (const spec of imports) {
     const xs = [];
@@ -173,7 +210,9 @@ try {
         const { ms, line } = await run(files[name], storeEnv);
         xs.push({ spawnToResult: ms, ...JSON.parse(line) });
       }
-      results.stores[name] = Object.fromEntries(['spawnToResult', 'sinceStart', 'import', 'firstCall'].map((k) => [k, median(xs.map((x) => x[k]))]));
+      results.stores[name] = Object.fromEntries(
+        ['spawnToResult', 'sinceStart', 'import', 'firstCall'].map((k) => [k, median(xs.map((x) => x[k]))]),
+      );
     }
   } finally {
     await aws.close();
@@ -186,13 +225,25 @@ results.loadavgEnd = loadavg().map((l) => +l.toFixed(2));
 results.loadavg1mDuring = { min: Math.min(...load), max: Math.max(...load) };
 
 const f = (n) => `${n.toFixed(1)} ms`;
-const lines = [`Node ${process.version}, ${rounds} rounds; load average (1 min) ${results.loadavg1mDuring.min.toFixed(2)}–${results.loadavg1mDuring.max.toFixed(2)} during the run`, '',
-  '| process start → first verified request | p50 (p25–p75) | × floor (p25–p75) |', '|---|--:|--:|'];
-for (const [n, r] of Object.entries(results.start)) lines.push(`| ${n} | ${f(r.p50)} (${f(r.p25)}–${f(r.p75)}) | **${r.xFloor.toFixed(2)}** (${r.xFloorP25.toFixed(2)}–${r.xFloorP75.toFixed(2)}) |`);
+const lines = [
+  `Node ${process.version}, ${rounds} rounds; load average (1 min) ${results.loadavg1mDuring.min.toFixed(2)}–${results.loadavg1mDuring.max.toFixed(2)} during the run`,
+  '',
+  '| process start → first verified request | p50 (p25–p75) | × floor (p25–p75) |',
+  '|---|--:|--:|',
+];
+for (const [n, r] of Object.entries(results.start))
+  lines.push(
+    `| ${n} | ${f(r.p50)} (${f(r.p25)}–${f(r.p75)}) | **${r.xFloor.toFixed(2)}** (${r.xFloorP25.toFixed(2)}–${r.xFloorP75.toFixed(2)}) |`,
+  );
 lines.push('', '| import | p50 (p25–p75) |', '|---|--:|');
 for (const [n, r] of Object.entries(results.imports)) lines.push(`| \`${n}\` | ${f(r.p50)} (${f(r.p25)}–${f(r.p75)}) |`);
-lines.push('', '| store until its first call (p50) | spawn → result | process start → result | import | build + first getVersions (SDK loads here) |', '|---|--:|--:|--:|--:|');
-for (const [n, r] of Object.entries(results.stores)) lines.push(`| ${n} | ${f(r.spawnToResult)} | ${f(r.sinceStart)} | ${f(r.import)} | ${f(r.firstCall)} |`);
+lines.push(
+  '',
+  '| store until its first call (p50) | spawn → result | process start → result | import | build + first getVersions (SDK loads here) |',
+  '|---|--:|--:|--:|--:|',
+);
+for (const [n, r] of Object.entries(results.stores))
+  lines.push(`| ${n} | ${f(r.spawnToResult)} | ${f(r.sinceStart)} | ${f(r.import)} | ${f(r.firstCall)} |`);
 const md = lines.join('\n');
 console.log(md);
 if (args.out) writeFileSync(args.out, `${JSON.stringify({ ...results, markdown: md }, null, 2)}\n`);

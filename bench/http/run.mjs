@@ -25,25 +25,45 @@ const seconds = Number(args.seconds ?? 3);
 const connections = Number(args.connections ?? 16);
 const frameworks = (args.only ?? 'node:http,express,fastify,hono').split(',');
 const SECRET = 'amt-bench-secret-0123456789abcdef';
-const body = JSON.stringify({ eventId: 'e1', eventType: 'VEHICLE_STATE', data: 'ü'.padEnd(2000, 'x') }).slice(0, 1000).padEnd(1024, ' ');
+const body = JSON.stringify({ eventId: 'e1', eventType: 'VEHICLE_STATE', data: 'ü'.padEnd(2000, 'x') })
+  .slice(0, 1000)
+  .padEnd(1024, ' ');
 const good = createHmac('sha256', SECRET).update(body).digest('hex');
 const forged = '0'.repeat(64);
-const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
 const load = [loadavg()[0]];
 
 const fire = (port, signature, duration = seconds) =>
-  autocannon({ url: `http://127.0.0.1:${port}/hook`, method: 'POST', body, connections, duration, headers: { 'content-type': 'application/json', 'sc-signature': signature } });
+  autocannon({
+    url: `http://127.0.0.1:${port}/hook`,
+    method: 'POST',
+    body,
+    connections,
+    duration,
+    headers: { 'content-type': 'application/json', 'sc-signature': signature },
+  });
 
 async function bench(framework) {
-  const child = spawn(process.execPath, [new URL('./servers.mjs', import.meta.url).pathname, framework], { env: { ...process.env, SECRET }, stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [new URL('./servers.mjs', import.meta.url).pathname, framework], {
+    env: { ...process.env, SECRET },
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
   const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
   const next = async () => (await lines.next()).value;
   try {
     const ports = JSON.parse(await next());
-    const calls = async () => { child.stdin.write('calls\n'); return Number(await next()); };
+    const calls = async () => {
+      child.stdin.write('calls\n');
+      return Number(await next());
+    };
     for (const name of ['keyturn', 'floor']) {
       const w = await fire(ports[name], good, 1);
-      if (w.non2xx > 0 || w.errors > 0) throw new Error(`${framework} ${name}: ${w.non2xx} non-2xx, ${w.errors} errors on valid deliveries`);
+      if (w.non2xx > 0 || w.errors > 0)
+        throw new Error(`${framework} ${name}: ${w.non2xx} non-2xx, ${w.errors} errors on valid deliveries`);
     }
     const pairs = [];
     for (let r = 0; r < rounds; r++) {
@@ -67,7 +87,12 @@ async function bench(framework) {
       floor: { rps: pick('floor', 'rps'), p50: pick('floor', 'p50'), p99: pick('floor', 'p99') },
       xFloor: median(pairs.map((p) => p.keyturn.rps / p.floor.rps)),
       pairs: pairs.map((p) => +(p.keyturn.rps / p.floor.rps).toFixed(3)),
-      flood: { rejectionsPerS: flood.requests.average, non4xx: flood.requests.total - flood['4xx'], storeCalls: floodCalls, p99: flood.latency.p99 },
+      flood: {
+        rejectionsPerS: flood.requests.average,
+        non4xx: flood.requests.total - flood['4xx'],
+        storeCalls: floodCalls,
+        p99: flood.latency.p99,
+      },
     };
   } finally {
     child.stdin.write('exit\n');
@@ -81,8 +106,16 @@ async function lambda() {
   const { createLambdaHandler } = await import('@keyturn/core/adapters/lambda');
   const verifier = createVerifier({ provider: providers.smartcar(), keys: [{ id: 'k1', secret: SECRET, role: 'active' }] });
   const handler = createLambdaHandler(verifier, async () => ({ statusCode: 204 }));
-  const event = { version: '2.0', routeKey: 'POST /hook', rawPath: '/hook', rawQueryString: '', headers: { 'content-type': 'application/json', 'sc-signature': good },
-    requestContext: { http: { method: 'POST', path: '/hook', sourceIp: '127.0.0.1' }, requestId: 'r', timeEpoch: Date.now() }, body: Buffer.from(body).toString('base64'), isBase64Encoded: true };
+  const event = {
+    version: '2.0',
+    routeKey: 'POST /hook',
+    rawPath: '/hook',
+    rawQueryString: '',
+    headers: { 'content-type': 'application/json', 'sc-signature': good },
+    requestContext: { http: { method: 'POST', path: '/hook', sourceIp: '127.0.0.1' }, requestId: 'r', timeEpoch: Date.now() },
+    body: Buffer.from(body).toString('base64'),
+    isBase64Encoded: true,
+  };
   const context = { awsRequestId: 'r', getRemainingTimeInMillis: () => 30_000 };
   const floor = async (e) => {
     const raw = e.isBase64Encoded ? Buffer.from(e.body, 'base64') : Buffer.from(e.body);
@@ -92,7 +125,16 @@ async function lambda() {
   };
   const r = await handler(event, context);
   if (r.statusCode !== 204) throw new Error(`lambda adapter answered ${r.statusCode}: ${r.body}`);
-  const chunk = async (fn, ms = 50) => { let n = 0; const t0 = performance.now(); const end = t0 + ms; do { for (let i = 0; i < 16; i++) await fn(event, context); n += 16; } while (performance.now() < end); return ((performance.now() - t0) / n) * 1e3; };
+  const chunk = async (fn, ms = 50) => {
+    let n = 0;
+    const t0 = performance.now();
+    const end = t0 + ms;
+    do {
+      for (let i = 0; i < 16; i++) await fn(event, context);
+      n += 16;
+    } while (performance.now() < end);
+    return ((performance.now() - t0) / n) * 1e3;
+  };
   const ratios = [];
   const us = [];
   for (let i = 0; i < 8 * rounds; i++) {
@@ -103,7 +145,12 @@ async function lambda() {
     ratios.push(k / f);
     us.push([k, f]);
   }
-  return { adapterUs: median(us.map((u) => u[0])), floorUs: median(us.map((u) => u[1])), overheadUs: median(us.map((u) => u[0] - u[1])), xFloor: median(ratios) };
+  return {
+    adapterUs: median(us.map((u) => u[0])),
+    floorUs: median(us.map((u) => u[1])),
+    overheadUs: median(us.map((u) => u[0] - u[1])),
+    xFloor: median(ratios),
+  };
 }
 
 const results = { node: process.version, rounds, seconds, connections, loadavgStart: loadavg().map((l) => +l.toFixed(2)), frameworks: [] };
@@ -113,11 +160,21 @@ for (const f of frameworks) {
 }
 results.lambda = await lambda();
 results.loadavg1mDuring = { min: Math.min(...load), max: Math.max(...load) };
-const lines = [`Node ${process.version}, autocannon ${connections} connections, ${rounds} alternating pairs × ${seconds} s per framework; load average (1 min) ${results.loadavg1mDuring.min.toFixed(1)}–${results.loadavg1mDuring.max.toFixed(1)}`, '',
-  '| framework | keyturn req/s | floor req/s | × floor (per pair) | keyturn p50 / p99 | floor p50 / p99 | forged flood: rejections/s, p99, store calls |', '|---|--:|--:|--:|--:|--:|--:|'];
-for (const r of results.frameworks) lines.push(`| ${r.framework} | ${r.keyturn.rps.toFixed(0)} | ${r.floor.rps.toFixed(0)} | **${r.xFloor.toFixed(3)}** (${r.pairs.join(', ')}) | ${r.keyturn.p50} / ${r.keyturn.p99} ms | ${r.floor.p50} / ${r.floor.p99} ms | ${r.flood.rejectionsPerS.toFixed(0)}/s, ${r.flood.p99} ms, ${r.flood.storeCalls} |`);
+const lines = [
+  `Node ${process.version}, autocannon ${connections} connections, ${rounds} alternating pairs × ${seconds} s per framework; load average (1 min) ${results.loadavg1mDuring.min.toFixed(1)}–${results.loadavg1mDuring.max.toFixed(1)}`,
+  '',
+  '| framework | keyturn req/s | floor req/s | × floor (per pair) | keyturn p50 / p99 | floor p50 / p99 | forged flood: rejections/s, p99, store calls |',
+  '|---|--:|--:|--:|--:|--:|--:|',
+];
+for (const r of results.frameworks)
+  lines.push(
+    `| ${r.framework} | ${r.keyturn.rps.toFixed(0)} | ${r.floor.rps.toFixed(0)} | **${r.xFloor.toFixed(3)}** (${r.pairs.join(', ')}) | ${r.keyturn.p50} / ${r.keyturn.p99} ms | ${r.floor.p50} / ${r.floor.p99} ms | ${r.flood.rejectionsPerS.toFixed(0)}/s, ${r.flood.p99} ms, ${r.flood.storeCalls} |`,
+  );
 const l = results.lambda;
-lines.push('', `Lambda (\`createLambdaHandler\`, API Gateway v2 event, base64 body, in process): ${l.adapterUs.toFixed(2)} µs per invocation against ${l.floorUs.toFixed(2)} µs for decoding the body + the floor check: **+${l.overheadUs.toFixed(2)} µs** (${l.xFloor.toFixed(2)}× floor).`);
+lines.push(
+  '',
+  `Lambda (\`createLambdaHandler\`, API Gateway v2 event, base64 body, in process): ${l.adapterUs.toFixed(2)} µs per invocation against ${l.floorUs.toFixed(2)} µs for decoding the body + the floor check: **+${l.overheadUs.toFixed(2)} µs** (${l.xFloor.toFixed(2)}× floor).`,
+);
 const md = lines.join('\n');
 console.log(md);
 if (args.out) writeFileSync(args.out, `${JSON.stringify({ ...results, markdown: md }, null, 2)}\n`);

@@ -28,7 +28,12 @@ const listen = (server) => new Promise((r) => server.listen(0, '127.0.0.1', () =
 
 async function nodeHttp() {
   const { createNodeHandler } = await import('@keyturn/core/adapters/node');
-  const kt = createServer(createNodeHandler(verifier, (_req, res) => { res.statusCode = 204; res.end(); }));
+  const kt = createServer(
+    createNodeHandler(verifier, (_req, res) => {
+      res.statusCode = 204;
+      res.end();
+    }),
+  );
   const floor = createServer((req, res) => {
     const chunks = [];
     req.on('data', (c) => chunks.push(c));
@@ -45,7 +50,9 @@ async function express() {
   const kt = express();
   kt.post('/hook', createExpressMiddleware(verifier), (_req, res) => res.sendStatus(204));
   const floor = express();
-  floor.post('/hook', express.raw({ type: '*/*' }), (req, res) => res.sendStatus(floorOk(req.body, req.headers['sc-signature']) ? 204 : 401));
+  floor.post('/hook', express.raw({ type: '*/*' }), (req, res) =>
+    res.sendStatus(floorOk(req.body, req.headers['sc-signature']) ? 204 : 401),
+  );
   return { keyturn: await listen(createServer(kt)), floor: await listen(createServer(floor)) };
 }
 async function fastify() {
@@ -72,7 +79,11 @@ async function hono() {
   kt.post('/hook', keyturn(verifier), (c) => c.body(null, 204));
   const floor = new Hono();
   floor.post('/hook', async (c) => c.body(null, floorOk(Buffer.from(await c.req.arrayBuffer()), c.req.header('sc-signature')) ? 204 : 401));
-  const start = (app) => new Promise((r) => { const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info) => r(info.port)); void s; });
+  const start = (app) =>
+    new Promise((r) => {
+      const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info) => r(info.port));
+      void s;
+    });
   return { keyturn: await start(kt), floor: await start(floor) };
 }
 

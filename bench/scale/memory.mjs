@@ -23,7 +23,9 @@ import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 
 if (typeof globalThis.gc !== 'function') {
-  const r = spawnSync(process.execPath, ['--expose-gc', ...process.execArgv, import.meta.filename, ...process.argv.slice(2)], { stdio: 'inherit' });
+  const r = spawnSync(process.execPath, ['--expose-gc', ...process.execArgv, import.meta.filename, ...process.argv.slice(2)], {
+    stdio: 'inherit',
+  });
   process.exit(r.status ?? 1);
 }
 const { createVerifier, providers, memoryReplayStore, sign } = await import('@keyturn/core');
@@ -123,6 +125,10 @@ const result = {
   loadavg1m: { min: Math.min(...load), max: Math.max(...load) },
 };
 const mib = (b) => `${(b / 2 ** 20).toFixed(1)} MiB`;
-console.log(`Node ${process.version}: ${TENANTS} tenants × 2 versions: **${result.bytesPerCachedSecret} B per cached secret** (heap+external ${mib(before.heapUsed + before.external)} → ${mib(warm.heapUsed + warm.external)})`);
-console.log(`${N} verifications (rotation every ${ROTATE_EVERY}, replay on, ${storeCalls} store calls, ${rejected} rejected) in ${result.durationS} s: heap after GC ${mib(sorted[0])}–${mib(sorted.at(-1))}, **${(100 * result.steadyMinVsMedian).toFixed(1)} % / +${(100 * result.steadyMaxVsMedian).toFixed(1)} %** around the median; load ${result.loadavg1m.min.toFixed(1)}–${result.loadavg1m.max.toFixed(1)}`);
+console.log(
+  `Node ${process.version}: ${TENANTS} tenants × 2 versions: **${result.bytesPerCachedSecret} B per cached secret** (heap+external ${mib(before.heapUsed + before.external)} → ${mib(warm.heapUsed + warm.external)})`,
+);
+console.log(
+  `${N} verifications (rotation every ${ROTATE_EVERY}, replay on, ${storeCalls} store calls, ${rejected} rejected) in ${result.durationS} s: heap after GC ${mib(sorted[0])}–${mib(sorted.at(-1))}, **${(100 * result.steadyMinVsMedian).toFixed(1)} % / +${(100 * result.steadyMaxVsMedian).toFixed(1)} %** around the median; load ${result.loadavg1m.min.toFixed(1)}–${result.loadavg1m.max.toFixed(1)}`,
+);
 if (args.out) writeFileSync(args.out, `${JSON.stringify(result, null, 2)}\n`);

@@ -11,8 +11,7 @@ import type { KeyStore, SecretVersion, Verifier } from '@keyturn/core';
 import { Webhook as StandardWebhook } from 'standardwebhooks';
 import Stripe from 'stripe';
 import { Webhook as SvixWebhook } from 'svix';
-import type { BodyFixture } from './bodies.ts';
-import { assert, type CaseDef, type Prepared } from './types.ts';
+import { assert, type CaseDef } from './types.ts';
 import { asReceived, prefixOf, rotation, secret, signatureHex, signHeaders, unixNow, type SchemeName } from './schemes.ts';
 
 /**
@@ -146,7 +145,8 @@ function keyturnCase(spec: KeyturnSpec): CaseDef {
         },
         async check() {
           const headers = signHeaders(scheme, sender, fx.bytes, unixNow());
-          const result = mode === 'verify' ? await verifier.verify({ body: fx.bytes, headers }) : verifier.verifySync({ body: fx.bytes, headers });
+          const result =
+            mode === 'verify' ? await verifier.verify({ body: fx.bytes, headers }) : verifier.verifySync({ body: fx.bytes, headers });
           assert(result.keyId === sender.id, `${id} matched ${result.keyId}, expected ${sender.id}`);
           const bad = { body: fx.tampered, headers };
           await rejects(() => (mode === 'verify' ? verifier.verify(bad) : verifier.verifySync(bad)), id, 'NO_MATCHING_KEY');
@@ -196,9 +196,15 @@ function fleetCase(scheme: SchemeName, mode: 'verify' | 'sync'): CaseDef {
         },
         async check() {
           const headers = signHeaders(scheme, newest, fx.bytes, unixNow());
-          const result = mode === 'verify' ? await verifier.verify({ body: fx.bytes, headers }) : verifier.verifySync({ body: fx.bytes, headers });
+          const result =
+            mode === 'verify' ? await verifier.verify({ body: fx.bytes, headers }) : verifier.verifySync({ body: fx.bytes, headers });
           assert(result.keyId === newest.id, `${id} matched ${result.keyId}`);
-          await rejects(() => (mode === 'verify' ? verifier.verify({ body: fx.tampered, headers }) : verifier.verifySync({ body: fx.tampered, headers })), id, 'NO_MATCHING_KEY');
+          await rejects(
+            () =>
+              mode === 'verify' ? verifier.verify({ body: fx.tampered, headers }) : verifier.verifySync({ body: fx.tampered, headers }),
+            id,
+            'NO_MATCHING_KEY',
+          );
           await fleet.flush();
           const pending = fleet.pendingKeys;
           assert(pending === 0, `${id}: the ledger flushed (${pending} keys pending)`);
@@ -294,7 +300,8 @@ function stripeCase(): CaseDef {
 }
 
 function standardWebhooksCase(lib: 'svix' | 'standardwebhooks'): CaseDef {
-  const label = lib === 'svix' ? 'svix 2.5.0 `Webhook.verify` (no JSON.parse)' : 'standardwebhooks 1.1.1 `Webhook.verify` (default: JSON.parse)';
+  const label =
+    lib === 'svix' ? 'svix 2.5.0 `Webhook.verify` (no JSON.parse)' : 'standardwebhooks 1.1.1 `Webhook.verify` (default: JSON.parse)';
   return {
     id: `peer-${lib === 'svix' ? 'svix' : 'stdwh'}-verify`,
     group: 'peer',
@@ -370,7 +377,8 @@ export function allCases(): CaseDef[] {
       }
     }
   }
-  for (const scheme of ['smartcar', 'dataspike'] as const) for (const mode of ['sync', 'verify'] as const) cases.push(fleetCase(scheme, mode));
+  for (const scheme of ['smartcar', 'dataspike'] as const)
+    for (const mode of ['sync', 'verify'] as const) cases.push(fleetCase(scheme, mode));
   cases.push(rejectCase('smartcar', 'forged', 8), rejectCase('dataspike', 'forged', 8));
   cases.push(rejectCase('dataspike', 'stale', 8), rejectCase('smartcar', 'malformed', 8));
   cases.push(stripeCase(), standardWebhooksCase('svix'), standardWebhooksCase('standardwebhooks'), octokitCase(false), octokitCase(true));

@@ -100,16 +100,27 @@ function webKeyturn(scheme: SchemeName): CaseDef {
   };
 }
 
-const args = new Map(process.argv.slice(2).map((a) => /^--([^=]+)(?:=(.*))?$/.exec(a)!).map((m) => [m[1]!, m[2] ?? 'true'] as const));
+const args = new Map(
+  process.argv
+    .slice(2)
+    .map((a) => /^--([^=]+)(?:=(.*))?$/.exec(a)!)
+    .map((m) => [m[1]!, m[2] ?? 'true'] as const),
+);
 const size = Number(args.get('size') ?? 1024);
 const suite = args.get('suite') ?? 'web';
-const cases = suite === 'web' ? [webFloor('smartcar'), webKeyturn('smartcar'), webFloor('dataspike'), webKeyturn('dataspike')] : coldCases();
-const results = await runSize(cases, size, {
-  quick: args.has('quick'),
-  rounds: Number(args.get('rounds') ?? 8),
-  chunks: Number(args.get('chunks') ?? 4),
-  chunkMs: Number(args.get('chunk-ms') ?? 50),
-  mem: !args.has('no-mem'),
-  time: true,
-}, suite === 'web' ? ' (WebCrypto child, --conditions=workerd)' : ' (cold-path child)');
+const cases =
+  suite === 'web' ? [webFloor('smartcar'), webKeyturn('smartcar'), webFloor('dataspike'), webKeyturn('dataspike')] : coldCases();
+const results = await runSize(
+  cases,
+  size,
+  {
+    quick: args.has('quick'),
+    rounds: Number(args.get('rounds') ?? 8),
+    chunks: Number(args.get('chunks') ?? 4),
+    chunkMs: Number(args.get('chunk-ms') ?? 50),
+    mem: !args.has('no-mem'),
+    time: true,
+  },
+  suite === 'web' ? ' (WebCrypto child, --conditions=workerd)' : ' (cold-path child)',
+);
 process.stdout.write(JSON.stringify(results));

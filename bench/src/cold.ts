@@ -76,7 +76,10 @@ async function warmStore(b: Backend): Promise<Backend> {
 }
 
 function coldPair(cloud: 'aws' | 'gcp'): CaseDef[] {
-  const label = cloud === 'aws' ? 'AWS Secrets Manager test server, @aws-sdk/client-secrets-manager' : 'GCP Secret Manager test server (gRPC), @google-cloud/secret-manager';
+  const label =
+    cloud === 'aws'
+      ? 'AWS Secrets Manager test server, @aws-sdk/client-secrets-manager'
+      : 'GCP Secret Manager test server (gRPC), @google-cloud/secret-manager';
   const start = async (value: string) => warmStore(await (cloud === 'aws' ? awsBackend(value) : gcpBackend(value)));
   const floorId = `floor-cold-${cloud}`;
   const floor: CaseDef = {
@@ -121,7 +124,12 @@ function coldPair(cloud: 'aws' | 'gcp'): CaseDef[] {
           return b.store.getVersions(secretId, options);
         },
       };
-      const verifier = createVerifier({ provider: providers.smartcar(), keys: counted, secretId: b.names[0]!, cache: { maxSecrets: KEPT } });
+      const verifier = createVerifier({
+        provider: providers.smartcar(),
+        keys: counted,
+        secretId: b.names[0]!,
+        cache: { maxSecrets: KEPT },
+      });
       const headers = signHeaders('smartcar', s, fx.bytes, 0);
       let i = 0;
       return {
@@ -133,7 +141,9 @@ function coldPair(cloud: 'aws' | 'gcp'): CaseDef[] {
           const secretId = b.names[POOL - 1]!;
           assert((await verifier.verify({ body: fx.bytes, headers, secretId })).keyId !== undefined, `${id} valid`);
           assert(loads - before === 1, `${id}: a cold verify made ${loads - before} store loads, expected 1`);
-          process.stderr.write(`${id}: one cold verify = 1 store load = ${b.requests() - requests} request(s) to the test server (store payload cache warm)\n`);
+          process.stderr.write(
+            `${id}: one cold verify = 1 store load = ${b.requests() - requests} request(s) to the test server (store payload cache warm)\n`,
+          );
           await verifier.verify({ body: fx.bytes, headers, secretId });
           assert(loads - before === 1, `${id}: a warm verify must not load`);
           let rejected = false;

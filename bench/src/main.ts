@@ -47,9 +47,14 @@ const here = dirname(fileURLToPath(import.meta.url));
 const out = resolve(args.get('out') ?? resolve(here, '..', quick ? 'results-quick.json' : 'results/latest.json'));
 
 const only = args.get('only')?.split(',');
-const picked = (c: CaseDef): boolean => only === undefined || only.some((p) => (p.endsWith('*') ? c.id.startsWith(p.slice(0, -1)) : c.id === p));
+const picked = (c: CaseDef): boolean =>
+  only === undefined || only.some((p) => (p.endsWith('*') ? c.id.startsWith(p.slice(0, -1)) : c.id === p));
 // A case's floor runs with it (a fleet case is paired with the same verifier without a fleet).
-const pairedWith = new Set(allCases().filter(picked).map((c) => c.floor));
+const pairedWith = new Set(
+  allCases()
+    .filter(picked)
+    .map((c) => c.floor),
+);
 const selected = (c: CaseDef): boolean => picked(c) || c.group === 'floor' || pairedWith.has(c.id);
 
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
@@ -64,8 +69,18 @@ const suites = [
  * WebCrypto backend exactly as a Workers bundle would), `cold` with the cloud SDKs and servers.
  */
 function runChild(suite: 'web' | 'cold', size: number, notes: string[]): Record<string, CaseResult> {
-  const argv = ['--expose-gc', ...(suite === 'web' ? ['--conditions=workerd'] : []), resolve(here, 'child.js'), `--suite=${suite}`, `--size=${size}`, `--rounds=${options.rounds}`,
-    `--chunks=${options.chunks}`, `--chunk-ms=${options.chunkMs}`, ...(options.mem ? [] : ['--no-mem']), ...(quick ? ['--quick'] : [])];
+  const argv = [
+    '--expose-gc',
+    ...(suite === 'web' ? ['--conditions=workerd'] : []),
+    resolve(here, 'child.js'),
+    `--suite=${suite}`,
+    `--size=${size}`,
+    `--rounds=${options.rounds}`,
+    `--chunks=${options.chunks}`,
+    `--chunk-ms=${options.chunkMs}`,
+    ...(options.mem ? [] : ['--no-mem']),
+    ...(quick ? ['--quick'] : []),
+  ];
   // Other engineers rebuild packages in this checkout; a child that starts while a `dist` is being
   // rewritten fails to import. Try again a little later rather than losing the whole run.
   for (let attempt = 1; attempt <= 3; attempt++) {
@@ -86,7 +101,8 @@ async function main(): Promise<void> {
 
   for (const size of options.sizes) {
     results.sizes[size] = await runSize(cases, size, options);
-    for (const suite of suites) if (suite === 'web' || size === 1024) Object.assign(results.sizes[size]!, runChild(suite, size, results.notes));
+    for (const suite of suites)
+      if (suite === 'web' || size === 1024) Object.assign(results.sizes[size]!, runChild(suite, size, results.notes));
   }
 
   results.targets = evaluateTargets(results);

@@ -112,9 +112,17 @@ export function evaluateTargets(results: Results): Target[] {
       const big = size >= 65536;
       const n = /forged(\d+)/.exec(c.id)?.[1];
       if (n !== undefined) {
-        add(`${c.id}: at most ${n} HMACs${big ? '' : ' (information: + parse and error at 1 KiB)'}`, c.ratio?.p50, big ? Number(n) + 0.5 : NaN);
+        add(
+          `${c.id}: at most ${n} HMACs${big ? '' : ' (information: + parse and error at 1 KiB)'}`,
+          c.ratio?.p50,
+          big ? Number(n) + 0.5 : NaN,
+        );
       } else {
-        add(`${c.id}: no HMAC before the cheap checks pass${big ? ' (< 0.5× one HMAC)' : ' (information: error cost at 1 KiB)'}`, c.ratio?.p50, big ? 0.5 : NaN);
+        add(
+          `${c.id}: no HMAC before the cheap checks pass${big ? ' (< 0.5× one HMAC)' : ' (information: error cost at 1 KiB)'}`,
+          c.ratio?.p50,
+          big ? 0.5 : NaN,
+        );
       }
     }
     for (const c of Object.values(cases)) {
@@ -139,23 +147,31 @@ export function renderMarkdown(results: Results): string {
   const m = results.machine;
   const o = results.options as { quick: boolean; rounds: number; chunks: number; chunkMs: number };
   const lines: string[] = [];
-  lines.push(`Command: \`pnpm bench${o.quick ? ' -- --quick' : ''}\` (${o.rounds} rounds × ${o.chunks} chunk pairs × ${o.chunkMs} ms per case and size)`);
+  lines.push(
+    `Command: \`pnpm bench${o.quick ? ' -- --quick' : ''}\` (${o.rounds} rounds × ${o.chunks} chunk pairs × ${o.chunkMs} ms per case and size)`,
+  );
   lines.push('');
   lines.push(
     `Machine: ${m.nproc} × ${m.cpuModel} (${m.cpuFlags.join(', ')}), ${m.memGiB} GiB, ${m.platform}; Node ${m.node} (V8 ${m.v8}, OpenSSL ${m.openssl}); ` +
       `load average ${m.loadavgStart[0]} at start, ${results.loadavgEnd?.[0] ?? '?'} at end; ${results.startedAt.slice(0, 10)}, ${results.durationS ?? '?'} s.`,
   );
   lines.push('');
-  lines.push(`Packages: ${Object.entries(m.packages).map(([k, v]) => `${k} ${v}`).join(' · ')}`);
+  lines.push(
+    `Packages: ${Object.entries(m.packages)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(' · ')}`,
+  );
   const sizes = Object.keys(results.sizes).map(Number);
   const ids: string[] = [];
   for (const s of sizes) for (const id of Object.keys(results.sizes[s]!)) if (!ids.includes(id)) ids.push(id);
   const any = (id: string) => sizes.map((s) => results.sizes[s]![id]).find((c) => c !== undefined)!;
 
   lines.push('');
-  lines.push('`× floor` = median of the per-pair ratios to the case\'s floor (p25–p75).');
+  lines.push("`× floor` = median of the per-pair ratios to the case's floor (p25–p75).");
   lines.push('');
-  lines.push(`| id | what is timed | floor | ${sizes.map((s) => `${sizeLabel(s)} ns/op | ${sizeLabel(s)} ops/s | ${sizeLabel(s)} × floor`).join(' | ')} |`);
+  lines.push(
+    `| id | what is timed | floor | ${sizes.map((s) => `${sizeLabel(s)} ns/op | ${sizeLabel(s)} ops/s | ${sizeLabel(s)} × floor`).join(' | ')} |`,
+  );
   lines.push(`|---|---|---|${sizes.map(() => '--:|--:|--:').join('|')}|`);
   let group = '';
   for (const id of ids) {
@@ -180,20 +196,28 @@ export function renderMarkdown(results: Results): string {
     lines.push('| size | target | measured | limit | |');
     lines.push('|---|---|--:|--:|---|');
     for (const t of results.targets) {
-      lines.push(`| ${sizeLabel(t.size)} | ${t.target} | ${r2(t.measured)} | ${r2(t.limit)} | ${t.pass === undefined ? '–' : t.pass ? 'met' : '**missed**'} |`);
+      lines.push(
+        `| ${sizeLabel(t.size)} | ${t.target} | ${r2(t.measured)} | ${r2(t.limit)} | ${t.pass === undefined ? '–' : t.pass ? 'met' : '**missed**'} |`,
+      );
     }
   }
 
   if (ids.some((id) => sizes.some((s) => results.sizes[s]![id]?.alloc !== undefined))) {
     lines.push('');
-    lines.push('Allocation per operation (JS heap incl. everything collected during the loop; ArrayBuffer backing stores; young-generation GCs per 1e5 ops):');
+    lines.push(
+      'Allocation per operation (JS heap incl. everything collected during the loop; ArrayBuffer backing stores; young-generation GCs per 1e5 ops):',
+    );
     lines.push('');
-    lines.push(`| id | ${sizes.map((s) => `${sizeLabel(s)} heap/op | ${sizeLabel(s)} ArrayBuffer/op | ${sizeLabel(s)} scavenges/1e5`).join(' | ')} |`);
+    lines.push(
+      `| id | ${sizes.map((s) => `${sizeLabel(s)} heap/op | ${sizeLabel(s)} ArrayBuffer/op | ${sizeLabel(s)} scavenges/1e5`).join(' | ')} |`,
+    );
     lines.push(`|---|${sizes.map(() => '--:|--:|--:').join('|')}|`);
     for (const id of ids) {
       const cells = sizes.map((s) => {
         const a = results.sizes[s]![id]?.alloc;
-        return a === undefined ? '– | – | –' : `${fmtBytes(a.heapBytesPerOp)} | ${fmtBytes(a.arrayBufferBytesPerOp)} | ${Math.round(a.scavengesPer1e5)}`;
+        return a === undefined
+          ? '– | – | –'
+          : `${fmtBytes(a.heapBytesPerOp)} | ${fmtBytes(a.arrayBufferBytesPerOp)} | ${Math.round(a.scavengesPer1e5)}`;
       });
       lines.push(`| ${id} | ${cells.join(' | ')} |`);
     }

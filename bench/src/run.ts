@@ -24,7 +24,12 @@ export interface RunOptions {
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
 
 /** Runs `cases` at one body size. */
-export async function runSize(cases: readonly CaseDef[], size: number, options: RunOptions, label = ''): Promise<Record<string, CaseResult>> {
+export async function runSize(
+  cases: readonly CaseDef[],
+  size: number,
+  options: RunOptions,
+  label = '',
+): Promise<Record<string, CaseResult>> {
   const body = makeBody(size);
   log(`\n== ${size} B body${label}: preparing ${cases.length} cases (correctness first) ==`);
   const prepared = new Map<string, { def: CaseDef; p: Prepared; batch: number; nsPerOp: number }>();

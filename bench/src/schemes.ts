@@ -67,7 +67,11 @@ export function signatureHex(scheme: SchemeName, headers: Record<string, string>
  * n = 2 active (newest) + previous (oldest); with n > 2 a pending key (newest), the active key
  * and n − 2 previous keys (the last is the oldest). Previous keys have an open window.
  */
-export function rotation(scheme: SchemeName, n: number, nowMs: number): { versions: SecretVersion[]; newest: TestSecret; oldest: TestSecret } {
+export function rotation(
+  scheme: SchemeName,
+  n: number,
+  nowMs: number,
+): { versions: SecretVersion[]; newest: TestSecret; oldest: TestSecret } {
   const secrets = Array.from({ length: n }, (_, i) => secret(scheme, n - i)); // k{n} … k1
   const versions: SecretVersion[] = secrets.map((s, i) => ({
     id: s.id,

@@ -6,5 +6,12 @@ import { awsSdkTestEnv, sourceConditions } from '../../vitest.shared.ts';
 // (.ci/run only: it starts the Serverless Framework).
 export default defineProject({
   ...sourceConditions,
-  test: { name: 'example-lambda', include: ['test/**/*.test.ts'], exclude: ['test/**/*.e2e.test.ts'], env: awsSdkTestEnv, testTimeout: 30_000, hookTimeout: 60_000 },
+  test: {
+    name: 'example-lambda',
+    include: ['test/**/*.test.ts'],
+    exclude: ['test/**/*.e2e.test.ts'],
+    env: awsSdkTestEnv,
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+  },
 });

@@ -12,7 +12,21 @@ import type { Input } from './input.ts';
  * Limits the fuzzer picks from (`undefined`: the 1 MiB default). The last ones are not positive
  * integers: the readers must refuse them with the documented `TypeError`.
  */
-export const LIMITS: readonly (number | undefined)[] = [undefined, 1, 2, 7, 16, 64, 255, 1024, 0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY];
+export const LIMITS: readonly (number | undefined)[] = [
+  undefined,
+  1,
+  2,
+  7,
+  16,
+  64,
+  255,
+  1024,
+  0,
+  -1,
+  1.5,
+  Number.NaN,
+  Number.POSITIVE_INFINITY,
+];
 
 /** Whether a limit is one the readers accept. */
 export const validLimit = (limit: number | undefined): boolean => limit === undefined || (Number.isSafeInteger(limit) && limit > 0);
@@ -24,10 +38,14 @@ export const CODINGS = [undefined, 'gzip', 'deflate', 'x-gzip', 'identity', 'GZI
  * A body as sent with `coding`: compressed for gzip/deflate; for the last entry ('gzip' declared
  * on bytes that are not gzip) the body is sent as is. `decoded` is what a correct reader returns.
  */
-export function encodeBody(plain: Buffer, codingIndex: number): { wire: Buffer; coding: string | undefined; kind: 'identity' | 'compressed' | 'unsupported' | 'malformed' } {
+export function encodeBody(
+  plain: Buffer,
+  codingIndex: number,
+): { wire: Buffer; coding: string | undefined; kind: 'identity' | 'compressed' | 'unsupported' | 'malformed' } {
   const coding = CODINGS[codingIndex % CODINGS.length];
   if (coding === undefined || coding === 'identity') return { wire: plain, coding, kind: 'identity' };
-  if (codingIndex % CODINGS.length === CODINGS.length - 1) return { wire: plain, coding, kind: plain.length === 0 ? 'identity' : 'malformed' };
+  if (codingIndex % CODINGS.length === CODINGS.length - 1)
+    return { wire: plain, coding, kind: plain.length === 0 ? 'identity' : 'malformed' };
   if (coding === 'br' || coding === 'gzip, gzip') return { wire: plain, coding, kind: 'unsupported' };
   const wire = coding.toLowerCase().includes('gzip') ? gzipSync(plain) : deflateSync(plain);
   return { wire, coding, kind: 'compressed' };
@@ -58,7 +76,15 @@ export function readBodyCase(input: Input): BodyCase {
   const total = chunks.reduce((a, c) => a + c.length, 0);
   const cl = input.byte() % 5;
   const contentLength =
-    cl === 0 ? undefined : cl === 1 ? String(total) : cl === 2 ? String(input.byte() * 7) : cl === 3 ? String(total + 1 + input.byte()) : [' 5', '5 ', '-1', '1e3', '0x10', '', '99999999999999999999', '+3'][input.int(8)];
+    cl === 0
+      ? undefined
+      : cl === 1
+        ? String(total)
+        : cl === 2
+          ? String(input.byte() * 7)
+          : cl === 3
+            ? String(total + 1 + input.byte())
+            : [' 5', '5 ', '-1', '1e3', '0x10', '', '99999999999999999999', '+3'][input.int(8)];
   const declared = contentLength !== undefined && /^\d{1,15}$/.test(contentLength) ? Number(contentLength) : undefined;
   return { chunks, total, limit, contentLength, declared };
 }
@@ -69,18 +95,27 @@ export const effective = (c: BodyCase): number => c.limit ?? 1_048_576;
 /** The reader must answer 413 (`BodyTooLargeError` with the limit). */
 export function expectTooLarge(err: unknown, c: BodyCase, why: string): void {
   check(err instanceof BodyTooLargeError, () => `${why}: expected BodyTooLargeError, got ${describe(err)}`);
-  check(err.status === 413 && err.limitBytes === effective(c), () => `BodyTooLargeError with status ${err.status}, limit ${err.limitBytes}`);
+  check(
+    err.status === 413 && err.limitBytes === effective(c),
+    () => `BodyTooLargeError with status ${err.status}, limit ${err.limitBytes}`,
+  );
 }
 
 /** The reader must answer with a `BodyError` of `code` (415 unsupported, 400 malformed coding). */
 export function expectBodyError(err: unknown, code: string, status: number): void {
   const e = err as { name?: string; code?: string; status?: number };
-  check(err instanceof Error && e.code === code && e.status === status, () => `expected BodyError ${code} (${status}), got ${describe(err)}`);
+  check(
+    err instanceof Error && e.code === code && e.status === status,
+    () => `expected BodyError ${code} (${status}), got ${describe(err)}`,
+  );
 }
 
 /** The reader must answer `BODY_NOT_RAW`. */
 export function expectNotRaw(err: unknown): void {
-  check(err instanceof VerificationError && err.code === 'BODY_NOT_RAW' && err.status === 500, () => `expected BODY_NOT_RAW, got ${describe(err)}`);
+  check(
+    err instanceof VerificationError && err.code === 'BODY_NOT_RAW' && err.status === 500,
+    () => `expected BODY_NOT_RAW, got ${describe(err)}`,
+  );
 }
 
 /** Settles `promise` or fails the property after `ms` (a hang is a finding). */
@@ -100,7 +135,8 @@ export async function withinTime<T>(promise: Promise<T>, ms: number, what: strin
 }
 
 /** Concatenation of chunks. */
-export const concat = (chunks: readonly Uint8Array[]): Buffer => Buffer.concat(chunks.map((c) => Buffer.from(c.buffer, c.byteOffset, c.byteLength)));
+export const concat = (chunks: readonly Uint8Array[]): Buffer =>
+  Buffer.concat(chunks.map((c) => Buffer.from(c.buffer, c.byteOffset, c.byteLength)));
 
 /** `wire` cut into `n` pieces (at least one), as a transport would deliver it. */
 export function rechunk(wire: Buffer, n: number): Buffer[] {
@@ -130,7 +166,8 @@ export function expectRead(
     if (wireOver && result.error instanceof BodyTooLargeError) return;
     return expectBodyError(result.error, 'MALFORMED_CONTENT_ENCODING', 400);
   }
-  if (wireOver || plain.length > limit) return expectTooLarge(result.error, c, wireOver ? 'body over the limit as sent' : 'body over the limit decoded');
+  if (wireOver || plain.length > limit)
+    return expectTooLarge(result.error, c, wireOver ? 'body over the limit as sent' : 'body over the limit decoded');
   check(result.error === undefined, () => `a valid body was rejected: ${describe(result.error)}`);
   check(Buffer.from(result.value as Uint8Array).equals(plain), `the reader returned other bytes than were sent (${encoded.kind})`);
 }

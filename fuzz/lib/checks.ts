@@ -34,8 +34,10 @@ export function expectVerificationError(
   if (err instanceof PropertyViolation) throw err;
   check(err instanceof VerificationError, () => `expected a VerificationError (${codes.join('|')}), got ${describe(err)}`);
   check(codes.includes(err.code), () => `unexpected code ${err.code} (allowed: ${codes.join('|')}): ${err.message}`);
-  if (expect.status !== undefined) check(err.status === expect.status, () => `${err.code} has status ${err.status}, expected ${expect.status}`);
-  if (expect.provider !== undefined) check(err.provider === expect.provider, () => `${err.code} names provider ${String(err.provider)}, expected ${expect.provider}`);
+  if (expect.status !== undefined)
+    check(err.status === expect.status, () => `${err.code} has status ${err.status}, expected ${expect.status}`);
+  if (expect.provider !== undefined)
+    check(err.provider === expect.provider, () => `${err.code} names provider ${String(err.provider)}, expected ${expect.provider}`);
   return err;
 }
 
@@ -45,7 +47,10 @@ export function expectKeyStoreError(err: unknown, store: string): KeyStoreError 
   check(err instanceof KeyStoreError, () => `expected a KeyStoreError, got ${describe(err)}`);
   check(err.store === store, () => `KeyStoreError from store ${err.store}, expected ${store}`);
   check(typeof err.retryable === 'boolean', 'KeyStoreError.retryable is not a boolean');
-  check(err.reason !== undefined && KEY_STORE_ERROR_REASONS.includes(err.reason), () => `KeyStoreError.reason ${String(err.reason)} is not one of KEY_STORE_ERROR_REASONS`);
+  check(
+    err.reason !== undefined && KEY_STORE_ERROR_REASONS.includes(err.reason),
+    () => `KeyStoreError.reason ${String(err.reason)} is not one of KEY_STORE_ERROR_REASONS`,
+  );
   return err;
 }
 

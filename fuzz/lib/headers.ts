@@ -194,7 +194,10 @@ function toContainer(pairs: Pairs, kind: number): Parameters<ProviderProfile['pa
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.length), Buffer.from(b.buffer, b.byteOffset, b.length)) === 0;
+  return (
+    a.length === b.length &&
+    Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.length), Buffer.from(b.buffer, b.byteOffset, b.length)) === 0
+  );
 }
 
 function checkRequest(
@@ -213,18 +216,33 @@ function checkRequest(
   } catch (err) {
     parseError = err;
     expectVerificationError(err, PARSE_CODES, { status: profile.rejectStatus, provider: profile.name });
-    expectNoLeak(err, pairs.map(([, v]) => v), 'header value', 24);
+    expectNoLeak(
+      err,
+      pairs.map(([, v]) => v),
+      'header value',
+      24,
+    );
   }
 
   // 2. What parse accepts is well formed and round-trips through formatHeaders.
   if (parsed !== undefined) {
     const { signatures, timestamp, eventId, prefix } = parsed;
     check(signatures.length >= 1 && signatures.length <= 8, () => `${signatures.length} signatures parsed`);
-    for (const s of signatures) check(s instanceof Uint8Array && s.length === p.digestLength, () => `a parsed signature has ${s.length} bytes, not ${p.digestLength}`);
-    check((timestamp !== undefined) === (profile.timestampTolerance !== undefined), 'a timestamp was parsed exactly when the scheme has none, or none when it has one');
+    for (const s of signatures)
+      check(
+        s instanceof Uint8Array && s.length === p.digestLength,
+        () => `a parsed signature has ${s.length} bytes, not ${p.digestLength}`,
+      );
+    check(
+      (timestamp !== undefined) === (profile.timestampTolerance !== undefined),
+      'a timestamp was parsed exactly when the scheme has none, or none when it has one',
+    );
     if (timestamp !== undefined) check(Number.isSafeInteger(timestamp) && timestamp >= 0, () => `parsed timestamp ${timestamp}`);
     const ctx = { timestamp, id: eventId };
-    check((prefix === undefined) === (profile.signedPrefix(ctx) === undefined), 'parse and signedPrefix disagree on whether a prefix is signed');
+    check(
+      (prefix === undefined) === (profile.signedPrefix(ctx) === undefined),
+      'parse and signedPrefix disagree on whether a prefix is signed',
+    );
     let again: Record<string, string>;
     try {
       again = profile.formatHeaders(signatures, ctx);
@@ -238,7 +256,8 @@ function checkRequest(
       throw new Error(`PROPERTY: parse rejects formatHeaders(parse(h)): ${describe(err)} (${JSON.stringify(again)})`);
     }
     check(reparsed.signatures.length === signatures.length, 'the signature count changed in a round trip');
-    for (const [i, s] of signatures.entries()) check(sameBytes(s, reparsed.signatures[i] as Uint8Array), `signature ${i} changed in a round trip`);
+    for (const [i, s] of signatures.entries())
+      check(sameBytes(s, reparsed.signatures[i] as Uint8Array), `signature ${i} changed in a round trip`);
     check(reparsed.timestamp === timestamp, 'the timestamp changed in a round trip');
     check(reparsed.eventId === eventId, () => `the event id changed in a round trip (${String(eventId)} → ${String(reparsed.eventId)})`);
     check(reparsed.prefix === profile.signedPrefix(ctx), 'a re-serialised header does not sign the prefix signedPrefix builds');
@@ -260,17 +279,29 @@ function checkRequest(
     check(result.provider === profile.name, 'the result names another provider');
     check(result.timestamp === parsed.timestamp, 'the result timestamp is not the parsed one');
     const expected = hmac(p, key.secret as string, parsed.prefix, body);
-    check(parsed.signatures.some((s) => sameBytes(s, expected)), 'accepted, but no parsed signature is the HMAC of the parsed prefix + body');
+    check(
+      parsed.signatures.some((s) => sameBytes(s, expected)),
+      'accepted, but no parsed signature is the HMAC of the parsed prefix + body',
+    );
     if (signed !== undefined) {
-      check(parsed.prefix === signed.prefix, () => `a mutated header verified with another signed prefix (${JSON.stringify(parsed.prefix)} vs ${JSON.stringify(signed.prefix)})`);
+      check(
+        parsed.prefix === signed.prefix,
+        () => `a mutated header verified with another signed prefix (${JSON.stringify(parsed.prefix)} vs ${JSON.stringify(signed.prefix)})`,
+      );
       const real = signed.digests.get(key.id);
       check(real !== undefined, () => `a mutated header verified with ${key.id}, which did not sign it`);
-      check(parsed.signatures.some((s) => sameBytes(s, real)), 'a mutated signature verified without being the real one');
+      check(
+        parsed.signatures.some((s) => sameBytes(s, real)),
+        'a mutated signature verified without being the real one',
+      );
     }
   } else {
     const err = expectVerificationError(verifyError, VERIFY_CODES, { provider: profile.name });
     if (parseError !== undefined) {
-      check(err.code === (parseError as { code?: string }).code, () => `parse said ${(parseError as { code?: string }).code}, verifySync said ${err.code}`);
+      check(
+        err.code === (parseError as { code?: string }).code,
+        () => `parse said ${(parseError as { code?: string }).code}, verifySync said ${err.code}`,
+      );
     }
     // 4. Nothing secret in a rejection.
     expectNoLeak(err, p.secrets, 'secret');

@@ -20,7 +20,10 @@ const raw = (label: string): Buffer => createHash('sha256').update(label).digest
 const LABELS = ['active', 'previous', 'pending', 'expired'] as const;
 
 /** Stored secrets for a codec, and their key bytes decoded here. */
-export function secretsFor(codec: (typeof CODECS)[number]): { secrets: [string, string, string, string]; keyBytes: (s: string) => Uint8Array } {
+export function secretsFor(codec: (typeof CODECS)[number]): {
+  secrets: [string, string, string, string];
+  keyBytes: (s: string) => Uint8Array;
+} {
   const enc = (b: Buffer): string =>
     codec === 'utf8' ? `generic-${b.toString('hex').slice(0, 24)}` : codec.endsWith('hex') ? b.toString('hex') : b.toString('base64');
   const pre = codec.startsWith('whsec-') ? 'whsec_' : '';

@@ -21,7 +21,8 @@ const { fuzz } = createRequire(import.meta.url)(file);
 const inputs = [];
 for (let i = 0; i < args.length; i++) {
   if (args[i] === '--hex') inputs.push([`hex ${args[i + 1]}`, Buffer.from(args[++i], 'hex')]);
-  else if (statSync(args[i]).isDirectory()) for (const f of readdirSync(args[i])) inputs.push([join(args[i], f), readFileSync(join(args[i], f))]);
+  else if (statSync(args[i]).isDirectory())
+    for (const f of readdirSync(args[i])) inputs.push([join(args[i], f), readFileSync(join(args[i], f))]);
   else inputs.push([args[i], readFileSync(args[i])]);
 }
 let failed = 0;

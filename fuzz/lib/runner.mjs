@@ -60,14 +60,25 @@ export async function bundle(target) {
 function dictEntry(token) {
   let out = '"';
   for (const byte of Buffer.from(token, 'utf8')) {
-    out += byte >= 0x20 && byte < 0x7f && byte !== 0x22 && byte !== 0x5c ? String.fromCharCode(byte) : `\\x${byte.toString(16).padStart(2, '0')}`;
+    out +=
+      byte >= 0x20 && byte < 0x7f && byte !== 0x22 && byte !== 0x5c
+        ? String.fromCharCode(byte)
+        : `\\x${byte.toString(16).padStart(2, '0')}`;
   }
   return `${out}"`;
 }
 
 /** libFuzzer's statistics from its output. */
 export function parseStats(output) {
-  const stats = { execs: undefined, cov: undefined, ft: undefined, corpus: undefined, execPerSec: undefined, seconds: undefined, crash: undefined };
+  const stats = {
+    execs: undefined,
+    cov: undefined,
+    ft: undefined,
+    corpus: undefined,
+    execPerSec: undefined,
+    seconds: undefined,
+    crash: undefined,
+  };
   for (const line of output.split('\n')) {
     let m = /^#(\d+)\s+(?:DONE|pulse|NEW|REDUCE|INITED)\s+cov: (\d+) ft: (\d+) corp: (\d+)\/\S+(?:.*?exec\/s: (\d+))?/.exec(line);
     if (m) {
@@ -165,25 +176,39 @@ async function main(argv) {
     if (!ok) status = 1;
     console.log(ok ? 'ok' : `FAILED (exit ${r.exitCode})`);
     if (!ok) console.log(r.output.split('\n').slice(-60).join('\n'));
-    rows.push({ target: target.name, ...r.stats, crashes: ok ? 0 : 1, seedFiles: countFiles(join(root, 'corpus', target.name)), workFiles: countFiles(work) });
+    rows.push({
+      target: target.name,
+      ...r.stats,
+      crashes: ok ? 0 : 1,
+      seedFiles: countFiles(join(root, 'corpus', target.name)),
+      workFiles: countFiles(work),
+    });
   }
   console.log('\n| target | executions | exec/s | libFuzzer cov (edges) | features | corpus (work) | seeds | crashes |');
   console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const r of rows) {
-    console.log(`| ${r.target} | ${fmt(r.execs)} | ${fmt(r.execPerSec)} | ${fmt(r.cov)} | ${fmt(r.ft)} | ${fmt(r.workFiles)} | ${fmt(r.seedFiles)} | ${r.crashes} |`);
+    console.log(
+      `| ${r.target} | ${fmt(r.execs)} | ${fmt(r.execPerSec)} | ${fmt(r.cov)} | ${fmt(r.ft)} | ${fmt(r.workFiles)} | ${fmt(r.seedFiles)} | ${r.crashes} |`,
+    );
   }
   mkdirSync(join(root, '.results'), { recursive: true });
   writeFileSync(join(root, '.results', 'latest.json'), JSON.stringify({ seconds, at: new Date().toISOString(), rows }, null, 2));
   if (coverage) {
     console.log('\nfuzz: replaying seeds + work corpus under V8 coverage ...');
-    const r = spawnSync(process.execPath, [join(root, 'node_modules', 'vitest', 'vitest.mjs'), 'run', 'test/corpus.test.ts', '--coverage'], {
-      cwd: root,
-      stdio: 'inherit',
-      env: { ...process.env, FUZZ_REPLAY_WORK_CORPUS: '1', FUZZ_COVERAGE: '1' },
-    });
+    const r = spawnSync(
+      process.execPath,
+      [join(root, 'node_modules', 'vitest', 'vitest.mjs'), 'run', 'test/corpus.test.ts', '--coverage'],
+      {
+        cwd: root,
+        stdio: 'inherit',
+        env: { ...process.env, FUZZ_REPLAY_WORK_CORPUS: '1', FUZZ_COVERAGE: '1' },
+      },
+    );
     if (r.status !== 0) status = 1;
   }
-  console.log(`\nfuzz: ${rows.length} targets, ${rows.reduce((a, r) => a + (r.execs ?? 0), 0).toLocaleString('en-US')} executions, ${rows.reduce((a, r) => a + r.crashes, 0)} crashes (${relative(process.cwd(), join(root, '.results', 'latest.json'))})`);
+  console.log(
+    `\nfuzz: ${rows.length} targets, ${rows.reduce((a, r) => a + (r.execs ?? 0), 0).toLocaleString('en-US')} executions, ${rows.reduce((a, r) => a + r.crashes, 0)} crashes (${relative(process.cwd(), join(root, '.results', 'latest.json'))})`,
+  );
   return status;
 }
 

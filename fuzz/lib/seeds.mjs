@@ -12,13 +12,19 @@ import { providers, sign } from '@keyturn/core';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const T = 1_764_000_000;
 const bytes = (label, n = 32) => createHash('sha512').update(label).digest().subarray(0, n);
-const UTF8 = ['amt-active-0f3c9a7e5b1d4c2a', 'amt-previous-8e2b6d4f1a3c5e7b', 'amt-pending-5c1e9a3b7d2f4e6a', 'amt-expired-2d4f6a8c1e3b5d7f'];
+const UTF8 = [
+  'amt-active-0f3c9a7e5b1d4c2a',
+  'amt-previous-8e2b6d4f1a3c5e7b',
+  'amt-pending-5c1e9a3b7d2f4e6a',
+  'amt-expired-2d4f6a8c1e3b5d7f',
+];
 const HEX = UTF8.map((s) => `whsec_${bytes(s).toString('hex')}`);
 const B64 = UTF8.map((s) => `whsec_${bytes(s).toString('base64')}`);
 const STRIPE = UTF8.map((s) => `whsec_${bytes(`stripe ${s}`, 24).toString('base64url')}`);
 
 const Z = Buffer.from([0]);
-const b = (...parts) => Buffer.concat(parts.map((p) => (typeof p === 'number' ? Buffer.from([p]) : Buffer.isBuffer(p) ? p : Buffer.from(p, 'latin1'))));
+const b = (...parts) =>
+  Buffer.concat(parts.map((p) => (typeof p === 'number' ? Buffer.from([p]) : Buffer.isBuffer(p) ? p : Buffer.from(p, 'latin1'))));
 
 function write(target, name, data) {
   const dir = join(root, 'corpus', target);
@@ -26,7 +32,13 @@ function write(target, name, data) {
   writeFileSync(join(dir, `seed-${name}`), data);
 }
 
-const BODIES = ['{"eventType":"VEHICLE_STATE","eventId":"e1","data":{}}', '', 'a', '{"id":"evt_1","object":"event"}', 'payload=%7B%22type%22%3A%22block_actions%22%7D'];
+const BODIES = [
+  '{"eventType":"VEHICLE_STATE","eventId":"e1","data":{}}',
+  '',
+  'a',
+  '{"id":"evt_1","object":"event"}',
+  'payload=%7B%22type%22%3A%22block_actions%22%7D',
+];
 const profiles = {
   'header-smartcar': { profile: providers.smartcar(), secrets: UTF8 },
   'header-mobway': { profile: providers.mobway(), secrets: UTF8 },
@@ -42,14 +54,14 @@ for (const [target, p] of Object.entries(profiles)) {
   BODIES.forEach((body, i) => {
     // mutate mode, pristine: signed by the active key, then by active + previous (multi-signature schemes).
     write(target, `signed-${i}`, b(1, body, Z, 0x01, 0));
-    write(target, `signed-two-${i}`, b(1 | (i % 4 << 2), body, Z, 0x03, 0));
+    write(target, `signed-two-${i}`, b(1 | ((i % 4) << 2), body, Z, 0x03, 0));
     // mutate mode with one operation each: flip a case, delete a char, repeat the header, drop it.
     write(target, `mutated-${i}`, b(2, body, Z, 0x01, 0, 3, 0, 10 + i, 0, 2, 0, 3 * i, 0));
     write(target, `repeated-${i}`, b(3, body, Z, 0x02, 0, 5, 0, 0, 1));
     // raw mode with the real signed headers: verifies without the mutation machinery.
     const headers = sign(p.profile, { body, secret: p.secrets[i % 3], timestamp: T, id: p.id });
     const fields = Object.entries(headers).map(([k, v]) => b(names.indexOf(k), v));
-    write(target, `raw-${i}`, Buffer.concat([b(0 | (i % 4 << 2), body, Z), ...fields.flatMap((f, j) => (j === 0 ? [f] : [Z, f]))]));
+    write(target, `raw-${i}`, Buffer.concat([b(0 | ((i % 4) << 2), body, Z), ...fields.flatMap((f, j) => (j === 0 ? [f] : [Z, f]))]));
   });
   write(target, 'signed-expired-only', b(1, 'x', Z, 0x08, 0));
   write(target, 'signed-old', b(1, 'x', Z, 0x01, 201));
@@ -71,14 +83,42 @@ for (let c = 0; c < 9; c++) {
 }
 write('signed-content', 'hmac-0', b(170, 0, 0, 0, 0, 'body', Z, 0, 0, 4, 1));
 write('signed-content', 'hmac-1', b(171, 3, 2, 1, 0x88, 'body', Z, 1, 0, 1, 4, 1));
-for (const [i, tpl] of ['{body}', '{timestamp}.{body}', '{id}.{timestamp}.{body}', 'v0:{timestamp}:{body}', 'x{id}{body}', '{body}{body}', 'no body', '{timestamp}'].entries()) {
+for (const [i, tpl] of [
+  '{body}',
+  '{timestamp}.{body}',
+  '{id}.{timestamp}.{body}',
+  'v0:{timestamp}:{body}',
+  'x{id}{body}',
+  '{body}{body}',
+  'no body',
+  '{timestamp}',
+].entries()) {
   write('signed-content', `template-${i}`, b(223, tpl, Z, 'body', Z, 0, 0, 4, 1));
 }
 write('signed-content', 'odd-timestamp', b(8, 'x', Z, 0, 0, 3, 4, 0));
 write('signed-content', 'bytes-secret', b(0, 'x', Z, 0, 230, 'raw-bytes-secret-material', Z, 0, 0));
 
 // encoding: flags, text, slice bounds, bytes to encode.
-for (const [i, s] of ['deadbeef', 'DEADbeef', 'abc', '', 'AAAA', 'AA==', 'AQ', 'AQ==', 'Zm9vYmFy', 'Zm9vYg==', 'Zm9vYh==', '_-8', '-_-_', 'YQ', 'YR', '====', 'a b', '\u00ff\u00fe'].entries()) {
+for (const [i, s] of [
+  'deadbeef',
+  'DEADbeef',
+  'abc',
+  '',
+  'AAAA',
+  'AA==',
+  'AQ',
+  'AQ==',
+  'Zm9vYmFy',
+  'Zm9vYg==',
+  'Zm9vYh==',
+  '_-8',
+  '-_-_',
+  'YQ',
+  'YR',
+  '====',
+  'a b',
+  '\u00ff\u00fe',
+].entries()) {
   write('encoding', `text-${i}`, b(0, s, Z, 1, 3, 'rest-bytes'));
 }
 
@@ -87,7 +127,7 @@ const docs = [
   '',
   'A=1\n',
   '# webhooks\nexport SMARTCAR_AMT=amt-current-value-1234\nSMARTCAR_AMT_PREVIOUS=amt-old-value-5678\nSMARTCAR_AMT_PREVIOUS_NOT_AFTER=2026-12-01T00:00:00Z\n',
-  "Q='single quoted value'\nD=\"double \\\"quoted\\\" \\\\ value\"\n",
+  'Q=\'single quoted value\'\nD="double \\"quoted\\" \\\\ value"\n',
   'NO_FINAL_NEWLINE=value',
   '\n\n# only comments\n  # indented\n',
   'K=v # trailing comment\n',

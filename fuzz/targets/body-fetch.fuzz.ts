@@ -17,7 +17,17 @@
 import { createVerifier, providers, sign } from '@keyturn/core';
 import { readRequestBody, withVerification } from '@keyturn/core/adapters/fetch';
 import { check, describe, expectTypeError } from '../lib/checks.ts';
-import { concat, effective, encodeBody, expectNotRaw, expectRead, readBodyCase, rechunk, validLimit, withinTime } from '../lib/body-model.ts';
+import {
+  concat,
+  effective,
+  encodeBody,
+  expectNotRaw,
+  expectRead,
+  readBodyCase,
+  rechunk,
+  validLimit,
+  withinTime,
+} from '../lib/body-model.ts';
 import { Input } from '../lib/input.ts';
 import { UTF8_SECRETS } from '../lib/secrets.ts';
 
@@ -33,7 +43,12 @@ export async function fuzz(data: Buffer): Promise<void> {
   let kind: (typeof KINDS)[number] = KINDS[flags % 5] as (typeof KINDS)[number];
   const plainSent = concat(c.chunks);
   let encoded = encodeBody(plainSent, input.byte());
-  if (kind === 'string' || kind === 'none') encoded = { wire: plainSent, coding: encoded.kind === 'unsupported' ? encoded.coding : undefined, kind: encoded.kind === 'unsupported' ? 'unsupported' : 'identity' };
+  if (kind === 'string' || kind === 'none')
+    encoded = {
+      wire: plainSent,
+      coding: encoded.kind === 'unsupported' ? encoded.coding : undefined,
+      kind: encoded.kind === 'unsupported' ? 'unsupported' : 'identity',
+    };
   // An open stream is only left open once more than the limit was sent (else it is just not finished).
   if (kind === 'open' && encoded.wire.length <= limit) kind = 'closed';
   // Reading a request without a body leaves bodyUsed false: there is nothing to lose.
@@ -74,7 +89,12 @@ export async function fuzz(data: Buffer): Promise<void> {
   } catch {
     return; // not a header value a runtime would deliver
   }
-  const request = new Request('http://127.0.0.1/webhook', { method: 'POST', headers, body, ...(body instanceof ReadableStream ? { duplex: 'half' } : {}) } as RequestInit);
+  const request = new Request('http://127.0.0.1/webhook', {
+    method: 'POST',
+    headers,
+    body,
+    ...(body instanceof ReadableStream ? { duplex: 'half' } : {}),
+  } as RequestInit);
   if (consumed) await request.arrayBuffer();
   const options = c.limit === undefined ? {} : { maxBodyBytes: c.limit };
   // What the runtime delivers (Headers trims whitespace around values).
@@ -126,7 +146,9 @@ export async function fuzz(data: Buffer): Promise<void> {
       : declared !== undefined && declared > limit
         ? [413]
         : encoded.kind === 'malformed'
-          ? wire.length > limit ? [400, 413] : [400]
+          ? wire.length > limit
+            ? [400, 413]
+            : [400]
           : wire.length > limit || plain.length > limit
             ? [413]
             : [204];
@@ -135,5 +157,8 @@ export async function fuzz(data: Buffer): Promise<void> {
   check(seen?.equals(plain) === true, 'the handler saw other bytes than were sent');
   // A decoded body reaches the handler decoded (a rebuilt request), any other as sent.
   const forHandler = encoded.kind === 'compressed' && body !== null ? plain : wire;
-  check(readAfter?.equals(forHandler) === true, () => `the handler read ${readAfter?.length} bytes from the request, expected ${forHandler.length} (${encoded.kind})`);
+  check(
+    readAfter?.equals(forHandler) === true,
+    () => `the handler read ${readAfter?.length} bytes from the request, expected ${forHandler.length} (${encoded.kind})`,
+  );
 }

@@ -22,7 +22,18 @@ import { BodyTooLargeError } from '@keyturn/core/adapters/node';
 import { EXPRESS_PARSED_HINT } from '@keyturn/core/adapters/express';
 import { readNodeBody } from '@keyturn/core/adapters/node';
 import { check, describe, expectTypeError } from '../lib/checks.ts';
-import { concat, effective, encodeBody, expectNotRaw, expectRead, expectTooLarge, readBodyCase, rechunk, validLimit, withinTime } from '../lib/body-model.ts';
+import {
+  concat,
+  effective,
+  encodeBody,
+  expectNotRaw,
+  expectRead,
+  expectTooLarge,
+  readBodyCase,
+  rechunk,
+  validLimit,
+  withinTime,
+} from '../lib/body-model.ts';
 import { Input } from '../lib/input.ts';
 
 const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
@@ -121,7 +132,8 @@ export async function fuzz(data: Buffer): Promise<void> {
     check(result.error !== undefined, 'a failed stream produced a body');
     if (result.error === error || (failure === 2 && result.error instanceof Error && /abort/i.test(result.error.message))) return;
     const sentBefore = chunks.slice(0, last).reduce((a, x) => a + x.length, 0);
-    if (result.error instanceof BodyTooLargeError) return check(sentBefore > limit || plain.length > limit, 'a 413 for a failed stream under the limit');
+    if (result.error instanceof BodyTooLargeError)
+      return check(sentBefore > limit || plain.length > limit, 'a 413 for a failed stream under the limit');
     // A compressed body cut short is malformed; a malformed one is reported as such.
     if ((result.error as { code?: string }).code === 'MALFORMED_CONTENT_ENCODING' && encoded.kind !== 'identity') return;
     throw new Error(`PROPERTY: a failed stream rejected with ${describe(result.error)}`);

@@ -64,10 +64,14 @@ export function fuzz(data: Buffer): void {
   const start = input.int(text.length + 1);
   const end = start + input.int(text.length - start + 1);
   const slice = text.slice(start, end);
-  const eq = (a: Uint8Array | undefined, b: Uint8Array | undefined): boolean => (a === undefined ? b === undefined : b !== undefined && same(a, b));
+  const eq = (a: Uint8Array | undefined, b: Uint8Array | undefined): boolean =>
+    a === undefined ? b === undefined : b !== undefined && same(a, b);
   check(eq(decodeHex(text, start, end), decodeHex(slice)), 'decodeHex(s, start, end) ≠ decodeHex(s.slice(start, end))');
   check(eq(decodeBase64(text, false, start, end), decodeBase64(slice)), 'decodeBase64(s, false, start, end) ≠ decodeBase64(slice)');
-  check(eq(decodeBase64(text, true, start, end), decodeBase64(slice, true)), 'decodeBase64(s, true, start, end) ≠ decodeBase64(slice, true)');
+  check(
+    eq(decodeBase64(text, true, start, end), decodeBase64(slice, true)),
+    'decodeBase64(s, true, start, end) ≠ decodeBase64(slice, true)',
+  );
 
   // 5. encoders
   const bytes = input.rest();

@@ -176,12 +176,20 @@ async function run(data: Buffer): Promise<void> {
   const ending = crlf ? '\r\n' : '\n';
   const docText = text;
   const afterText = after1.toString('utf8');
-  check(after1.subarray(0, doc.length).equals(doc), () =>
-    `rotate(${fz}) changed the document's bytes: ${JSON.stringify(docText.slice(0, 200))} → ${JSON.stringify(afterText.slice(0, 200))}`,
+  check(
+    after1.subarray(0, doc.length).equals(doc),
+    () =>
+      `rotate(${fz}) changed the document's bytes: ${JSON.stringify(docText.slice(0, 200))} → ${JSON.stringify(afterText.slice(0, 200))}`,
   );
   const added = afterText.slice(docText.length);
-  const expectedShape = doc.length === 0 || text.endsWith('\n') ? new RegExp(`^${fz}=[^\\r\\n]*${ending === '\r\n' ? '\\r\\n' : '\\n'}$`) : new RegExp(`^\\r?\\n${fz}=[^\\r\\n]*$`);
-  check(expectedShape.test(added), () => `rotate(${fz}) added ${JSON.stringify(added)} to a document ending ${JSON.stringify(docText.slice(-4))}`);
+  const expectedShape =
+    doc.length === 0 || text.endsWith('\n')
+      ? new RegExp(`^${fz}=[^\\r\\n]*${ending === '\r\n' ? '\\r\\n' : '\\n'}$`)
+      : new RegExp(`^\\r?\\n${fz}=[^\\r\\n]*$`);
+  check(
+    expectedShape.test(added),
+    () => `rotate(${fz}) added ${JSON.stringify(added)} to a document ending ${JSON.stringify(docText.slice(-4))}`,
+  );
   const vs1 = await versions(fz, leaks);
   check(vs1 !== undefined, () => `the file rotate(${fz}) wrote cannot be read back`);
   const active1 = vs1.find((v) => v.role === 'active');
@@ -201,7 +209,10 @@ async function run(data: Buffer): Promise<void> {
     const p = vs2.find((v) => v.role === 'previous');
     check(a?.secret === v2, () => `second rotation: active ${JSON.stringify(a?.secret)}, wrote ${JSON.stringify(v2)}`);
     check(p?.secret === v1, () => `second rotation: previous ${JSON.stringify(p?.secret)}, was ${JSON.stringify(v1)}`);
-    check(p.notAfter === (grace === undefined ? undefined : NOW + grace), () => `previous ends at ${String(p.notAfter)}, grace ${String(grace)}`);
+    check(
+      p.notAfter === (grace === undefined ? undefined : NOW + grace),
+      () => `previous ends at ${String(p.notAfter)}, grace ${String(grace)}`,
+    );
     const after2 = read().toString('utf8');
     check(read().subarray(0, doc.length).equals(doc), "the second rotation changed the document's bytes");
 
@@ -218,7 +229,10 @@ async function run(data: Buffer): Promise<void> {
     const expected3 = splitLines(afterText)
       .map((l) => (isFz(l) ? newFz + l.slice(content(l).length) : l))
       .join('');
-    check(after3 === expected3, () => `retirePrevious left ${JSON.stringify(after3.slice(-120))}, expected ${JSON.stringify(expected3.slice(-120))}`);
+    check(
+      after3 === expected3,
+      () => `retirePrevious left ${JSON.stringify(after3.slice(-120))}, expected ${JSON.stringify(expected3.slice(-120))}`,
+    );
   }
 
   // 3b. Rotating a secret the document has: other secrets' lines unchanged and in order.
@@ -231,8 +245,12 @@ async function run(data: Buffer): Promise<void> {
         return m !== null && (m[1] === existing || (m[1] as string).startsWith(`${existing}_`));
       };
       const strip = (l: string): string => l.replace(/\r?\n$/, '');
-      const before = splitLines(text).filter((l) => !family(l)).map(strip);
-      const afterLines = splitLines(read().toString('utf8')).filter((l) => !family(l)).map(strip);
+      const before = splitLines(text)
+        .filter((l) => !family(l))
+        .map(strip);
+      const afterLines = splitLines(read().toString('utf8'))
+        .filter((l) => !family(l))
+        .map(strip);
       check(JSON.stringify(before) === JSON.stringify(afterLines), () => `rotate(${existing}) changed other lines`);
       const vs = await versions(existing, leaks);
       check(vs?.find((v) => v.role === 'active')?.secret === v1, () => `rotate(${existing}) did not read back`);

@@ -33,7 +33,11 @@ const BUILT_IN: HeaderSpec[] = [
   { profile: providers.dataspike(), secrets: S.WHSEC_HEX_SECRETS, keyBytes: S.whsecHexKey },
   { profile: providers.stripe(), secrets: S.STRIPE_SECRETS, keyBytes: S.utf8Key },
   { profile: providers.standardWebhooks(), secrets: S.WHSEC_BASE64_SECRETS, keyBytes: S.whsecBase64Key },
-  { profile: providers.standardWebhooks({ senderHeaders: 'svix', strictKeyLength: false, name: 'svix' }), secrets: S.WHSEC_BASE64_SECRETS, keyBytes: S.whsecBase64Key },
+  {
+    profile: providers.standardWebhooks({ senderHeaders: 'svix', strictKeyLength: false, name: 'svix' }),
+    secrets: S.WHSEC_BASE64_SECRETS,
+    keyBytes: S.whsecBase64Key,
+  },
   { profile: providers.github(), secrets: S.UTF8_SECRETS, keyBytes: S.utf8Key },
   { profile: providers.shopify(), secrets: S.UTF8_SECRETS, keyBytes: S.utf8Key },
   { profile: providers.slack(), secrets: S.UTF8_SECRETS, keyBytes: S.utf8Key },
@@ -45,11 +49,28 @@ const preparedFor = (spec: HeaderSpec): ReturnType<typeof prepare> => {
   return p;
 };
 
-const ODD_TIMESTAMPS: unknown[] = [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, -1, 1.5, -0, 2 ** 53, 1e21, '1700000000', null];
+const ODD_TIMESTAMPS: unknown[] = [
+  Number.NaN,
+  Number.POSITIVE_INFINITY,
+  Number.NEGATIVE_INFINITY,
+  -1,
+  1.5,
+  -0,
+  2 ** 53,
+  1e21,
+  '1700000000',
+  null,
+];
 const KEY_IDS = ['k-active', 'k-previous', 'k-pending', 'k-expired'];
 
 /** What hmac() makes of a template: the prefix builder, or the reason it must refuse it. */
-function referencePrefix(template: string, hasTs: boolean, hasId: boolean, ts: string | undefined, id: string | undefined): { refuse: boolean; prefix?: string | undefined } {
+function referencePrefix(
+  template: string,
+  hasTs: boolean,
+  hasId: boolean,
+  ts: string | undefined,
+  id: string | undefined,
+): { refuse: boolean; prefix?: string | undefined } {
   if (!template.endsWith('{body}') || template.indexOf('{body}') !== template.length - 6) return { refuse: true };
   const head = template.slice(0, -6);
   if ((head.includes('{timestamp}') && !hasTs) || (head.includes('{id}') && !hasId)) return { refuse: true };
@@ -114,7 +135,8 @@ export function fuzz(data: Buffer): void {
   const tsKind = input.byte() % 5;
   let timestamp: unknown;
   if (tsKind === 1) timestamp = T + (input.byte() - 128);
-  else if (tsKind === 2) timestamp = input.byte() * 2 ** 32 + (((input.byte() << 24) | (input.byte() << 16) | (input.byte() << 8) | input.byte()) >>> 0);
+  else if (tsKind === 2)
+    timestamp = input.byte() * 2 ** 32 + (((input.byte() << 24) | (input.byte() << 16) | (input.byte() << 8) | input.byte()) >>> 0);
   else if (tsKind === 3) timestamp = ODD_TIMESTAMPS[input.int(ODD_TIMESTAMPS.length)];
   else if (tsKind === 4) timestamp = T;
   const idKind = input.byte() % 3;
@@ -132,7 +154,12 @@ export function fuzz(data: Buffer): void {
   let headers: Record<string, string>;
   const before = Date.now();
   try {
-    headers = sign(profile, { body, secret: secrets.length === 1 ? (secrets[0] as string) : secrets, timestamp: timestamp as number, ...(id === undefined ? {} : { id }) });
+    headers = sign(profile, {
+      body,
+      secret: secrets.length === 1 ? (secrets[0] as string) : secrets,
+      timestamp: timestamp as number,
+      ...(id === undefined ? {} : { id }),
+    });
   } catch (err) {
     const texts = secrets.map((s) => (typeof s === 'string' ? s : latin1(s)));
     texts.push(...secrets.filter((s): s is Uint8Array => typeof s !== 'string').map((s) => new TextDecoder().decode(s)));
@@ -147,11 +174,16 @@ export function fuzz(data: Buffer): void {
   try {
     parsed = profile.parse(headers);
   } catch (err) {
-    throw new Error(`PROPERTY: parse rejects sign()'s own headers ${JSON.stringify(headers)} (timestamp ${String(timestamp)}): ${describe(err)}`);
+    throw new Error(
+      `PROPERTY: parse rejects sign()'s own headers ${JSON.stringify(headers)} (timestamp ${String(timestamp)}): ${describe(err)}`,
+    );
   }
   const usedTs = profile.timestampTolerance === undefined ? undefined : timestamp === undefined ? parsed.timestamp : timestamp;
   if (timestamp === undefined && usedTs !== undefined) {
-    check(typeof usedTs === 'number' && usedTs * 1000 >= before - 1000 && usedTs * 1000 <= Date.now() + 1000, 'sign() without a timestamp did not sign now');
+    check(
+      typeof usedTs === 'number' && usedTs * 1000 >= before - 1000 && usedTs * 1000 <= Date.now() + 1000,
+      'sign() without a timestamp did not sign now',
+    );
   }
   check(parsed.timestamp === usedTs, () => `parsed timestamp ${String(parsed.timestamp)}, signed ${String(usedTs)}`);
   const ctx = { timestamp: usedTs as number | undefined, id };
@@ -175,10 +207,17 @@ export function fuzz(data: Buffer): void {
     const ids = new Set(own.map((i) => KEY_IDS[i]));
     try {
       const result = p.verifier.verifySync({ body, headers });
-      check(ids.has(result.keyId) && result.keyId !== 'k-expired', () => `verified with ${result.keyId}, signed with ${[...ids].join(',')}`);
+      check(
+        ids.has(result.keyId) && result.keyId !== 'k-expired',
+        () => `verified with ${result.keyId}, signed with ${[...ids].join(',')}`,
+      );
     } catch (err) {
       const e = expectVerificationError(err, ['KEY_EXPIRED', 'TIMESTAMP_TOO_OLD', 'TIMESTAMP_IN_FUTURE']);
-      if (e.code === 'KEY_EXPIRED') check(own.every((i) => i === 3), 'KEY_EXPIRED although a key in its window signed');
+      if (e.code === 'KEY_EXPIRED')
+        check(
+          own.every((i) => i === 3),
+          'KEY_EXPIRED although a key in its window signed',
+        );
       else check(timestamp === undefined, () => `${e.code} for a request signed at the verifier's now`);
     }
   }

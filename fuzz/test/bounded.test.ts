@@ -14,8 +14,13 @@ describe.concurrent.each(targets)('$name (Jazzer.js, bounded)', (target) => {
   it(`fuzzes ${seconds} s with no finding`, async ({ expect }) => {
     const r = await runTarget(target, { seconds });
     const { execs, cov, execPerSec, crash } = r.stats;
-    console.log(`fuzz ${target.name}: ${execs ?? 0} executions (${execPerSec ?? '?'} /s), cov ${cov ?? '?'}${crash ? `, finding ${crash}` : ''}`);
-    if (!r.ok) expect.fail(`${target.name}: exit ${r.exitCode}${crash ? `, finding written to ${crash}` : ''}\n${r.output.split('\n').slice(-40).join('\n')}`);
+    console.log(
+      `fuzz ${target.name}: ${execs ?? 0} executions (${execPerSec ?? '?'} /s), cov ${cov ?? '?'}${crash ? `, finding ${crash}` : ''}`,
+    );
+    if (!r.ok)
+      expect.fail(
+        `${target.name}: exit ${r.exitCode}${crash ? `, finding written to ${crash}` : ''}\n${r.output.split('\n').slice(-40).join('\n')}`,
+      );
     expect(execs).toBeGreaterThan(0);
   });
 });

@@ -9,7 +9,10 @@ import { describe, expect, it } from 'vitest';
 import { targets } from '../targets.mjs';
 
 const root = resolve(import.meta.dirname, '..');
-const dirs = (name: string): string[] => [join(root, 'corpus', name), ...(process.env['FUZZ_REPLAY_WORK_CORPUS'] === '1' ? [join(root, '.corpus', name)] : [])];
+const dirs = (name: string): string[] => [
+  join(root, 'corpus', name),
+  ...(process.env['FUZZ_REPLAY_WORK_CORPUS'] === '1' ? [join(root, '.corpus', name)] : []),
+];
 
 describe.each(targets)('$name seeds', (target) => {
   it('every seed satisfies the properties', async () => {

@@ -29,7 +29,10 @@ describe('open findings still reproduce', () => {
     } catch (err) {
       error = err;
     }
-    expect(error, 'this finding no longer reproduces: remove its suppression in lib/known-issues.ts and move the file to corpus/').toBeInstanceOf(Error);
+    expect(
+      error,
+      'this finding no longer reproduces: remove its suppression in lib/known-issues.ts and move the file to corpus/',
+    ).toBeInstanceOf(Error);
     expect((error as Error).message).toMatch(/^PROPERTY:/);
   });
 });

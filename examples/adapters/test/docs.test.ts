@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const root = join(import.meta.dirname, '..', '..', '..');
-const examplesOf = (page: string) => [...page.matchAll(/<!-- example: (\S+) -->\n```\w*\n([\s\S]*?)\n```/g)].map((m) => ({ path: m[1]!, code: m[2]! }));
+const examplesOf = (page: string) =>
+  [...page.matchAll(/<!-- example: (\S+) -->\n```\w*\n([\s\S]*?)\n```/g)].map((m) => ({ path: m[1]!, code: m[2]! }));
 const marked = examplesOf(readFileSync(join(root, 'docs', 'adapters.md'), 'utf8'));
 const readme = examplesOf(readFileSync(join(root, 'README.md'), 'utf8'));
 

@@ -10,7 +10,10 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 // Secrets as an operator would set them (random: a guessable one would be warned about).
 const AMT = randomBytes(24).toString('hex');
 const OLD_AMT = randomBytes(24).toString('hex');
-const sign = (body: string, secret = AMT) => ({ 'SC-Signature': createHmac('sha256', secret).update(body).digest('hex'), 'content-type': 'application/json' });
+const sign = (body: string, secret = AMT) => ({
+  'SC-Signature': createHmac('sha256', secret).update(body).digest('hex'),
+  'content-type': 'application/json',
+});
 
 async function listen(server: Server): Promise<{ url: string; close: () => Promise<void> }> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -60,7 +63,9 @@ describe.each(Object.keys(examples))('docs/adapters.md example: %s', (name) => {
     try {
       const event = JSON.stringify({ eventId: `e-${name}`, eventType: 'VEHICLE_STATE', data: {} });
       expect((await fetch(`${served.url}/webhooks/smartcar`, { method: 'POST', body: event, headers: sign(event) })).status).toBe(204);
-      expect((await fetch(`${served.url}/webhooks/smartcar`, { method: 'POST', body: event, headers: sign(event, OLD_AMT) })).status).toBe(204);
+      expect((await fetch(`${served.url}/webhooks/smartcar`, { method: 'POST', body: event, headers: sign(event, OLD_AMT) })).status).toBe(
+        204,
+      );
       expect(log.mock.calls).toEqual([
         ['VEHICLE_STATE', 'signed with', expect.stringMatching(/^SMARTCAR_AMT@/), 'active'],
         ['VEHICLE_STATE', 'signed with', expect.stringMatching(/^SMARTCAR_AMT@/), 'previous'],
@@ -73,7 +78,10 @@ describe.each(Object.keys(examples))('docs/adapters.md example: %s', (name) => {
   it('answers a signed VERIFY with the HMAC of its challenge, and refuses forgeries with 401', async () => {
     const verify = JSON.stringify({ eventId: 'v', eventType: 'VERIFY', data: { challenge: `c-${name}` }, meta: { version: '4.0' } });
     const answered = await fetch(`${served.url}/webhooks/smartcar`, { method: 'POST', body: verify, headers: sign(verify) });
-    expect([answered.status, await answered.json()]).toEqual([200, { challenge: createHmac('sha256', AMT).update(`c-${name}`).digest('hex') }]);
+    expect([answered.status, await answered.json()]).toEqual([
+      200,
+      { challenge: createHmac('sha256', AMT).update(`c-${name}`).digest('hex') },
+    ]);
     const forged = await fetch(`${served.url}/webhooks/smartcar`, { method: 'POST', body: verify, headers: sign(verify, 'not-the-token') });
     expect([forged.status, await forged.json()]).toEqual([401, { error: 'invalid signature' }]);
   });
@@ -84,7 +92,12 @@ describe("README.md's first example", () => {
     const { receive } = await import('../src/readme.ts');
     const log = vi.spyOn(console, 'log').mockImplementation(() => {});
     try {
-      const event = JSON.stringify({ eventId: 'e-readme', eventType: 'VEHICLE_STATE', data: { vehicle: { id: 'veh-1' }, signals: [{ code: 'odometer-traveleddistance' }] }, meta: { version: '4.0' } });
+      const event = JSON.stringify({
+        eventId: 'e-readme',
+        eventType: 'VEHICLE_STATE',
+        data: { vehicle: { id: 'veh-1' }, signals: [{ code: 'odometer-traveleddistance' }] },
+        meta: { version: '4.0' },
+      });
       const body = Buffer.from(event);
       expect(await receive(body, sign(event))).toBe(204);
       expect(await receive(body, sign(event, OLD_AMT))).toBe(204);

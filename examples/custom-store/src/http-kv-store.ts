@@ -30,11 +30,26 @@ export function httpKvStore(options: HttpKvStoreOptions): KeyStore {
     try {
       res = await fetch(new URL(path, options.baseUrl), { headers: { 'x-vault-token': options.token }, signal });
     } catch (cause) {
-      throw new KeyStoreError(`${name}: request failed`, { retryable: true, store: name, secretId, reason: signal.aborted ? 'ABORTED' : 'UNAVAILABLE', cause });
+      throw new KeyStoreError(`${name}: request failed`, {
+        retryable: true,
+        store: name,
+        secretId,
+        reason: signal.aborted ? 'ABORTED' : 'UNAVAILABLE',
+        cause,
+      });
     }
     if (!res.ok) {
       const retryable = res.status === 429 || res.status >= 500;
-      const reason = res.status === 404 ? 'NOT_FOUND' : res.status === 401 || res.status === 403 ? 'ACCESS_DENIED' : res.status === 429 ? 'THROTTLED' : retryable ? 'UNAVAILABLE' : 'INVALID_CONFIG';
+      const reason =
+        res.status === 404
+          ? 'NOT_FOUND'
+          : res.status === 401 || res.status === 403
+            ? 'ACCESS_DENIED'
+            : res.status === 429
+              ? 'THROTTLED'
+              : retryable
+                ? 'UNAVAILABLE'
+                : 'INVALID_CONFIG';
       throw new KeyStoreError(`${name}: HTTP ${res.status}`, { retryable, store: name, secretId, reason, code: `HTTP_${res.status}` });
     }
     return (await res.json()) as T;
@@ -45,14 +60,22 @@ export function httpKvStore(options: HttpKvStoreOptions): KeyStore {
     async getVersions(secretId, { signal }) {
       const meta = (await get<{ data: Metadata }>(secretId, `/v1/secret/metadata/${encodeURIComponent(secretId)}`, signal)).data;
       const current = meta.current_version;
-      const live = (n: number) => meta.versions[String(n)] !== undefined && !meta.versions[String(n)]!.destroyed && meta.versions[String(n)]!.deletion_time === '';
+      const live = (n: number) =>
+        meta.versions[String(n)] !== undefined && !meta.versions[String(n)]!.destroyed && meta.versions[String(n)]!.deletion_time === '';
       const out: SecretVersion[] = [];
-      for (const [n, role] of [[current, 'active'], [current - 1, 'previous']] as const) {
+      for (const [n, role] of [
+        [current, 'active'],
+        [current - 1, 'previous'],
+      ] as const) {
         if (n < 1 || !live(n)) continue;
         const id = `${secretId}#${n}`;
         let secret = values.get(id);
         if (secret === undefined) {
-          const data = await get<{ data: { data: { secret: string } } }>(secretId, `/v1/secret/data/${encodeURIComponent(secretId)}?version=${n}`, signal);
+          const data = await get<{ data: { data: { secret: string } } }>(
+            secretId,
+            `/v1/secret/data/${encodeURIComponent(secretId)}?version=${n}`,
+            signal,
+          );
           secret = data.data.data.secret;
           values.set(id, secret);
         }

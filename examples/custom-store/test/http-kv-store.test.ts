@@ -12,7 +12,12 @@ async function kvServer(versions: string[], mode: 'ok' | 'forbidden' | 'unavaila
     const url = new URL(req.url ?? '/', 'http://x');
     const created = (n: number) => new Date(Date.UTC(2026, 0, n)).toISOString();
     if (url.pathname.startsWith('/v1/secret/metadata/')) {
-      const meta = { current_version: versions.length, versions: Object.fromEntries(versions.map((_, i) => [String(i + 1), { created_time: created(i + 1), destroyed: false, deletion_time: '' }])) };
+      const meta = {
+        current_version: versions.length,
+        versions: Object.fromEntries(
+          versions.map((_, i) => [String(i + 1), { created_time: created(i + 1), destroyed: false, deletion_time: '' }]),
+        ),
+      };
       return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ data: meta }));
     }
     if (url.pathname.startsWith('/v1/secret/data/')) {

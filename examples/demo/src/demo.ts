@@ -59,7 +59,15 @@ export async function runDemo(options: DemoOptions = {}) {
     // The sender only gets a generic answer; which key matched, or why not, is in the receiver's log.
     const json = (await res.json()) as { challenge?: string };
     const entry = receiver.log[logged];
-    const line: DemoLine = { phase, provider, request, status: res.status, keyId: entry?.keyId, keyRole: entry?.keyRole, code: entry?.code };
+    const line: DemoLine = {
+      phase,
+      provider,
+      request,
+      status: res.status,
+      keyId: entry?.keyId,
+      keyRole: entry?.keyRole,
+      code: entry?.code,
+    };
     lines.push(line);
     options.onLine?.(line);
     return json;
@@ -74,7 +82,14 @@ export async function runDemo(options: DemoOptions = {}) {
 
   async function send(phase: string, provider: Provider, which: 'old' | 'new' | 'forged', n: number) {
     const body = event(provider, n);
-    const secret = which === 'old' ? oldKeys[provider] : which === 'new' ? newKeys[provider] : profiles[provider] === profiles.dataspike ? `whsec_${randomBytes(32).toString('hex')}` : 'not-the-secret';
+    const secret =
+      which === 'old'
+        ? oldKeys[provider]
+        : which === 'new'
+          ? newKeys[provider]
+          : profiles[provider] === profiles.dataspike
+            ? `whsec_${randomBytes(32).toString('hex')}`
+            : 'not-the-secret';
     const headers = sign(profiles[provider], { body, secret, timestamp: Math.floor(now / 1000) });
     return post(phase, provider, `event signed with ${which} key`, body, headers);
   }

@@ -4,7 +4,15 @@
 import { runDemo, type DemoLine } from './demo.ts';
 import { formatTable } from './table.ts';
 
-const cells = (line: DemoLine) => [line.phase, line.provider, line.request, String(line.status), line.keyId ?? '-', line.keyRole ?? '-', line.code ?? ''];
+const cells = (line: DemoLine) => [
+  line.phase,
+  line.provider,
+  line.request,
+  String(line.status),
+  line.keyId ?? '-',
+  line.keyRole ?? '-',
+  line.code ?? '',
+];
 
 console.log('keyturn demo: a local receiver (node:http + envKeyStore) and a sender, through a secret rotation\n');
 // The table is printed once every request is done, so each column can be as wide as its widest cell.

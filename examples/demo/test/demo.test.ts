@@ -23,8 +23,14 @@ describe('demo', () => {
     for (const provider of ['smartcar', 'dataspike', 'mobway']) {
       const reject = provider === 'mobway' ? 403 : 401;
       expect(after.find((l) => l.provider === provider && l.request.includes('new key'))).toMatchObject({ status: 200 });
-      expect(after.find((l) => l.provider === provider && l.request.includes('old key'))).toMatchObject({ status: reject, code: 'KEY_EXPIRED' });
-      expect(after.find((l) => l.provider === provider && l.request.includes('forged'))).toMatchObject({ status: reject, code: 'NO_MATCHING_KEY' });
+      expect(after.find((l) => l.provider === provider && l.request.includes('old key'))).toMatchObject({
+        status: reject,
+        code: 'KEY_EXPIRED',
+      });
+      expect(after.find((l) => l.provider === provider && l.request.includes('forged'))).toMatchObject({
+        status: reject,
+        code: 'NO_MATCHING_KEY',
+      });
     }
 
     // The old key kept its id through the rotation; its matches are counted.

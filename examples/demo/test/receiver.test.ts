@@ -20,7 +20,16 @@ describe('demo receiver', () => {
   it('answers 404 for Object.prototype member names and keeps serving', async () => {
     const amt = randomUUID();
     receiver = await startReceiver({ SMARTCAR_AMT: amt }, Date.now);
-    for (const path of ['/constructor', '/__proto__', '/toString', '/hasOwnProperty', '/valueOf', '/__defineGetter__', '/', '/smartcar/x']) {
+    for (const path of [
+      '/constructor',
+      '/__proto__',
+      '/toString',
+      '/hasOwnProperty',
+      '/valueOf',
+      '/__defineGetter__',
+      '/',
+      '/smartcar/x',
+    ]) {
       expect([path, (await post(path, '{}')).status]).toEqual([path, 404]);
     }
     const body = JSON.stringify({ eventId: 'e-1', eventType: 'VEHICLE_STATE' });

@@ -36,11 +36,15 @@ describe('formatTable', () => {
   });
 
   it('keeps a header wider than its cells', () => {
-    expect(formatTable(['last match', 'ends'], [['0 min ago', '-'], ['60 min ago', 'ended']])).toEqual([
-      'last match  ends',
-      '0 min ago   -',
-      '60 min ago  ended',
-    ]);
+    expect(
+      formatTable(
+        ['last match', 'ends'],
+        [
+          ['0 min ago', '-'],
+          ['60 min ago', 'ended'],
+        ],
+      ),
+    ).toEqual(['last match  ends', '0 min ago   -', '60 min ago  ended']);
   });
 });
 

@@ -125,7 +125,11 @@ function cliBin(): string {
   return join(dirname(require.resolve('@keyturn/cli/package.json')), 'dist', 'bin.js');
 }
 
-function run(cmd: string, args: readonly string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function run(
+  cmd: string,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -199,7 +203,14 @@ export async function runDrill(o: DrillOptions): Promise<DrillReport> {
     o.log('receivers ready');
 
     // The harness's own fleet client: the verdict and the propagation notices.
-    const client = new Redis({ host: '127.0.0.1', port: redis.port, enableOfflineQueue: false, maxRetriesPerRequest: 1, retryStrategy: () => 100, lazyConnect: true });
+    const client = new Redis({
+      host: '127.0.0.1',
+      port: redis.port,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      retryStrategy: () => 100,
+      lazyConnect: true,
+    });
     client.on('error', () => undefined);
     await client.connect();
     cleanups.push(() => client.disconnect());
@@ -211,7 +222,8 @@ export async function runDrill(o: DrillOptions): Promise<DrillReport> {
     const sender = startSender({
       ports,
       rate: o.rate,
-      straggler: (elapsed) => elapsed >= o.timeline.stragglersFrom && elapsed < o.timeline.stragglersTo && Math.random() < o.timeline.stragglerShare,
+      straggler: (elapsed) =>
+        elapsed >= o.timeline.stragglersFrom && elapsed < o.timeline.stragglersTo && Math.random() < o.timeline.stragglerShare,
       sign: (body, old) => {
         const current = ds.currentSecret(WEBHOOK);
         if (rotatedAt === undefined && current !== INITIAL) rotatedAt = Date.now();
@@ -257,7 +269,28 @@ export async function runDrill(o: DrillOptions): Promise<DrillReport> {
         const started = Date.now();
         const r = await run(
           process.execPath,
-          [cliBin(), 'rotate', 'dataspike', '--webhook-id', WEBHOOK, ...storeFlags, '--secret-id', secretId, '--grace', '1h', '--base-url', ds.url, '--redis-url', `redis://127.0.0.1:${redis.port}`, '--redis-prefix', PREFIX, '--recovery-file', join(dir, 'recovery.secret'), '--json', '--no-progress'],
+          [
+            cliBin(),
+            'rotate',
+            'dataspike',
+            '--webhook-id',
+            WEBHOOK,
+            ...storeFlags,
+            '--secret-id',
+            secretId,
+            '--grace',
+            '1h',
+            '--base-url',
+            ds.url,
+            '--redis-url',
+            `redis://127.0.0.1:${redis.port}`,
+            '--redis-prefix',
+            PREFIX,
+            '--recovery-file',
+            join(dir, 'recovery.secret'),
+            '--json',
+            '--no-progress',
+          ],
           { ...process.env, ...storeEnv, DATASPIKE_API_KEY: API_KEY },
         );
         cli = { ...r, ms: Date.now() - started };
@@ -324,7 +357,22 @@ export async function runDrill(o: DrillOptions): Promise<DrillReport> {
     // `keyturn status --redis-url` (the fleet verdict and the chart).
     const status = await run(
       process.execPath,
-      [cliBin(), 'status', '--redis-url', `redis://127.0.0.1:${redis.port}`, '--redis-prefix', PREFIX, '--secret-id', secretId, '--provider', 'dataspike', '--quiet', `${o.quietMs}ms`, ...storeFlags, '--no-progress'],
+      [
+        cliBin(),
+        'status',
+        '--redis-url',
+        `redis://127.0.0.1:${redis.port}`,
+        '--redis-prefix',
+        PREFIX,
+        '--secret-id',
+        secretId,
+        '--provider',
+        'dataspike',
+        '--quiet',
+        `${o.quietMs}ms`,
+        ...storeFlags,
+        '--no-progress',
+      ],
       { ...process.env, ...storeEnv },
     );
 
@@ -346,7 +394,21 @@ export async function runDrill(o: DrillOptions): Promise<DrillReport> {
       bytesPerClaim: claimBytes.length === 0 ? undefined : Math.round(claimBytes.reduce((a, x) => a + x, 0) / claimBytes.length),
     };
 
-    return report(o, { sender: sender.deliveries, sendingMs, receivers, allLines, rotatedAt, t0, cli, polls, published, noticesFrom, faults, redisMemory, status });
+    return report(o, {
+      sender: sender.deliveries,
+      sendingMs,
+      receivers,
+      allLines,
+      rotatedAt,
+      t0,
+      cli,
+      polls,
+      published,
+      noticesFrom,
+      faults,
+      redisMemory,
+      status,
+    });
   } finally {
     for (const c of cleanups.reverse()) {
       try {
@@ -361,7 +423,13 @@ export async function runDrill(o: DrillOptions): Promise<DrillReport> {
     if (kind === 'env-file') {
       const path = join(dir, 'webhooks.env');
       await writeFile(path, `# drill\nDATASPIKE_WEBHOOK_SECRET=${INITIAL}\n`, { mode: 0o600 });
-      return { store: { kind, path } as StoreConfig, storeFlags: ['--store-file', path], secretId: 'DATASPIKE_WEBHOOK_SECRET', storeEnv: {}, close: async () => undefined };
+      return {
+        store: { kind, path } as StoreConfig,
+        storeFlags: ['--store-file', path],
+        secretId: 'DATASPIKE_WEBHOOK_SECRET',
+        storeEnv: {},
+        close: async () => undefined,
+      };
     }
     if (kind === 'aws') {
       const { startSecretsManagerServer } = await import('@keyturn/store-aws/testing');
@@ -415,7 +483,8 @@ function report(o: DrillOptions, r: Raw): DrillReport {
 
   // Processed deliveries, from every receiver's log (a killed one's lines up to its death).
   const processed = new Map<string, number>();
-  for (const { line } of r.allLines) if (line.t === 'processed') processed.set(String(line['id']), (processed.get(String(line['id'])) ?? 0) + 1);
+  for (const { line } of r.allLines)
+    if (line.t === 'processed') processed.set(String(line['id']), (processed.get(String(line['id'])) ?? 0) + 1);
 
   let activeId: string | undefined;
   try {
@@ -426,7 +495,9 @@ function report(o: DrillOptions, r: Raw): DrillReport {
   // First time each instance held the new key (a load whose versions include it).
   const perInstanceMs: Record<string, number | undefined> = {};
   for (const rec of r.receivers) {
-    const first = rec.lines.find((l) => l.t === 'load-success' && Array.isArray(l['versions']) && (l['versions'] as string[]).includes(activeId ?? '\u0000'));
+    const first = rec.lines.find(
+      (l) => l.t === 'load-success' && Array.isArray(l['versions']) && (l['versions'] as string[]).includes(activeId ?? '\u0000'),
+    );
     perInstanceMs[rec.name] = first === undefined || r.rotatedAt === undefined ? undefined : first.at - r.rotatedAt;
   }
   // The instances up when the rotation completed (r1b starts later with the new key; r1 may be killed first).
@@ -470,7 +541,13 @@ function report(o: DrillOptions, r: Raw): DrillReport {
     // and "no previous key" is right.)
     const afterRotation = r.rotatedAt !== undefined && p.at > r.rotatedAt;
     const end = p.takenAt ?? p.at;
-    if (p.safe && afterRotation && p.reason !== 'no-previous' && oldAccepted.some((x) => (x.acceptedSentAt ?? 0) > end - o.quietMs && (x.acceptedAt ?? Infinity) <= end)) violations++;
+    if (
+      p.safe &&
+      afterRotation &&
+      p.reason !== 'no-previous' &&
+      oldAccepted.some((x) => (x.acceptedSentAt ?? 0) > end - o.quietMs && (x.acceptedAt ?? Infinity) <= end)
+    )
+      violations++;
     if (p.safe && firstYes === undefined && r.rotatedAt !== undefined && p.at > r.rotatedAt) firstYes = p.at - r.t0;
     if (p.safe !== last) transitions.push({ atMs: p.at - r.t0, safe: p.safe, reason: p.reason ?? '' });
     last = p.safe;

@@ -13,7 +13,11 @@ import { fullOptions, quickOptions, type StoreConfig } from './config.ts';
 import { runDrill, type DrillReport } from './drill.ts';
 import { drillTable, problems } from './table.ts';
 
-const args = new Map(process.argv.slice(2).map((a) => (a.includes('=') ? (a.replace(/^--/, '').split('=', 2) as [string, string]) : [a.replace(/^--/, ''), 'true'])));
+const args = new Map(
+  process.argv
+    .slice(2)
+    .map((a) => (a.includes('=') ? (a.replace(/^--/, '').split('=', 2) as [string, string]) : [a.replace(/^--/, ''), 'true'])),
+);
 const quick = args.get('quick') === 'true';
 const stores = (args.get('store') ?? 'env-file,aws,gcp').split(',') as StoreConfig['kind'][];
 const here = dirname(fileURLToPath(import.meta.url));

@@ -26,7 +26,12 @@ async function openStore(): Promise<{ store: KeyStore; close(): Promise<void> }>
   if (s.kind === 'aws') {
     const { awsSecretsManagerStore } = await import('@keyturn/store-aws');
     const store = awsSecretsManagerStore({
-      clientConfig: { region: s.region, endpoint: s.endpoint, credentials: { accessKeyId: 'drill', secretAccessKey: 'drill' }, maxAttempts: 2 },
+      clientConfig: {
+        region: s.region,
+        endpoint: s.endpoint,
+        credentials: { accessKeyId: 'drill', secretAccessKey: 'drill' },
+        maxAttempts: 2,
+      },
     });
     return { store, close: async () => store.dispose() };
   }
@@ -44,7 +49,14 @@ async function openStore(): Promise<{ store: KeyStore; close(): Promise<void> }>
   return { store, close: async () => (await store.dispose?.(), await client.close()) };
 }
 
-const redis = new Redis({ host: '127.0.0.1', port: config.redisPort, enableOfflineQueue: false, maxRetriesPerRequest: 1, retryStrategy: () => 100, lazyConnect: true });
+const redis = new Redis({
+  host: '127.0.0.1',
+  port: config.redisPort,
+  enableOfflineQueue: false,
+  maxRetriesPerRequest: 1,
+  retryStrategy: () => 100,
+  lazyConnect: true,
+});
 redis.on('error', () => undefined);
 // An instance may start while Redis is down (the drill restarts a receiver around the Redis restart):
 // it verifies from the store at once, and ioredis keeps reconnecting (the fleet resyncs when it is back).
@@ -113,7 +125,9 @@ const server = createServer(
   ),
 );
 server.keepAliveTimeout = 30_000;
-server.listen(config.port, '127.0.0.1', () => out({ t: 'ready', port: (server.address() as { port: number }).port, instance: fleet.instanceId }));
+server.listen(config.port, '127.0.0.1', () =>
+  out({ t: 'ready', port: (server.address() as { port: number }).port, instance: fleet.instanceId }),
+);
 
 // Rejection codes, once a second (a line per rejection would be a line per 503 during an outage).
 setInterval(() => {

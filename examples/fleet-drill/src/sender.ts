@@ -60,12 +60,27 @@ export function startSender(options: SenderOptions): Sender {
     const i = next++ % options.ports.length;
     d.attempts++;
     const sentAt = Date.now();
-    const headers = { ...options.sign(d.body, d.old), 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(d.body)) };
-    const req = request({ host: '127.0.0.1', port: options.ports[i], method: 'POST', path: '/webhooks/dataspike', headers, agent: agents[i], timeout: 15_000 }, (res) => {
-      res.resume();
-      res.on('end', () => settle(d, res.statusCode ?? 0, sentAt));
-      res.on('error', () => settle(d, 0, sentAt));
-    });
+    const headers = {
+      ...options.sign(d.body, d.old),
+      'content-type': 'application/json',
+      'content-length': String(Buffer.byteLength(d.body)),
+    };
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port: options.ports[i],
+        method: 'POST',
+        path: '/webhooks/dataspike',
+        headers,
+        agent: agents[i],
+        timeout: 15_000,
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => settle(d, res.statusCode ?? 0, sentAt));
+        res.on('error', () => settle(d, 0, sentAt));
+      },
+    );
     req.on('timeout', () => req.destroy(new Error('timeout')));
     req.on('error', () => settle(d, 0, sentAt));
     req.end(d.body);
@@ -102,8 +117,22 @@ export function startSender(options: SenderOptions): Sender {
     const due = Math.floor(((Date.now() - started) * options.rate) / 1_000);
     while (created < due) {
       const n = created++;
-      const body = JSON.stringify({ id: `evt_${n}`, type: 'check.completed', data: { applicant_id: `app_${n % 977}`, status: 'verified' } });
-      const d: Delivery = { id: `evt_${n}`, body, old: options.straggler(Date.now() - started), attempts: 0, statuses: [], outcome: 'pending', after503: false, acceptedSentAt: undefined, acceptedAt: undefined };
+      const body = JSON.stringify({
+        id: `evt_${n}`,
+        type: 'check.completed',
+        data: { applicant_id: `app_${n % 977}`, status: 'verified' },
+      });
+      const d: Delivery = {
+        id: `evt_${n}`,
+        body,
+        old: options.straggler(Date.now() - started),
+        attempts: 0,
+        statuses: [],
+        outcome: 'pending',
+        after503: false,
+        acceptedSentAt: undefined,
+        acceptedAt: undefined,
+      };
       deliveries.push(d);
       pendingCount++;
       attempt(d);

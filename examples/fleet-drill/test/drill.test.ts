@@ -22,7 +22,10 @@ describe.each(stores)('the rotation drill (short) on the %s store', (store) => {
     expect(r.acceptedNotProcessed, table).toBe(0);
     expect(r.verdict.violations, table).toBe(0);
     expect(r.verdict.finalYesMs, table).toBeDefined();
-    expect(r.verdict.transitions.some((t) => !t.safe), table).toBe(true);
+    expect(
+      r.verdict.transitions.some((t) => !t.safe),
+      table,
+    ).toBe(true);
     // Every instance that was up at the rotation held the new key (the issue's bar is 1 s; a loaded
     // shared test machine gets more room here, `pnpm drill` holds it to 1 s).
     expect(r.rotation.allOnNewKeyMs, table).toBeDefined();

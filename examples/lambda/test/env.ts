@@ -8,7 +8,13 @@ import dynalite from 'dynalite';
 
 export const SECRET = `whsec_${'5e'.repeat(32)}`;
 
-export async function startTable(): Promise<{ endpoint: string; table: string; client: DynamoDBClient; processed(id: string): Promise<number>; close(): Promise<void> }> {
+export async function startTable(): Promise<{
+  endpoint: string;
+  table: string;
+  client: DynamoDBClient;
+  processed(id: string): Promise<number>;
+  close(): Promise<void>;
+}> {
   const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 }) as Server;
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -20,7 +26,9 @@ export async function startTable(): Promise<{ endpoint: string; table: string; c
     table,
     client,
     async processed(id) {
-      const out = await client.send(new GetItemCommand({ TableName: table, Key: { pk: { S: `app#processed#${id}` }, sk: { S: 'event' } }, ConsistentRead: true }));
+      const out = await client.send(
+        new GetItemCommand({ TableName: table, Key: { pk: { S: `app#processed#${id}` }, sk: { S: 'event' } }, ConsistentRead: true }),
+      );
       return Number(out.Item?.['n']?.N ?? 0);
     },
     async close() {

@@ -15,7 +15,10 @@ interface Container {
 const started: Container[] = [];
 
 const docEvent = (name: string) =>
-  JSON.parse(readFileSync(new URL(`../../../packages/core/test/adapters/lambda-events/${name}.json`, import.meta.url), 'utf8')) as Record<string, unknown>;
+  JSON.parse(readFileSync(new URL(`../../../packages/core/test/adapters/lambda-events/${name}.json`, import.meta.url), 'utf8')) as Record<
+    string,
+    unknown
+  >;
 
 let env: Awaited<ReturnType<typeof startTable>>;
 let containers = 0;
@@ -51,21 +54,28 @@ const profile = providers.dataspike();
 function signed(kind: string, body: string, extra: Record<string, string> = {}) {
   const e = docEvent(kind);
   const headers = { 'content-type': 'application/json', ...sign(profile, { body, secret: SECRET }), ...extra };
-  if (e['multiValueHeaders'] !== undefined) e['multiValueHeaders'] = { ...(e['multiValueHeaders'] as object), ...Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, [v]])) };
+  if (e['multiValueHeaders'] !== undefined)
+    e['multiValueHeaders'] = {
+      ...(e['multiValueHeaders'] as object),
+      ...Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, [v]])),
+    };
   if (e['headers'] !== undefined || e['multiValueHeaders'] === undefined) e['headers'] = { ...(e['headers'] as object), ...headers };
   return { ...e, httpMethod: e['httpMethod'] === undefined ? undefined : 'POST', body, isBase64Encoded: false };
 }
 
 describe('the example handler', () => {
-  it.each(['rest-api', 'http-api-v1', 'http-api-v2', 'function-url', 'alb', 'alb-multi-value'])('%s: accepted once, processed once, a replay is 409', async (kind) => {
-    const handler = await container();
-    const id = `evt_${kind}_${Date.now()}`;
-    const body = JSON.stringify({ id, type: 'check.completed', note: 'Zoë ✓' });
-    const r = await handler(signed(kind, body), { awsRequestId: 'r' });
-    expect([r.statusCode, JSON.parse(r.body!).received]).toEqual([200, id]);
-    expect((await handler(signed(kind, body))).statusCode).toBe(409);
-    expect(await env.processed(id)).toBe(1);
-  });
+  it.each(['rest-api', 'http-api-v1', 'http-api-v2', 'function-url', 'alb', 'alb-multi-value'])(
+    '%s: accepted once, processed once, a replay is 409',
+    async (kind) => {
+      const handler = await container();
+      const id = `evt_${kind}_${Date.now()}`;
+      const body = JSON.stringify({ id, type: 'check.completed', note: 'Zoë ✓' });
+      const r = await handler(signed(kind, body), { awsRequestId: 'r' });
+      expect([r.statusCode, JSON.parse(r.body!).received]).toEqual([200, id]);
+      expect((await handler(signed(kind, body))).statusCode).toBe(409);
+      expect(await env.processed(id)).toBe(1);
+    },
+  );
 
   it('a forged delivery is 401 and is not processed', async () => {
     const handler = await container();

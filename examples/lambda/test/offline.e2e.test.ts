@@ -27,23 +27,27 @@ beforeAll(async () => {
   if (offline.sls === undefined) return;
   env = await startTable();
   port = 20_000 + (process.pid % 20_000);
-  sls = spawn(process.execPath, [offline.sls, 'offline', '--host', '127.0.0.1', '--httpPort', String(port), '--lambdaPort', String(port + 1)], {
-    cwd: fileURLToPath(new URL('..', import.meta.url)),
-    env: {
-      ...process.env,
-      DATASPIKE_WEBHOOK_SECRET: SECRET,
-      KEYTURN_TABLE: env.table,
-      DYNAMODB_ENDPOINT: env.endpoint,
-      KEYTURN_DYNAMODB_TIMEOUT_MS: '5000',
-      AWS_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: 'test',
-      AWS_SECRET_ACCESS_KEY: 'test',
-      SLS_TELEMETRY_DISABLED: '1',
-      SLS_NOTIFICATIONS_MODE: 'off',
-      SLS_DEPRECATION_DISABLE: '*',
+  sls = spawn(
+    process.execPath,
+    [offline.sls, 'offline', '--host', '127.0.0.1', '--httpPort', String(port), '--lambdaPort', String(port + 1)],
+    {
+      cwd: fileURLToPath(new URL('..', import.meta.url)),
+      env: {
+        ...process.env,
+        DATASPIKE_WEBHOOK_SECRET: SECRET,
+        KEYTURN_TABLE: env.table,
+        DYNAMODB_ENDPOINT: env.endpoint,
+        KEYTURN_DYNAMODB_TIMEOUT_MS: '5000',
+        AWS_REGION: 'us-east-1',
+        AWS_ACCESS_KEY_ID: 'test',
+        AWS_SECRET_ACCESS_KEY: 'test',
+        SLS_TELEMETRY_DISABLED: '1',
+        SLS_NOTIFICATIONS_MODE: 'off',
+        SLS_DEPRECATION_DISABLE: '*',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  );
   sls.stdout?.on('data', (b: Buffer) => (output += b.toString()));
   sls.stderr?.on('data', (b: Buffer) => (output += b.toString()));
   const deadline = Date.now() + 120_000;
@@ -75,7 +79,11 @@ function raw(path: string, body: Uint8Array, headers: [string, string][]): Promi
       const [head, ...rest] = text.split('\r\n\r\n');
       const status = Number(head!.split(' ')[1]);
       let payload = rest.join('\r\n\r\n');
-      if (/transfer-encoding: chunked/i.test(head!)) payload = payload.replace(/^[0-9a-f]+\r\n/i, '').replace(/\r\n0\r\n\r\n$/, '').replace(/\r\n[0-9a-f]+\r\n/gi, '');
+      if (/transfer-encoding: chunked/i.test(head!))
+        payload = payload
+          .replace(/^[0-9a-f]+\r\n/i, '')
+          .replace(/\r\n0\r\n\r\n$/, '')
+          .replace(/\r\n[0-9a-f]+\r\n/gi, '');
       let json: unknown;
       try {
         json = JSON.parse(payload);
@@ -84,7 +92,13 @@ function raw(path: string, body: Uint8Array, headers: [string, string][]): Promi
       }
       resolve({ status, json });
     });
-    const lines = [`POST ${path} HTTP/1.1`, `Host: 127.0.0.1:${port}`, 'Connection: close', `Content-Length: ${body.length}`, ...headers.map(([k, v]) => `${k}: ${v}`)];
+    const lines = [
+      `POST ${path} HTTP/1.1`,
+      `Host: 127.0.0.1:${port}`,
+      'Connection: close',
+      `Content-Length: ${body.length}`,
+      ...headers.map(([k, v]) => `${k}: ${v}`),
+    ];
     socket.write(Buffer.concat([Buffer.from(`${lines.join('\r\n')}\r\n\r\n`), Buffer.from(body)]));
   });
 }
@@ -109,7 +123,11 @@ describe.runIf(offline.sls !== undefined).each(Object.entries(PATHS))('%s throug
         ['X-Webhook-Signature', sig(body)],
       ]);
       expect([type, r.status]).toEqual([type, 200]);
-      expect(r.json).toMatchObject({ bytes: body.length, sha256: sha(body), key: 'DATASPIKE_WEBHOOK_SECRET@' + (r.json as { key: string }).key.split('@')[1] });
+      expect(r.json).toMatchObject({
+        bytes: body.length,
+        sha256: sha(body),
+        key: 'DATASPIKE_WEBHOOK_SECRET@' + (r.json as { key: string }).key.split('@')[1],
+      });
     }
   });
 
@@ -198,7 +216,8 @@ describe.runIf(offline.sls !== undefined)('the fleet drill through serverless-of
     };
     const started = Date.now();
     const statuses = await Promise.all(Array.from({ length: 100 }, (_, i) => send(i)));
-    const counts = statuses.reduce<Record<number, number>>((acc, s) => ({ ...acc, [s]: (acc[s] ?? 0) + 1 }), {});
+    const counts: Record<number, number> = {};
+    for (const s of statuses) counts[s] = (counts[s] ?? 0) + 1;
     console.log(`[drill offline] ${JSON.stringify(counts)}; ${retries} retries after a 5xx; ${Date.now() - started} ms`);
     expect(counts).toEqual({ 200: 1, 409: 99 });
     expect(await env.processed(JSON.parse(body.toString()).id)).toBe(1);

@@ -21,7 +21,10 @@ const env = {
   SMARTCAR_AMT_PREVIOUS: OLD_AMT,
   DATASPIKE_WEBHOOK_SECRET: `whsec_${randomBytes(32).toString('hex')}`,
 };
-const headers = (body: string, secret = AMT) => ({ 'content-type': 'application/json', 'sc-signature': createHmac('sha256', secret).update(body).digest('hex') });
+const headers = (body: string, secret = AMT) => ({
+  'content-type': 'application/json',
+  'sc-signature': createHmac('sha256', secret).update(body).digest('hex'),
+});
 
 let server: ChildProcess | undefined;
 let base = '';
@@ -30,8 +33,14 @@ let output = '';
 beforeAll(async () => {
   // The build gets no secrets: route modules must not need them to load.
   const { NEXT_TELEMETRY_DISABLED, ...buildEnv } = env;
-  for (const k of ['SMARTCAR_AMT', 'SMARTCAR_AMT_PREVIOUS', 'DATASPIKE_WEBHOOK_SECRET']) delete (buildEnv as Record<string, string | undefined>)[k];
-  const build = spawnSync(process.execPath, [next, 'build'], { cwd: dir, env: { ...buildEnv, NEXT_TELEMETRY_DISABLED }, encoding: 'utf8', timeout: 540_000 });
+  for (const k of ['SMARTCAR_AMT', 'SMARTCAR_AMT_PREVIOUS', 'DATASPIKE_WEBHOOK_SECRET'])
+    delete (buildEnv as Record<string, string | undefined>)[k];
+  const build = spawnSync(process.execPath, [next, 'build'], {
+    cwd: dir,
+    env: { ...buildEnv, NEXT_TELEMETRY_DISABLED },
+    encoding: 'utf8',
+    timeout: 540_000,
+  });
   if (build.status !== 0) throw new Error(`next build failed (${build.status ?? build.signal}):\n${build.stdout}\n${build.stderr}`);
   server = spawn(process.execPath, [next, 'start', '-p', '0', '-H', '127.0.0.1'], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
   base = await new Promise<string>((resolve, reject) => {
@@ -59,11 +68,14 @@ afterAll(async () => {
 });
 
 const EVENT = JSON.stringify({ eventId: 'e-next', eventType: 'VEHICLE_STATE', data: { note: 'café ✓' } });
-const post = (path: string, body: string | Uint8Array, h: Record<string, string>) => fetch(`${base}${path}`, { method: 'POST', body: body as BodyInit, headers: h });
+const post = (path: string, body: string | Uint8Array, h: Record<string, string>) =>
+  fetch(`${base}${path}`, { method: 'POST', body: body as BodyInit, headers: h });
 
 describe('next build + next start', () => {
   it('builds the Edge route handler for the Edge runtime and the other one for Node.js', () => {
-    const manifest = JSON.parse(readFileSync(join(dir, '.next', 'server', 'middleware-manifest.json'), 'utf8')) as { functions: Record<string, unknown> };
+    const manifest = JSON.parse(readFileSync(join(dir, '.next', 'server', 'middleware-manifest.json'), 'utf8')) as {
+      functions: Record<string, unknown>;
+    };
     expect(Object.keys(manifest.functions)).toEqual(['/api/edge/webhooks/[provider]/route']);
   });
 
@@ -76,7 +88,10 @@ describe('next build + next start', () => {
     expect((await post(path, EVENT, headers(EVENT, OLD_AMT))).status).toBe(204);
     const verify = JSON.stringify({ eventType: 'VERIFY', data: { challenge: `c${path}` } });
     const answered = await post(path, verify, headers(verify));
-    expect([answered.status, await answered.json()]).toEqual([200, { challenge: createHmac('sha256', AMT).update(`c${path}`).digest('hex') }]);
+    expect([answered.status, await answered.json()]).toEqual([
+      200,
+      { challenge: createHmac('sha256', AMT).update(`c${path}`).digest('hex') },
+    ]);
     const forged = await post(path, EVENT, headers(EVENT, 'not-the-token'));
     expect([forged.status, await forged.json()]).toEqual([401, { error: 'invalid signature' }]);
     // The Edge Runtime has no working DecompressionStream: a compressed delivery is the sender's 415, never a 500.

@@ -9,7 +9,10 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 const AMT = randomBytes(24).toString('hex');
 const OLD_AMT = randomBytes(24).toString('hex');
 const DATASPIKE = `whsec_${randomBytes(32).toString('hex')}`;
-const smartcarHeaders = (body: string, secret = AMT) => ({ 'content-type': 'application/json', 'sc-signature': createHmac('sha256', secret).update(body).digest('hex') });
+const smartcarHeaders = (body: string, secret = AMT) => ({
+  'content-type': 'application/json',
+  'sc-signature': createHmac('sha256', secret).update(body).digest('hex'),
+});
 
 beforeAll(() => {
   vi.stubEnv('SMARTCAR_AMT', AMT);
@@ -20,7 +23,8 @@ afterAll(() => void vi.unstubAllEnvs());
 
 const EVENT = JSON.stringify({ eventId: 'e-1', eventType: 'VEHICLE_STATE', data: {} });
 const context = (provider: string) => ({ params: Promise.resolve({ provider }) });
-const request = (body: BodyInit, headers: Record<string, string>) => new Request('http://127.0.0.1/api/webhooks/x', { method: 'POST', body, headers });
+const request = (body: BodyInit, headers: Record<string, string>) =>
+  new Request('http://127.0.0.1/api/webhooks/x', { method: 'POST', body, headers });
 
 type Route = { POST: (r: Request, c: ReturnType<typeof context>) => Promise<Response>; runtime: string };
 const routes: Record<string, () => Promise<Route>> = {
@@ -36,10 +40,20 @@ describe.each(Object.keys(routes))('%s', (file) => {
     try {
       expect((await route.POST(request(EVENT, smartcarHeaders(EVENT)), context('smartcar'))).status).toBe(204);
       expect((await route.POST(request(EVENT, smartcarHeaders(EVENT, OLD_AMT)), context('smartcar'))).status).toBe(204);
-      expect((await route.POST(request(gzipSync(EVENT), { ...smartcarHeaders(EVENT), 'content-encoding': 'gzip' }), context('smartcar'))).status).toBe(204);
+      expect(
+        (await route.POST(request(gzipSync(EVENT), { ...smartcarHeaders(EVENT), 'content-encoding': 'gzip' }), context('smartcar'))).status,
+      ).toBe(204);
       const t = Math.floor(Date.now() / 1000);
-      const ds = JSON.stringify({ id: 'd-1', webhook_id: 'w', event_type: 'AML_SCREENING', timestamp: new Date().toISOString(), payload: {} });
-      const dsSig = createHmac('sha256', Buffer.from(DATASPIKE.slice(6), 'hex')).update(`${t}.${ds}`).digest('hex');
+      const ds = JSON.stringify({
+        id: 'd-1',
+        webhook_id: 'w',
+        event_type: 'AML_SCREENING',
+        timestamp: new Date().toISOString(),
+        payload: {},
+      });
+      const dsSig = createHmac('sha256', Buffer.from(DATASPIKE.slice(6), 'hex'))
+        .update(`${t}.${ds}`)
+        .digest('hex');
       expect((await route.POST(request(ds, { 'x-webhook-signature': `t=${t},v1=${dsSig}` }), context('dataspike'))).status).toBe(204);
       expect(log.mock.calls.map((c) => c.slice(0, 4))).toEqual([
         ['smartcar', 'event signed with', 'SMARTCAR_AMT:current', 'active'],

@@ -38,7 +38,11 @@ function keyturn(args: string[], options: { cwd: string; env?: Record<string, st
       args,
       {
         cwd: options.cwd,
-        env: { PATH: `${dirname(process.execPath)}${delimiter}${process.env['PATH'] ?? ''}`, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...options.env },
+        env: {
+          PATH: `${dirname(process.execPath)}${delimiter}${process.env['PATH'] ?? ''}`,
+          AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+          ...options.env,
+        },
         timeout: 30_000,
       },
       (error, stdout, stderr) => resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : 1, stdout, stderr }),
@@ -59,11 +63,12 @@ beforeAll(() => {
 });
 
 describe('the built keyturn executable', () => {
-  it('help, version and every command\'s --help', async () => {
+  it("help, version and every command's --help", async () => {
     const dir = await workdir();
     const top = await keyturn(['--help'], { cwd: dir });
     expect(top.code).toBe(0);
-    for (const c of ['sign', 'verify', 'keys list', 'keys add', 'keys retire', 'rotate dataspike', 'challenge smartcar', 'status']) expect(top.stdout).toContain(c);
+    for (const c of ['sign', 'verify', 'keys list', 'keys add', 'keys retire', 'rotate dataspike', 'challenge smartcar', 'status'])
+      expect(top.stdout).toContain(c);
     expect(top.stdout).toContain('--store-file');
     expect((await keyturn(['--version'], { cwd: dir })).stdout).toMatch(/^\d+\.\d+\.\d+\n$/);
     const help = await keyturn(['status', '--help'], { cwd: dir });
@@ -74,16 +79,31 @@ describe('the built keyturn executable', () => {
   it('sign | verify through pipes, with the exit code of each rejection', async () => {
     const dir = await workdir();
     const body = '{"eventId":"e1","eventType":"VEHICLE_STATE"}';
-    const signed = await keyturn(['sign', '--provider', 'smartcar', '--secret-env', 'AMT'], { cwd: dir, env: { AMT: 'amt-1' }, input: body });
+    const signed = await keyturn(['sign', '--provider', 'smartcar', '--secret-env', 'AMT'], {
+      cwd: dir,
+      env: { AMT: 'amt-1' },
+      input: body,
+    });
     expect(signed.code, signed.stderr).toBe(0);
     expect(signed.stdout).toBe(`sc-signature: ${createHmac('sha256', 'amt-1').update(body).digest('hex')}\n`);
-    const ok = await keyturn(['verify', '--provider', 'smartcar', '--secret-env', 'AMT', '-H', signed.stdout.trim()], { cwd: dir, env: { AMT: 'amt-1' }, input: body });
+    const ok = await keyturn(['verify', '--provider', 'smartcar', '--secret-env', 'AMT', '-H', signed.stdout.trim()], {
+      cwd: dir,
+      env: { AMT: 'amt-1' },
+      input: body,
+    });
     expect(ok.code).toBe(0);
-    const bad = await keyturn(['verify', '--provider', 'smartcar', '--secret-env', 'AMT', '-H', signed.stdout.trim()], { cwd: dir, env: { AMT: 'amt-2' }, input: body });
+    const bad = await keyturn(['verify', '--provider', 'smartcar', '--secret-env', 'AMT', '-H', signed.stdout.trim()], {
+      cwd: dir,
+      env: { AMT: 'amt-2' },
+      input: body,
+    });
     expect(bad).toMatchObject({ code: 14, stderr: expect.stringContaining('rejected: NO_MATCHING_KEY') });
     // Against an env-file store.
     await writeFile(join(dir, 'app.env'), 'SC=amt-1\n', { mode: 0o600 });
-    const viaStore = await keyturn(['verify', '--provider', 'smartcar', '--store-file', 'app.env', '--secret-id', 'SC', '-H', signed.stdout.trim()], { cwd: dir, input: body });
+    const viaStore = await keyturn(
+      ['verify', '--provider', 'smartcar', '--store-file', 'app.env', '--secret-id', 'SC', '-H', signed.stdout.trim()],
+      { cwd: dir, input: body },
+    );
     expect(viaStore).toMatchObject({ code: 0, stdout: expect.stringMatching(/^verified: key SC@[0-9a-f]{8} \(active\) for SC\n$/) });
   }, 30_000);
 
@@ -112,18 +132,46 @@ describe('the built keyturn executable', () => {
     };
     const usage = await usageServer({ requireHeader: ['x-admin-token', 'adm-secret-42'], snapshot });
     try {
-      const status = await keyturn(['status', ...store, '--usage-url', `${usage.url}/usage`, '--usage-auth-env', 'ADMIN', '--usage-auth-header', 'X-Admin-Token', '--check'], {
-        cwd: dir,
-        env: { ADMIN: 'adm-secret-42' },
-      });
+      const status = await keyturn(
+        [
+          'status',
+          ...store,
+          '--usage-url',
+          `${usage.url}/usage`,
+          '--usage-auth-env',
+          'ADMIN',
+          '--usage-auth-header',
+          'X-Admin-Token',
+          '--check',
+        ],
+        {
+          cwd: dir,
+          env: { ADMIN: 'adm-secret-42' },
+        },
+      );
       expect(status.code, status.stderr).toBe(0);
       expect(status.stdout).toContain('SC: previous key safe to retire: yes');
       expect(usage.requests.at(-1)?.['x-admin-token']).toBe('adm-secret-42');
       expect(`${status.stdout}${status.stderr}`).not.toContain('adm-secret-42');
-      const retired = await keyturn(['keys', 'retire', ...store, '--usage-url', `${usage.url}/usage`, '--usage-auth-env', 'ADMIN', '--usage-auth-header', 'X-Admin-Token', '--key-id', previous], {
-        cwd: dir,
-        env: { ADMIN: 'adm-secret-42' },
-      });
+      const retired = await keyturn(
+        [
+          'keys',
+          'retire',
+          ...store,
+          '--usage-url',
+          `${usage.url}/usage`,
+          '--usage-auth-env',
+          'ADMIN',
+          '--usage-auth-header',
+          'X-Admin-Token',
+          '--key-id',
+          previous,
+        ],
+        {
+          cwd: dir,
+          env: { ADMIN: 'adm-secret-42' },
+        },
+      );
       expect(retired).toMatchObject({ code: 0, stdout: `SC: retired ${previous}\n` });
       expect(await readFile(join(dir, 'app.env'), 'utf8')).toBe('SC=new-token-2222\n');
     } finally {
@@ -136,10 +184,26 @@ describe('the built keyturn executable', () => {
     await writeFile(join(dir, 'app.env'), `DS=${OLD}\nSC=amt-token-1\n`, { mode: 0o600 });
     const ds = await startDataspikeTestServer({ apiKey: 'k-123', webhooks: { [WEBHOOK]: OLD } });
     try {
-      const r = await keyturn(['rotate', 'dataspike', '--webhook-id', WEBHOOK, '--base-url', ds.url, '--store-file', 'app.env', '--secret-id', 'DS', '--grace', '1h'], {
-        cwd: dir,
-        env: { DATASPIKE_API_KEY: 'k-123' },
-      });
+      const r = await keyturn(
+        [
+          'rotate',
+          'dataspike',
+          '--webhook-id',
+          WEBHOOK,
+          '--base-url',
+          ds.url,
+          '--store-file',
+          'app.env',
+          '--secret-id',
+          'DS',
+          '--grace',
+          '1h',
+        ],
+        {
+          cwd: dir,
+          env: { DATASPIKE_API_KEY: 'k-123' },
+        },
+      );
       expect(r.code, r.stderr).toBe(0);
       const secret = ds.currentSecret(WEBHOOK);
       expect(parseEnv(await readFile(join(dir, 'app.env'), 'utf8'))).toMatchObject({ DS: secret, DS_PREVIOUS: OLD });
@@ -148,8 +212,13 @@ describe('the built keyturn executable', () => {
     } finally {
       await ds.close();
     }
-    const challenge = await keyturn(['challenge', 'smartcar', '--challenge', 'chal-123', '--store-file', 'app.env', '--secret-id', 'SC'], { cwd: dir });
-    expect(challenge).toMatchObject({ code: 0, stdout: `{"challenge":"${createHmac('sha256', 'amt-token-1').update('chal-123').digest('hex')}"}\n` });
+    const challenge = await keyturn(['challenge', 'smartcar', '--challenge', 'chal-123', '--store-file', 'app.env', '--secret-id', 'SC'], {
+      cwd: dir,
+    });
+    expect(challenge).toMatchObject({
+      code: 0,
+      stdout: `{"challenge":"${createHmac('sha256', 'amt-token-1').update('chal-123').digest('hex')}"}\n`,
+    });
   }, 30_000);
 
   it('rotate dataspike whose answers are lost after Dataspike rotated (503, 503, dropped): exit 34 and the steps, not "nothing changed"', async () => {
@@ -158,24 +227,45 @@ describe('the built keyturn executable', () => {
     const ds = await startDataspikeTestServer({ apiKey: 'k-123', webhooks: { [WEBHOOK]: OLD } });
     try {
       ds.failNext({ respond: 503 }, { respond: 503 }, { respond: 'drop', afterRotate: true });
-      const r = await keyturn(['rotate', 'dataspike', '--webhook-id', WEBHOOK, '--base-url', ds.url, '--store-file', 'app.env', '--secret-id', 'DS', '--grace', '1h'], {
-        cwd: dir,
-        env: { DATASPIKE_API_KEY: 'k-123' },
-      });
+      const r = await keyturn(
+        [
+          'rotate',
+          'dataspike',
+          '--webhook-id',
+          WEBHOOK,
+          '--base-url',
+          ds.url,
+          '--store-file',
+          'app.env',
+          '--secret-id',
+          'DS',
+          '--grace',
+          '1h',
+        ],
+        {
+          cwd: dir,
+          env: { DATASPIKE_API_KEY: 'k-123' },
+        },
+      );
       expect(r.code).toBe(34);
       expect(r.stderr).toContain('PROVIDER_MAY_HAVE_ROTATED: Dataspike may have rotated the secret');
       expect(r.stderr).toContain('HTTP 503, HTTP 503, connection lost');
       expect(r.stderr).toContain(
         `rotate again: keyturn rotate dataspike --webhook-id ${WEBHOOK} --store-file ${join(dir, 'app.env')} --secret-id DS --grace 3600000ms --base-url ${ds.url}`,
       );
-      expect(r.stderr).toContain(`keyturn keys add --store-file ${join(dir, 'app.env')} --secret-id DS --secret-file <file with the secret> --grace 3600000ms`);
+      expect(r.stderr).toContain(
+        `keyturn keys add --store-file ${join(dir, 'app.env')} --secret-id DS --secret-file <file with the secret> --grace 3600000ms`,
+      );
       expect(r.stderr).not.toContain('nothing changed');
       expect(await readFile(join(dir, 'app.env'), 'utf8')).toBe(`DS=${OLD}\n`);
       // A refused key, by contrast, is certain: exit 31, nothing changed.
-      const refused = await keyturn(['rotate', 'dataspike', '--webhook-id', WEBHOOK, '--base-url', ds.url, '--store-file', 'app.env', '--secret-id', 'DS'], {
-        cwd: dir,
-        env: { DATASPIKE_API_KEY: 'wrong' },
-      });
+      const refused = await keyturn(
+        ['rotate', 'dataspike', '--webhook-id', WEBHOOK, '--base-url', ds.url, '--store-file', 'app.env', '--secret-id', 'DS'],
+        {
+          cwd: dir,
+          env: { DATASPIKE_API_KEY: 'wrong' },
+        },
+      );
       expect(refused).toMatchObject({ code: 31, stderr: expect.stringContaining('nothing changed') });
     } finally {
       await ds.close();
@@ -188,10 +278,25 @@ describe('the built keyturn executable', () => {
     try {
       const config = server.clientConfig();
       const v1 = server.createSecret('prod/webhooks/x', OLD).versionId!;
-      const r = await keyturn(['keys', 'list', '--store', 'aws', '--aws-region', config.region, '--aws-endpoint', config.endpoint, '--secret-id', 'prod/webhooks/x', '--json'], {
-        cwd: dir,
-        env: { AWS_ACCESS_KEY_ID: config.credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: config.credentials.secretAccessKey },
-      });
+      const r = await keyturn(
+        [
+          'keys',
+          'list',
+          '--store',
+          'aws',
+          '--aws-region',
+          config.region,
+          '--aws-endpoint',
+          config.endpoint,
+          '--secret-id',
+          'prod/webhooks/x',
+          '--json',
+        ],
+        {
+          cwd: dir,
+          env: { AWS_ACCESS_KEY_ID: config.credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: config.credentials.secretAccessKey },
+        },
+      );
       expect(r.code, r.stderr).toBe(0);
       expect(JSON.parse(r.stdout).keys).toEqual([{ id: v1, role: 'active' }]);
     } finally {
@@ -200,8 +305,8 @@ describe('the built keyturn executable', () => {
   }, 30_000);
 });
 
-describe('--env-file is Node\'s option, not keyturn\'s', () => {
-  it('Node intercepts it after the script name: a missing path exits 9 with Node\'s message before keyturn runs', async () => {
+describe("--env-file is Node's option, not keyturn's", () => {
+  it("Node intercepts it after the script name: a missing path exits 9 with Node's message before keyturn runs", async () => {
     const dir = await workdir();
     const r = await keyturn(['keys', 'list', '--env-file', 'missing.env', '--secret-id', 'X'], { cwd: dir });
     expect(r.code).toBe(9);
@@ -232,7 +337,10 @@ describe('status --usage-url failures: the URL named, one exit code per kind, ne
   let dir: string;
   const store = ['--store-file', 'app.env', '--secret-id', 'SC'];
   beforeAll(async () => {
-    usage = await usageServer({ requireHeader: ['authorization', 'Bearer adm-42'], snapshot: { version: 1, instances: ['a'], since: 0, takenAt: 0, keys: [] } });
+    usage = await usageServer({
+      requireHeader: ['authorization', 'Bearer adm-42'],
+      snapshot: { version: 1, instances: ['a'], since: 0, takenAt: 0, keys: [] },
+    });
     dir = await workdir();
     await writeFile(join(dir, 'app.env'), 'SC=tok\n', { mode: 0o600 });
     await writeFile(join(dir, 'admin-token'), 'Bearer adm-42\n', { mode: 0o600 });
@@ -241,25 +349,42 @@ describe('status --usage-url failures: the URL named, one exit code per kind, ne
 
   it.each([
     ['unreachable', () => `http://127.0.0.1:${usage.closedPort}/usage`, 35, /cannot be reached \(ECONNREFUSED\)/],
-    ['HTTP 401 without credentials', () => `${usage.url}/usage`, 36, /answered HTTP 401; it wants credentials: pass --usage-auth-env NAME or --usage-auth-file PATH/],
+    [
+      'HTTP 401 without credentials',
+      () => `${usage.url}/usage`,
+      36,
+      /answered HTTP 401; it wants credentials: pass --usage-auth-env NAME or --usage-auth-file PATH/,
+    ],
     ['HTTP 500', () => `${usage.url}/boom`, 37, /answered HTTP 500 Internal Server Error/],
-    ['a redirect', () => `${usage.url}/moved`, 37, /answered HTTP 302, a redirect to http:\/\/elsewhere\.invalid\/usage; pass the final URL/],
+    [
+      'a redirect',
+      () => `${usage.url}/moved`,
+      37,
+      /answered HTTP 302, a redirect to http:\/\/elsewhere\.invalid\/usage; pass the final URL/,
+    ],
     ['not JSON', () => `${usage.url}/html`, 38, /the answer is not JSON \(content-type text\/html\)/],
     ['JSON but not a snapshot', () => `${usage.url}/other`, 38, /not a keyturn usage snapshot/],
-  ] as const)('%s', async (_kind, url, exit, message) => {
-    const r = await keyturn(['status', ...store, '--usage-url', url()], { cwd: dir });
-    expect(r.code).toBe(exit);
-    expect(r.stderr).toMatch(message);
-    expect(r.stderr).toContain(`--usage-url ${url()}`);
-    expect(r.stderr).not.toContain('Usage'); // no help text dump
-    expect(r.stderr).not.toContain('--quiet DURATION');
-  }, 30_000);
+  ] as const)(
+    '%s',
+    async (_kind, url, exit, message) => {
+      const r = await keyturn(['status', ...store, '--usage-url', url()], { cwd: dir });
+      expect(r.code).toBe(exit);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr).toContain(`--usage-url ${url()}`);
+      expect(r.stderr).not.toContain('Usage'); // no help text dump
+      expect(r.stderr).not.toContain('--quiet DURATION');
+    },
+    30_000,
+  );
 
   it('auth from a file works; a refused header is 36 and is never printed; credentials in the URL are refused', async () => {
     const ok = await keyturn(['status', ...store, '--usage-url', `${usage.url}/usage`, '--usage-auth-file', 'admin-token'], { cwd: dir });
     expect(ok.code, ok.stderr).toBe(0);
     expect(usage.requests.at(-1)?.['authorization']).toBe('Bearer adm-42');
-    const wrong = await keyturn(['status', ...store, '--usage-url', `${usage.url}/usage`, '--usage-auth-env', 'TOKEN'], { cwd: dir, env: { TOKEN: 'Bearer nope-77' } });
+    const wrong = await keyturn(['status', ...store, '--usage-url', `${usage.url}/usage`, '--usage-auth-env', 'TOKEN'], {
+      cwd: dir,
+      env: { TOKEN: 'Bearer nope-77' },
+    });
     expect(wrong).toMatchObject({ code: 36, stderr: expect.stringContaining('the authorization header was refused') });
     expect(wrong.stderr).not.toContain('nope-77');
     const inUrl = await keyturn(['status', ...store, '--usage-url', `http://user:pw-99@127.0.0.1:${usage.port}/usage`], { cwd: dir });
@@ -317,4 +442,3 @@ async function usageServer(options: { requireHeader: [string, string]; snapshot:
       }),
   };
 }
-

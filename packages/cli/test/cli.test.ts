@@ -22,7 +22,10 @@ async function workdir(): Promise<string> {
   return mkdtemp(join(tmpdir(), 'keyturn-cli-'));
 }
 
-function io(cwd: string, options: { env?: Record<string, string>; stdin?: string | Uint8Array; now?: number } = {}): CliIo & { out: string[]; err: string[] } {
+function io(
+  cwd: string,
+  options: { env?: Record<string, string>; stdin?: string | Uint8Array; now?: number } = {},
+): CliIo & { out: string[]; err: string[] } {
   const out: string[] = [];
   const err: string[] = [];
   return {
@@ -30,7 +33,8 @@ function io(cwd: string, options: { env?: Record<string, string>; stdin?: string
     err,
     stdout: (t) => void out.push(t),
     stderr: (t) => void err.push(t),
-    readStdin: async () => (typeof options.stdin === 'string' ? new TextEncoder().encode(options.stdin) : (options.stdin ?? new Uint8Array())),
+    readStdin: async () =>
+      typeof options.stdin === 'string' ? new TextEncoder().encode(options.stdin) : (options.stdin ?? new Uint8Array()),
     env: options.env ?? {},
     cwd,
     now: () => options.now ?? T,
@@ -64,9 +68,19 @@ describe('keyturn help', () => {
     expect((await run([], dir)).code).toBe(2);
     expect(await run(['frobnicate'], dir)).toMatchObject({ code: 2, stderr: expect.stringContaining('unknown command "frobnicate"') });
     expect(await run(['keys'], dir)).toMatchObject({ code: 2, stderr: expect.stringContaining('list, add, retire') });
-    expect(await run(['sign', '--provider', 'dataspike', '--secret', 'x'], dir)).toMatchObject({ code: 2, stderr: expect.stringContaining("Unknown option '--secret'") });
-    expect(await run(['sign', '--provider', 'dataspike'], dir)).toMatchObject({ code: 2, stderr: expect.stringContaining('never taken from the command line') });
-    expect(await run(['keys', 'add', '--store-file', 'a.env', '--secret-id', 'X', '--secret-env', 'S', '--grace', 'soon'], dir, { env: { S: 'v' } })).toMatchObject({
+    expect(await run(['sign', '--provider', 'dataspike', '--secret', 'x'], dir)).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining("Unknown option '--secret'"),
+    });
+    expect(await run(['sign', '--provider', 'dataspike'], dir)).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('never taken from the command line'),
+    });
+    expect(
+      await run(['keys', 'add', '--store-file', 'a.env', '--secret-id', 'X', '--secret-env', 'S', '--grace', 'soon'], dir, {
+        env: { S: 'v' },
+      }),
+    ).toMatchObject({
       code: 2,
       stderr: expect.stringContaining('not a duration'),
     });
@@ -84,7 +98,9 @@ describe('keyturn sign / verify', () => {
     expect(line).toMatch(/^x-webhook-signature: t=\d+,v1=[0-9a-f]{64}$/);
     // Cross-check with an independent HMAC over "{t}.{body}" keyed by the hex-decoded secret.
     const t = Math.floor(T / 1000);
-    const expected = createHmac('sha256', Buffer.from(OLD.slice(6), 'hex')).update(`${t}.${body}`).digest('hex');
+    const expected = createHmac('sha256', Buffer.from(OLD.slice(6), 'hex'))
+      .update(`${t}.${body}`)
+      .digest('hex');
     expect(line).toBe(`x-webhook-signature: t=${t},v1=${expected}`);
 
     const ok = await run(['verify', '--provider', 'dataspike', '--secret-env', 'DS_SECRET', '-H', line], dir, { env, stdin: body });
@@ -108,20 +124,37 @@ describe('keyturn sign / verify', () => {
   });
 
   it('exit codes follow VERIFICATION_ERROR_CODES (10 + index)', () => {
-    expect(VERIFICATION_ERROR_CODES.slice(0, 6)).toEqual(['MISSING_SIGNATURE', 'MALFORMED_SIGNATURE', 'TIMESTAMP_TOO_OLD', 'TIMESTAMP_IN_FUTURE', 'NO_MATCHING_KEY', 'KEY_EXPIRED']);
+    expect(VERIFICATION_ERROR_CODES.slice(0, 6)).toEqual([
+      'MISSING_SIGNATURE',
+      'MALFORMED_SIGNATURE',
+      'TIMESTAMP_TOO_OLD',
+      'TIMESTAMP_IN_FUTURE',
+      'NO_MATCHING_KEY',
+      'KEY_EXPIRED',
+    ]);
   });
 
   it('verifies against an env-file store and reports the previous key, then KEY_EXPIRED after its window', async () => {
     const dir = await workdir();
     await writeFile(join(dir, 'app.env'), `DS=${NEW}\nDS_PREVIOUS=${OLD}\nDS_PREVIOUS_NOT_AFTER=${new Date(T + 60_000).toISOString()}\n`);
     const body = '{"id":"e"}';
-    const old = Object.entries(sign(providers.dataspike(), { body, secret: OLD, timestamp: Math.floor(T / 1000) })).map(([k, v]) => `${k}: ${v}`);
-    const r = await run(['verify', '--provider', 'dataspike', '--store-file', 'app.env', '--secret-id', 'DS', '-H', old[0]!], dir, { stdin: body });
+    const old = Object.entries(sign(providers.dataspike(), { body, secret: OLD, timestamp: Math.floor(T / 1000) })).map(
+      ([k, v]) => `${k}: ${v}`,
+    );
+    const r = await run(['verify', '--provider', 'dataspike', '--store-file', 'app.env', '--secret-id', 'DS', '-H', old[0]!], dir, {
+      stdin: body,
+    });
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^verified: key DS@[0-9a-f]{8} \(previous\) for DS\n$/);
     const later = T + 120_000;
-    const old2 = Object.entries(sign(providers.dataspike(), { body, secret: OLD, timestamp: Math.floor(later / 1000) })).map(([k, v]) => `${k}: ${v}`);
-    const expired = await run(['verify', '--provider', 'dataspike', '--store-file', 'app.env', '--secret-id', 'DS', '-H', old2[0]!, '--now', String(later)], dir, { stdin: body });
+    const old2 = Object.entries(sign(providers.dataspike(), { body, secret: OLD, timestamp: Math.floor(later / 1000) })).map(
+      ([k, v]) => `${k}: ${v}`,
+    );
+    const expired = await run(
+      ['verify', '--provider', 'dataspike', '--store-file', 'app.env', '--secret-id', 'DS', '-H', old2[0]!, '--now', String(later)],
+      dir,
+      { stdin: body },
+    );
     expect(expired.code).toBe(15);
     expect(expired.stderr).toContain('KEY_EXPIRED');
   });
@@ -138,7 +171,10 @@ describe('keyturn keys / status on an env-file store', () => {
     expect(added.code).toBe(0);
     expect(added.stdout).toContain('until 2026-11-24T14:00:00Z');
     expect(`${added.stdout}${added.stderr}`).not.toContain('new-token-2222');
-    expect(parseEnv(await readFile(join(dir, 'app.env'), 'utf8'))).toMatchObject({ SC_AMT: 'new-token-2222', SC_AMT_PREVIOUS: 'old-token-1111' });
+    expect(parseEnv(await readFile(join(dir, 'app.env'), 'utf8'))).toMatchObject({
+      SC_AMT: 'new-token-2222',
+      SC_AMT_PREVIOUS: 'old-token-1111',
+    });
     const again = await run(['keys', 'add', ...store, '--secret-file', 'new-token'], dir);
     expect(again.stdout).toContain('already active');
 
@@ -194,7 +230,10 @@ describe('keyturn challenge smartcar', () => {
     const payload = JSON.stringify({ version: '2.0', webhookId: 'w', eventName: 'verify', payload: { challenge: 'chal-123' } });
     const b = await run(['challenge', 'smartcar', '--store-file', 'app.env', '--secret-id', 'SC'], dir, { stdin: payload });
     expect(b.stdout).toBe(`{"challenge":"${expected}"}\n`);
-    const c = await run(['challenge', 'smartcar', '--secret-env', 'AMT'], dir, { env: { AMT: 'x' }, stdin: '{"eventType":"VEHICLE_STATE"}' });
+    const c = await run(['challenge', 'smartcar', '--secret-env', 'AMT'], dir, {
+      env: { AMT: 'x' },
+      stdin: '{"eventType":"VEHICLE_STATE"}',
+    });
     expect(c).toMatchObject({ code: 2, stderr: expect.stringContaining('not a Smartcar VERIFY challenge') });
   });
 });
@@ -207,12 +246,33 @@ describe('keyturn rotate dataspike', () => {
     await writeFile(join(dir, 'app.env'), `DS=${OLD}\n`, { mode: 0o600 });
     const ds = await startDataspikeTestServer({ apiKey: 'k-123', webhooks: { [WEBHOOK]: OLD } });
     try {
-      const r = await run(['rotate', 'dataspike', '--webhook-id', WEBHOOK, '--base-url', ds.url, '--store-file', 'app.env', '--secret-id', 'DS', '--grace', '1h'], dir, {
-        env: { DATASPIKE_API_KEY: 'k-123' },
-      });
+      const r = await run(
+        [
+          'rotate',
+          'dataspike',
+          '--webhook-id',
+          WEBHOOK,
+          '--base-url',
+          ds.url,
+          '--store-file',
+          'app.env',
+          '--secret-id',
+          'DS',
+          '--grace',
+          '1h',
+        ],
+        dir,
+        {
+          env: { DATASPIKE_API_KEY: 'k-123' },
+        },
+      );
       expect(r.code, r.stderr).toBe(0);
       const secret = ds.currentSecret(WEBHOOK);
-      expect(parseEnv(await readFile(join(dir, 'app.env'), 'utf8'))).toEqual({ DS: secret, DS_PREVIOUS: OLD, DS_PREVIOUS_NOT_AFTER: '2026-11-24T13:00:00.000Z' });
+      expect(parseEnv(await readFile(join(dir, 'app.env'), 'utf8'))).toEqual({
+        DS: secret,
+        DS_PREVIOUS: OLD,
+        DS_PREVIOUS_NOT_AFTER: '2026-11-24T13:00:00.000Z',
+      });
       expect(`${r.stdout}${r.stderr}`).not.toContain(secret.slice(6));
       expect(r.stderr).toContain('… calling Dataspike rotate');
       expect(r.stdout).toContain('stays accepted until 2026-11-24T13:00:00Z');
@@ -230,7 +290,22 @@ describe('keyturn rotate dataspike', () => {
     const ds = await startDataspikeTestServer({ apiKey: 'k-123', webhooks: { [WEBHOOK]: OLD } });
     try {
       const r = await run(
-        ['rotate', 'dataspike', '--webhook-id', WEBHOOK, '--base-url', ds.url, '--api-key-file', 'api-key', '--store-file', 'app.env', '--secret-id', 'DS', '--recovery-file', 'ds.recovery'],
+        [
+          'rotate',
+          'dataspike',
+          '--webhook-id',
+          WEBHOOK,
+          '--base-url',
+          ds.url,
+          '--api-key-file',
+          'api-key',
+          '--store-file',
+          'app.env',
+          '--secret-id',
+          'DS',
+          '--recovery-file',
+          'ds.recovery',
+        ],
         dir,
       );
       expect(r.code).toBe(30);
@@ -258,9 +333,26 @@ describe('keyturn rotate dataspike', () => {
     await writeFile(join(dir, 'taken.secret'), 'something else');
     const ds = await startDataspikeTestServer({ apiKey: 'k-123', webhooks: { [WEBHOOK]: OLD } });
     try {
-      const r = await run(['rotate', 'dataspike', '--webhook-id', WEBHOOK, '--base-url', ds.url, '--store-file', 'app.env', '--secret-id', 'DS', '--recovery-file', 'taken.secret'], dir, {
-        env: { DATASPIKE_API_KEY: 'k-123' },
-      });
+      const r = await run(
+        [
+          'rotate',
+          'dataspike',
+          '--webhook-id',
+          WEBHOOK,
+          '--base-url',
+          ds.url,
+          '--store-file',
+          'app.env',
+          '--secret-id',
+          'DS',
+          '--recovery-file',
+          'taken.secret',
+        ],
+        dir,
+        {
+          env: { DATASPIKE_API_KEY: 'k-123' },
+        },
+      );
       expect(r).toMatchObject({ code: 2, stderr: expect.stringContaining('already exists') });
       expect(ds.calls).toHaveLength(0);
     } finally {
@@ -273,9 +365,13 @@ describe('keyturn rotate dataspike', () => {
     await writeFile(join(dir, 'app.env'), `DS=${OLD}\n`);
     const ds = await startDataspikeTestServer({ apiKey: 'k-123', webhooks: { [WEBHOOK]: OLD } });
     try {
-      const r = await run(['rotate', 'dataspike', '--webhook-id', WEBHOOK, '--base-url', ds.url, '--store-file', 'app.env', '--secret-id', 'DS'], dir, {
-        env: { DATASPIKE_API_KEY: 'bad-key-987' },
-      });
+      const r = await run(
+        ['rotate', 'dataspike', '--webhook-id', WEBHOOK, '--base-url', ds.url, '--store-file', 'app.env', '--secret-id', 'DS'],
+        dir,
+        {
+          env: { DATASPIKE_API_KEY: 'bad-key-987' },
+        },
+      );
       expect(r.code).toBe(31);
       expect(r.stderr).toContain('the API key was refused (HTTP 401)');
       expect(r.stderr).not.toContain('bad-key-987');
@@ -294,7 +390,9 @@ describe('a previous key with no window end is never silent', () => {
     const store = ['--store-file', 'app.env', '--secret-id', 'SC'];
     const listed = await run(['keys', 'list', ...store], dir);
     expect(listed.code).toBe(0);
-    expect(listed.stderr).toMatch(/warning: the previous key SC@[0-9a-f]{8} of SC has no window end: it stays accepted until you retire it \(`keyturn keys retire --store-file \S+ --secret-id SC --key-id SC@[0-9a-f]{8} …`/);
+    expect(listed.stderr).toMatch(
+      /warning: the previous key SC@[0-9a-f]{8} of SC has no window end: it stays accepted until you retire it \(`keyturn keys retire --store-file \S+ --secret-id SC --key-id SC@[0-9a-f]{8} …`/,
+    );
     const status = await run(['status', ...store], dir);
     expect(status.stderr).toContain('has no window end');
     const added = await run(['keys', 'add', ...store, '--secret-file', 'new-token'], dir);
@@ -303,16 +401,20 @@ describe('a previous key with no window end is never silent', () => {
     const json = await run(['keys', 'add', ...store, '--secret-file', 'new-token', '--json'], dir);
     expect(JSON.parse(json.stdout)).toMatchObject({ previousUnbounded: true });
     // A bounded window: no warning.
-    await writeFile(join(dir, 'app.env'), 'SC=new-token-2\nSC_PREVIOUS=old-token-1\nSC_PREVIOUS_NOT_AFTER=2026-12-01T00:00:00Z\n', { mode: 0o600 });
+    await writeFile(join(dir, 'app.env'), 'SC=new-token-2\nSC_PREVIOUS=old-token-1\nSC_PREVIOUS_NOT_AFTER=2026-12-01T00:00:00Z\n', {
+      mode: 0o600,
+    });
     expect((await run(['keys', 'list', ...store], dir)).stderr).not.toContain('warning');
   });
 
-  it('the env file\'s loose mode is a warning on stderr', async () => {
+  it("the env file's loose mode is a warning on stderr", async () => {
     const dir = await workdir();
     await writeFile(join(dir, 'app.env'), 'SC=tok\n', { mode: 0o644 });
     await chmod(join(dir, 'app.env'), 0o644);
     const r = await run(['keys', 'list', '--store-file', 'app.env', '--secret-id', 'SC'], dir);
     expect(r.code).toBe(0);
-    expect(r.stderr).toContain(`warning: env-file: ${join(dir, 'app.env')} holds webhook secrets but its mode 0644 lets group and others access it`);
+    expect(r.stderr).toContain(
+      `warning: env-file: ${join(dir, 'app.env')} holds webhook secrets but its mode 0644 lets group and others access it`,
+    );
   });
 });

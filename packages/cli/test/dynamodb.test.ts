@@ -40,7 +40,8 @@ let tables = 0;
 beforeAll(async () => {
   if (!existsSync(BIN)) throw new Error(`${BIN} is missing: build the packages first (pnpm test does)`);
   const newest = Math.max(...readdirSync(SRC).map((f) => statSync(join(SRC, f)).mtimeMs));
-  if (newest > statSync(BIN).mtimeMs + 1_000) throw new Error('packages/cli/dist is older than src: rebuild (turbo run build --filter=@keyturn/cli)');
+  if (newest > statSync(BIN).mtimeMs + 1_000)
+    throw new Error('packages/cli/dist is older than src: rebuild (turbo run build --filter=@keyturn/cli)');
   server = dynalite({ createTableMs: 0 }) as Server;
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -65,7 +66,12 @@ function keyturn(args: string[], cwd: string, env: Record<string, string> = {}):
       args,
       {
         cwd,
-        env: { PATH: `${dirname(process.execPath)}${delimiter}${process.env['PATH'] ?? ''}`, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...CREDENTIALS, ...env },
+        env: {
+          PATH: `${dirname(process.execPath)}${delimiter}${process.env['PATH'] ?? ''}`,
+          AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+          ...CREDENTIALS,
+          ...env,
+        },
         timeout: 30_000,
       },
       (error, stdout, stderr) => resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : 1, stdout, stderr }),
@@ -191,7 +197,10 @@ describe('the key-change marker, bumped by the CLI', () => {
     await c.fleet.poll(); // the baseline marker
     // Without the marker, the new key is unknown to the container (no refresh on a miss for an hour).
     expect(await c.deliver(NEW, Date.now())).toBe('NO_MATCHING_KEY');
-    const added = await keyturn(['keys', 'add', '--store-file', 'app.env', '--secret-id', 'DS', '--secret-file', 'new-secret', ...ddbFlags(table)], dir);
+    const added = await keyturn(
+      ['keys', 'add', '--store-file', 'app.env', '--secret-id', 'DS', '--secret-file', 'new-secret', ...ddbFlags(table)],
+      dir,
+    );
     expect(added.code, added.stderr).toBe(0);
     await c.fleet.poll();
     await expect.poll(() => c.notices).toContain('key-changed');
@@ -206,10 +215,16 @@ describe('the key-change marker, bumped by the CLI', () => {
     expect(await c.deliver(OLD, Date.now() - 60_000)).toBe('previous');
     expect(await c.deliver(NEW, Date.now() - 50_000)).toBe('active');
     await c.fleet.poll();
-    const refused = await keyturn(['keys', 'retire', '--store-file', 'app.env', '--secret-id', 'DS', '--provider', 'dataspike', ...ddbFlags(table)], dir);
+    const refused = await keyturn(
+      ['keys', 'retire', '--store-file', 'app.env', '--secret-id', 'DS', '--provider', 'dataspike', ...ddbFlags(table)],
+      dir,
+    );
     expect(refused.code, refused.stderr).toBe(3);
     expect(parseEnv(await readFile(join(dir, 'app.env'), 'utf8'))).toMatchObject({ DS_PREVIOUS: OLD });
-    const retired = await keyturn(['keys', 'retire', '--store-file', 'app.env', '--secret-id', 'DS', '--quiet', '30s', ...ddbFlags(table)], dir);
+    const retired = await keyturn(
+      ['keys', 'retire', '--store-file', 'app.env', '--secret-id', 'DS', '--quiet', '30s', ...ddbFlags(table)],
+      dir,
+    );
     expect(retired.code, retired.stderr).toBe(0);
     expect(retired.stdout).toContain('DS: retired');
     expect(parseEnv(await readFile(join(dir, 'app.env'), 'utf8'))['DS_PREVIOUS']).toBeUndefined();
@@ -230,7 +245,23 @@ describe('the key-change marker, bumped by the CLI', () => {
       expect(await c.deliver(OLD, Date.now())).toBe('active');
       await c.fleet.poll();
       const r = await keyturn(
-        ['rotate', 'dataspike', '--webhook-id', WEBHOOK, '--base-url', ds.url, '--store-file', 'app.env', '--secret-id', 'DS', '--grace', '1h', '--recovery-file', 'rec.secret', ...ddbFlags(table)],
+        [
+          'rotate',
+          'dataspike',
+          '--webhook-id',
+          WEBHOOK,
+          '--base-url',
+          ds.url,
+          '--store-file',
+          'app.env',
+          '--secret-id',
+          'DS',
+          '--grace',
+          '1h',
+          '--recovery-file',
+          'rec.secret',
+          ...ddbFlags(table),
+        ],
         dir,
         { DATASPIKE_API_KEY: 'k-123' },
       );

@@ -36,8 +36,7 @@ function keyturn(args: string[], cwd: string, env: Record<string, string> = {}):
       BIN,
       args,
       { cwd, env: { PATH: `${dirname(process.execPath)}${delimiter}${process.env['PATH'] ?? ''}`, ...env }, timeout: 60_000 },
-      (error, stdout, stderr) =>
-        resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : 1, stdout, stderr }),
+      (error, stdout, stderr) => resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : 1, stdout, stderr }),
     );
   });
 }
@@ -111,12 +110,16 @@ describe('the built keyturn: rotate dataspike refuses when the fleet cannot hear
     const endpoint = `http://127.0.0.1:${await closedPort()}`;
     const calls = ds.calls.length;
     const current = ds.currentSecret(WEBHOOK);
-    const refused = await keyturn([...rotateArgs(path, dir), '--dynamodb-table', 'fleet', '--dynamodb-region', 'us-east-1', '--dynamodb-endpoint', endpoint], dir, {
-      DATASPIKE_API_KEY: API_KEY,
-      AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
-      AWS_SECRET_ACCESS_KEY: 'fence-test-not-a-real-key',
-      AWS_MAX_ATTEMPTS: '1',
-    });
+    const refused = await keyturn(
+      [...rotateArgs(path, dir), '--dynamodb-table', 'fleet', '--dynamodb-region', 'us-east-1', '--dynamodb-endpoint', endpoint],
+      dir,
+      {
+        DATASPIKE_API_KEY: API_KEY,
+        AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
+        AWS_SECRET_ACCESS_KEY: 'fence-test-not-a-real-key',
+        AWS_MAX_ATTEMPTS: '1',
+      },
+    );
     expect(refused.code, refused.stderr).toBe(EXIT.FENCE_UNAVAILABLE);
     expect(refused.stderr).toContain('error: FENCE_UNAVAILABLE: --dynamodb-table fleet: the fleet could not be told');
     expect(ds.calls.length).toBe(calls);

@@ -42,8 +42,7 @@ function keyturn(args: string[], cwd: string, env: Record<string, string> = {}):
       BIN,
       args,
       { cwd, env: { PATH: `${dirname(process.execPath)}${delimiter}${process.env['PATH'] ?? ''}`, ...env }, timeout: 30_000 },
-      (error, stdout, stderr) =>
-        resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : 1, stdout, stderr }),
+      (error, stdout, stderr) => resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : 1, stdout, stderr }),
     );
   });
 }
@@ -138,7 +137,20 @@ describe('the built keyturn with --redis-url (a password-protected redis-server)
       await fleet.flush();
 
       const status = await keyturn(
-        ['status', '--redis-url', url, '--redis-prefix', PREFIX, '--redis-password-env', 'RP', '--secret-id', ID, '--provider', 'dataspike', '--check'],
+        [
+          'status',
+          '--redis-url',
+          url,
+          '--redis-prefix',
+          PREFIX,
+          '--redis-password-env',
+          'RP',
+          '--secret-id',
+          ID,
+          '--provider',
+          'dataspike',
+          '--check',
+        ],
         dir,
         { RP: PASSWORD },
       );
@@ -149,7 +161,9 @@ describe('the built keyturn with --redis-url (a password-protected redis-server)
       expect(status.stdout).toMatch(/\(previous\)\s+[ ▁▂▃▄▅▆▇█]+\s+1\n/);
 
       // A wrong password: exit 35, and neither password is printed.
-      const wrong = await keyturn(['status', '--redis-url', url, '--redis-password-env', 'RP', '--secret-id', ID], dir, { RP: 'not-the-password' });
+      const wrong = await keyturn(['status', '--redis-url', url, '--redis-password-env', 'RP', '--secret-id', ID], dir, {
+        RP: 'not-the-password',
+      });
       expect(wrong.code).toBe(35);
       // No password: exit 35 too (NOAUTH), never a verdict.
       expect((await keyturn(['status', '--redis-url', url, '--secret-id', ID, '--check'], dir)).code).toBe(35);

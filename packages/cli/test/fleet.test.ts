@@ -32,7 +32,11 @@ afterAll(async () => {
   await server?.stop();
 });
 
-async function run(argv: string[], cwd: string, env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+async function run(
+  argv: string[],
+  cwd: string,
+  env: Record<string, string> = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   const out: string[] = [];
   const err: string[] = [];
   const io: CliIo = {
@@ -60,7 +64,13 @@ async function instance(path: string, prefix: string): Promise<Instance> {
   await client.connect();
   const fleet = redisFleet({ client, prefix, flushIntervalMs: 100, heartbeatMs: 200, staleAfterMs: 1_000 });
   const events: KeyturnEvent[] = [];
-  const verifier = createVerifier({ provider: providers.dataspike(), keys: envFileKeyStore({ path }), secretId: ID, fleet, onEvent: (e) => events.push(e) });
+  const verifier = createVerifier({
+    provider: providers.dataspike(),
+    keys: envFileKeyStore({ path }),
+    secretId: ID,
+    fleet,
+    onEvent: (e) => events.push(e),
+  });
   await verifier.warm();
   return {
     verifier,
@@ -97,15 +107,42 @@ describe('keyturn … --redis-url', () => {
       await a.verifier.verify({ body, headers: ds.sign(WEBHOOK, body) });
 
       const rotated = await run(
-        ['rotate', 'dataspike', '--webhook-id', WEBHOOK, '--store-file', path, '--secret-id', ID, '--base-url', ds.url, '--grace', '1h', '--redis-url', url, '--redis-prefix', prefix, '--fence-ttl', '30s', '--recovery-file', join(dir, 'r.secret'), '--no-progress'],
+        [
+          'rotate',
+          'dataspike',
+          '--webhook-id',
+          WEBHOOK,
+          '--store-file',
+          path,
+          '--secret-id',
+          ID,
+          '--base-url',
+          ds.url,
+          '--grace',
+          '1h',
+          '--redis-url',
+          url,
+          '--redis-prefix',
+          prefix,
+          '--fence-ttl',
+          '30s',
+          '--recovery-file',
+          join(dir, 'r.secret'),
+          '--no-progress',
+        ],
         dir,
         { DATASPIKE_API_KEY: 'ds-key' },
       );
       expect(rotated.code, rotated.stderr).toBe(0);
-      expect(rotated.stdout).toContain(`next: watch \`keyturn status --redis-url ${url} --redis-prefix ${prefix} --secret-id ${ID} --provider dataspike\``);
+      expect(rotated.stdout).toContain(
+        `next: watch \`keyturn status --redis-url ${url} --redis-prefix ${prefix} --secret-id ${ID} --provider dataspike\``,
+      );
       for (const m of [a, b]) {
         await until(() => m.events.some((e) => e.type === 'load-success' && e.reason === 'notice'));
-        expect(m.events.filter((e) => e.type === 'rotation-fence').map((e) => (e as { state: string }).state)).toEqual(['started', 'ended']);
+        expect(m.events.filter((e) => e.type === 'rotation-fence').map((e) => (e as { state: string }).state)).toEqual([
+          'started',
+          'ended',
+        ]);
         // The first delivery signed with the new secret: accepted, no refresh-on-miss needed.
         const r = await m.verifier.verify({ body, headers: ds.sign(WEBHOOK, body) });
         expect(r.keyRole).toBe('active');
@@ -115,12 +152,36 @@ describe('keyturn … --redis-url', () => {
       // The verdict of the whole fleet, without store flags, with the chart.
       await a.fleet.flush();
       await b.fleet.flush();
-      const status = await run(['status', '--redis-url', url, '--redis-prefix', prefix, '--secret-id', ID, '--provider', 'dataspike', '--check', '--no-progress'], dir);
+      const status = await run(
+        ['status', '--redis-url', url, '--redis-prefix', prefix, '--secret-id', ID, '--provider', 'dataspike', '--check', '--no-progress'],
+        dir,
+      );
       expect(status.code).toBe(3);
       expect(status.stdout).toMatch(/previous key safe to retire: no \(last matched \d+ s ago\)/);
       expect(status.stdout).toContain('matches per key');
       expect(status.stdout).toMatch(/\(active\)\s+[ ▁▂▃▄▅▆▇█]+\s+2/);
-      const json = JSON.parse((await run(['status', '--redis-url', url, '--redis-prefix', prefix, '--secret-id', ID, '--store-file', path, '--quiet', '0ms', '--json', '--no-progress'], dir)).stdout) as {
+      const json = JSON.parse(
+        (
+          await run(
+            [
+              'status',
+              '--redis-url',
+              url,
+              '--redis-prefix',
+              prefix,
+              '--secret-id',
+              ID,
+              '--store-file',
+              path,
+              '--quiet',
+              '0ms',
+              '--json',
+              '--no-progress',
+            ],
+            dir,
+          )
+        ).stdout,
+      ) as {
         verdicts: { safe: boolean }[];
         instances: string[];
         timeline: { keys: { keyId: string; counts: number[] }[] };
@@ -130,9 +191,15 @@ describe('keyturn … --redis-url', () => {
       expect(json.timeline.keys.map((k) => k.counts.reduce((x, y) => x + y, 0)).sort()).toEqual([1, 2]);
 
       // keys retire: refused on the fleet's evidence, then done with a short quiet period; both instances drop the key.
-      const refused = await run(['keys', 'retire', '--store-file', path, '--secret-id', ID, '--redis-url', url, '--redis-prefix', prefix, '--quiet', '1h'], dir);
+      const refused = await run(
+        ['keys', 'retire', '--store-file', path, '--secret-id', ID, '--redis-url', url, '--redis-prefix', prefix, '--quiet', '1h'],
+        dir,
+      );
       expect(refused.code).toBe(3);
-      const retired = await run(['keys', 'retire', '--store-file', path, '--secret-id', ID, '--redis-url', url, '--redis-prefix', prefix, '--quiet', '0ms'], dir);
+      const retired = await run(
+        ['keys', 'retire', '--store-file', path, '--secret-id', ID, '--redis-url', url, '--redis-prefix', prefix, '--quiet', '0ms'],
+        dir,
+      );
       expect(retired.code, retired.stderr).toBe(0);
       for (const m of [a, b]) await until(() => m.events.filter((e) => e.type === 'load-success' && e.reason === 'notice').length === 2);
       const old = await a.verifier.safeVerify({ body, headers: ds.sign(WEBHOOK, body, { secret: OLD }) });
@@ -159,7 +226,10 @@ describe('keyturn … --redis-url', () => {
     const status = await run(['status', '--redis-url', closed, '--secret-id', ID, '--no-progress'], dir);
     expect(status.code).toBe(35);
     expect(status.stderr).toContain('--redis-url redis://127.0.0.1:9: cannot be reached');
-    const added = await run(['keys', 'add', '--store-file', path, '--secret-id', ID, '--secret-file', join(dir, 'new.secret'), '--redis-url', closed], dir);
+    const added = await run(
+      ['keys', 'add', '--store-file', path, '--secret-id', ID, '--secret-file', join(dir, 'new.secret'), '--redis-url', closed],
+      dir,
+    );
     expect(added.code, added.stderr).toBe(0);
     expect(added.stderr).toContain('going on without telling the fleet');
   });

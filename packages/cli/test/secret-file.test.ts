@@ -38,16 +38,19 @@ async function storeRead(content: string): Promise<string | undefined> {
 }
 
 describe('--secret-file agrees with envKeyStore on *_FILE secrets', () => {
-  it.each(['amt-token-1\n', 'amt-token-1\r\n', 'amt-token-1', 'amt-token-1\n\n', 'amt-token-1 \n', ' amt-token-1\n', 'amt-token-1\t'])('%j', async (content) => {
-    const fromStore = await storeRead(content);
-    const signed = await signWithFile(content);
-    if (fromStore === undefined) {
-      expect(signed.code).toBe(2);
-      expect(signed.stderr).toMatch(/whitespace around the secret/);
-    } else {
-      expect(fromStore).toBe('amt-token-1');
-      expect(signed.code).toBe(0);
-      expect(signed.stdout.trim()).toBe(`sc-signature: ${createHmac('sha256', fromStore).update(body).digest('hex')}`);
-    }
-  });
+  it.each(['amt-token-1\n', 'amt-token-1\r\n', 'amt-token-1', 'amt-token-1\n\n', 'amt-token-1 \n', ' amt-token-1\n', 'amt-token-1\t'])(
+    '%j',
+    async (content) => {
+      const fromStore = await storeRead(content);
+      const signed = await signWithFile(content);
+      if (fromStore === undefined) {
+        expect(signed.code).toBe(2);
+        expect(signed.stderr).toMatch(/whitespace around the secret/);
+      } else {
+        expect(fromStore).toBe('amt-token-1');
+        expect(signed.code).toBe(0);
+        expect(signed.stdout.trim()).toBe(`sc-signature: ${createHmac('sha256', fromStore).update(body).digest('hex')}`);
+      }
+    },
+  );
 });

@@ -55,7 +55,11 @@ describe.each(['aws', 'gcp'] as const)('keyturn on the %s store', (kind) => {
       close = () => fake.close();
     }
     try {
-      const rotated = await run(['rotate', 'dataspike', '--webhook-id', WEBHOOK, '--base-url', ds.url, ...flags, '--secret-id', secretId, '--grace', '2h'], dir, env);
+      const rotated = await run(
+        ['rotate', 'dataspike', '--webhook-id', WEBHOOK, '--base-url', ds.url, ...flags, '--secret-id', secretId, '--grace', '2h'],
+        dir,
+        env,
+      );
       expect(rotated.code, rotated.stderr).toBe(0);
       expect(`${rotated.stdout}${rotated.stderr}`).not.toContain(ds.currentSecret(WEBHOOK).slice(6));
 

@@ -18,7 +18,14 @@ async function run(argv: string[], env: Record<string, string> = {}): Promise<{ 
   const out: string[] = [];
   const err: string[] = [];
   const cwd = await mkdtemp(join(tmpdir(), 'keyturn-cli-tables-'));
-  const io: CliIo = { stdout: (t) => void out.push(t), stderr: (t) => void err.push(t), readStdin: async () => new Uint8Array(), env, cwd, now: Date.now };
+  const io: CliIo = {
+    stdout: (t) => void out.push(t),
+    stderr: (t) => void err.push(t),
+    readStdin: async () => new Uint8Array(),
+    env,
+    cwd,
+    now: Date.now,
+  };
   const code = await main(argv, io);
   return { code, stdout: out.join(''), stderr: err.join('') };
 }
@@ -42,7 +49,10 @@ describe('stores from one table', () => {
 
   it('an unknown store names the table; a missing --store says what to pass', async () => {
     const unknown = await run(['keys', 'list', '--store', 'vault', '--secret-id', 'x']);
-    expect([unknown.code, unknown.stderr]).toEqual([EXIT.USAGE, expect.stringContaining('unknown store "vault" (env-file, aws, gcp, azure)')]);
+    expect([unknown.code, unknown.stderr]).toEqual([
+      EXIT.USAGE,
+      expect.stringContaining('unknown store "vault" (env-file, aws, gcp, azure)'),
+    ]);
     const none = await run(['keys', 'list', '--secret-id', 'x']);
     expect([none.code, none.stderr]).toEqual([EXIT.USAGE, expect.stringContaining('pass --store env-file|aws|gcp|azure')]);
   });
@@ -50,7 +60,20 @@ describe('stores from one table', () => {
   it('the azure row: --azure-vault-url is required; a client-secret credential needs all three parts (the secret only from the environment)', async () => {
     const missing = await run(['keys', 'list', '--store', 'azure', '--secret-id', 'webhook']);
     expect([missing.code, missing.stderr]).toEqual([EXIT.USAGE, expect.stringContaining('--store azure needs --azure-vault-url URL')]);
-    const partial = await run(['keys', 'list', '--store', 'azure', '--azure-vault-url', 'https://v.vault.azure.net', '--azure-tenant-id', 't', '--azure-client-id', 'c', '--secret-id', 'webhook']);
+    const partial = await run([
+      'keys',
+      'list',
+      '--store',
+      'azure',
+      '--azure-vault-url',
+      'https://v.vault.azure.net',
+      '--azure-tenant-id',
+      't',
+      '--azure-client-id',
+      'c',
+      '--secret-id',
+      'webhook',
+    ]);
     expect([partial.code, partial.stderr]).toEqual([EXIT.USAGE, expect.stringContaining('AZURE_CLIENT_SECRET')]);
     const bad = await run(['keys', 'list', '--store', 'azure', '--azure-vault-url', 'http://not-https', '--secret-id', 'webhook']);
     expect(bad.code).not.toBe(EXIT.OK);
@@ -60,7 +83,11 @@ describe('stores from one table', () => {
 describe('one exit-code table', () => {
   it('EXIT, the rotation mapping and the help all come from EXIT_TABLE', async () => {
     for (const row of EXIT_TABLE) expect(EXIT[row.name]).toBe(row.code);
-    for (const code of ROTATION_ERROR_CODES) expect(EXIT_TABLE.some((r) => r.rotation?.includes(code)), code).toBe(true);
+    for (const code of ROTATION_ERROR_CODES)
+      expect(
+        EXIT_TABLE.some((r) => r.rotation?.includes(code)),
+        code,
+      ).toBe(true);
     expect(rotationExitCode('STORE_WRITE_FAILED')).toBe(30);
     expect(rotationExitCode('STORE_CANNOT_RETIRE')).toBe(33);
     const last = VERIFICATION_ERROR_CODES[VERIFICATION_ERROR_CODES.length - 1]!;

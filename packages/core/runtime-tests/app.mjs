@@ -75,7 +75,9 @@ export function createApp({ core, fetchAdapter, honoAdapter, Hono, crypto, vecto
   const hono = new Hono();
   hono.post(
     '/hono/smartcar',
-    honoAdapter.keyturn(createVerifier({ provider: providers.smartcar(), keys: [{ id: 'amt', secret: 'amt', role: 'active' }] }), { onError: () => {} }),
+    honoAdapter.keyturn(createVerifier({ provider: providers.smartcar(), keys: [{ id: 'amt', secret: 'amt', role: 'active' }] }), {
+      onError: () => {},
+    }),
     async (c) => {
       const result = c.get('keyturn');
       return c.json({ ok: true, keyId: result.keyId, event: await c.req.json(), backend: crypto.backendName });

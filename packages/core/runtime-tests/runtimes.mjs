@@ -70,7 +70,9 @@ export function ensureBuilt() {
 export async function buildWorker(outFile) {
   const esbuild = await import(require.resolve('esbuild'));
   const vectorDir = join(coreDir, 'test', 'vectors');
-  const files = readdirSync(vectorDir).filter((f) => f.endsWith('.json')).sort();
+  const files = readdirSync(vectorDir)
+    .filter((f) => f.endsWith('.json'))
+    .sort();
   const contents = [
     "import * as core from '@keyturn/core';",
     "import * as fetchAdapter from '@keyturn/core/adapters/fetch';",
@@ -181,7 +183,11 @@ export async function startRuntime(runtime, { timeoutMs = 20_000 } = {}) {
     cleanup();
     throw e;
   }
-  const child = spawn(bin, ['serve', join(dir, 'config.capnp'), '--control-fd=3'], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
+  const child = spawn(bin, ['serve', join(dir, 'config.capnp'), '--control-fd=3'], {
+    cwd: dir,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+  });
   const stop = stopper(child, cleanup);
   try {
     const control = child.stdio[3];

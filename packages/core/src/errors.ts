@@ -146,11 +146,7 @@ function summariseCause(cause: unknown): Record<string, unknown> | undefined {
  *
  * @internal
  */
-export function requestRejection(
-  code: VerificationErrorCode,
-  message: string,
-  options: VerificationErrorOptions = {},
-): VerificationError {
+export function requestRejection(code: VerificationErrorCode, message: string, options: VerificationErrorOptions = {}): VerificationError {
   const limit = Error.stackTraceLimit;
   Error.stackTraceLimit = 0;
   try {
@@ -319,6 +315,14 @@ export class EventParseError extends Error {
 
   /** A log-safe plain object. */
   toJSON(): Record<string, unknown> {
-    return { name: this.name, code: this.code, message: this.message, provider: this.provider, secretId: this.secretId, keyId: this.keyId, bodyLength: this.bodyLength };
+    return {
+      name: this.name,
+      code: this.code,
+      message: this.message,
+      provider: this.provider,
+      secretId: this.secretId,
+      keyId: this.keyId,
+      bodyLength: this.bodyLength,
+    };
   }
 }

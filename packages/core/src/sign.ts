@@ -125,7 +125,13 @@ function what(value: unknown): string {
 
 function isProfile(value: unknown): value is ProviderProfile {
   const p = value as ProviderProfile | null;
-  return p !== null && typeof p === 'object' && typeof p.parse === 'function' && typeof p.formatHeaders === 'function' && typeof p.signedPrefix === 'function';
+  return (
+    p !== null &&
+    typeof p === 'object' &&
+    typeof p.parse === 'function' &&
+    typeof p.formatHeaders === 'function' &&
+    typeof p.signedPrefix === 'function'
+  );
 }
 
 /** Both call forms to one (provider, input) pair, or a `TypeError` that says what to pass. */
@@ -153,7 +159,9 @@ function shape(where: string, first: unknown, second: unknown): { provider: Prov
   const secrets = Array.isArray(secret) ? (secret as unknown[]) : [secret];
   for (const s of secrets) {
     if (typeof s !== 'string' && !(s instanceof Uint8Array) && !(s instanceof SecretMaterial)) {
-      throw new TypeError(`${where}(): \`secret\` must be the secret as stored (a string, bytes or a SecretMaterial), or a list of them (got ${what(s)})`);
+      throw new TypeError(
+        `${where}(): \`secret\` must be the secret as stored (a string, bytes or a SecretMaterial), or a list of them (got ${what(s)})`,
+      );
     }
   }
   return { provider: provider as ProviderProfile, input: input as SignInput };
@@ -167,7 +175,8 @@ function prepare(provider: ProviderProfile, input: SignInput): { secrets: (strin
     throw new TypeError(`sign(): the ${provider.name} scheme carries one signature; pass one secret`);
   }
   const needsTs = provider.timestampTolerance !== undefined;
-  const timestamp = input.timestamp === undefined ? undefined : numberOption('sign()', 'timestamp', input.timestamp, 0, 0, 999_999_999_999, true);
+  const timestamp =
+    input.timestamp === undefined ? undefined : numberOption('sign()', 'timestamp', input.timestamp, 0, 0, 999_999_999_999, true);
   const ctx = { timestamp: timestamp ?? (needsTs ? Math.floor(Date.now() / 1000) : undefined), id: input.id };
   return { secrets, ctx };
 }

@@ -80,7 +80,10 @@ describe('made-up secret ids (per-request secretId)', () => {
 
   it('a thousand real tenants warm up at once with the default limits: every request verifies, one store call each', async () => {
     const { verifier, calls } = verifierFor((id) => id.startsWith('tenant-'));
-    const results = await settle(Promise.allSettled(Array.from({ length: 1000 }, (_, i) => verifier.verify(request(`tenant-${i}`)))), clock);
+    const results = await settle(
+      Promise.allSettled(Array.from({ length: 1000 }, (_, i) => verifier.verify(request(`tenant-${i}`)))),
+      clock,
+    );
     expect(results.map(codeOf).filter((c) => c !== 'ok')).toEqual([]);
     expect(calls.length).toBe(1000);
     expect(new Set(calls).size).toBe(1000);
@@ -108,7 +111,10 @@ describe('negative caching', () => {
   it('remembers a not-found id for negativeTtlMs, then asks again; invalidate(secretId) forgets it at once', async () => {
     let exists = false;
     const { verifier, calls } = verifierFor((id) => id === 'newco' && exists, { negativeTtlMs: 30_000 });
-    const first = await settle(verifier.verify(request('newco')).catch((e: unknown) => e), clock);
+    const first = await settle(
+      verifier.verify(request('newco')).catch((e: unknown) => e),
+      clock,
+    );
     expect(first).toMatchObject({ code: 'KEYSTORE_MISCONFIGURED', status: 500 });
     expect((first as Error).message).toContain('tenants: newco does not exist');
     for (let i = 0; i < 20; i++) {
@@ -126,16 +132,26 @@ describe('negative caching', () => {
 
     // invalidate() forgets a remembered failure (a push notice may mean the secret exists now).
     exists = false;
-    await settle(verifier.verify(request('other')).catch(() => undefined), clock);
+    await settle(
+      verifier.verify(request('other')).catch(() => undefined),
+      clock,
+    );
     expect(calls.filter((c) => c === 'other')).toHaveLength(1);
     verifier.invalidate('other');
-    await settle(verifier.verify(request('other')).catch(() => undefined), clock);
+    await settle(
+      verifier.verify(request('other')).catch(() => undefined),
+      clock,
+    );
     expect(calls.filter((c) => c === 'other')).toHaveLength(2);
   });
 
   it('negativeTtlMs: 0 turns it off (each request for the id is a cold load, still under the admission limit)', async () => {
     const { verifier, calls } = verifierFor(() => false, { negativeTtlMs: 0, coldLoadBurst: 3, coldLoadsPerSecond: 0.01 });
-    for (let i = 0; i < 5; i++) await settle(verifier.verify(request('ghost')).catch(() => undefined), clock);
+    for (let i = 0; i < 5; i++)
+      await settle(
+        verifier.verify(request('ghost')).catch(() => undefined),
+        clock,
+      );
     expect(calls.length).toBe(3);
   });
 });
@@ -161,7 +177,10 @@ describe('admission limit on cold loads', () => {
   it('secrets already held never wait for a token', async () => {
     const { verifier, calls } = verifierFor((id) => id === 'real', { coldLoadBurst: 1, coldLoadsPerSecond: 0.01, ttlMs: 1_000 });
     await settle(verifier.verify(request('real')), clock);
-    await settle(verifier.verify(request('ghost', true)).catch(() => undefined), clock); // drains the bucket
+    await settle(
+      verifier.verify(request('ghost', true)).catch(() => undefined),
+      clock,
+    ); // drains the bucket
     await clock.advance(2_000); // the real tenant's set expired: its reload is not a cold load
     expect((await settle(verifier.verify(request('real')), clock)).keyId).toBe('real-v1');
     expect(calls).toEqual(['real', 'ghost', 'real']);

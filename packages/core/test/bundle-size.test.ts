@@ -93,7 +93,11 @@ describe('Workers bundle size (core + one profile + Fetch adapter)', () => {
     const secret = 'amt-secret-0123456789abcdef0123456789';
     const body = '{"eventId":"e1","eventType":"VEHICLE_STATE"}';
     const post = (signature: string) =>
-      new Request('https://example.test/hook', { method: 'POST', body, headers: { 'content-type': 'application/json', 'sc-signature': signature } });
+      new Request('https://example.test/hook', {
+        method: 'POST',
+        body,
+        headers: { 'content-type': 'application/json', 'sc-signature': signature },
+      });
     const ok = await mod.default.fetch(post(createHmac('sha256', secret).update(body).digest('hex')), { SMARTCAR_AMT: secret });
     expect(ok.status).toBe(200);
     expect(await ok.text()).toBe('amt');

@@ -26,7 +26,8 @@ const v2: SecretVersion[] = [
   { id: 'v2', secret: 'token-2', role: 'active' },
   { id: 'v1', secret: 'token-1', role: 'previous' },
 ];
-const retryable = () => new KeyStoreError('ctl: throttled', { retryable: true, store: 'ctl', reason: 'THROTTLED', code: 'ThrottlingException' });
+const retryable = () =>
+  new KeyStoreError('ctl: throttled', { retryable: true, store: 'ctl', reason: 'THROTTLED', code: 'ThrottlingException' });
 const terminal = () => new KeyStoreError('ctl: not found', { retryable: false, store: 'ctl', reason: 'NOT_FOUND' });
 
 function make(store: KeyStore, cache: Record<string, number | boolean> = {}, events: KeyturnEvent[] = []) {
@@ -238,7 +239,14 @@ describe('invalidate, status, bounds', () => {
     v.invalidate('sc');
     await vi.advanceTimersByTimeAsync(0);
     expect(s.calls).toHaveLength(2);
-    expect(v.status()).toMatchObject({ state: 'fresh', loading: false, versions: [{ id: 'v2', role: 'active' }, { id: 'v1', role: 'previous' }] });
+    expect(v.status()).toMatchObject({
+      state: 'fresh',
+      loading: false,
+      versions: [
+        { id: 'v2', role: 'active' },
+        { id: 'v1', role: 'previous' },
+      ],
+    });
   });
 
   it('status reports age, versions, last error and next refresh', async () => {
@@ -285,7 +293,12 @@ describe('secret material never leaks from the cache', () => {
       const v = make(s.store);
       await v.verify(req('very-secret-amt-value'));
       await v.verify(req('very-secret-amt-value'));
-      const dump = [inspect(seen, { depth: 8 }), inspect(v, { depth: 8 }), JSON.stringify(v.status()), inspect(v.status(), { depth: 8 })].join('\n');
+      const dump = [
+        inspect(seen, { depth: 8 }),
+        inspect(v, { depth: 8 }),
+        JSON.stringify(v.status()),
+        inspect(v.status(), { depth: 8 }),
+      ].join('\n');
       expect(dump).not.toContain('very-secret-amt-value');
       expect(dump).not.toContain(Buffer.from('very-secret-amt-value').toString('hex'));
     } finally {

@@ -25,7 +25,12 @@ import { keyturn } from '../src/adapters/hono.ts';
 import { createNodeHandler } from '../src/adapters/node.ts';
 
 const AMT = 'amt-token-for-tests';
-const EVENT = { eventId: 'e-1', eventType: 'VEHICLE_STATE', data: { vehicle: { id: 'v-1' }, signals: [] }, meta: { version: '4.0', webhookId: 'w', deliveryId: 'd', deliveredAt: 1 } };
+const EVENT = {
+  eventId: 'e-1',
+  eventType: 'VEHICLE_STATE',
+  data: { vehicle: { id: 'v-1' }, signals: [] },
+  meta: { version: '4.0', webhookId: 'w', deliveryId: 'd', deliveredAt: 1 },
+};
 const BODY = JSON.stringify(EVENT);
 const smartcar = () => createVerifier({ provider: providers.smartcar(), keys: AMT });
 const signed = (body: string | Uint8Array) => sign({ provider: providers.smartcar(), body, secret: AMT });
@@ -47,7 +52,9 @@ describe('result.event', () => {
   it('is never parsed for a rejected request, whatever it contains', async () => {
     const parse = vi.spyOn(JSON, 'parse');
     const verifier = smartcar();
-    await expect(verifier.verify({ body: BODY, headers: { 'sc-signature': '00'.repeat(32) } })).rejects.toMatchObject({ code: 'NO_MATCHING_KEY' });
+    await expect(verifier.verify({ body: BODY, headers: { 'sc-signature': '00'.repeat(32) } })).rejects.toMatchObject({
+      code: 'NO_MATCHING_KEY',
+    });
     await expect(verifier.verify({ body: BODY, headers: {} })).rejects.toMatchObject({ code: 'MISSING_SIGNATURE' });
     expect(parse).not.toHaveBeenCalled();
   });
@@ -74,7 +81,13 @@ describe('result.event', () => {
       error = e;
     }
     expect(error).toBeInstanceOf(EventParseError);
-    expect(error).toMatchObject({ code: 'EVENT_NOT_JSON', provider: 'smartcar', secretId: 'default', keyId: 'default', bodyLength: text.length });
+    expect(error).toMatchObject({
+      code: 'EVENT_NOT_JSON',
+      provider: 'smartcar',
+      secretId: 'default',
+      keyId: 'default',
+      bodyLength: text.length,
+    });
     expect(String((error as Error).message)).not.toContain('hunter2');
     expect(JSON.stringify(error)).not.toContain('hunter2');
     // Not UTF-8 at all.
@@ -86,7 +99,13 @@ describe('result.event', () => {
   it('keeps the body out of JSON.stringify, util.inspect and spread copies; with replay defence the claim is still released', async () => {
     const verifier = createVerifier({ provider: providers.smartcar(), keys: AMT, replay: { store: memoryReplayStore() } });
     const result = await verifier.verify({ body: BODY, headers: signed(BODY) });
-    expect(JSON.parse(JSON.stringify(result))).toEqual({ provider: 'smartcar', secretId: 'default', keyId: 'default', keyRole: 'active', eventId: 'e-1' });
+    expect(JSON.parse(JSON.stringify(result))).toEqual({
+      provider: 'smartcar',
+      secretId: 'default',
+      keyId: 'default',
+      keyRole: 'active',
+      eventId: 'e-1',
+    });
     expect(inspect(result)).not.toContain('VEHICLE_STATE');
     expect({ ...result }).not.toHaveProperty('event');
     expect(result.event).toEqual(EVENT);
@@ -126,7 +145,9 @@ describe('one-line setup: createVerifier({ provider, keys: secret })', () => {
   it('checks the secret now: an unset variable or an unusable secret is a TypeError that never shows it', () => {
     const env: Record<string, string | undefined> = {};
     // @ts-expect-error -- process.env values are string | undefined: the types ask for a check (or `!`)
-    expect(() => createVerifier({ provider: providers.smartcar(), keys: env['SMARTCAR_AMT'] })).toThrow(/`keys` is undefined: pass the signing secret .* is it set\?/);
+    expect(() => createVerifier({ provider: providers.smartcar(), keys: env['SMARTCAR_AMT'] })).toThrow(
+      /`keys` is undefined: pass the signing secret .* is it set\?/,
+    );
     expect(() => createVerifier({ provider: providers.smartcar(), keys: '' })).toThrow(/not a usable smartcar secret: .*empty/);
     expect(() => createVerifier({ provider: providers.smartcar(), keys: ' padded-secret ' })).toThrow(/whitespace/);
     const bad = 'whsec_zz-not-hex-secret';
@@ -154,14 +175,23 @@ describe('sign({ provider, body, secret })', () => {
     const p = providers.smartcar();
     const cases: [() => unknown, RegExp][] = [
       [() => (sign as (...a: unknown[]) => unknown)(), /sign\(\): pass \{ provider, body, secret \}.*got undefined/],
-      [() => sign({ body: BODY, secret: AMT } as never), /`provider` must be a provider profile such as providers.smartcar\(\) \(got undefined\)/],
+      [
+        () => sign({ body: BODY, secret: AMT } as never),
+        /`provider` must be a provider profile such as providers.smartcar\(\) \(got undefined\)/,
+      ],
       [() => sign({ provider: 'smartcar', body: BODY, secret: AMT } as never), /`provider` must be a provider profile .*got a string/],
       [() => (sign as (...a: unknown[]) => unknown)(p), /the second argument is undefined/],
       [() => (sign as (...a: unknown[]) => unknown)(p, BODY, AMT), /the second argument is a string/],
-      [() => sign({ provider: p, body: EVENT as never, secret: AMT }), /`body` must be the raw body, a string or a Uint8Array \(got an object\)/],
+      [
+        () => sign({ provider: p, body: EVENT as never, secret: AMT }),
+        /`body` must be the raw body, a string or a Uint8Array \(got an object\)/,
+      ],
       [() => sign({ provider: p, body: BODY } as never), /`secret` must be the secret as stored .*got undefined/],
       [() => sign({ provider: p, body: BODY, secret: [AMT, 42] as never }), /`secret` must be .*got a number/],
-      [() => (sign as (...a: unknown[]) => unknown)({ provider: p, body: BODY, secret: AMT }, { body: BODY, secret: AMT }), /the first argument is not a provider profile/],
+      [
+        () => (sign as (...a: unknown[]) => unknown)({ provider: p, body: BODY, secret: AMT }, { body: BODY, secret: AMT }),
+        /the first argument is not a provider profile/,
+      ],
     ];
     for (const [call, message] of cases) {
       let thrown: unknown;
@@ -194,27 +224,39 @@ describe('types', () => {
     expectTypeOf<VerifyResult<DataspikeEvent>['event']['event_type']>().toEqualTypeOf<string>();
     expectTypeOf(createVerifier({ provider: providers.stripe(), keys: 'whsec_x' })).toEqualTypeOf<Verifier<StripeEvent>>();
     expectTypeOf(createVerifier({ provider: providers.github(), keys: 'x' })).toEqualTypeOf<Verifier<GitHubEvent>>();
-    expectTypeOf(createVerifier({ provider: providers.standardWebhooks(), keys: 'whsec_' + 'A'.repeat(32) })).toEqualTypeOf<Verifier<StandardWebhooksEvent>>();
+    expectTypeOf(createVerifier({ provider: providers.standardWebhooks(), keys: 'whsec_' + 'A'.repeat(32) })).toEqualTypeOf<
+      Verifier<StandardWebhooksEvent>
+    >();
     interface Invoice {
       readonly type: 'invoice.paid';
       readonly data: { readonly amount: number };
     }
-    expectTypeOf(createVerifier({ provider: providers.standardWebhooks<Invoice>({ name: 'svix' }), keys: 'whsec_' + 'A'.repeat(32) })).toEqualTypeOf<Verifier<Invoice>>();
+    expectTypeOf(
+      createVerifier({ provider: providers.standardWebhooks<Invoice>({ name: 'svix' }), keys: 'whsec_' + 'A'.repeat(32) }),
+    ).toEqualTypeOf<Verifier<Invoice>>();
     expectTypeOf(createVerifier({ provider: providers.mobway(), keys: 'x' })).toEqualTypeOf<Verifier<unknown>>();
-    expectTypeOf(createVerifier({ provider: providers.hmac<Invoice>({ header: 'X-Sig', encoding: 'hex' }), keys: 'x' })).toEqualTypeOf<Verifier<Invoice>>();
+    expectTypeOf(createVerifier({ provider: providers.hmac<Invoice>({ header: 'X-Sig', encoding: 'hex' }), keys: 'x' })).toEqualTypeOf<
+      Verifier<Invoice>
+    >();
 
     interface MyEvent {
       readonly kind: 'mine';
     }
     const mine = await sc.verify<MyEvent>({ body: BODY, headers: signed(BODY) });
     expectTypeOf(mine.event).toEqualTypeOf<MyEvent>();
-    expectTypeOf((await sc.safeVerify<MyEvent>({ body: BODY, headers: signed(BODY) })) as { ok: true; event: MyEvent }).toHaveProperty('event');
+    expectTypeOf((await sc.safeVerify<MyEvent>({ body: BODY, headers: signed(BODY) })) as { ok: true; event: MyEvent }).toHaveProperty(
+      'event',
+    );
 
     const store: KeyStore = { name: 'memory', getVersions: async () => [] };
     // @ts-expect-error -- a store needs secretId
     void (() => createVerifier({ provider: providers.smartcar(), keys: store }));
-    expectTypeOf(createVerifier({ provider: providers.smartcar(), keys: store, secretId: 'SMARTCAR_AMT' })).toEqualTypeOf<Verifier<SmartcarEvent>>();
-    expectTypeOf(createVerifier({ provider: providers.smartcar(), keys: store, secretId: (req) => String(req.secretId) })).toEqualTypeOf<Verifier<SmartcarEvent>>();
+    expectTypeOf(createVerifier({ provider: providers.smartcar(), keys: store, secretId: 'SMARTCAR_AMT' })).toEqualTypeOf<
+      Verifier<SmartcarEvent>
+    >();
+    expectTypeOf(createVerifier({ provider: providers.smartcar(), keys: store, secretId: (req) => String(req.secretId) })).toEqualTypeOf<
+      Verifier<SmartcarEvent>
+    >();
     // Static keys keep secretId optional; a verifier of any event type is a Verifier.
     const anyVerifier: Verifier = createVerifier({ provider: providers.smartcar(), keys: [{ id: 'k', secret: AMT, role: 'active' }] });
     expect(anyVerifier.provider.name).toBe('smartcar');

@@ -190,7 +190,12 @@ describe('rotation fence', () => {
     expect(!forged.ok && forged.error.code).toBe('NO_MATCHING_KEY');
     v.fence('sc', 1_000);
     v.fence('sc', 0);
-    expect(events.filter((e) => e.type === 'rotation-fence').map((e) => (e as { state: string }).state)).toEqual(['started', 'ended', 'started', 'ended']);
+    expect(events.filter((e) => e.type === 'rotation-fence').map((e) => (e as { state: string }).state)).toEqual([
+      'started',
+      'ended',
+      'started',
+      'ended',
+    ]);
     expect(() => v.fence('sc', Number.NaN)).toThrow(TypeError);
     expect(() => v.fence('sc', 3_600_001)).toThrow(TypeError);
     await v.dispose();
@@ -290,7 +295,13 @@ describe('reload and notices', () => {
   it('resync re-validates every held secret: one load each', async () => {
     const { store, state } = switchable();
     const fleet = busFleet();
-    const v = createVerifier({ provider: providers.smartcar(), keys: store, secretId: (r) => String((r.headers as Record<string, string>)['x-t']), now, fleet });
+    const v = createVerifier({
+      provider: providers.smartcar(),
+      keys: store,
+      secretId: (r) => String((r.headers as Record<string, string>)['x-t']),
+      now,
+      fleet,
+    });
     await settle(Promise.all([v.warm('t1'), v.warm('t2'), v.warm('t3')]));
     const before = state.calls;
     const [member] = [...fleet.members];
@@ -364,7 +375,16 @@ describe('the ledger queue', () => {
     const roles = Object.fromEntries(member!.takeUsage().map((x) => [x.keyId, [x.keyRole, x.matches]]));
     expect(roles).toEqual({ v2: ['active', 0], v1: ['previous', 0] });
     // usage() is unchanged in shape.
-    expect(Object.keys(v.usage()[0]!).sort()).toEqual(['keyId', 'keyRole', 'lastMatchedAt', 'lastSeenAt', 'matches', 'notAfter', 'notBefore', 'secretId']);
+    expect(Object.keys(v.usage()[0]!).sort()).toEqual([
+      'keyId',
+      'keyRole',
+      'lastMatchedAt',
+      'lastSeenAt',
+      'matches',
+      'notAfter',
+      'notBefore',
+      'secretId',
+    ]);
     await v.dispose();
   });
 

@@ -95,7 +95,9 @@ describe('HMACs per verification', () => {
   it('a header with many signatures is capped (MALFORMED past 8) and costs one HMAC per key, not per signature', async () => {
     const v = rotatingVerifier(1);
     const sig = `v1=${'00'.repeat(32)}`;
-    await expect(v.verify({ body, headers: { 'x-webhook-signature': `t=${T0 / 1000},${Array(9).fill(sig).join(',')}` } })).rejects.toMatchObject({ code: 'MALFORMED_SIGNATURE' });
+    await expect(
+      v.verify({ body, headers: { 'x-webhook-signature': `t=${T0 / 1000},${Array(9).fill(sig).join(',')}` } }),
+    ).rejects.toMatchObject({ code: 'MALFORMED_SIGNATURE' });
     expect(hmacs()).toBe(0);
     const good = headersFor(secrets[0]!)['x-webhook-signature']!;
     resetCount();

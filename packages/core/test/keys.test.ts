@@ -19,7 +19,14 @@ const body = '{"eventId":"e1","eventType":"VEHICLE_STATE"}';
 const scReq = (secret: string | Uint8Array) => ({ body, headers: { 'sc-signature': mac(secret, body) } });
 
 function storeVerifier(store: KeyStore, events: KeyturnEvent[] = [], provider = providers.smartcar()) {
-  return createVerifier({ provider, keys: store, secretId: 'sc', now: clock.now, cache: { ttlMs: 60_000, jitter: 0 }, onEvent: (e) => events.push(e) });
+  return createVerifier({
+    provider,
+    keys: store,
+    secretId: 'sc',
+    now: clock.now,
+    cache: { ttlMs: 60_000, jitter: 0 },
+    onEvent: (e) => events.push(e),
+  });
 }
 
 describe('binary secrets are copied when decoded (item 5)', () => {
@@ -139,10 +146,31 @@ describe('one id, one secret (item 6)', () => {
 
   it('static keys with duplicate ids or two active keys are a TypeError at createVerifier', () => {
     const make = (keys: SecretVersion[]) => () => createVerifier({ provider: providers.smartcar(), keys });
-    expect(make([{ id: 'k', secret: 'a', role: 'active' }, { id: 'k', secret: 'b', role: 'previous' }])).toThrow(TypeError);
-    expect(make([{ id: 'k', secret: 'a', role: 'active' }, { id: 'k', secret: 'a', role: 'previous' }])).toThrow(/two key versions have the id "k"/);
-    expect(make([{ id: 'a', secret: 'a', role: 'active' }, { id: 'b', secret: 'b', role: 'active' }])).toThrow(/two key versions are active/);
-    expect(make([{ id: 'a', secret: 'a', role: 'active' }, { id: 'b', secret: 'b', role: 'previous' }, { id: 'c', secret: 'c', role: 'pending' }])).not.toThrow();
+    expect(
+      make([
+        { id: 'k', secret: 'a', role: 'active' },
+        { id: 'k', secret: 'b', role: 'previous' },
+      ]),
+    ).toThrow(TypeError);
+    expect(
+      make([
+        { id: 'k', secret: 'a', role: 'active' },
+        { id: 'k', secret: 'a', role: 'previous' },
+      ]),
+    ).toThrow(/two key versions have the id "k"/);
+    expect(
+      make([
+        { id: 'a', secret: 'a', role: 'active' },
+        { id: 'b', secret: 'b', role: 'active' },
+      ]),
+    ).toThrow(/two key versions are active/);
+    expect(
+      make([
+        { id: 'a', secret: 'a', role: 'active' },
+        { id: 'b', secret: 'b', role: 'previous' },
+        { id: 'c', secret: 'c', role: 'pending' },
+      ]),
+    ).not.toThrow();
   });
 });
 

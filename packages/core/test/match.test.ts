@@ -30,7 +30,12 @@ function ring(): KeyRing {
 }
 
 const sig = (secret: string): Uint8Array => new Uint8Array(createHmac('sha256', secret).update(body).digest());
-const parsed = (...secrets: string[]): ParsedSignature => ({ signatures: secrets.map(sig), prefix: undefined, timestamp: undefined, eventId: undefined });
+const parsed = (...secrets: string[]): ParsedSignature => ({
+  signatures: secrets.map(sig),
+  prefix: undefined,
+  timestamp: undefined,
+  eventId: undefined,
+});
 
 describe('candidates', () => {
   it('is the ring order (active, pending, previous) until a key matches, then that key first', () => {

@@ -11,7 +11,15 @@ const profiles = {
   mobway: { make: () => providers.mobway(), secret: 'mobway-secret', header: 'x-signature' },
   generic: {
     make: () =>
-      providers.hmac({ header: 'X-Sig', encoding: 'base64', prefix: 'v1,', separator: ' ', timestampHeader: 'X-Ts', idHeader: 'X-Id', signedContent: '{id}.{timestamp}.{body}' }),
+      providers.hmac({
+        header: 'X-Sig',
+        encoding: 'base64',
+        prefix: 'v1,',
+        separator: ' ',
+        timestampHeader: 'X-Ts',
+        idHeader: 'X-Id',
+        signedContent: '{id}.{timestamp}.{body}',
+      }),
     secret: 'generic',
     header: 'x-sig',
   },
@@ -23,9 +31,15 @@ const headerValue = fc.oneof(
   fc.string({ maxLength: 200 }),
   fc.string({ unit: 'binary', maxLength: 100 }),
   fc.array(hexChars, { maxLength: 130 }).map((a) => a.join('')),
-  fc.tuple(fc.integer({ min: -1, max: 3e9 }), fc.array(fc.array(hexChars, { minLength: 60, maxLength: 66 }).map((a) => a.join('')), { maxLength: 10 })).map(
-    ([t, sigs]) => [`t=${t}`, ...sigs.map((s) => `v1=${s}`)].join(','),
-  ),
+  fc
+    .tuple(
+      fc.integer({ min: -1, max: 3e9 }),
+      fc.array(
+        fc.array(hexChars, { minLength: 60, maxLength: 66 }).map((a) => a.join('')),
+        { maxLength: 10 },
+      ),
+    )
+    .map(([t, sigs]) => [`t=${t}`, ...sigs.map((s) => `v1=${s}`)].join(',')),
   fc.array(fc.constantFrom('t=', 'v1=', ',', '=', ' ', '1', 'a', 'v0=', 'sha256='), { maxLength: 60 }).map((a) => a.join('')),
   fc.constant('v1=' + 'a'.repeat(5000)),
 );

@@ -15,9 +15,16 @@ describe('smoke', () => {
   });
   it('dataspike roundtrip + rotation', async () => {
     const now = 1_700_000_000_000;
-    const oldS = 'whsec_' + 'ab'.repeat(32), newS = 'whsec_' + 'cd'.repeat(32);
-    const v = createVerifier({ provider: providers.dataspike(), now: () => now, keys: [
-      { id: 'new', secret: newS, role: 'active' }, { id: 'old', secret: oldS, role: 'previous', notAfter: now + 1000 }] });
+    const oldS = 'whsec_' + 'ab'.repeat(32),
+      newS = 'whsec_' + 'cd'.repeat(32);
+    const v = createVerifier({
+      provider: providers.dataspike(),
+      now: () => now,
+      keys: [
+        { id: 'new', secret: newS, role: 'active' },
+        { id: 'old', secret: oldS, role: 'previous', notAfter: now + 1000 },
+      ],
+    });
     const body = '{"id":"e1"}';
     const h = sign(providers.dataspike(), { body, secret: oldS, timestamp: now / 1000 });
     expect((await v.verify({ body, headers: h })).keyRole).toBe('previous');

@@ -18,7 +18,8 @@ afterEach(() => {
 
 const body = '{"eventId":"e1"}';
 const req = { body, headers: { 'sc-signature': mac('token', body) } };
-const make = (store: KeyStore, cache = {}) => createVerifier({ provider: providers.smartcar(), keys: store, secretId: 'SMARTCAR_AMT', now: clock.now, cache });
+const make = (store: KeyStore, cache = {}) =>
+  createVerifier({ provider: providers.smartcar(), keys: store, secretId: 'SMARTCAR_AMT', now: clock.now, cache });
 
 describe('store failures carry their reason and tell a misconfiguration from an outage', () => {
   it('a missing secret (terminal) is KEYSTORE_MISCONFIGURED, 500, with the store message in the message and in toJSON()', async () => {
@@ -75,7 +76,10 @@ describe('store failures carry their reason and tell a misconfiguration from an 
     await clock.advance(60_001);
     expect((await v.verify(req)).keyId).toBe('k'); // stale-if-error
     await clock.advance(120_000);
-    await expect(v.verify(req)).rejects.toMatchObject({ code: 'KEYSTORE_MISCONFIGURED', message: expect.stringContaining('access denied to SMARTCAR_AMT') });
+    await expect(v.verify(req)).rejects.toMatchObject({
+      code: 'KEYSTORE_MISCONFIGURED',
+      message: expect.stringContaining('access denied to SMARTCAR_AMT'),
+    });
   });
 
   it('an error a store did not classify: retryable, with its name and code only — its message could quote anything', async () => {
@@ -84,7 +88,9 @@ describe('store failures carry their reason and tell a misconfiguration from an 
     const v = make({ name: 'custom', getVersions: async () => Promise.reject(thrown) });
     const err = (await v.verify(req).catch((e: unknown) => e)) as VerificationError;
     expect(err).toMatchObject({ code: 'KEYSTORE_UNAVAILABLE' });
-    expect(err.message).toBe('Key store custom failed to load SMARTCAR_AMT: custom: loading SMARTCAR_AMT failed (SyntaxError ERR_BAD_JSON)');
+    expect(err.message).toBe(
+      'Key store custom failed to load SMARTCAR_AMT: custom: loading SMARTCAR_AMT failed (SyntaxError ERR_BAD_JSON)',
+    );
     const outputs = [JSON.stringify(err), err.message, String(err), JSON.stringify(v.status())];
     for (const o of outputs) expect(o).not.toContain('super-secret-value');
     expect(inspect(err.toJSON(), { depth: 5 })).not.toContain('super-secret-value');
@@ -97,7 +103,12 @@ describe('store failures carry their reason and tell a misconfiguration from an 
   });
 
   it('every new code is server-side (5xx), so nothing is lost', () => {
-    expect(SERVER_SIDE_STATUS).toMatchObject({ KEYSTORE_MISCONFIGURED: 500, COLD_LOAD_LIMITED: 503, INVALID_INPUT: 500, KEYSTORE_UNAVAILABLE: 503 });
+    expect(SERVER_SIDE_STATUS).toMatchObject({
+      KEYSTORE_MISCONFIGURED: 500,
+      COLD_LOAD_LIMITED: 503,
+      INVALID_INPUT: 500,
+      KEYSTORE_UNAVAILABLE: 503,
+    });
     for (const code of ['KEYSTORE_MISCONFIGURED', 'COLD_LOAD_LIMITED', 'INVALID_INPUT'] as const) {
       expect(new VerificationError(code, 'm').status).toBeGreaterThanOrEqual(500);
     }

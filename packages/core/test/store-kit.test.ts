@@ -54,15 +54,39 @@ describe('KeyStoreError.reason is the union; the cloud code is separate', () => 
     expect([e.reason, e.code]).toEqual([undefined, 'ResourceNotFoundException']);
   });
   it('lists the ten reasons of the issue', () => {
-    expect([...KEY_STORE_ERROR_REASONS].sort()).toEqual(['ABORTED', 'ACCESS_DENIED', 'CONFLICT', 'INTEGRITY', 'INVALID_CONFIG', 'INVALID_FORMAT', 'NOT_FOUND', 'THROTTLED', 'TIMEOUT', 'UNAVAILABLE']);
+    expect([...KEY_STORE_ERROR_REASONS].sort()).toEqual([
+      'ABORTED',
+      'ACCESS_DENIED',
+      'CONFLICT',
+      'INTEGRITY',
+      'INVALID_CONFIG',
+      'INVALID_FORMAT',
+      'NOT_FOUND',
+      'THROTTLED',
+      'TIMEOUT',
+      'UNAVAILABLE',
+    ]);
   });
 });
 
 describe('callWithDeadline', () => {
-  const call = (signal: AbortSignal | undefined, timeoutMs: number) => ({ ...ID, secretId: 's1', action: 'reading', signal, timeoutMs, mapError: (err: unknown) => new KeyStoreError(`mapped ${String(err)}`, { retryable: false, store: 'kit-test', reason: 'INVALID_CONFIG' }) });
+  const call = (signal: AbortSignal | undefined, timeoutMs: number) => ({
+    ...ID,
+    secretId: 's1',
+    action: 'reading',
+    signal,
+    timeoutMs,
+    mapError: (err: unknown) =>
+      new KeyStoreError(`mapped ${String(err)}`, { retryable: false, store: 'kit-test', reason: 'INVALID_CONFIG' }),
+  });
   it('an SDK call that ignores the signal still settles at the deadline: TIMEOUT, retryable', async () => {
     const err = await callWithDeadline(call(undefined, 20), () => new Promise(() => undefined)).catch((e: unknown) => e);
-    expect(err).toMatchObject({ reason: 'TIMEOUT', retryable: true, store: 'kit-test', message: 'Kit Test: reading for s1 took longer than 20 ms.' });
+    expect(err).toMatchObject({
+      reason: 'TIMEOUT',
+      retryable: true,
+      store: 'kit-test',
+      message: 'Kit Test: reading for s1 took longer than 20 ms.',
+    });
   });
   it("the caller's abort wins: ABORTED, before and during the call", async () => {
     const before = new AbortController();
@@ -77,7 +101,9 @@ describe('callWithDeadline', () => {
   });
   it('other failures go through mapError; the run sees the combined signal', async () => {
     let seen: AbortSignal | undefined;
-    await expect(callWithDeadline(call(undefined, 1_000), async (s) => ((seen = s), Promise.reject(new Error('boom'))))).rejects.toMatchObject({ message: 'mapped Error: boom' });
+    await expect(
+      callWithDeadline(call(undefined, 1_000), async (s) => ((seen = s), Promise.reject(new Error('boom')))),
+    ).rejects.toMatchObject({ message: 'mapped Error: boom' });
     expect(seen).toBeInstanceOf(AbortSignal);
     expect(await callWithDeadline(call(undefined, 1_000), async () => 42)).toBe(42);
   });
@@ -106,14 +132,25 @@ describe('versionValueCache', () => {
 
 describe('importPeer', () => {
   it('a missing peer dependency is a terminal INVALID_CONFIG naming the package', async () => {
-    const err = await importPeer({ ...ID, name: 'no-such-sdk', load: () => import('no-such-sdk' as string), hint: ' (or pass `client`)' }).catch((e: unknown) => e);
-    expect(err).toMatchObject({ reason: 'INVALID_CONFIG', retryable: false, message: 'The Kit Test store needs the peer dependency no-such-sdk: npm install no-such-sdk (or pass `client`).' });
+    const err = await importPeer({
+      ...ID,
+      name: 'no-such-sdk',
+      load: () => import('no-such-sdk' as string),
+      hint: ' (or pass `client`)',
+    }).catch((e: unknown) => e);
+    expect(err).toMatchObject({
+      reason: 'INVALID_CONFIG',
+      retryable: false,
+      message: 'The Kit Test store needs the peer dependency no-such-sdk: npm install no-such-sdk (or pass `client`).',
+    });
   });
 });
 
 describe('roles, secrets, rotation results, options', () => {
   it('role order and the weaker of two roles', () => {
-    expect([{ role: 'previous' as const }, { role: 'active' as const }, { role: 'pending' as const }].sort(compareRoles).map((r) => r.role)).toEqual(['active', 'pending', 'previous']);
+    expect(
+      [{ role: 'previous' as const }, { role: 'active' as const }, { role: 'pending' as const }].sort(compareRoles).map((r) => r.role),
+    ).toEqual(['active', 'pending', 'previous']);
     expect(weakerRole('active', 'previous')).toBe('previous');
     expect(weakerRole('pending', 'active')).toBe('pending');
   });
@@ -123,7 +160,10 @@ describe('roles, secrets, rotation results, options', () => {
     expect(sameSecret(new Uint8Array([1]), new Uint8Array([1, 0]))).toBe(false);
   });
   it('finishRotation flags a previous version with no window end', () => {
-    expect(finishRotation({ activeId: 'a', previousId: 'p', previousNotAfter: 5 }, 'w')).toMatchObject({ previousUnbounded: false, warnings: [] });
+    expect(finishRotation({ activeId: 'a', previousId: 'p', previousNotAfter: 5 }, 'w')).toMatchObject({
+      previousUnbounded: false,
+      warnings: [],
+    });
     expect(finishRotation({ activeId: 'a', previousId: 'p' }, 'w')).toMatchObject({ previousUnbounded: true, warnings: ['w'] });
     expect(finishRotation({ activeId: 'a' }, 'w')).toMatchObject({ previousUnbounded: false });
   });

@@ -25,7 +25,12 @@ const keys: SecretVersion[] = [{ id: 'k', secret: 'token', role: 'active' }];
 /** Each option with values out of its range and one in range. */
 const VERIFIER_OPTIONS: [string, (v: unknown) => unknown, unknown[], unknown][] = [
   ['windowLeewayMs', (v) => createVerifier({ provider: providers.smartcar(), keys, windowLeewayMs: v as number }), [-1, 3_600_001], 0],
-  ['reportExpiredKeys', (v) => createVerifier({ provider: providers.smartcar(), keys, reportExpiredKeys: v as boolean }), ['yes', 1], false],
+  [
+    'reportExpiredKeys',
+    (v) => createVerifier({ provider: providers.smartcar(), keys, reportExpiredKeys: v as boolean }),
+    ['yes', 1],
+    false,
+  ],
 ];
 const cacheCase = (name: string) => (v: unknown) =>
   createVerifier({ provider: providers.smartcar(), keys: store, secretId: 's', cache: { [name]: v } });
@@ -43,8 +48,10 @@ const CACHE_OPTIONS: [string, unknown[], unknown][] = [
   ['coldLoadsPerSecond', [0, 0.001, -1, 1_000_001], 0.01],
   ['serveStaleOnTerminalError', ['false', 0], false],
 ];
-const replayCase = (name: string, provider: ProviderProfile = providers.dataspike()) => (v: unknown) =>
-  createVerifier({ provider, keys: [], replay: { store: memoryReplayStore(), [name]: v } });
+const replayCase =
+  (name: string, provider: ProviderProfile = providers.dataspike()) =>
+  (v: unknown) =>
+    createVerifier({ provider, keys: [], replay: { store: memoryReplayStore(), [name]: v } });
 const REPLAY_OPTIONS: [string, (v: unknown) => unknown, unknown[], unknown][] = [
   ['replay.ttlMs', replayCase('ttlMs', providers.mobway()), [0, -1, 31_536_000_001], 1],
   ['replay.ttlMs', replayCase('ttlMs'), [359_999], 360_000],
@@ -65,7 +72,8 @@ const PROFILES: [string, Factory, string[]][] = [
   ['shopify', providers.shopify as Factory, ['rejectStatus', 'webhookIdAsEventId']],
   [
     'hmac',
-    ((o) => providers.hmac({ header: 'X-Sig', encoding: 'hex', timestampHeader: 'X-Ts', signedContent: '{timestamp}.{body}', ...o })) as Factory,
+    ((o) =>
+      providers.hmac({ header: 'X-Sig', encoding: 'hex', timestampHeader: 'X-Ts', signedContent: '{timestamp}.{body}', ...o })) as Factory,
     ['toleranceMs', 'futureToleranceMs', 'rejectStatus'],
   ],
 ];
@@ -101,7 +109,8 @@ describe('numeric options are finite and in range, or a TypeError at creation', 
       const bad = [...(name === 'serveStaleOnTerminalError' ? [null, 1] : NOT_NUMBERS), ...outOfRange];
       for (const v of bad) expectTypeError(() => cacheCase(name)(v), `cache.${name}`);
       // Static keys read maxSecrets too; every cache option is checked either way.
-      for (const v of bad) expectTypeError(() => createVerifier({ provider: providers.smartcar(), keys, cache: { [name]: v } }), `cache.${name}`);
+      for (const v of bad)
+        expectTypeError(() => createVerifier({ provider: providers.smartcar(), keys, cache: { [name]: v } }), `cache.${name}`);
       expect(() => cacheCase(name)(good)).not.toThrow();
     });
   }
@@ -143,7 +152,9 @@ describe('numeric options are finite and in range, or a TypeError at creation', 
 
   it('sign({ timestamp }) must be whole unix seconds the parsers accept', () => {
     for (const timestamp of [...NOT_NUMBERS.filter((v) => v !== null), -1, 1.5, 1e12]) {
-      expect(() => sign(providers.dataspike(), { body: 'b', secret: 'whsec_' + '00'.repeat(32), timestamp: timestamp as number })).toThrow(/timestamp/);
+      expect(() => sign(providers.dataspike(), { body: 'b', secret: 'whsec_' + '00'.repeat(32), timestamp: timestamp as number })).toThrow(
+        /timestamp/,
+      );
     }
     expect(() => sign(providers.dataspike(), { body: 'b', secret: 'whsec_' + '00'.repeat(32), timestamp: 999_999_999_999 })).not.toThrow();
   });
@@ -177,13 +188,20 @@ describe('per-request numbers: a typed rejection, never a check turned off', () 
 
   it('receivedAt: NaN, a string, Infinity, a negative number are INVALID_INPUT (500) — the stale request is never accepted', async () => {
     const rejected: string[] = [];
-    const v = createVerifier({ provider: providers.dataspike(), keys: [{ id: 'd', secret, role: 'active' }], now: () => T0, onRejected: (r) => rejected.push(r.code) });
+    const v = createVerifier({
+      provider: providers.dataspike(),
+      keys: [{ id: 'd', secret, role: 'active' }],
+      now: () => T0,
+      onRejected: (r) => rejected.push(r.code),
+    });
     for (const receivedAt of [Number.NaN, '1764000000000', Number.POSITIVE_INFINITY, -1, null, 8.64e15 + 1]) {
       const err = await v.verify({ body, headers: stale, receivedAt: receivedAt as number }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(VerificationError);
       expect(err).toMatchObject({ code: 'INVALID_INPUT', status: 500 });
       expect((err as Error).message).toContain('receivedAt');
-      expect(() => v.verifySync({ body, headers: stale, receivedAt: receivedAt as number })).toThrow(expect.objectContaining({ code: 'INVALID_INPUT' }));
+      expect(() => v.verifySync({ body, headers: stale, receivedAt: receivedAt as number })).toThrow(
+        expect.objectContaining({ code: 'INVALID_INPUT' }),
+      );
     }
     await expect(v.verify({ body, headers: stale })).rejects.toMatchObject({ code: 'TIMESTAMP_TOO_OLD' });
     expect((await v.verify({ body, headers: stale, receivedAt: T0 - 86_400_000 + 1_000 })).keyId).toBe('d');
@@ -200,7 +218,9 @@ describe('per-request numbers: a typed rejection, never a check turned off', () 
 
   it('windowLeewayMs cannot re-enable long-expired keys', async () => {
     const keysWithOld: SecretVersion[] = [{ id: 'old', secret: 'old-token', role: 'previous', notAfter: T0 - 365 * 86_400_000 }];
-    expect(() => createVerifier({ provider: providers.smartcar(), keys: keysWithOld, windowLeewayMs: Number.POSITIVE_INFINITY })).toThrow(TypeError);
+    expect(() => createVerifier({ provider: providers.smartcar(), keys: keysWithOld, windowLeewayMs: Number.POSITIVE_INFINITY })).toThrow(
+      TypeError,
+    );
     const v = createVerifier({ provider: providers.smartcar(), keys: keysWithOld, now: () => T0, windowLeewayMs: 3_600_000 });
     const b = '{"eventId":"x"}';
     await expect(v.verify({ body: b, headers: { 'sc-signature': mac('old-token', b) } })).rejects.toMatchObject({ code: 'KEY_EXPIRED' });
@@ -209,9 +229,15 @@ describe('per-request numbers: a typed rejection, never a check turned off', () 
   it('a secretId that is not a non-empty string is INVALID_INPUT (from the request or from the function)', async () => {
     const b = '{"eventId":"x"}';
     const headers = { 'sc-signature': mac('token', b) };
-    const v = createVerifier({ provider: providers.smartcar(), keys, secretId: (req) => (req.headers as Record<string, string>)['x-tenant'] as string });
+    const v = createVerifier({
+      provider: providers.smartcar(),
+      keys,
+      secretId: (req) => (req.headers as Record<string, string>)['x-tenant'] as string,
+    });
     for (const tenant of [undefined, '', 'x'.repeat(1025)]) {
-      await expect(v.verify({ body: b, headers: { ...headers, ...(tenant === undefined ? {} : { 'x-tenant': tenant }) } })).rejects.toMatchObject({ code: 'INVALID_INPUT', status: 500 });
+      await expect(
+        v.verify({ body: b, headers: { ...headers, ...(tenant === undefined ? {} : { 'x-tenant': tenant }) } }),
+      ).rejects.toMatchObject({ code: 'INVALID_INPUT', status: 500 });
     }
     for (const secretId of [42, '', {}]) {
       await expect(v.verify({ body: b, headers, secretId: secretId as string })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
@@ -223,9 +249,14 @@ describe('per-request numbers: a typed rejection, never a check turned off', () 
 
   it('store versions with a window that is not a number are refused as a bad result, not used', async () => {
     for (const notAfter of [Number.NaN, '2026-01-01']) {
-      const bad: KeyStore = { name: 'bad', getVersions: async () => [{ id: 'k', secret: 'token', role: 'previous', notAfter: notAfter as number }] };
+      const bad: KeyStore = {
+        name: 'bad',
+        getVersions: async () => [{ id: 'k', secret: 'token', role: 'previous', notAfter: notAfter as number }],
+      };
       const v = createVerifier({ provider: providers.smartcar(), keys: bad, secretId: 's' });
-      await expect(v.verify({ body: 'x', headers: { 'sc-signature': mac('token', 'x') } })).rejects.toMatchObject({ code: 'KEYSTORE_MISCONFIGURED' });
+      await expect(v.verify({ body: 'x', headers: { 'sc-signature': mac('token', 'x') } })).rejects.toMatchObject({
+        code: 'KEYSTORE_MISCONFIGURED',
+      });
       expect(v.status('s').lastError).toMatchObject({ reason: 'INVALID_FORMAT', code: 'BAD_RESULT' });
     }
   });

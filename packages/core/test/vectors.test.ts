@@ -5,7 +5,6 @@ import { createVerifier, providers, VerificationError } from '../src/index.ts';
 import type { ProviderProfile } from '../src/providers/types.ts';
 import type { Vector } from './providers/vectors.ts';
 
-
 const dir = join(import.meta.dirname, 'vectors');
 const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
 

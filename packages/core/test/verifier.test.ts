@@ -3,14 +3,7 @@ import { inspect } from 'node:util';
 // The smartcar SDK is an independent oracle for the VERIFY challenge answer.
 import smartcarSdk from 'smartcar';
 import { describe, expect, it, vi } from 'vitest';
-import {
-  createVerifier,
-  providers,
-  sign,
-  VERIFICATION_ERROR_CODES,
-  VerificationError,
-  type SecretVersion,
-} from '../src/index.ts';
+import { createVerifier, providers, sign, VERIFICATION_ERROR_CODES, VerificationError, type SecretVersion } from '../src/index.ts';
 
 const T0 = Date.UTC(2026, 10, 24, 12, 0, 0);
 const hex = (key: string | Buffer, msg: string | Buffer) => createHmac('sha256', key).update(msg).digest('hex');
@@ -51,7 +44,10 @@ describe('rotation windows and ordering', () => {
     now = T0 - 10;
     expect((await v.verify({ body, headers: { 'sc-signature': hex('new-token', body) } })).keyId).toBe('new');
     now = T0 - 11;
-    await expect(v.verify({ body, headers: { 'sc-signature': hex('new-token', body) } })).rejects.toMatchObject({ code: 'KEY_EXPIRED', keyId: 'new' });
+    await expect(v.verify({ body, headers: { 'sc-signature': hex('new-token', body) } })).rejects.toMatchObject({
+      code: 'KEY_EXPIRED',
+      keyId: 'new',
+    });
   });
 
   it('widens windows by windowLeewayMs on both sides', async () => {
@@ -65,7 +61,9 @@ describe('rotation windows and ordering', () => {
 
   it('reports NO_MATCHING_KEY instead of KEY_EXPIRED when reportExpiredKeys is off', async () => {
     const v = smartcarVerifier(keys, () => T0 + 5_000, { reportExpiredKeys: false });
-    await expect(v.verify({ body, headers: { 'sc-signature': hex('old-token', body) } })).rejects.toMatchObject({ code: 'NO_MATCHING_KEY' });
+    await expect(v.verify({ body, headers: { 'sc-signature': hex('old-token', body) } })).rejects.toMatchObject({
+      code: 'NO_MATCHING_KEY',
+    });
   });
 
   it('counts matches per key with the last match time (usage)', async () => {
@@ -109,12 +107,16 @@ describe('requests', () => {
     // Bytes that are not valid UTF-8 are hashed as bytes, not transcoded.
     const raw = Buffer.from([0xff, 0xfe, 0x00, 0x41]);
     expect((await v.verify({ body: raw, headers: { 'sc-signature': hex('token', raw) } })).keyId).toBe('k');
-    await expect(v.verify({ body: raw.toString('utf8'), headers: { 'sc-signature': hex('token', raw) } })).rejects.toMatchObject({ code: 'NO_MATCHING_KEY' });
+    await expect(v.verify({ body: raw.toString('utf8'), headers: { 'sc-signature': hex('token', raw) } })).rejects.toMatchObject({
+      code: 'NO_MATCHING_KEY',
+    });
   });
 
   it('rejects a parsed object with BODY_NOT_RAW and a raw-body hint', async () => {
     const v = smartcarVerifier(keys);
-    const err = (await v.verify({ body: JSON.parse(body) as never, headers: { 'sc-signature': sig } }).catch((e: unknown) => e)) as VerificationError;
+    const err = (await v
+      .verify({ body: JSON.parse(body) as never, headers: { 'sc-signature': sig } })
+      .catch((e: unknown) => e)) as VerificationError;
     expect(err.code).toBe('BODY_NOT_RAW');
     expect(err.status).toBe(500);
     expect(err.hint).toMatch(/raw/);
@@ -153,7 +155,6 @@ describe('requests', () => {
     await expect(v.verify({ body, headers })).rejects.toMatchObject({ code: 'TIMESTAMP_TOO_OLD' });
     expect((await v.verify({ body, headers, receivedAt: T0 + 1_000 })).timestamp).toBe(T0 / 1000);
   });
-
 });
 
 describe('configuration errors fail at construction', () => {
@@ -170,11 +171,15 @@ describe('configuration errors fail at construction', () => {
   });
 
   it('a secret with surrounding whitespace is refused, never trimmed', () => {
-    expect(() => createVerifier({ provider: providers.smartcar(), keys: [{ id: 'k', secret: 'token\n', role: 'active' }] })).toThrow(/whitespace/);
+    expect(() => createVerifier({ provider: providers.smartcar(), keys: [{ id: 'k', secret: 'token\n', role: 'active' }] })).toThrow(
+      /whitespace/,
+    );
   });
 
   it('a bad version shape or a store without secretId is a TypeError', () => {
-    expect(() => createVerifier({ provider: providers.smartcar(), keys: [{ id: 'k', secret: 'x', role: 'current' as never }] })).toThrow(TypeError);
+    expect(() => createVerifier({ provider: providers.smartcar(), keys: [{ id: 'k', secret: 'x', role: 'current' as never }] })).toThrow(
+      TypeError,
+    );
     // @ts-expect-error -- secretId is required with a store, in the types too
     expect(() => createVerifier({ provider: providers.smartcar(), keys: { name: 's', getVersions: async () => [] } })).toThrow(/secretId/);
   });
@@ -222,13 +227,21 @@ describe('sign', () => {
 describe('no secret, signature or body in any error output', () => {
   it.each([...VERIFICATION_ERROR_CODES])('%s carries only safe fields', (code) => {
     const e = new VerificationError(code, 'm', { provider: 'p', secretId: 's' });
-    expect(Object.keys(e.toJSON()).sort()).toEqual(['cause', 'code', 'hint', 'keyId', 'message', 'name', 'provider', 'secretId', 'status'].sort());
+    expect(Object.keys(e.toJSON()).sort()).toEqual(
+      ['cause', 'code', 'hint', 'keyId', 'message', 'name', 'provider', 'secretId', 'status'].sort(),
+    );
   });
 
   it('rejections never echo the secret, the expected signature or the body', async () => {
     const secret = 'super-secret-token-value';
     const onRejected = vi.fn();
-    const v = createVerifier({ provider: providers.smartcar(), keys: [{ id: 'k', secret, role: 'active', notAfter: T0 - 1 }], now: () => T0, windowLeewayMs: 0, onRejected });
+    const v = createVerifier({
+      provider: providers.smartcar(),
+      keys: [{ id: 'k', secret, role: 'active', notAfter: T0 - 1 }],
+      now: () => T0,
+      windowLeewayMs: 0,
+      onRejected,
+    });
     const expected = hex(secret, body);
     const forged = 'ab'.repeat(32);
     const outputs: string[] = [];
@@ -243,14 +256,24 @@ describe('no secret, signature or body in any error output', () => {
     expect(all).not.toContain(expected);
     expect(all).not.toContain(forged);
     expect(all).not.toContain('Škoda');
-    expect(onRejected.mock.calls.map((c) => c[0].code)).toEqual(['NO_MATCHING_KEY', 'KEY_EXPIRED', 'MALFORMED_SIGNATURE', 'MISSING_SIGNATURE']);
+    expect(onRejected.mock.calls.map((c) => c[0].code)).toEqual([
+      'NO_MATCHING_KEY',
+      'KEY_EXPIRED',
+      'MALFORMED_SIGNATURE',
+      'MISSING_SIGNATURE',
+    ]);
     expect(onRejected.mock.calls[1]![0]).toMatchObject({ keyId: 'k', keyRole: 'active' });
   });
 
   it('hooks receive ids and roles only', async () => {
     const onVerified = vi.fn();
     const onRejected = vi.fn();
-    const v = createVerifier({ provider: providers.mobway(), keys: [{ id: 'k', secret: 's3cr3t-value', role: 'active' }], onVerified, onRejected });
+    const v = createVerifier({
+      provider: providers.mobway(),
+      keys: [{ id: 'k', secret: 's3cr3t-value', role: 'active' }],
+      onVerified,
+      onRejected,
+    });
     await v.verify({ body, headers: { 'x-signature': hex('s3cr3t-value', body) } });
     await v.verify({ body, headers: { 'x-signature': hex('nope', body) } }).catch(() => undefined);
     expect(onVerified).toHaveBeenCalledWith({ provider: 'mobway', secretId: 'default', keyId: 'k', keyRole: 'active' });

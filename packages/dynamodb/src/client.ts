@@ -57,11 +57,27 @@ type Sdk = typeof import('@aws-sdk/client-dynamodb');
 export interface Commands {
   readonly table: string;
   /** PutItem; `{ ok: false, item }` when the condition failed (`item`: the existing one, when DynamoDB returned it). */
-  put(input: { Item: Item; ConditionExpression?: string; ExpressionAttributeNames?: Record<string, string>; ExpressionAttributeValues?: Item }): Promise<{ ok: boolean; item?: Item }>;
+  put(input: {
+    Item: Item;
+    ConditionExpression?: string;
+    ExpressionAttributeNames?: Record<string, string>;
+    ExpressionAttributeValues?: Item;
+  }): Promise<{ ok: boolean; item?: Item }>;
   /** DeleteItem; `false` when the condition failed. */
-  delete(input: { Key: Item; ConditionExpression?: string; ExpressionAttributeNames?: Record<string, string>; ExpressionAttributeValues?: Item }): Promise<boolean>;
+  delete(input: {
+    Key: Item;
+    ConditionExpression?: string;
+    ExpressionAttributeNames?: Record<string, string>;
+    ExpressionAttributeValues?: Item;
+  }): Promise<boolean>;
   /** UpdateItem; `false` when the condition failed. */
-  update(input: { Key: Item; UpdateExpression: string; ConditionExpression?: string; ExpressionAttributeNames?: Record<string, string>; ExpressionAttributeValues?: Item }): Promise<boolean>;
+  update(input: {
+    Key: Item;
+    UpdateExpression: string;
+    ConditionExpression?: string;
+    ExpressionAttributeNames?: Record<string, string>;
+    ExpressionAttributeValues?: Item;
+  }): Promise<boolean>;
   /** GetItem. */
   get(key: Item, consistent: boolean): Promise<Item | undefined>;
   /** Query on a partition key (every page, at most `limit` items). */
@@ -78,7 +94,8 @@ export function commands(options: DynamoDbTableOptions, where: string): Commands
   if (typeof table !== 'string' || !/^[A-Za-z0-9_.-]{3,255}$/.test(table)) {
     throw new TypeError(`${where}: \`table\` must be a DynamoDB table name (3 to 255 letters, digits, "_", "-", ".")`);
   }
-  if (options.client !== undefined && options.clientConfig !== undefined) throw new TypeError(`${where}: pass \`client\` or \`clientConfig\`, not both`);
+  if (options.client !== undefined && options.clientConfig !== undefined)
+    throw new TypeError(`${where}: pass \`client\` or \`clientConfig\`, not both`);
   if (options.client !== undefined && (options.client === null || typeof (options.client as { send?: unknown }).send !== 'function')) {
     throw new TypeError(`${where}: \`client\` must be a DynamoDBClient from @aws-sdk/client-dynamodb`);
   }
@@ -122,7 +139,12 @@ export function commands(options: DynamoDbTableOptions, where: string): Commands
     if (name === 'AbortError' || name === 'TimeoutError') {
       throw new DynamoDbError(`DynamoDB ${operation} on ${table} timed out after ${timeoutMs} ms`, 'timeout', operation, error);
     }
-    throw new DynamoDbError(`DynamoDB ${operation} on ${table} failed: ${typeof name === 'string' ? `${name}: ` : ''}${message}`, 'failed', operation, error);
+    throw new DynamoDbError(
+      `DynamoDB ${operation} on ${table} failed: ${typeof name === 'string' ? `${name}: ` : ''}${message}`,
+      'failed',
+      operation,
+      error,
+    );
   }
 
   const conditional = (error: unknown): boolean => (error as { name?: unknown } | null)?.name === 'ConditionalCheckFailedException';
@@ -131,7 +153,15 @@ export function commands(options: DynamoDbTableOptions, where: string): Commands
     table,
     async put(input) {
       try {
-        await send('PutItem', (s) => new s.PutItemCommand({ TableName: table, ...input, ...(input.ConditionExpression === undefined ? {} : { ReturnValuesOnConditionCheckFailure: 'ALL_OLD' }) }));
+        await send(
+          'PutItem',
+          (s) =>
+            new s.PutItemCommand({
+              TableName: table,
+              ...input,
+              ...(input.ConditionExpression === undefined ? {} : { ReturnValuesOnConditionCheckFailure: 'ALL_OLD' }),
+            }),
+        );
         return { ok: true };
       } catch (error) {
         if (conditional(error)) {
@@ -161,7 +191,10 @@ export function commands(options: DynamoDbTableOptions, where: string): Commands
     },
     async get(key, consistent) {
       try {
-        const out = await send<{ Item?: Item }>('GetItem', (s) => new s.GetItemCommand({ TableName: table, Key: key, ConsistentRead: consistent }));
+        const out = await send<{ Item?: Item }>(
+          'GetItem',
+          (s) => new s.GetItemCommand({ TableName: table, Key: key, ConsistentRead: consistent }),
+        );
         return out.Item;
       } catch (error) {
         return classify('GetItem', error);
@@ -172,14 +205,16 @@ export function commands(options: DynamoDbTableOptions, where: string): Commands
       let start: Item | undefined;
       try {
         do {
-          const out: { Items?: Item[]; LastEvaluatedKey?: Item } = await send('Query', (s) =>
-            new s.QueryCommand({
-              TableName: table,
-              KeyConditionExpression: 'pk = :pk',
-              ExpressionAttributeValues: { ':pk': { S: pk } },
-              ConsistentRead: consistent,
-              ...(start === undefined ? {} : { ExclusiveStartKey: start }),
-            }),
+          const out: { Items?: Item[]; LastEvaluatedKey?: Item } = await send(
+            'Query',
+            (s) =>
+              new s.QueryCommand({
+                TableName: table,
+                KeyConditionExpression: 'pk = :pk',
+                ExpressionAttributeValues: { ':pk': { S: pk } },
+                ConsistentRead: consistent,
+                ...(start === undefined ? {} : { ExclusiveStartKey: start }),
+              }),
           );
           items.push(...(out.Items ?? []));
           start = out.LastEvaluatedKey;
@@ -197,7 +232,10 @@ export function commands(options: DynamoDbTableOptions, where: string): Commands
           const ask: Item[] = request;
           let res: { Responses?: Record<string, Item[]>; UnprocessedKeys?: Record<string, { Keys?: Item[] }> };
           try {
-            res = await send('BatchGetItem', (s) => new s.BatchGetItemCommand({ RequestItems: { [table]: { Keys: ask, ConsistentRead: consistent } } }));
+            res = await send(
+              'BatchGetItem',
+              (s) => new s.BatchGetItemCommand({ RequestItems: { [table]: { Keys: ask, ConsistentRead: consistent } } }),
+            );
           } catch (error) {
             return classify('BatchGetItem', error);
           }

@@ -104,9 +104,17 @@ export function dynamodbFleet(options: DynamoDbFleetOptions): DynamoDbFleet {
   const flushIntervalMs = ms(where, 'flushIntervalMs', options.flushIntervalMs, 1_000, 100, 60_000);
   const heartbeatMs = ms(where, 'heartbeatMs', options.heartbeatMs, Math.max(5_000, flushIntervalMs), flushIntervalMs, 60_000);
   const staleAfterMs = ms(where, 'staleAfterMs', options.staleAfterMs, Math.max(15_000, 3 * heartbeatMs), 2 * heartbeatMs, 86_400_000);
-  const instanceTimeoutMs = ms(where, 'instanceTimeoutMs', options.instanceTimeoutMs, Math.max(300_000, staleAfterMs), staleAfterMs, 30 * 86_400_000);
+  const instanceTimeoutMs = ms(
+    where,
+    'instanceTimeoutMs',
+    options.instanceTimeoutMs,
+    Math.max(300_000, staleAfterMs),
+    staleAfterMs,
+    30 * 86_400_000,
+  );
   const maxPendingKeys = options.maxPendingKeys ?? 50_000;
-  if (!Number.isSafeInteger(maxPendingKeys) || maxPendingKeys < 1) throw new TypeError(`${where}: \`maxPendingKeys\` must be a positive integer`);
+  if (!Number.isSafeInteger(maxPendingKeys) || maxPendingKeys < 1)
+    throw new TypeError(`${where}: \`maxPendingKeys\` must be a positive integer`);
   const now = options.now ?? Date.now;
   if (typeof now !== 'function') throw new TypeError(`${where}: \`now\` must be a function returning epoch ms`);
   const onEvent = options.onEvent;
@@ -238,7 +246,6 @@ export function dynamodbFleet(options: DynamoDbFleetOptions): DynamoDbFleet {
     }
   }
 
-
   /** One secret's fleet-wide snapshot (this process's own counts are written first). */
   async function usage(secretId: string): Promise<UsageSnapshot> {
     checkId('usage', secretId);
@@ -286,7 +293,12 @@ export function dynamodbFleet(options: DynamoDbFleetOptions): DynamoDbFleet {
         throw new TypeError(`announceRotation(): \`ttlMs\` must be a finite number of ms from 1 to ${MAX_FENCE_TTL_MS}`);
       }
       const ttl = Math.ceil(ttlMs);
-      await bump(secretId, 'SET #fence = :end, #at = :now, #last = :last ADD #seq :one', { ':end': N(now() + ttl), ':last': S('rotation-started') }, { '#fence': 'fence', '#at': 'at', '#last': 'last', '#seq': 'seq' });
+      await bump(
+        secretId,
+        'SET #fence = :end, #at = :now, #last = :last ADD #seq :one',
+        { ':end': N(now() + ttl), ':last': S('rotation-started') },
+        { '#fence': 'fence', '#at': 'at', '#last': 'last', '#seq': 'seq' },
+      );
       for (const m of members) m.fence(secretId, ttl);
     },
 
@@ -294,14 +306,31 @@ export function dynamodbFleet(options: DynamoDbFleetOptions): DynamoDbFleet {
       checkId('publishChange', secretId);
       if (opts.versionId !== undefined) checkId('publishChange', opts.versionId, 'versionId');
       const names = { '#fence': 'fence', '#at': 'at', '#last': 'last', '#seq': 'seq', '#chg': 'chg', '#v': 'v' };
-      if (opts.versionId === undefined) await bump(secretId, 'SET #at = :now, #last = :last REMOVE #fence, #v ADD #seq :one, #chg :one', { ':last': S('key-changed') }, names);
-      else await bump(secretId, 'SET #at = :now, #last = :last, #v = :v REMOVE #fence ADD #seq :one, #chg :one', { ':last': S('key-changed'), ':v': S(opts.versionId) }, names);
+      if (opts.versionId === undefined)
+        await bump(
+          secretId,
+          'SET #at = :now, #last = :last REMOVE #fence, #v ADD #seq :one, #chg :one',
+          { ':last': S('key-changed') },
+          names,
+        );
+      else
+        await bump(
+          secretId,
+          'SET #at = :now, #last = :last, #v = :v REMOVE #fence ADD #seq :one, #chg :one',
+          { ':last': S('key-changed'), ':v': S(opts.versionId) },
+          names,
+        );
       for (const m of members) void m.changed(secretId, opts.versionId);
     },
 
     async endRotation(secretId) {
       checkId('endRotation', secretId);
-      await bump(secretId, 'SET #at = :now, #last = :last REMOVE #fence ADD #seq :one', { ':last': S('rotation-ended') }, { '#fence': 'fence', '#at': 'at', '#last': 'last', '#seq': 'seq' });
+      await bump(
+        secretId,
+        'SET #at = :now, #last = :last REMOVE #fence ADD #seq :one',
+        { ':last': S('rotation-ended') },
+        { '#fence': 'fence', '#at': 'at', '#last': 'last', '#seq': 'seq' },
+      );
       for (const m of members) m.fence(secretId, 0);
     },
 

@@ -60,6 +60,7 @@ export function itemKeys(prefix: string): ItemKeys {
 /** Checks a prefix: at most 128 characters. */
 export function checkPrefix(where: string, prefix: unknown): string {
   if (prefix === undefined) return DEFAULT_PREFIX;
-  if (typeof prefix !== 'string' || prefix.length > 128) throw new TypeError(`${where}: \`prefix\` must be a string of at most 128 characters`);
+  if (typeof prefix !== 'string' || prefix.length > 128)
+    throw new TypeError(`${where}: \`prefix\` must be a string of at most 128 characters`);
   return prefix;
 }

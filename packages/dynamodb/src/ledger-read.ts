@@ -31,7 +31,9 @@ export interface LedgerReaderDeps {
 export function ledgerReader(deps: LedgerReaderDeps): (secretId: string) => Promise<UsageSnapshot> {
   const { db, keys, now, staleAfterMs, instanceTimeoutMs } = deps;
 
-  async function registry(t: number): Promise<{ entries: { instance: string; at: number; mode: string; stale: number | undefined }[]; gap: number | undefined }> {
+  async function registry(
+    t: number,
+  ): Promise<{ entries: { instance: string; at: number; mode: string; stale: number | undefined }[]; gap: number | undefined }> {
     const items = await db.query(keys.fleetPk, true);
     let gap: number | undefined;
     const entries: { instance: string; at: number; mode: string; stale: number | undefined }[] = [];
@@ -49,7 +51,12 @@ export function ledgerReader(deps: LedgerReaderDeps): (secretId: string) => Prom
       const instance = sk.slice(5);
       if (mode === 'd' ? t - at > DRAINED_KEEP_MS : t - at > timeout) {
         // Presumed gone: removed (only if it did not report meanwhile), and its possible losses become a gap.
-        const removed = await db.delete({ Key: keys.instance(instance), ConditionExpression: '#at = :at', ExpressionAttributeNames: { '#at': 'at' }, ExpressionAttributeValues: { ':at': N(at) } });
+        const removed = await db.delete({
+          Key: keys.instance(instance),
+          ConditionExpression: '#at = :at',
+          ExpressionAttributeNames: { '#at': 'at' },
+          ExpressionAttributeValues: { ':at': N(at) },
+        });
         if (removed && mode !== 'd') {
           const end = at + timeout;
           await db.update({
@@ -67,7 +74,6 @@ export function ledgerReader(deps: LedgerReaderDeps): (secretId: string) => Prom
     }
     return { entries, gap };
   }
-
 
   async function usage(secretId: string): Promise<UsageSnapshot> {
     const t = now();

@@ -85,7 +85,8 @@ export function ledgerWriter(deps: LedgerWriterDeps): LedgerWriter {
         continue;
       }
       cur.matches += d.matches;
-      if (d.lastMatchedAt !== undefined && (cur.lastMatchedAt === undefined || d.lastMatchedAt > cur.lastMatchedAt)) cur.lastMatchedAt = d.lastMatchedAt;
+      if (d.lastMatchedAt !== undefined && (cur.lastMatchedAt === undefined || d.lastMatchedAt > cur.lastMatchedAt))
+        cur.lastMatchedAt = d.lastMatchedAt;
       if (d.lastSeenAt >= cur.lastSeenAt) {
         cur.lastSeenAt = d.lastSeenAt;
         cur.keyRole = d.keyRole;
@@ -122,7 +123,12 @@ export function ledgerWriter(deps: LedgerWriterDeps): LedgerWriter {
       });
     }
     if (!done) {
-      await db.update({ Key: key, UpdateExpression: `${base}${add}`, ExpressionAttributeNames: { ...names, ...addNames }, ExpressionAttributeValues: { ...values, ...addValues } });
+      await db.update({
+        Key: key,
+        UpdateExpression: `${base}${add}`,
+        ExpressionAttributeNames: { ...names, ...addNames },
+        ExpressionAttributeValues: { ...values, ...addValues },
+      });
     }
     const seenId = `${k.secretId}\u0000${k.keyId}`;
     if ((writtenSeen.get(seenId) ?? -1) < k.lastSeenAt) {
@@ -163,7 +169,11 @@ export function ledgerWriter(deps: LedgerWriterDeps): LedgerWriter {
   async function report(at: number, mode: 'l' | 'd'): Promise<void> {
     const gap = gapUntil > reportedGap ? gapUntil : 0;
     const due =
-      lastReport === undefined || lastReport.mode !== mode || gap > 0 || at - lastReport.at >= (mode === 'd' ? DRAINED_REFRESH_MS : heartbeatMs) || at < lastReport.at;
+      lastReport === undefined ||
+      lastReport.mode !== mode ||
+      gap > 0 ||
+      at - lastReport.at >= (mode === 'd' ? DRAINED_REFRESH_MS : heartbeatMs) ||
+      at < lastReport.at;
     if (!due) return;
     await db.put({
       Item: {

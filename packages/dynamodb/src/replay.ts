@@ -112,7 +112,8 @@ export function dynamodbReplayStore(options: DynamoDbReplayStoreOptions): Dynamo
     name: 'dynamodb',
     async claim(key, ttlMs) {
       if (typeof key !== 'string' || key.length === 0) throw new TypeError('claim(): `key` must be a non-empty string');
-      if (typeof ttlMs !== 'number' || !(ttlMs > 0) || !Number.isFinite(ttlMs)) throw new TypeError('claim(): `ttlMs` must be a positive number');
+      if (typeof ttlMs !== 'number' || !(ttlMs > 0) || !Number.isFinite(ttlMs))
+        throw new TypeError('claim(): `ttlMs` must be a positive number');
       const ttl = Math.ceil(ttlMs);
       if (pending.size > 0) {
         // Our own unresolved claim of this very key would refuse this retry: clean it up first.
@@ -127,7 +128,12 @@ export function dynamodbReplayStore(options: DynamoDbReplayStoreOptions): Dynamo
       let put: { ok: boolean; item?: Item };
       try {
         // DynamoDB's TTL deletes expired items late (hours, even days): an expired claim is free.
-        put = await db.put({ Item: item, ConditionExpression: 'attribute_not_exists(pk) OR #exp < :now', ExpressionAttributeNames: { '#exp': 'exp' }, ExpressionAttributeValues: { ':now': N(t) } });
+        put = await db.put({
+          Item: item,
+          ConditionExpression: 'attribute_not_exists(pk) OR #exp < :now',
+          ExpressionAttributeNames: { '#exp': 'exp' },
+          ExpressionAttributeValues: { ':now': N(t) },
+        });
       } catch (error) {
         uncertain(key, token);
         throw error;

@@ -41,9 +41,13 @@ export async function startDynamoDbLocal(): Promise<Backend> {
   const probe = createServer();
   const port = await listen(probe);
   await new Promise<void>((r) => probe.close(() => r()));
-  const child: ChildProcess = spawn(d.java, [`-Djava.library.path=${d.lib}`, '-Xmx256m', '-jar', d.jar, '-inMemory', '-disableTelemetry', '-port', String(port)], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child: ChildProcess = spawn(
+    d.java,
+    [`-Djava.library.path=${d.lib}`, '-Xmx256m', '-jar', d.jar, '-inMemory', '-disableTelemetry', '-port', String(port)],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let out = '';
   child.stdout?.on('data', (b: Buffer) => (out += b.toString()));
   child.stderr?.on('data', (b: Buffer) => (out += b.toString()));
@@ -132,7 +136,10 @@ export async function faultProxy(target: string): Promise<FaultProxy> {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const operation = String(req.headers['x-amz-target'] ?? '').split('.').pop() ?? '';
+      const operation =
+        String(req.headers['x-amz-target'] ?? '')
+          .split('.')
+          .pop() ?? '';
       calls[operation] = (calls[operation] ?? 0) + 1;
       const f = faults.find((x) => x.left > 0 && (x.operation === operation || x.operation === '*'));
       if (f !== undefined) f.left--;
@@ -142,7 +149,9 @@ export async function faultProxy(target: string): Promise<FaultProxy> {
         return;
       }
       if (fault === 'error') {
-        res.writeHead(500, { 'content-type': 'application/x-amz-json-1.0' }).end(JSON.stringify({ __type: 'com.amazonaws.dynamodb.v20120810#InternalServerError', message: 'boom' }));
+        res
+          .writeHead(500, { 'content-type': 'application/x-amz-json-1.0' })
+          .end(JSON.stringify({ __type: 'com.amazonaws.dynamodb.v20120810#InternalServerError', message: 'boom' }));
         return;
       }
       if (fault === 'hang-before') {

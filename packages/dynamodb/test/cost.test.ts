@@ -38,12 +38,24 @@ it('a warm container, one delivery per invocation: operations per accepted deliv
   let clock = Date.now();
   const client = clientOf(proxy.endpoint);
   const fleet = dynamodbFleet({ client, table, now: () => clock });
-  const verifier = createVerifier({ provider: providers.dataspike(), keys: [{ id: 'k1', secret, role: 'active' }], secretId: 'prod/dataspike', fleet, replay: fleet.replayStore() });
+  const verifier = createVerifier({
+    provider: providers.dataspike(),
+    keys: [{ id: 'k1', secret, role: 'active' }],
+    secretId: 'prod/dataspike',
+    fleet,
+    replay: fleet.replayStore(),
+  });
   await verifier.warm();
   const handler = createLambdaHandler(verifier, () => ({ ok: true }), { fleet });
   const invoke = async () => {
     const body = JSON.stringify({ id: `evt_${clock}`, type: 'check.completed' });
-    const r = await handler({ version: '2.0', requestContext: { http: { method: 'POST' } }, headers: sign(providers.dataspike(), { body, secret }), body, isBase64Encoded: false });
+    const r = await handler({
+      version: '2.0',
+      requestContext: { http: { method: 'POST' } },
+      headers: sign(providers.dataspike(), { body, secret }),
+      body,
+      isBase64Encoded: false,
+    });
     expect(r.statusCode).toBe(200);
   };
   await invoke(); // the cold invocation: registry, counting start, role, first marker read
@@ -54,8 +66,17 @@ it('a warm container, one delivery per invocation: operations per accepted deliv
     await invoke();
   }
   const per = (op: string) => ((proxy.calls[op] ?? 0) - (cold[op] ?? 0)) / deliveries;
-  const table_ = { PutItem: per('PutItem'), UpdateItem: per('UpdateItem'), BatchGetItem: per('BatchGetItem'), DeleteItem: per('DeleteItem'), GetItem: per('GetItem'), Query: per('Query') };
-  console.log(`[cost] per accepted delivery (warm container, 1 delivery/s): ${JSON.stringify(table_)}; the cold invocation made ${JSON.stringify(cold)}`);
+  const table_ = {
+    PutItem: per('PutItem'),
+    UpdateItem: per('UpdateItem'),
+    BatchGetItem: per('BatchGetItem'),
+    DeleteItem: per('DeleteItem'),
+    GetItem: per('GetItem'),
+    Query: per('Query'),
+  };
+  console.log(
+    `[cost] per accepted delivery (warm container, 1 delivery/s): ${JSON.stringify(table_)}; the cold invocation made ${JSON.stringify(cold)}`,
+  );
   expect(table_.PutItem).toBe(1); // the replay claim
   expect(table_.UpdateItem).toBe(1); // the ledger: ADD matches + conditional max of the last match, one call
   expect(table_.BatchGetItem).toBeCloseTo(1 / 10, 1); // the markers: at most once per 10 s per container

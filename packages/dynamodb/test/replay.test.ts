@@ -7,7 +7,16 @@ import { createVerifier, memoryReplayStore, providers, sign } from '@keyturn/cor
 import { createLambdaHandler } from '@keyturn/core/adapters/lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dynamodbReplayStore, DynamoDbError, type DynamoDbReplayStore } from '../src/index.ts';
-import { clientOf, dynamodbLocalMissing, faultProxy, freshTable, startDynalite, startDynamoDbLocal, type Backend, type FaultProxy } from './backends.ts';
+import {
+  clientOf,
+  dynamodbLocalMissing,
+  faultProxy,
+  freshTable,
+  startDynalite,
+  startDynamoDbLocal,
+  type Backend,
+  type FaultProxy,
+} from './backends.ts';
 
 const localMissing = dynamodbLocalMissing();
 if (localMissing !== undefined) console.warn(`[dynamodb] SKIPPING DynamoDB Local: ${localMissing}`);
@@ -45,12 +54,21 @@ describe.each(BACKENDS)('%s', (_name, start, available) => {
     const made = Array.from({ length: n }, () => {
       const client = clientOf(proxy.endpoint, extra.maxAttempts ?? 3);
       clients.push(client);
-      const store = dynamodbReplayStore({ client, table, ...(extra.now ? { now: extra.now } : {}), commandTimeoutMs: extra.commandTimeoutMs ?? 2_000 });
+      const store = dynamodbReplayStore({
+        client,
+        table,
+        ...(extra.now ? { now: extra.now } : {}),
+        commandTimeoutMs: extra.commandTimeoutMs ?? 2_000,
+      });
       stores.push(store);
       return store;
     });
     const item = async (key: string) =>
-      (await direct.send(new GetItemCommand({ TableName: table, Key: { pk: { S: `keyturn#replay#${key}` }, sk: { S: 'claim' } }, ConsistentRead: true }))).Item;
+      (
+        await direct.send(
+          new GetItemCommand({ TableName: table, Key: { pk: { S: `keyturn#replay#${key}` }, sk: { S: 'claim' } }, ConsistentRead: true }),
+        )
+      ).Item;
     return { table, stores: made, store: made[0]!, item };
   }
 
@@ -72,7 +90,10 @@ describe.each(BACKENDS)('%s', (_name, start, available) => {
 
   it.runIf(available)('expiry is checked on write: an expired claim DynamoDB has not deleted yet is free again', async () => {
     let t = 1_800_000_000_000;
-    const { stores: [a, b], item } = await setup(2, { now: () => t });
+    const {
+      stores: [a, b],
+      item,
+    } = await setup(2, { now: () => t });
     expect(await a!.claim('k2', 1_000)).toBe(true);
     expect(await b!.claim('k2', 1_000)).toBe(false);
     t += 1_001;
@@ -88,7 +109,10 @@ describe.each(BACKENDS)('%s', (_name, start, available) => {
   });
 
   it.runIf(available)('release deletes only our own claim, and is idempotent', async () => {
-    const { stores: [a, b], item } = await setup(2);
+    const {
+      stores: [a, b],
+      item,
+    } = await setup(2);
     expect(await a!.claim('k3', 60_000)).toBe(true);
     await b!.release('k3'); // not b's
     expect(await item('k3')).toBeDefined();
@@ -97,20 +121,23 @@ describe.each(BACKENDS)('%s', (_name, start, available) => {
     expect(await item('k3')).toBeUndefined();
   });
 
-  it.runIf(available)('outcome unknown: a PutItem that landed but was never answered is refused (503) and then cleaned up, so the retry is accepted', async () => {
-    const { store, item } = await setup(1, { commandTimeoutMs: 300, maxAttempts: 1 });
-    proxy.fault('PutItem', 'hang-after');
-    const error = await store.claim('k4', 3_600_000).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(DynamoDbError);
-    expect((error as DynamoDbError).reason).toBe('timeout');
-    expect(store.pendingCleanups).toBe(1);
-    proxy.clear();
-    await store.flush();
-    expect(store.pendingCleanups).toBe(0);
-    expect(await item('k4')).toBeUndefined();
-    // The sender's retry of the same delivery is not refused for an hour.
-    expect(await store.claim('k4', 3_600_000)).toBe(true);
-  });
+  it.runIf(available)(
+    'outcome unknown: a PutItem that landed but was never answered is refused (503) and then cleaned up, so the retry is accepted',
+    async () => {
+      const { store, item } = await setup(1, { commandTimeoutMs: 300, maxAttempts: 1 });
+      proxy.fault('PutItem', 'hang-after');
+      const error = await store.claim('k4', 3_600_000).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(DynamoDbError);
+      expect((error as DynamoDbError).reason).toBe('timeout');
+      expect(store.pendingCleanups).toBe(1);
+      proxy.clear();
+      await store.flush();
+      expect(store.pendingCleanups).toBe(0);
+      expect(await item('k4')).toBeUndefined();
+      // The sender's retry of the same delivery is not refused for an hour.
+      expect(await store.claim('k4', 3_600_000)).toBe(true);
+    },
+  );
 
   it.runIf(available)('without the cleanup, the landed claim would refuse every retry (what the cleanup prevents)', async () => {
     const { store, stores, table } = await setup(1, { commandTimeoutMs: 300, maxAttempts: 1 });
@@ -126,56 +153,73 @@ describe.each(BACKENDS)('%s', (_name, start, available) => {
   });
 
   it.runIf(available)("the SDK's own retry of a PutItem that landed is recognised as our claim (throttled after the write)", async () => {
-    const { store, stores: [, b] } = await setup(2, { maxAttempts: 3 });
+    const {
+      store,
+      stores: [, b],
+    } = await setup(2, { maxAttempts: 3 });
     proxy.fault('PutItem', 'throttle-after');
     expect(await store.claim('k6', 60_000)).toBe(true);
     expect(await b!.claim('k6', 60_000)).toBe(false);
   });
 
-  it.runIf(available)('throttling after the SDK retries: a DynamoDbError (throttled) and nothing claimed; a conditional failure is a plain false', async () => {
-    const { store, item } = await setup(1, { maxAttempts: 2 });
-    proxy.fault('PutItem', 'throttle', 2);
-    const error = await store.claim('k7', 60_000).catch((e: unknown) => e);
-    expect(error).toMatchObject({ name: 'DynamoDbError', reason: 'throttled', operation: 'PutItem' });
-    await store.flush();
-    expect(await item('k7')).toBeUndefined();
-    expect(await store.claim('k7', 60_000)).toBe(true);
-    expect(await store.claim('k7', 60_000)).toBe(false);
-  });
+  it.runIf(available)(
+    'throttling after the SDK retries: a DynamoDbError (throttled) and nothing claimed; a conditional failure is a plain false',
+    async () => {
+      const { store, item } = await setup(1, { maxAttempts: 2 });
+      proxy.fault('PutItem', 'throttle', 2);
+      const error = await store.claim('k7', 60_000).catch((e: unknown) => e);
+      expect(error).toMatchObject({ name: 'DynamoDbError', reason: 'throttled', operation: 'PutItem' });
+      await store.flush();
+      expect(await item('k7')).toBeUndefined();
+      expect(await store.claim('k7', 60_000)).toBe(true);
+      expect(await store.claim('k7', 60_000)).toBe(false);
+    },
+  );
 
-  it.runIf(available)('through the verifier and the Lambda adapter: throw → 500 and released, retry → 200, replay → 409; throttled table → 503, fail-open → accepted', async () => {
-    const { store } = await setup(1, { maxAttempts: 1 });
-    const profile = providers.dataspike();
-    const verifier = createVerifier({ provider: profile, keys: [{ id: 'k', secret: SECRET, role: 'active' }], replay: { store } });
-    const open = createVerifier({ provider: profile, keys: [{ id: 'k', secret: SECRET, role: 'active' }], replay: { store, failOpen: true } });
-    let fail = true;
-    const make = (v: typeof verifier) =>
-      createLambdaHandler(v, () => {
-        if (fail) throw new Error('downstream');
-        return { ok: true };
-      }, { onError: () => {} });
-    const handler = make(verifier);
-    const body = JSON.stringify({ id: 'evt-lambda-1', type: 'verification.completed' });
-    const headers = sign(profile, { body, secret: SECRET });
-    const event = {
-      version: '2.0',
-      requestContext: { http: { method: 'POST' }, domainName: 'x.execute-api.us-east-1.amazonaws.com' },
-      headers,
-      body,
-      isBase64Encoded: false,
-    };
-    expect((await handler(event)).statusCode).toBe(500);
-    fail = false;
-    expect((await handler(event)).statusCode).toBe(200);
-    expect((await handler(event)).statusCode).toBe(409);
-    const body2 = JSON.stringify({ id: 'evt-lambda-2', type: 'verification.completed' });
-    const event2 = { ...event, body: body2, headers: sign(profile, { body: body2, secret: SECRET }) };
-    proxy.fault('PutItem', 'throttle', 1);
-    expect((await handler(event2)).statusCode).toBe(503);
-    proxy.fault('PutItem', 'throttle', 1);
-    expect((await make(open)(event2)).statusCode).toBe(200);
-    expect(memoryReplayStore).toBeTypeOf('function');
-  });
+  it.runIf(available)(
+    'through the verifier and the Lambda adapter: throw → 500 and released, retry → 200, replay → 409; throttled table → 503, fail-open → accepted',
+    async () => {
+      const { store } = await setup(1, { maxAttempts: 1 });
+      const profile = providers.dataspike();
+      const verifier = createVerifier({ provider: profile, keys: [{ id: 'k', secret: SECRET, role: 'active' }], replay: { store } });
+      const open = createVerifier({
+        provider: profile,
+        keys: [{ id: 'k', secret: SECRET, role: 'active' }],
+        replay: { store, failOpen: true },
+      });
+      let fail = true;
+      const make = (v: typeof verifier) =>
+        createLambdaHandler(
+          v,
+          () => {
+            if (fail) throw new Error('downstream');
+            return { ok: true };
+          },
+          { onError: () => {} },
+        );
+      const handler = make(verifier);
+      const body = JSON.stringify({ id: 'evt-lambda-1', type: 'verification.completed' });
+      const headers = sign(profile, { body, secret: SECRET });
+      const event = {
+        version: '2.0',
+        requestContext: { http: { method: 'POST' }, domainName: 'x.execute-api.us-east-1.amazonaws.com' },
+        headers,
+        body,
+        isBase64Encoded: false,
+      };
+      expect((await handler(event)).statusCode).toBe(500);
+      fail = false;
+      expect((await handler(event)).statusCode).toBe(200);
+      expect((await handler(event)).statusCode).toBe(409);
+      const body2 = JSON.stringify({ id: 'evt-lambda-2', type: 'verification.completed' });
+      const event2 = { ...event, body: body2, headers: sign(profile, { body: body2, secret: SECRET }) };
+      proxy.fault('PutItem', 'throttle', 1);
+      expect((await handler(event2)).statusCode).toBe(503);
+      proxy.fault('PutItem', 'throttle', 1);
+      expect((await make(open)(event2)).statusCode).toBe(200);
+      expect(memoryReplayStore).toBeTypeOf('function');
+    },
+  );
 
   it.runIf(available)('long keys are hashed into the partition key (DynamoDB allows 2048 bytes)', async () => {
     const { store } = await setup(1);

@@ -115,7 +115,12 @@ export class KeyturnGuard implements CanActivate {
       for (const [name, value] of Object.entries(answer.headers)) setHeader(response, name, value);
       if (answer.close) setHeader(response, 'connection', 'close');
       const code = (error as { code?: unknown }).code;
-      throw new KeyturnHttpException(answer.status, JSON.parse(answer.body) as Record<string, unknown>, typeof code === 'string' ? code : 'INTERNAL', error);
+      throw new KeyturnHttpException(
+        answer.status,
+        JSON.parse(answer.body) as Record<string, unknown>,
+        typeof code === 'string' ? code : 'INTERNAL',
+        error,
+      );
     }
     (request as Record<string, unknown>)[RESULT_PROPERTY] = result;
     const raw = nodeResponse(response);
@@ -164,11 +169,14 @@ function rawCopy(value: unknown): Uint8Array | undefined {
 function nodeResponse(response: unknown): ServerResponse | undefined {
   if (response === null || typeof response !== 'object') return undefined;
   const raw = 'raw' in response ? (response as { raw: unknown }).raw : response;
-  return raw !== null && typeof raw === 'object' && typeof (raw as ServerResponse).once === 'function' ? (raw as ServerResponse) : undefined;
+  return raw !== null && typeof raw === 'object' && typeof (raw as ServerResponse).once === 'function'
+    ? (raw as ServerResponse)
+    : undefined;
 }
 
 function setHeader(response: unknown, name: string, value: string): void {
   const r = response as { header?: (n: string, v: string) => unknown; setHeader?: (n: string, v: string) => unknown; raw?: unknown };
-  if (r.raw !== undefined && typeof r.header === 'function') r.header(name, value); // Fastify reply
+  if (r.raw !== undefined && typeof r.header === 'function')
+    r.header(name, value); // Fastify reply
   else if (typeof r.setHeader === 'function') r.setHeader(name, value); // Express / Node response
 }

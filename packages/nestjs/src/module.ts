@@ -3,7 +3,18 @@
  *
  * @module
  */
-import { Inject, Module, type DynamicModule, type FactoryProvider, type InjectionToken, type ModuleMetadata, type OnApplicationShutdown, type OptionalFactoryDependency, type Provider, type Type } from '@nestjs/common';
+import {
+  Inject,
+  Module,
+  type DynamicModule,
+  type FactoryProvider,
+  type InjectionToken,
+  type ModuleMetadata,
+  type OnApplicationShutdown,
+  type OptionalFactoryDependency,
+  type Provider,
+  type Type,
+} from '@nestjs/common';
 import { KeyturnGuard } from './guard.ts';
 import {
   KEYTURN_GUARD_OPTIONS,
@@ -104,13 +115,18 @@ export class KeyturnModule implements OnApplicationShutdown {
 
   /** The module with options from other providers (`ConfigService`, a secrets client, ...). */
   static forRootAsync(options: KeyturnModuleAsyncOptions): DynamicModule {
-    if (options === null || typeof options !== 'object') throw new TypeError('KeyturnModule.forRootAsync(): pass { useFactory, inject } (or useClass / useExisting)');
+    if (options === null || typeof options !== 'object')
+      throw new TypeError('KeyturnModule.forRootAsync(): pass { useFactory, inject } (or useClass / useExisting)');
     const ways = [options.useFactory, options.useClass, options.useExisting].filter((w) => w !== undefined).length;
     if (ways !== 1) throw new TypeError('KeyturnModule.forRootAsync(): pass exactly one of useFactory, useClass or useExisting');
     const providers: Provider[] = [...shared];
     if (options.useFactory !== undefined) {
       if (typeof options.useFactory !== 'function') throw new TypeError('KeyturnModule.forRootAsync(): useFactory must be a function');
-      providers.push({ provide: MODULE_OPTIONS, useFactory: options.useFactory as (...args: unknown[]) => unknown, inject: options.inject ?? [] });
+      providers.push({
+        provide: MODULE_OPTIONS,
+        useFactory: options.useFactory as (...args: unknown[]) => unknown,
+        inject: options.inject ?? [],
+      });
     } else {
       const factory = (options.useClass ?? options.useExisting) as InjectionToken<KeyturnOptionsFactory>;
       if (options.useClass !== undefined) providers.push(options.useClass);

@@ -7,7 +7,16 @@ import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createVerifier, memoryReplayStore, providers, type KeyRole, type KeyStore, type StaticKeysVerifierOptions, type Verifier, type VerifyResult } from '@keyturn/core';
+import {
+  createVerifier,
+  memoryReplayStore,
+  providers,
+  type KeyRole,
+  type KeyStore,
+  type StaticKeysVerifierOptions,
+  type Verifier,
+  type VerifyResult,
+} from '@keyturn/core';
 import {
   KEYTURN_VERIFIER,
   KeyturnGuard,
@@ -72,7 +81,10 @@ afterEach(async () => {
 
 async function start(platform: Platform, keyturnModule: ReturnType<typeof KeyturnModule.forRoot>, rawBody = true): Promise<string> {
   const moduleRef = await Test.createTestingModule({ imports: [keyturnModule], controllers: [WebhooksController] }).compile();
-  const app = moduleRef.createNestApplication(platform === 'express' ? new ExpressAdapter() : new FastifyAdapter(), { rawBody, logger: false });
+  const app = moduleRef.createNestApplication(platform === 'express' ? new ExpressAdapter() : new FastifyAdapter(), {
+    rawBody,
+    logger: false,
+  });
   apps.push(app);
   await app.listen(0, '127.0.0.1');
   return (await app.getUrl()).replace('[::1]', '127.0.0.1');
@@ -104,7 +116,10 @@ describe.each<Platform>(['express', 'fastify'])('@nestjs/platform-%s', (platform
 
   it('answers rejections itself: the profile status and the generic body; the handler never runs; onError gets the code', async () => {
     const codes: string[] = [];
-    const url = await start(platform, KeyturnModule.forRoot({ verifier: smartcarVerifier(), onError: (e) => void codes.push((e as { code: string }).code) }));
+    const url = await start(
+      platform,
+      KeyturnModule.forRoot({ verifier: smartcarVerifier(), onError: (e) => void codes.push((e as { code: string }).code) }),
+    );
     const forged = await post(`${url}/webhooks/smartcar`, EVENT, { 'SC-Signature': '00'.repeat(32) });
     expect([forged.status, forged.json]).toEqual([401, { error: 'invalid signature' }]);
     const unsigned = await post(`${url}/webhooks/smartcar`, EVENT);
@@ -119,7 +134,10 @@ describe.each<Platform>(['express', 'fastify'])('@nestjs/platform-%s', (platform
   it('answers a signed Smartcar VERIFY (v4.0 and v2.0) like the smartcar SDK, without calling the handler', async () => {
     const url = await start(platform, KeyturnModule.forRoot({ verifier: smartcarVerifier(), onError: () => {} }));
     for (const [body, challenge] of [
-      [JSON.stringify({ eventId: 'v', eventType: 'VERIFY', data: { challenge: `nest-${platform}-v4` }, meta: { version: '4.0' } }), `nest-${platform}-v4`],
+      [
+        JSON.stringify({ eventId: 'v', eventType: 'VERIFY', data: { challenge: `nest-${platform}-v4` }, meta: { version: '4.0' } }),
+        `nest-${platform}-v4`,
+      ],
       [JSON.stringify({ version: '2.0', eventName: 'verify', payload: { challenge: `nest-${platform}-v2` } }), `nest-${platform}-v2`],
     ] as const) {
       const answered = await post(`${url}/webhooks/smartcar`, body, { 'SC-Signature': sig(body) });
@@ -132,7 +150,11 @@ describe.each<Platform>(['express', 'fastify'])('@nestjs/platform-%s', (platform
 
   it('without rawBody: 500 (retryable) and BODY_NOT_RAW whose hint names the fix, rawBody: true', async () => {
     const errors: { code?: string; hint?: string }[] = [];
-    const url = await start(platform, KeyturnModule.forRoot({ verifier: smartcarVerifier(), onError: (e) => void errors.push(e as never) }), false);
+    const url = await start(
+      platform,
+      KeyturnModule.forRoot({ verifier: smartcarVerifier(), onError: (e) => void errors.push(e as never) }),
+      false,
+    );
     const res = await post(`${url}/webhooks/smartcar`, EVENT, { 'SC-Signature': sig(EVENT) });
     expect([res.status, res.json]).toEqual([500, { error: 'webhook receiver error' }]);
     expect(errors).toHaveLength(1);
@@ -187,16 +209,31 @@ describe('@nestjs/platform-express specifics', () => {
     const url = await start('express', KeyturnModule.forRoot({ verifier: smartcarVerifier(), onError: () => {} }));
     const ok = await post(`${url}/webhooks/smartcar`, EVENT, { 'SC-Signature': sig(EVENT), 'content-type': 'application/octet-stream' });
     expect(ok).toMatchObject({ status: 200, json: { keyId: 'amt-2' } });
-    const gz = await post(`${url}/webhooks/smartcar`, gzipSync(EVENT), { 'SC-Signature': sig(EVENT), 'content-type': 'application/octet-stream', 'content-encoding': 'gzip' });
+    const gz = await post(`${url}/webhooks/smartcar`, gzipSync(EVENT), {
+      'SC-Signature': sig(EVENT),
+      'content-type': 'application/octet-stream',
+      'content-encoding': 'gzip',
+    });
     expect(gz.status).toBe(200);
-    const br = await post(`${url}/webhooks/smartcar`, EVENT, { 'SC-Signature': sig(EVENT), 'content-type': 'application/octet-stream', 'content-encoding': 'br' });
-    expect([br.status, br.headers.get('accept-encoding'), br.json]).toEqual([415, 'gzip, deflate', { error: 'unsupported content encoding' }]);
+    const br = await post(`${url}/webhooks/smartcar`, EVENT, {
+      'SC-Signature': sig(EVENT),
+      'content-type': 'application/octet-stream',
+      'content-encoding': 'br',
+    });
+    expect([br.status, br.headers.get('accept-encoding'), br.json]).toEqual([
+      415,
+      'gzip, deflate',
+      { error: 'unsupported content encoding' },
+    ]);
   });
 });
 
 describe('@nestjs/platform-fastify specifics', () => {
   it('another content type: a parser registered with app.useBodyParser() keeps its raw bytes too', async () => {
-    const moduleRef = await Test.createTestingModule({ imports: [KeyturnModule.forRoot({ verifier: smartcarVerifier() })], controllers: [WebhooksController] }).compile();
+    const moduleRef = await Test.createTestingModule({
+      imports: [KeyturnModule.forRoot({ verifier: smartcarVerifier() })],
+      controllers: [WebhooksController],
+    }).compile();
     const app = moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), { rawBody: true, logger: false });
     apps.push(app);
     app.useBodyParser('text/plain');
@@ -261,9 +298,15 @@ describe('KeyturnModule', () => {
 
   it('checks its options at startup, with a TypeError naming the option', async () => {
     expect(() => KeyturnModule.forRoot({} as never)).toThrow(/`verifier` must be a verifier from createVerifier\(\) or its options/);
-    expect(() => KeyturnModule.forRoot({ verifier: smartcarVerifier(), maxBodyBytes: -1 })).toThrow(/KeyturnGuard: maxBodyBytes must be a positive integer/);
-    expect(() => KeyturnModule.forRoot({ verifier: { provider: {} as never, keys: [] } })).toThrow(/createVerifier\(\): `provider` must be a provider profile/);
-    expect(() => KeyturnModule.forRootAsync({ useFactory: () => ({ verifier: smartcarVerifier() }), useClass: KeyturnConfig })).toThrow(/exactly one of/);
+    expect(() => KeyturnModule.forRoot({ verifier: smartcarVerifier(), maxBodyBytes: -1 })).toThrow(
+      /KeyturnGuard: maxBodyBytes must be a positive integer/,
+    );
+    expect(() => KeyturnModule.forRoot({ verifier: { provider: {} as never, keys: [] } })).toThrow(
+      /createVerifier\(\): `provider` must be a provider profile/,
+    );
+    expect(() => KeyturnModule.forRootAsync({ useFactory: () => ({ verifier: smartcarVerifier() }), useClass: KeyturnConfig })).toThrow(
+      /exactly one of/,
+    );
     expect(() => new KeyturnGuard({} as never)).toThrow(/KeyturnGuard: pass \{ verifier \}/);
     // forRootAsync checks when the factory has run: the application does not start.
     const moduleRef = Test.createTestingModule({
@@ -275,6 +318,11 @@ describe('KeyturnModule', () => {
 
   it('KeyturnHttpException carries the code for exception filters, and never the secret or the expected signature', () => {
     const e = new KeyturnHttpException(401, { error: 'invalid signature' }, 'NO_MATCHING_KEY');
-    expect([e.getStatus(), e.getResponse(), e.code, e.message]).toEqual([401, { error: 'invalid signature' }, 'NO_MATCHING_KEY', 'Webhook not accepted (NO_MATCHING_KEY).']);
+    expect([e.getStatus(), e.getResponse(), e.code, e.message]).toEqual([
+      401,
+      { error: 'invalid signature' },
+      'NO_MATCHING_KEY',
+      'Webhook not accepted (NO_MATCHING_KEY).',
+    ]);
   });
 });

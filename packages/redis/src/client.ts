@@ -71,7 +71,13 @@ interface NodeRedisClient {
 
 function isAdapter(client: object): client is RedisFleetCommands {
   const c = client as Partial<RedisFleetCommands> & { status?: unknown; isOpen?: unknown };
-  return typeof c.eval === 'function' && typeof c.publish === 'function' && typeof c.subscribe === 'function' && c.status === undefined && c.isOpen === undefined;
+  return (
+    typeof c.eval === 'function' &&
+    typeof c.publish === 'function' &&
+    typeof c.subscribe === 'function' &&
+    c.status === undefined &&
+    c.isOpen === undefined
+  );
 }
 
 /**
@@ -86,7 +92,9 @@ export function toFleetCommands(client: unknown, where: string): RedisFleetComma
   if (isAdapter(client)) return client;
   const c = client as Record<string, unknown>;
   if (typeof c['eval'] !== 'function' || typeof c['publish'] !== 'function' || typeof c['duplicate'] !== 'function') {
-    throw new TypeError(`${where}: \`client\` has no eval/publish/duplicate methods; pass an ioredis or node-redis client, or a RedisFleetCommands adapter`);
+    throw new TypeError(
+      `${where}: \`client\` has no eval/publish/duplicate methods; pass an ioredis or node-redis client, or a RedisFleetCommands adapter`,
+    );
   }
   if (typeof c['isOpen'] === 'boolean') return nodeRedis(client as NodeRedisClient);
   if (typeof c['status'] === 'string') return ioRedis(client as IoRedisClient);

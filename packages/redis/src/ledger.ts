@@ -58,18 +58,21 @@ export class PendingLedger {
       const cur = this.#keys.get(id);
       if (cur === undefined) {
         this.#keys.set(id, { ...d });
-        if (d.matches > 0 && minutes === undefined && d.lastMatchedAt !== undefined) this.#minute(d.secretId, d.keyId, Math.floor(d.lastMatchedAt / MINUTE_MS), d.matches);
+        if (d.matches > 0 && minutes === undefined && d.lastMatchedAt !== undefined)
+          this.#minute(d.secretId, d.keyId, Math.floor(d.lastMatchedAt / MINUTE_MS), d.matches);
         continue;
       }
       cur.matches += d.matches;
-      if (d.lastMatchedAt !== undefined && (cur.lastMatchedAt === undefined || d.lastMatchedAt > cur.lastMatchedAt)) cur.lastMatchedAt = d.lastMatchedAt;
+      if (d.lastMatchedAt !== undefined && (cur.lastMatchedAt === undefined || d.lastMatchedAt > cur.lastMatchedAt))
+        cur.lastMatchedAt = d.lastMatchedAt;
       if (d.lastSeenAt >= cur.lastSeenAt) {
         cur.lastSeenAt = d.lastSeenAt;
         cur.keyRole = d.keyRole;
         cur.notBefore = d.notBefore;
         cur.notAfter = d.notAfter;
       }
-      if (d.matches > 0 && minutes === undefined && d.lastMatchedAt !== undefined) this.#minute(d.secretId, d.keyId, Math.floor(d.lastMatchedAt / MINUTE_MS), d.matches);
+      if (d.matches > 0 && minutes === undefined && d.lastMatchedAt !== undefined)
+        this.#minute(d.secretId, d.keyId, Math.floor(d.lastMatchedAt / MINUTE_MS), d.matches);
     }
     if (minutes !== undefined) for (const [secretId, keyId, minute, count] of minutes) this.#minute(secretId, keyId, minute, count);
     this.#bound();

@@ -145,7 +145,8 @@ export function redisReplayStore(options: RedisReplayStoreOptions): RedisReplayS
   const prefix = options.prefix ?? 'keyturn:replay:';
   if (typeof prefix !== 'string') throw new TypeError('redisReplayStore(): `prefix` must be a string');
   const timeoutMs = options.commandTimeoutMs ?? 1_000;
-  if (!(timeoutMs > 0) || !Number.isFinite(timeoutMs)) throw new TypeError('redisReplayStore(): `commandTimeoutMs` must be a positive number');
+  if (!(timeoutMs > 0) || !Number.isFinite(timeoutMs))
+    throw new TypeError('redisReplayStore(): `commandTimeoutMs` must be a positive number');
   const maxTokens = options.maxTokens ?? 100_000;
   if (!Number.isSafeInteger(maxTokens) || maxTokens < 1) throw new TypeError('redisReplayStore(): `maxTokens` must be a positive integer');
 
@@ -169,7 +170,9 @@ export function redisReplayStore(options: RedisReplayStoreOptions): RedisReplayS
       call = Promise.reject(error);
     }
     const wrapped = call.then(undefined, (error: unknown) => {
-      throw error instanceof RedisReplayStoreError ? error : new RedisReplayStoreError(`Redis ${what} failed: ${messageOf(error)}`, 'command-failed', error);
+      throw error instanceof RedisReplayStoreError
+        ? error
+        : new RedisReplayStoreError(`Redis ${what} failed: ${messageOf(error)}`, 'command-failed', error);
     });
     // A command that settles after its timeout must not surface as an unhandled rejection.
     wrapped.catch(() => undefined);
@@ -276,7 +279,9 @@ function toCommands(client: unknown): RedisCommands {
   if (isCommands(client)) return client;
   const c = client as Record<string, unknown>;
   if (typeof c['set'] !== 'function' || typeof c['get'] !== 'function' || typeof c['eval'] !== 'function') {
-    throw new TypeError('redisReplayStore(): `client` has no set/get/eval methods; pass an ioredis or node-redis client, or a RedisCommands adapter');
+    throw new TypeError(
+      'redisReplayStore(): `client` has no set/get/eval methods; pass an ioredis or node-redis client, or a RedisCommands adapter',
+    );
   }
   if (typeof c['isOpen'] === 'boolean') {
     const r = client as NodeRedisLike;

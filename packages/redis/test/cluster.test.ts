@@ -25,7 +25,8 @@ describe.each(KINDS)('redisFleet on a cluster with %s', (kind) => {
     const ids = ['DS', 'prod/{dataspike}:x'];
     const fast = { prefix, flushIntervalMs: 100, heartbeatMs: 200, staleAfterMs: 2_000, instanceTimeoutMs: 10_000 };
     const ms: Member[] = [];
-    for (let i = 0; i < 2; i++) ms.push(await member(await clusterClient(kind, cluster.ports), b.store(), { ...fast, instance: `n${i}` }, ids));
+    for (let i = 0; i < 2; i++)
+      ms.push(await member(await clusterClient(kind, cluster.ports), b.store(), { ...fast, instance: `n${i}` }, ids));
     const pubClient = await clusterClient(kind, cluster.ports);
     const pub = redisFleet({ client: pubClient.client, prefix });
     const node = new Redis({ port: cluster.ports[0], lazyConnect: true });
@@ -51,7 +52,11 @@ describe.each(KINDS)('redisFleet on a cluster with %s', (kind) => {
       expect(await slot(`${prefix}usage:{DS}`)).not.toBe(await slot(`${prefix}usage:{prod%2F%7Bdataspike%7D%3Ax}`));
 
       for (const id of ids) await pub.announceRotation(id, { ttlMs: 30_000 });
-      await until(() => ms.every((m) => m.events.filter((e) => e.type === 'rotation-fence' && e.state === 'started').length >= 2), 10_000, 'fences');
+      await until(
+        () => ms.every((m) => m.events.filter((e) => e.type === 'rotation-fence' && e.state === 'started').length >= 2),
+        10_000,
+        'fences',
+      );
       for (const m of ms) {
         const r = await m.verifier.safeVerify(delivery(NEW, 'prod/{dataspike}:x'));
         expect(!r.ok && r.error.code).toBe('KEY_ROTATION_IN_PROGRESS');

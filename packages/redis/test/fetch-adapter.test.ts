@@ -21,7 +21,8 @@ afterAll(async () => {
   await server?.stop();
 });
 
-const post = (req: ReturnType<typeof delivery>) => new Request('http://127.0.0.1/webhooks', { method: 'POST', body: req.body, headers: req.headers });
+const post = (req: ReturnType<typeof delivery>) =>
+  new Request('http://127.0.0.1/webhooks', { method: 'POST', body: req.body, headers: req.headers });
 
 it('throw → release → retry accepted elsewhere; 503 → release; duplicate → 409', async () => {
   const processed: string[] = [];

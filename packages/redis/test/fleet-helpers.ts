@@ -46,9 +46,19 @@ export type Kind = 'ioredis' | 'node-redis';
 export const KINDS: readonly Kind[] = ['ioredis', 'node-redis'];
 
 /** A client of `kind` to `port` (reconnecting fast), with a close function. */
-export async function client(kind: Kind, port: number): Promise<{ client: Redis | ReturnType<typeof createClient>; close(): Promise<void> }> {
+export async function client(
+  kind: Kind,
+  port: number,
+): Promise<{ client: Redis | ReturnType<typeof createClient>; close(): Promise<void> }> {
   if (kind === 'ioredis') {
-    const c = new Redis({ host: '127.0.0.1', port, retryStrategy: () => 50, lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+    const c = new Redis({
+      host: '127.0.0.1',
+      port,
+      retryStrategy: () => 50,
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+    });
     c.on('error', () => undefined);
     await c.connect();
     return { client: c, close: async () => c.disconnect() };
@@ -60,7 +70,10 @@ export async function client(kind: Kind, port: number): Promise<{ client: Redis 
 }
 
 /** A cluster client of `kind`. */
-export async function clusterClient(kind: Kind, ports: readonly number[]): Promise<{ client: Cluster | ReturnType<typeof createCluster>; close(): Promise<void> }> {
+export async function clusterClient(
+  kind: Kind,
+  ports: readonly number[],
+): Promise<{ client: Cluster | ReturnType<typeof createCluster>; close(): Promise<void> }> {
   if (kind === 'ioredis') {
     const c = new Cluster(
       ports.map((port) => ({ host: '127.0.0.1', port })),
@@ -136,7 +149,11 @@ let seq = 0;
 export function delivery(secret: string, secretId?: string, at?: number) {
   const body = JSON.stringify({ id: `evt_${++seq}`, type: 'check.completed' });
   const timestamp = at === undefined ? undefined : Math.floor(at / 1000);
-  return { body, headers: sign(provider, { body, secret, ...(timestamp === undefined ? {} : { timestamp }) }), ...(secretId === undefined ? {} : { secretId }) };
+  return {
+    body,
+    headers: sign(provider, { body, secret, ...(timestamp === undefined ? {} : { timestamp }) }),
+    ...(secretId === undefined ? {} : { secretId }),
+  };
 }
 
 /** Waits until `count` connections are subscribed to the channel under `prefix`. */

@@ -9,7 +9,22 @@ import { readiness } from '@keyturn/rotation';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { redisFleet } from '../src/index.ts';
-import { backend, client, counting, delivery, KINDS, loads, member, NEW, OLD, subscribed, until, V1, V2, type Member } from './fleet-helpers.ts';
+import {
+  backend,
+  client,
+  counting,
+  delivery,
+  KINDS,
+  loads,
+  member,
+  NEW,
+  OLD,
+  subscribed,
+  until,
+  V1,
+  V2,
+  type Member,
+} from './fleet-helpers.ts';
 import { inspector } from './helpers.ts';
 import { startProxy, startRedis, type RedisServer } from './redis-server.ts';
 
@@ -34,7 +49,8 @@ describe.each(KINDS)('redisFleet with %s', (kind) => {
 
   async function three(b: ReturnType<typeof backend>, extra = {}, secretIds: readonly string[] = ['DS']): Promise<Member[]> {
     members = [];
-    for (let i = 0; i < 3; i++) members.push(await member(await client(kind, server.port), b.store(), fleetOf({ instance: `r${i}`, ...extra }), secretIds));
+    for (let i = 0; i < 3; i++)
+      members.push(await member(await client(kind, server.port), b.store(), fleetOf({ instance: `r${i}`, ...extra }), secretIds));
     await subscribed(raw, prefix, 3);
     return members;
   }
@@ -68,7 +84,12 @@ describe.each(KINDS)('redisFleet with %s', (kind) => {
         expect(await m.verifier.verify(delivery(OLD))).toMatchObject({ keyId: 'k1', keyRole: 'previous' });
         expect(m.events.filter((e) => e.type === 'refresh-on-miss')).toEqual([]);
         expect(m.store.calls).toBe(2); // the warm-up and the notice
-        expect(m.events.find((e) => e.type === 'fleet-notice')).toMatchObject({ fleet: 'redis', notice: 'key-changed', secretId: 'DS', held: true });
+        expect(m.events.find((e) => e.type === 'fleet-notice')).toMatchObject({
+          fleet: 'redis',
+          notice: 'key-changed',
+          secretId: 'DS',
+          held: true,
+        });
       }
     } finally {
       await pub.close();
@@ -83,7 +104,11 @@ describe.each(KINDS)('redisFleet with %s', (kind) => {
     const pub = await publisher();
     try {
       await pub.fleet.announceRotation('DS', { ttlMs: 60_000 });
-      await until(() => ms.every((m) => m.events.some((e) => e.type === 'rotation-fence' && e.state === 'started')), 5_000, 'fence everywhere');
+      await until(
+        () => ms.every((m) => m.events.some((e) => e.type === 'rotation-fence' && e.state === 'started')),
+        5_000,
+        'fence everywhere',
+      );
       expect(Number(await raw.pttl(`${prefix}fence:{DS}`))).toBeGreaterThan(50_000);
       for (const m of ms) {
         const early = await m.verifier.safeVerify(delivery(NEW));
@@ -93,7 +118,11 @@ describe.each(KINDS)('redisFleet with %s', (kind) => {
       }
       b.set(V2);
       await pub.fleet.publishChange('DS', { versionId: 'k2' });
-      await until(() => ms.every((m) => m.events.some((e) => e.type === 'rotation-fence' && e.state === 'ended')), 5_000, 'fence ended everywhere');
+      await until(
+        () => ms.every((m) => m.events.some((e) => e.type === 'rotation-fence' && e.state === 'ended')),
+        5_000,
+        'fence ended everywhere',
+      );
       expect(await raw.exists(`${prefix}fence:{DS}`)).toBe(0);
       for (const m of ms) {
         expect(await m.verifier.verify(delivery(NEW))).toMatchObject({ keyId: 'k2' });
@@ -129,7 +158,8 @@ describe.each(KINDS)('redisFleet with %s', (kind) => {
     const ms = await three(b);
     try {
       // Every instance has reported once (it knows the sequence number from then on).
-      for (let i = 0; i < 200 && Object.keys(await raw.hgetall(`${prefix}{fleet}:instances`)).length < 3; i++) await new Promise((r) => setTimeout(r, 25));
+      for (let i = 0; i < 200 && Object.keys(await raw.hgetall(`${prefix}{fleet}:instances`)).length < 3; i++)
+        await new Promise((r) => setTimeout(r, 25));
       await new Promise((r) => setTimeout(r, 50));
       // A notice published while a subscriber was not listening: the sequence moved, nothing arrived.
       b.set(V2);
@@ -154,7 +184,15 @@ describe.each(KINDS)('redisFleet with %s', (kind) => {
       await raw.publish(channel, '{"v":1,"t":"rotation-started","s":"DS","ttl":"forever","n":4}');
       await raw.publish(channel, 'x'.repeat(5_000));
       await raw.publish(channel, '{"v":1,"t":"key-changed","s":"made-up-tenant","n":5}');
-      await until(() => ms.every((m) => m.events.filter((e) => e.type === 'fleet-notice-ignored').length === 6 && m.events.some((e) => e.type === 'fleet-notice')), 5_000, 'notices');
+      await until(
+        () =>
+          ms.every(
+            (m) =>
+              m.events.filter((e) => e.type === 'fleet-notice-ignored').length === 6 && m.events.some((e) => e.type === 'fleet-notice'),
+          ),
+        5_000,
+        'notices',
+      );
       for (const m of ms) {
         const reasons = m.events.flatMap((e) => (e.type === 'fleet-notice-ignored' ? [e.reason] : []));
         expect(reasons).toEqual(['malformed', 'unknown', 'unknown', 'malformed', 'malformed', 'too-large']);
@@ -205,7 +243,13 @@ describe.each(KINDS)('redisFleet with %s', (kind) => {
       const wrapped = counting(c.client);
       counters.push(wrapped.calls);
       // Long intervals: nothing flushes unless asked, so any command during the burst is the request path's.
-      ms.push(await member({ client: wrapped.client, close: c.close }, b.store(), fleetOf({ instance: `l${i}`, flushIntervalMs: 60_000, heartbeatMs: 60_000, staleAfterMs: 120_000, instanceTimeoutMs: 300_000 })));
+      ms.push(
+        await member(
+          { client: wrapped.client, close: c.close },
+          b.store(),
+          fleetOf({ instance: `l${i}`, flushIntervalMs: 60_000, heartbeatMs: 60_000, staleAfterMs: 120_000, instanceTimeoutMs: 300_000 }),
+        ),
+      );
     }
     members = ms;
     try {
@@ -291,7 +335,13 @@ describe.each(KINDS)('redisFleet with %s', (kind) => {
     const b = backend(V2);
     let clock = Date.now();
     const proxy = await startProxy(server.port);
-    const dying = await member(await client(kind, proxy.port), b.store(), fleetOf({ instance: 'dying', now: () => clock }), ['DS'], () => clock);
+    const dying = await member(
+      await client(kind, proxy.port),
+      b.store(),
+      fleetOf({ instance: 'dying', now: () => clock }),
+      ['DS'],
+      () => clock,
+    );
     members = [dying];
     const readerClient = await client(kind, server.port);
     const reader = redisFleet({ client: readerClient.client, ...fleetOf({ now: () => clock }) });
@@ -328,10 +378,30 @@ describe.each(KINDS)('redisFleet with %s', (kind) => {
     fresh();
     const b = backend(V2);
     let clock = Date.now();
-    const lambda = await member(await client(kind, server.port), b.store(), fleetOf({ instance: 'lambda', now: () => clock, heartbeatMs: 60_000, flushIntervalMs: 60_000, staleAfterMs: 120_000, instanceTimeoutMs: 600_000 }), ['DS'], () => clock);
+    const lambda = await member(
+      await client(kind, server.port),
+      b.store(),
+      fleetOf({
+        instance: 'lambda',
+        now: () => clock,
+        heartbeatMs: 60_000,
+        flushIntervalMs: 60_000,
+        staleAfterMs: 120_000,
+        instanceTimeoutMs: 600_000,
+      }),
+      ['DS'],
+      () => clock,
+    );
     members = [lambda];
     const readerClient = await client(kind, server.port);
-    const reader = redisFleet({ client: readerClient.client, prefix, now: () => clock, staleAfterMs: 120_000, heartbeatMs: 60_000, instanceTimeoutMs: 600_000 });
+    const reader = redisFleet({
+      client: readerClient.client,
+      prefix,
+      now: () => clock,
+      staleAfterMs: 120_000,
+      heartbeatMs: 60_000,
+      instanceTimeoutMs: 600_000,
+    });
     try {
       await lambda.verifier.verify(delivery(NEW, undefined, clock));
       await lambda.fleet.flush(); // the adapter does this before the invocation returns

@@ -77,7 +77,19 @@ export async function startRedis(options: { persistent?: boolean; port?: number;
   assertRedisServer();
   const port = options.port ?? (await freePort());
   const dir = mkdtempSync(join(tmpdir(), 'keyturn-redis-'));
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--dir', dir, '--protected-mode', 'yes', ...(options.extra ?? [])];
+  const args = [
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--save',
+    '',
+    '--dir',
+    dir,
+    '--protected-mode',
+    'yes',
+    ...(options.extra ?? []),
+  ];
   args.push(...(options.persistent ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no']));
   let child: ChildProcess | undefined;
 
@@ -129,10 +141,19 @@ export async function startCluster(): Promise<RedisCluster> {
   try {
     for (let i = 0; i < 3; i++) {
       const port = await freePort();
-      nodes.push(await startRedis({ port, extra: ['--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`, '--cluster-node-timeout', '2000'] }));
+      nodes.push(
+        await startRedis({
+          port,
+          extra: ['--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`, '--cluster-node-timeout', '2000'],
+        }),
+      );
     }
     const cli = process.env['REDIS_CLI'] ?? 'redis-cli';
-    const created = spawnSync(cli, ['--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-replicas', '0', '--cluster-yes'], { encoding: 'utf8' });
+    const created = spawnSync(
+      cli,
+      ['--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-replicas', '0', '--cluster-yes'],
+      { encoding: 'utf8' },
+    );
     if (created.status !== 0) throw new Error(`redis-cli --cluster create failed: ${created.stderr || created.stdout}`);
     // Wait until every node reports the cluster ok.
     const deadline = Date.now() + 20_000;

@@ -47,7 +47,10 @@ export interface DataspikeClient {
   /** Base URL in use. */
   readonly baseUrl: string;
   /** Rotates the webhook's HMAC secret and returns the new one (shown once by Dataspike). */
-  rotateWebhookSecret(webhookId: string, options?: { signal?: AbortSignal; onAttempt?: (attempt: number) => void }): Promise<SecretMaterial>;
+  rotateWebhookSecret(
+    webhookId: string,
+    options?: { signal?: AbortSignal; onAttempt?: (attempt: number) => void },
+  ): Promise<SecretMaterial>;
 }
 
 /**
@@ -80,11 +83,26 @@ export function dataspikeClient(options: DataspikeClientOptions): DataspikeClien
     const combined = signal === undefined ? timeout : AbortSignal.any([signal, timeout]);
     let response: Response;
     try {
-      response = await doFetch(url, { method: 'POST', headers: { 'ds-api-token': key as string, accept: 'application/json' }, signal: combined });
+      response = await doFetch(url, {
+        method: 'POST',
+        headers: { 'ds-api-token': key as string, accept: 'application/json' },
+        signal: combined,
+      });
     } catch (err) {
       // Once the request may have been sent, Dataspike may have rotated without us seeing the answer.
-      if (signal?.aborted) throw new ProviderApiError('ABORTED', 'dataspike: the rotate call was aborted while in flight', { retryable: false, provider, cause: err, mayHaveRotated: true });
-      if (timeout.aborted) throw new ProviderApiError('TIMEOUT', `dataspike: no answer within ${timeoutMs} ms`, { retryable: true, provider, mayHaveRotated: true });
+      if (signal?.aborted)
+        throw new ProviderApiError('ABORTED', 'dataspike: the rotate call was aborted while in flight', {
+          retryable: false,
+          provider,
+          cause: err,
+          mayHaveRotated: true,
+        });
+      if (timeout.aborted)
+        throw new ProviderApiError('TIMEOUT', `dataspike: no answer within ${timeoutMs} ms`, {
+          retryable: true,
+          provider,
+          mayHaveRotated: true,
+        });
       const code = networkCode(err);
       const sent = code === undefined || !NOT_SENT.has(code);
       throw new ProviderApiError(
@@ -101,29 +119,46 @@ export function dataspikeClient(options: DataspikeClientOptions): DataspikeClien
       try {
         body = await response.json();
       } catch {
-        throw new ProviderApiError('BAD_RESPONSE', 'dataspike: the rotate response is not JSON; the secret may have rotated: rotate again', {
-          status,
-          retryable: false,
-          provider,
-          mayHaveRotated: true,
-        });
+        throw new ProviderApiError(
+          'BAD_RESPONSE',
+          'dataspike: the rotate response is not JSON; the secret may have rotated: rotate again',
+          {
+            status,
+            retryable: false,
+            provider,
+            mayHaveRotated: true,
+          },
+        );
       }
       const secret = (body as { hmac_signing_secret?: unknown } | null)?.hmac_signing_secret;
       if (typeof secret !== 'string' || secret.length === 0) {
-        throw new ProviderApiError('BAD_RESPONSE', 'dataspike: the rotate response has no hmac_signing_secret; the secret may have rotated: rotate again', {
-          status,
-          retryable: false,
-          provider,
-          mayHaveRotated: true,
-        });
+        throw new ProviderApiError(
+          'BAD_RESPONSE',
+          'dataspike: the rotate response has no hmac_signing_secret; the secret may have rotated: rotate again',
+          {
+            status,
+            retryable: false,
+            provider,
+            mayHaveRotated: true,
+          },
+        );
       }
       return new SecretMaterial(secret);
     }
     await response.body?.cancel().catch(() => undefined);
     if (status === 401 || status === 403) {
-      throw new ProviderApiError('UNAUTHORIZED', `dataspike: the API key was refused (HTTP ${status})`, { status, retryable: false, provider });
+      throw new ProviderApiError('UNAUTHORIZED', `dataspike: the API key was refused (HTTP ${status})`, {
+        status,
+        retryable: false,
+        provider,
+      });
     }
-    if (status === 404) throw new ProviderApiError('NOT_FOUND', `dataspike: webhook ${webhookId} not found (HTTP 404)`, { status, retryable: false, provider });
+    if (status === 404)
+      throw new ProviderApiError('NOT_FOUND', `dataspike: webhook ${webhookId} not found (HTTP 404)`, {
+        status,
+        retryable: false,
+        provider,
+      });
     if (status === 429) {
       const retryAfter = Number(response.headers.get('retry-after'));
       throw new ProviderApiError('RATE_LIMITED', 'dataspike: rate limited (HTTP 429)', {
@@ -135,8 +170,18 @@ export function dataspikeClient(options: DataspikeClientOptions): DataspikeClien
     }
     // A 5xx does not say whether the rotation happened before the failure (a gateway timeout, a crash
     // after the write): assume it may have.
-    if (status >= 500) throw new ProviderApiError('SERVER_ERROR', `dataspike: server error (HTTP ${status})`, { status, retryable: true, provider, mayHaveRotated: true });
-    throw new ProviderApiError('BAD_REQUEST', `dataspike: the rotate call was refused (HTTP ${status})`, { status, retryable: false, provider });
+    if (status >= 500)
+      throw new ProviderApiError('SERVER_ERROR', `dataspike: server error (HTTP ${status})`, {
+        status,
+        retryable: true,
+        provider,
+        mayHaveRotated: true,
+      });
+    throw new ProviderApiError('BAD_REQUEST', `dataspike: the rotate call was refused (HTTP ${status})`, {
+      status,
+      retryable: false,
+      provider,
+    });
   }
 
   return {
@@ -152,7 +197,13 @@ export function dataspikeClient(options: DataspikeClientOptions): DataspikeClien
         } catch (err) {
           if (!(err instanceof ProviderApiError)) throw err;
           outcomes.push(
-            err.status !== undefined ? `HTTP ${err.status}` : err.code === 'NETWORK' ? (err.mayHaveRotated ? 'connection lost' : 'unreachable') : err.code.toLowerCase(),
+            err.status !== undefined
+              ? `HTTP ${err.status}`
+              : err.code === 'NETWORK'
+                ? err.mayHaveRotated
+                  ? 'connection lost'
+                  : 'unreachable'
+                : err.code.toLowerCase(),
           );
           // Any attempt that may have rotated makes the whole call ambiguous, whatever the last one says.
           mayHaveRotated ||= err.mayHaveRotated;
@@ -165,7 +216,18 @@ export function dataspikeClient(options: DataspikeClientOptions): DataspikeClien
 }
 
 /** Network error codes that mean the request never left this machine (nothing can have rotated). */
-const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT', 'CERT_HAS_EXPIRED', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'ERR_TLS_CERT_ALTNAME_INVALID']);
+const NOT_SENT = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'CERT_HAS_EXPIRED',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
 
 /** The error code of a fetch failure (undici puts it on `cause`, sometimes an AggregateError's). */
 function networkCode(err: unknown): string | undefined {
@@ -270,13 +332,19 @@ export async function rotateDataspikeSecret(options: RotateDataspikeSecretOption
   const { store, secretId, graceMs, signal } = options;
   const progress = options.onProgress ?? (() => undefined);
   if (typeof store?.rotate !== 'function') {
-    throw new RotationError('STORE_NOT_WRITABLE', `The ${store?.name ?? 'given'} store cannot write secrets (no rotate()); nothing was rotated`, {
-      secretId,
-      provider: 'dataspike',
-    });
+    throw new RotationError(
+      'STORE_NOT_WRITABLE',
+      `The ${store?.name ?? 'given'} store cannot write secrets (no rotate()); nothing was rotated`,
+      {
+        secretId,
+        provider: 'dataspike',
+      },
+    );
   }
-  if (!(graceMs >= 0) || !Number.isFinite(graceMs)) throw new TypeError('rotateDataspikeSecret(): `graceMs` must be a non-negative number of ms');
-  const client = options.client ?? dataspikeClient({ apiKey: options.apiKey, baseUrl: options.baseUrl, fetch: options.fetch, sleep: options.sleep });
+  if (!(graceMs >= 0) || !Number.isFinite(graceMs))
+    throw new TypeError('rotateDataspikeSecret(): `graceMs` must be a non-negative number of ms');
+  const client =
+    options.client ?? dataspikeClient({ apiKey: options.apiKey, baseUrl: options.baseUrl, fetch: options.fetch, sleep: options.sleep });
   const audience = audienceOf('rotateDataspikeSecret()', options);
   if (options.requireFence !== undefined && typeof options.requireFence !== 'boolean') {
     throw new TypeError('rotateDataspikeSecret(): `requireFence` must be true or false');
@@ -300,7 +368,10 @@ export async function rotateDataspikeSecret(options: RotateDataspikeSecretOption
   // 2. Fence: Dataspike signs with the new secret the moment it answers, before the store write lands;
   // the verifiers answer those deliveries 503 (retried) instead of 401 until the key-change notice.
   // A fleet that cannot be told stops the rotation here, before anything changed (unless opted out).
-  const warnings: string[] = await announceFence(audience, secretId, progress, options.requireFence !== false, { id: 'dataspike', name: 'Dataspike' });
+  const warnings: string[] = await announceFence(audience, secretId, progress, options.requireFence !== false, {
+    id: 'dataspike',
+    name: 'Dataspike',
+  });
 
   // 3. Rotate at Dataspike.
   progress({ step: 'provider-rotate', message: `calling Dataspike rotate for webhook ${options.webhookId} at ${client.baseUrl}` });
@@ -308,14 +379,18 @@ export async function rotateDataspikeSecret(options: RotateDataspikeSecretOption
   try {
     secret = await client.rotateWebhookSecret(options.webhookId, {
       signal,
-      onAttempt: (attempt) => attempt > 1 && progress({ step: 'provider-rotate', message: `retrying Dataspike rotate (attempt ${attempt})`, attempt }),
+      onAttempt: (attempt) =>
+        attempt > 1 && progress({ step: 'provider-rotate', message: `retrying Dataspike rotate (attempt ${attempt})`, attempt }),
     });
   } catch (err) {
     await endFence(audience, secretId);
     const why = err instanceof Error ? err.message : String(err);
     if (err instanceof ProviderApiError && err.mayHaveRotated) {
       const rerun = options.rerunCommand ?? 'rotateDataspikeSecret() with the same options';
-      const add = (options.recoveryCommand ?? 'addActiveKey({ store, secretId, secret, graceMs })').replace('<secret-file>', '<file with the secret>');
+      const add = (options.recoveryCommand ?? 'addActiveKey({ store, secretId, secret, graceMs })').replace(
+        '<secret-file>',
+        '<file with the secret>',
+      );
       throw new RotationError(
         'PROVIDER_MAY_HAVE_ROTATED',
         `Dataspike may have rotated the secret of webhook ${options.webhookId}, but its answer was lost (${why}). ` +
@@ -381,5 +456,3 @@ function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
-
-

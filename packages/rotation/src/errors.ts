@@ -116,13 +116,27 @@ export class RotationError extends Error {
       recovery:
         this.recovery === undefined
           ? undefined
-          : { secretId: this.recovery.secretId, store: this.recovery.store, graceMs: this.recovery.graceMs, command: this.recovery.command },
+          : {
+              secretId: this.recovery.secretId,
+              store: this.recovery.store,
+              graceMs: this.recovery.graceMs,
+              command: this.recovery.command,
+            },
     };
   }
 }
 
 /** Every code a {@link ProviderApiError} can carry. */
-export type ProviderApiErrorCode = 'UNAUTHORIZED' | 'NOT_FOUND' | 'BAD_REQUEST' | 'RATE_LIMITED' | 'SERVER_ERROR' | 'NETWORK' | 'TIMEOUT' | 'BAD_RESPONSE' | 'ABORTED';
+export type ProviderApiErrorCode =
+  | 'UNAUTHORIZED'
+  | 'NOT_FOUND'
+  | 'BAD_REQUEST'
+  | 'RATE_LIMITED'
+  | 'SERVER_ERROR'
+  | 'NETWORK'
+  | 'TIMEOUT'
+  | 'BAD_RESPONSE'
+  | 'ABORTED';
 
 /** Options of {@link ProviderApiError}. */
 export interface ProviderApiErrorOptions {
@@ -184,4 +198,3 @@ export class ProviderApiError extends Error {
     };
   }
 }
-

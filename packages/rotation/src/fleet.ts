@@ -45,14 +45,21 @@ export interface Audience {
 
 /** @internal Checks a workflow's `verifier` / `fleet` / `fenceTtlMs`. */
 export function audienceOf(where: string, options: RotationAudience): Audience {
-  const list = options.verifier === undefined ? [] : Array.isArray(options.verifier) ? options.verifier : [options.verifier as RefreshableVerifier];
+  const list =
+    options.verifier === undefined ? [] : Array.isArray(options.verifier) ? options.verifier : [options.verifier as RefreshableVerifier];
   for (const v of list) {
     if (v === null || typeof v !== 'object' || typeof v.reload !== 'function' || typeof v.fence !== 'function') {
       throw new TypeError(`${where}: \`verifier\` must be a verifier (createVerifier()) or a list of them`);
     }
   }
   const fleet = options.fleet;
-  if (fleet !== undefined && (fleet === null || typeof fleet !== 'object' || typeof fleet.publishChange !== 'function' || typeof fleet.announceRotation !== 'function')) {
+  if (
+    fleet !== undefined &&
+    (fleet === null ||
+      typeof fleet !== 'object' ||
+      typeof fleet.publishChange !== 'function' ||
+      typeof fleet.announceRotation !== 'function')
+  ) {
     throw new TypeError(`${where}: \`fleet\` must be a fleet such as redisFleet({ client })`);
   }
   const ttl = options.fenceTtlMs ?? DEFAULT_FENCE_TTL_MS;
@@ -69,11 +76,20 @@ const describe = (err: unknown): string => (err instanceof Error ? err.message :
  * be told is `RotationError('FENCE_UNAVAILABLE')` when `required` (the local fences are lifted again,
  * nothing else has changed), a warning otherwise.
  */
-export async function announceFence(a: Audience, secretId: string, progress: Progress, required: boolean, provider: { id: string; name: string }): Promise<string[]> {
+export async function announceFence(
+  a: Audience,
+  secretId: string,
+  progress: Progress,
+  required: boolean,
+  provider: { id: string; name: string },
+): Promise<string[]> {
   const warnings: string[] = [];
   for (const v of a.verifiers) v.fence(secretId, a.fenceTtlMs);
   if (a.fleet !== undefined) {
-    progress({ step: 'fence', message: `announcing the rotation of ${secretId} to the fleet (fence for ${Math.round(a.fenceTtlMs / 1000)} s)` });
+    progress({
+      step: 'fence',
+      message: `announcing the rotation of ${secretId} to the fleet (fence for ${Math.round(a.fenceTtlMs / 1000)} s)`,
+    });
     try {
       await a.fleet.announceRotation(secretId, { ttlMs: a.fenceTtlMs });
     } catch (err) {
@@ -89,7 +105,9 @@ export async function announceFence(a: Audience, secretId: string, progress: Pro
           { secretId, provider: provider.id, cause: err },
         );
       }
-      warnings.push(`could not announce the rotation to the fleet (${describe(err)}): deliveries signed with the new secret before the store write may be answered 401`);
+      warnings.push(
+        `could not announce the rotation to the fleet (${describe(err)}): deliveries signed with the new secret before the store write may be answered 401`,
+      );
     }
   }
   return warnings;
@@ -103,7 +121,9 @@ export async function announceChange(a: Audience, secretId: string, versionId: s
     try {
       await a.fleet.publishChange(secretId, versionId === undefined ? {} : { versionId });
     } catch (err) {
-      warnings.push(`could not tell the fleet that ${secretId} changed (${describe(err)}): instances pick it up on a miss or at their next refresh`);
+      warnings.push(
+        `could not tell the fleet that ${secretId} changed (${describe(err)}): instances pick it up on a miss or at their next refresh`,
+      );
     }
   }
   await Promise.all(a.verifiers.map((v) => v.reload(secretId)));

@@ -5,7 +5,14 @@
  *
  * @module
  */
-import type { KeyRole, KeyUsageReport, MissingInstance, UsageSnapshot as CoreUsageSnapshot, UsageSnapshotKey, Verifier } from '@keyturn/core';
+import type {
+  KeyRole,
+  KeyUsageReport,
+  MissingInstance,
+  UsageSnapshot as CoreUsageSnapshot,
+  UsageSnapshotKey,
+  Verifier,
+} from '@keyturn/core';
 
 /** Default quiet period: 24 h without a match of the previous key (see the rotation playbook). */
 export const DEFAULT_QUIET_MS = 24 * 3_600_000;
@@ -252,7 +259,8 @@ export function readiness(usage: UsageSnapshot | readonly KeyUsageReport[], opti
         secretRows.push(row(secretId, c.keyId, c.keyRole, c.notBefore, c.notAfter, true, u, now));
       }
       for (const u of used) {
-        if (!current.some((c) => c.keyId === u.keyId)) secretRows.push(row(secretId, u.keyId, 'retired', u.notBefore, u.notAfter, false, u, now));
+        if (!current.some((c) => c.keyId === u.keyId))
+          secretRows.push(row(secretId, u.keyId, 'retired', u.notBefore, u.notAfter, false, u, now));
       }
     } else {
       const newest = Math.max(...used.map((k) => k.lastSeenAt));
@@ -325,22 +333,39 @@ function judge(
     if (missing.length > 0) {
       // An instance that stopped reporting may hold matches nobody has seen: silence is not known.
       const m = missing[0] as MissingInstance;
-      return verdict(false, 'instances-missing', prev, `${missing.length} instance${missing.length === 1 ? '' : 's'} not reporting (${m.instance}, last report ${formatDuration(now - m.lastReportAt)} ago)`);
+      return verdict(
+        false,
+        'instances-missing',
+        prev,
+        `${missing.length} instance${missing.length === 1 ? '' : 's'} not reporting (${m.instance}, last report ${formatDuration(now - m.lastReportAt)} ago)`,
+      );
     }
     const lastOrSince = prev.lastMatchedAt ?? since;
     // Matches before the end of an evidence gap may be missing: silence counts from after it.
     const quietFrom = gapUntil !== undefined && lastOrSince !== undefined && gapUntil > lastOrSince ? gapUntil : lastOrSince;
     if (quietFrom !== undefined && quietFrom === gapUntil && evidenceUntil - quietFrom < quietMs) {
-      return verdict(false, 'evidence-gap', prev, `counts may be missing until ${formatDuration(now - gapUntil)} ago; waiting for ${formatDuration(quietMs)} of silence after that, ${formatDuration(quietMs - (evidenceUntil - gapUntil))} to go`);
+      return verdict(
+        false,
+        'evidence-gap',
+        prev,
+        `counts may be missing until ${formatDuration(now - gapUntil)} ago; waiting for ${formatDuration(quietMs)} of silence after that, ${formatDuration(quietMs - (evidenceUntil - gapUntil))} to go`,
+      );
     }
     if (quietFrom === undefined) {
       return verdict(false, 'no-evidence', prev, 'never matched, but when counting started is unknown');
     }
     if (evidenceUntil - quietFrom < quietMs) {
       const what = prev.lastMatchedAt === undefined ? 'no match yet' : `last matched ${formatDuration(now - prev.lastMatchedAt)} ago`;
-      return verdict(false, 'observing', prev, `${what}; waiting for ${formatDuration(quietMs)} of silence, ${formatDuration(quietMs - (evidenceUntil - quietFrom))} to go`);
+      return verdict(
+        false,
+        'observing',
+        prev,
+        `${what}; waiting for ${formatDuration(quietMs)} of silence, ${formatDuration(quietMs - (evidenceUntil - quietFrom))} to go`,
+      );
     }
-    const switched = active.some((a) => a.lastMatchedAt !== undefined && (prev.lastMatchedAt === undefined || a.lastMatchedAt > prev.lastMatchedAt));
+    const switched = active.some(
+      (a) => a.lastMatchedAt !== undefined && (prev.lastMatchedAt === undefined || a.lastMatchedAt > prev.lastMatchedAt),
+    );
     if (!switched) {
       return verdict(false, 'active-not-matched', prev, 'the active key has not matched since: is the sender using the new secret?');
     }
@@ -349,7 +374,9 @@ function judge(
         true,
         'quiet',
         prev,
-        prev.lastMatchedAt === undefined ? `never matched in ${formatDuration(evidenceUntil - quietFrom)}` : `last matched ${formatDuration(now - prev.lastMatchedAt)} ago`,
+        prev.lastMatchedAt === undefined
+          ? `never matched in ${formatDuration(evidenceUntil - quietFrom)}`
+          : `last matched ${formatDuration(now - prev.lastMatchedAt)} ago`,
       ),
     );
   }
@@ -369,7 +396,13 @@ export function formatDuration(ms: number): string {
 }
 
 function isSnapshot(x: unknown): x is UsageSnapshot {
-  return x !== null && typeof x === 'object' && !Array.isArray(x) && (x as UsageSnapshot).version === 1 && Array.isArray((x as UsageSnapshot).keys);
+  return (
+    x !== null &&
+    typeof x === 'object' &&
+    !Array.isArray(x) &&
+    (x as UsageSnapshot).version === 1 &&
+    Array.isArray((x as UsageSnapshot).keys)
+  );
 }
 
 function maxDefined(a: number | undefined, b: number | undefined): number | undefined {
@@ -381,7 +414,11 @@ function maxDefined(a: number | undefined, b: number | undefined): number | unde
 const ROLE_ORDER: Record<string, number> = { active: 0, pending: 1, previous: 2, retired: 3 };
 
 function compareKeys(a: KeyUsageReport, b: KeyUsageReport): number {
-  return a.secretId < b.secretId ? -1 : a.secretId > b.secretId ? 1 : (ROLE_ORDER[a.keyRole] ?? 9) - (ROLE_ORDER[b.keyRole] ?? 9) || (a.keyId < b.keyId ? -1 : 1);
+  return a.secretId < b.secretId
+    ? -1
+    : a.secretId > b.secretId
+      ? 1
+      : (ROLE_ORDER[a.keyRole] ?? 9) - (ROLE_ORDER[b.keyRole] ?? 9) || (a.keyId < b.keyId ? -1 : 1);
 }
 
 function compareRows(a: ReadinessRow, b: ReadinessRow): number {

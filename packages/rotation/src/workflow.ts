@@ -105,7 +105,11 @@ export async function writeKeyWithRetry(input: WriteKeyInput): Promise<WriteKeyR
   for (let attempt = 1; attempt <= attempts; attempt++) {
     if (attempt > 1) {
       const delay = Math.min(maxDelay, initial * 2 ** (attempt - 2)) * (0.75 + Math.random() * 0.5);
-      progress({ step: 'store-write-retry', message: `store write failed; retrying in ${Math.round(delay)} ms (attempt ${attempt}/${attempts})`, attempt });
+      progress({
+        step: 'store-write-retry',
+        message: `store write failed; retrying in ${Math.round(delay)} ms (attempt ${attempt}/${attempts})`,
+        attempt,
+      });
       try {
         await sleep(delay, undefined);
       } catch {
@@ -225,7 +229,8 @@ export interface AddActiveKeyOptions extends Omit<RotationAudience, 'fenceTtlMs'
  */
 export async function addActiveKey(options: AddActiveKeyOptions): Promise<WriteKeyResult> {
   const secret = options.secret instanceof SecretMaterial ? options.secret : new SecretMaterial(options.secret);
-  if (!(options.graceMs >= 0) || !Number.isFinite(options.graceMs)) throw new TypeError('addActiveKey(): `graceMs` must be a non-negative number of ms');
+  if (!(options.graceMs >= 0) || !Number.isFinite(options.graceMs))
+    throw new TypeError('addActiveKey(): `graceMs` must be a non-negative number of ms');
   const audience = audienceOf('addActiveKey()', options);
   const progress = options.onProgress ?? (() => undefined);
   const written = await writeKeyWithRetry({
@@ -286,7 +291,11 @@ export interface RetirePreviousKeyResult extends RetirePreviousResult {
 export async function retirePreviousKey(options: RetirePreviousKeyOptions): Promise<RetirePreviousKeyResult> {
   const { store, secretId } = options;
   if (!canRetire(store)) {
-    throw new RotationError('STORE_CANNOT_RETIRE', `The ${store.name} store has no retirePrevious(); remove the previous version with the store's own tools`, { secretId });
+    throw new RotationError(
+      'STORE_CANNOT_RETIRE',
+      `The ${store.name} store has no retirePrevious(); remove the previous version with the store's own tools`,
+      { secretId },
+    );
   }
   const audience = audienceOf('retirePreviousKey()', options);
   if (options.force !== true) {

@@ -6,7 +6,15 @@ import { inspect, parseEnv } from 'node:util';
 import { KeyStoreError, type KeyStore } from '@keyturn/core';
 import { envFileKeyStore } from '@keyturn/store-env/file';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { addActiveKey, dataspikeClient, ProviderApiError, rotateDataspikeSecret, RotationError, writeRecoveryFile, type ProgressEvent } from '../src/index.ts';
+import {
+  addActiveKey,
+  dataspikeClient,
+  ProviderApiError,
+  rotateDataspikeSecret,
+  RotationError,
+  writeRecoveryFile,
+  type ProgressEvent,
+} from '../src/index.ts';
 import { startDataspikeTestServer, type DataspikeTestServer } from '../src/testing/index.ts';
 import { dataspikeRotationStory, INITIAL } from './story.ts';
 
@@ -22,7 +30,10 @@ async function envFile(initial: string, clock?: () => number): Promise<{ store: 
   return { store: envFileKeyStore({ path, now: clock }), path };
 }
 
-dataspikeRotationStory('env-file store', async (initial, clock) => ({ ...(await envFile(initial, clock)), secretId: 'DATASPIKE_WEBHOOK_SECRET' }));
+dataspikeRotationStory('env-file store', async (initial, clock) => ({
+  ...(await envFile(initial, clock)),
+  secretId: 'DATASPIKE_WEBHOOK_SECRET',
+}));
 
 /** A local port nothing listens on (connection refused: the request never leaves the machine). */
 async function closedPort(): Promise<number> {
@@ -44,7 +55,12 @@ function flaky(store: KeyStore, plan: { failures: number; retryable?: boolean; l
       if (plan.failures > 0) {
         plan.failures--;
         if (plan.landThenFail === true) await store.rotate!(...args);
-        throw new KeyStoreError('injected: ThrottlingException', { retryable: plan.retryable ?? true, store: store.name, reason: 'THROTTLED', code: 'ThrottlingException' });
+        throw new KeyStoreError('injected: ThrottlingException', {
+          retryable: plan.retryable ?? true,
+          store: store.name,
+          reason: 'THROTTLED',
+          code: 'ThrottlingException',
+        });
       }
       return store.rotate!(...args);
     },
@@ -59,7 +75,14 @@ describe('rotateDataspikeSecret', () => {
   });
   afterEach(async () => ds.close());
 
-  const base = () => ({ apiKey: API_KEY, baseUrl: ds.url, webhookId: WEBHOOK, secretId: 'DATASPIKE_WEBHOOK_SECRET', graceMs: 3_600_000, sleep: instant });
+  const base = () => ({
+    apiKey: API_KEY,
+    baseUrl: ds.url,
+    webhookId: WEBHOOK,
+    secretId: 'DATASPIKE_WEBHOOK_SECRET',
+    graceMs: 3_600_000,
+    sleep: instant,
+  });
 
   it('retries the store write with backoff and reports progress', async () => {
     const { store, path } = await envFile(INITIAL);
@@ -100,7 +123,8 @@ describe('rotateDataspikeSecret', () => {
       ...base(),
       store: flaky(store, { failures: 99 }),
       storeWrite: { attempts: 4 },
-      recoveryCommand: 'keyturn keys add --store env-file --store-file app.env --secret-id DATASPIKE_WEBHOOK_SECRET --secret-file <secret-file> --grace 1h',
+      recoveryCommand:
+        'keyturn keys add --store env-file --store-file app.env --secret-id DATASPIKE_WEBHOOK_SECRET --secret-file <secret-file> --grace 1h',
       onSecret: async (s) => void written.push(await writeRecoveryFile(join(path, '..', 'ahead.secret'), s)),
     }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RotationError);
@@ -111,7 +135,13 @@ describe('rotateDataspikeSecret', () => {
     expect(rotationError.recovery?.command).toContain('--secret-file <secret-file>');
     // Never printed in clear anywhere.
     const hex = newSecret.slice(6);
-    for (const view of [rotationError.message, String(rotationError.stack), String(rotationError), inspect(rotationError, { depth: 5 }), JSON.stringify(rotationError)]) {
+    for (const view of [
+      rotationError.message,
+      String(rotationError.stack),
+      String(rotationError),
+      inspect(rotationError, { depth: 5 }),
+      JSON.stringify(rotationError),
+    ]) {
       expect(view).not.toContain(hex);
     }
     // The write-ahead file exists with mode 0600 and holds exactly the secret.
@@ -121,9 +151,19 @@ describe('rotateDataspikeSecret', () => {
     await expect(writeRecoveryFile(written[0]!, rotationError.recovery!.secret)).rejects.toMatchObject({ code: 'EEXIST' });
     // The file still holds the old secret; the recovery finishes the write, and is idempotent.
     expect(parseEnv(await readFile(path, 'utf8'))['DATASPIKE_WEBHOOK_SECRET']).toBe(INITIAL);
-    const done = await addActiveKey({ store, secretId: 'DATASPIKE_WEBHOOK_SECRET', secret: rotationError.recovery!.secret, graceMs: 3_600_000 });
+    const done = await addActiveKey({
+      store,
+      secretId: 'DATASPIKE_WEBHOOK_SECRET',
+      secret: rotationError.recovery!.secret,
+      graceMs: 3_600_000,
+    });
     expect(done.alreadyActive).toBe(false);
-    const again = await addActiveKey({ store, secretId: 'DATASPIKE_WEBHOOK_SECRET', secret: await readFile(written[0]!, 'utf8'), graceMs: 3_600_000 });
+    const again = await addActiveKey({
+      store,
+      secretId: 'DATASPIKE_WEBHOOK_SECRET',
+      secret: await readFile(written[0]!, 'utf8'),
+      graceMs: 3_600_000,
+    });
     expect(again).toMatchObject({ alreadyActive: true, activeId: done.activeId, previousId: done.previousId });
     const env = parseEnv(await readFile(path, 'utf8'));
     expect([env['DATASPIKE_WEBHOOK_SECRET'], env['DATASPIKE_WEBHOOK_SECRET_PREVIOUS']]).toEqual([newSecret, INITIAL]);
@@ -160,7 +200,9 @@ describe('rotateDataspikeSecret', () => {
   it('503, 503, then a dropped connection after Dataspike rotated: PROVIDER_MAY_HAVE_ROTATED with the steps to take, never "nothing changed"', async () => {
     const { store, path } = await envFile(INITIAL);
     ds.failNext({ respond: 503 }, { respond: 503 }, { respond: 'drop', afterRotate: true });
-    const err = (await rotateDataspikeSecret({ ...base(), store, rerunCommand: 'keyturn rotate dataspike --webhook-id W …' }).catch((e: unknown) => e)) as RotationError;
+    const err = (await rotateDataspikeSecret({ ...base(), store, rerunCommand: 'keyturn rotate dataspike --webhook-id W …' }).catch(
+      (e: unknown) => e,
+    )) as RotationError;
     expect(err).toBeInstanceOf(RotationError);
     expect(err.code).toBe('PROVIDER_MAY_HAVE_ROTATED');
     expect(err.message).toContain(`Dataspike may have rotated the secret of webhook ${WEBHOOK}`);
@@ -196,7 +238,9 @@ describe('rotateDataspikeSecret', () => {
     ds.failNext({ respond: 429 }, { respond: 429 }, { respond: 429 });
     const limited = (await rotateDataspikeSecret({ ...base(), store }).catch((e: unknown) => e)) as RotationError;
     expect(limited).toMatchObject({ code: 'PROVIDER_ROTATE_FAILED' });
-    const unreachable = (await rotateDataspikeSecret({ ...base(), baseUrl: `http://127.0.0.1:${await closedPort()}`, store }).catch((e: unknown) => e)) as RotationError;
+    const unreachable = (await rotateDataspikeSecret({ ...base(), baseUrl: `http://127.0.0.1:${await closedPort()}`, store }).catch(
+      (e: unknown) => e,
+    )) as RotationError;
     expect(unreachable).toMatchObject({ code: 'PROVIDER_ROTATE_FAILED', cause: { code: 'NETWORK', mayHaveRotated: false } });
     expect(ds.history(WEBHOOK)).toEqual([INITIAL]);
   });
@@ -234,12 +278,27 @@ describe('dataspikeClient', () => {
     const secret = await dataspikeClient({ apiKey: API_KEY, baseUrl: `${ds.url}/` }).rotateWebhookSecret(WEBHOOK);
     expect(String(secret)).toBe('[redacted secret]');
     expect(secret.reveal()).toBe(ds.currentSecret(WEBHOOK));
-    expect(ds.calls).toEqual([{ method: 'POST', path: `/api/v3/organization/webhooks/${WEBHOOK}/hmac/rotate`, webhookId: WEBHOOK, authorized: true, status: 200, rotated: true }]);
+    expect(ds.calls).toEqual([
+      {
+        method: 'POST',
+        path: `/api/v3/organization/webhooks/${WEBHOOK}/hmac/rotate`,
+        webhookId: WEBHOOK,
+        authorized: true,
+        status: 200,
+        rotated: true,
+      },
+    ]);
   });
 
   it('honours Retry-After on 429, retries 5xx, gives up after `attempts`', async () => {
     const sleeps: number[] = [];
-    const client = dataspikeClient({ apiKey: API_KEY, baseUrl: ds.url, attempts: 3, retryDelayMs: 100, sleep: async (ms) => void sleeps.push(ms) });
+    const client = dataspikeClient({
+      apiKey: API_KEY,
+      baseUrl: ds.url,
+      attempts: 3,
+      retryDelayMs: 100,
+      sleep: async (ms) => void sleeps.push(ms),
+    });
     ds.failNext({ respond: 429, retryAfterSeconds: 2 }, { respond: 503 });
     await client.rotateWebhookSecret(WEBHOOK);
     expect(sleeps).toEqual([2000, 200]);
@@ -272,7 +331,12 @@ describe('a previous key with no window end is never silent', () => {
       name: 'custom',
       getVersions: async () => versions,
       async rotate(_secretId, secret) {
-        versions.splice(0, versions.length, { id: 'k2', secret: secret as string, role: 'active' }, { id: 'k1', secret: 'one', role: 'previous' });
+        versions.splice(
+          0,
+          versions.length,
+          { id: 'k2', secret: secret as string, role: 'active' },
+          { id: 'k1', secret: 'one', role: 'previous' },
+        );
         return { activeId: 'k2', previousId: 'k1' }; // no previousNotAfter, no flag: says nothing
       },
     };
@@ -287,7 +351,12 @@ describe('a previous key with no window end is never silent', () => {
 
   it('a bounded previous key: previousUnbounded false and no warning', async () => {
     const { store } = await envFile(INITIAL);
-    const result = await addActiveKey({ store, secretId: 'DATASPIKE_WEBHOOK_SECRET', secret: `whsec_${'ab'.repeat(32)}`, graceMs: 3_600_000 });
+    const result = await addActiveKey({
+      store,
+      secretId: 'DATASPIKE_WEBHOOK_SECRET',
+      secret: `whsec_${'ab'.repeat(32)}`,
+      graceMs: 3_600_000,
+    });
     expect(result).toMatchObject({ previousUnbounded: false, warnings: [] });
   });
 });

@@ -60,7 +60,12 @@ describe('workflows tell the verifiers', () => {
   it('rotateDataspikeSecret({ verifier }): a delivery signed with the new secret before the store write gets 503, and verifies right after', async () => {
     const path = await envFile();
     const events: KeyturnEvent[] = [];
-    const verifier = createVerifier({ provider: providers.dataspike(), keys: envFileKeyStore({ path }), secretId: SECRET_ID, onEvent: (e) => events.push(e) });
+    const verifier = createVerifier({
+      provider: providers.dataspike(),
+      keys: envFileKeyStore({ path }),
+      secretId: SECRET_ID,
+      onEvent: (e) => events.push(e),
+    });
     await verifier.warm();
     const body = '{"id":"evt_race"}';
     let raced: unknown;
@@ -92,7 +97,17 @@ describe('workflows tell the verifiers', () => {
   it('rotateDataspikeSecret({ fleet }): the fence is announced before the rotate call, the change (with the new id) after the store write', async () => {
     const path = await envFile();
     const { fleet, log } = recordingFleet(() => ds);
-    const result = await rotateDataspikeSecret({ apiKey: API_KEY, baseUrl: ds.url, webhookId: WEBHOOK, store: envFileKeyStore({ path }), secretId: SECRET_ID, graceMs: 60_000, sleep: instant, fleet, fenceTtlMs: 90_000 });
+    const result = await rotateDataspikeSecret({
+      apiKey: API_KEY,
+      baseUrl: ds.url,
+      webhookId: WEBHOOK,
+      store: envFileKeyStore({ path }),
+      secretId: SECRET_ID,
+      graceMs: 60_000,
+      sleep: instant,
+      fleet,
+      fenceTtlMs: 90_000,
+    });
     expect(log).toEqual([`announce ${SECRET_ID} ttl=90000 rotated=0`, `change ${SECRET_ID} version=${result.activeId} rotated=1`]);
     expect(result.warnings).toEqual([]);
   });
@@ -102,12 +117,30 @@ describe('workflows tell the verifiers', () => {
     const a = recordingFleet(() => ds);
     ds.failNext({ respond: 401 });
     await expect(
-      rotateDataspikeSecret({ apiKey: API_KEY, baseUrl: ds.url, webhookId: WEBHOOK, store: envFileKeyStore({ path }), secretId: SECRET_ID, graceMs: 60_000, sleep: instant, fleet: a.fleet }),
+      rotateDataspikeSecret({
+        apiKey: API_KEY,
+        baseUrl: ds.url,
+        webhookId: WEBHOOK,
+        store: envFileKeyStore({ path }),
+        secretId: SECRET_ID,
+        graceMs: 60_000,
+        sleep: instant,
+        fleet: a.fleet,
+      }),
     ).rejects.toMatchObject({ code: 'PROVIDER_ROTATE_FAILED' });
     expect(a.log).toEqual([`announce ${SECRET_ID} ttl=120000 rotated=0`, `end ${SECRET_ID}`]);
 
     const b = recordingFleet(() => ds, 'publish');
-    const result = await rotateDataspikeSecret({ apiKey: API_KEY, baseUrl: ds.url, webhookId: WEBHOOK, store: envFileKeyStore({ path }), secretId: SECRET_ID, graceMs: 60_000, sleep: instant, fleet: b.fleet });
+    const result = await rotateDataspikeSecret({
+      apiKey: API_KEY,
+      baseUrl: ds.url,
+      webhookId: WEBHOOK,
+      store: envFileKeyStore({ path }),
+      secretId: SECRET_ID,
+      graceMs: 60_000,
+      sleep: instant,
+      fleet: b.fleet,
+    });
     expect(result.confirmed).toBe(true);
     expect(result.warnings.join('\n')).toMatch(/could not tell the fleet that DATASPIKE_WEBHOOK_SECRET changed \(ECONNREFUSED\)/);
   });
@@ -118,10 +151,22 @@ describe('workflows tell the verifiers', () => {
     const verifier = createVerifier({ provider: providers.dataspike(), keys: envFileKeyStore({ path }), secretId: SECRET_ID });
     await verifier.warm();
     const { fleet, log } = recordingFleet(() => ds, true);
-    const err = await rotateDataspikeSecret({ apiKey: API_KEY, baseUrl: ds.url, webhookId: WEBHOOK, store: envFileKeyStore({ path }), secretId: SECRET_ID, graceMs: 60_000, sleep: instant, fleet, verifier }).catch((e: unknown) => e);
+    const err = await rotateDataspikeSecret({
+      apiKey: API_KEY,
+      baseUrl: ds.url,
+      webhookId: WEBHOOK,
+      store: envFileKeyStore({ path }),
+      secretId: SECRET_ID,
+      graceMs: 60_000,
+      sleep: instant,
+      fleet,
+      verifier,
+    }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RotationError);
     expect(err).toMatchObject({ code: 'FENCE_UNAVAILABLE', secretId: SECRET_ID, provider: 'dataspike' });
-    expect((err as Error).message).toMatch(/ECONNREFUSED[\s\S]*nothing was changed at Dataspike or in the store[\s\S]*run the rotation again[\s\S]*requireFence: false/);
+    expect((err as Error).message).toMatch(
+      /ECONNREFUSED[\s\S]*nothing was changed at Dataspike or in the store[\s\S]*run the rotation again[\s\S]*requireFence: false/,
+    );
     // Dataspike's rotate endpoint was never called; the store holds what it held; the partial fence is ended.
     expect(ds.calls).toEqual([]);
     expect(await readFile(path, 'utf8')).toBe(before);
@@ -136,18 +181,50 @@ describe('workflows tell the verifiers', () => {
     const path = await envFile();
     const before = await readFile(path, 'utf8');
     const { fleet, log } = recordingFleet(() => ds, true);
-    const result = await rotateDataspikeSecret({ apiKey: API_KEY, baseUrl: ds.url, webhookId: WEBHOOK, store: envFileKeyStore({ path }), secretId: SECRET_ID, graceMs: 60_000, sleep: instant, fleet, requireFence: false });
+    const result = await rotateDataspikeSecret({
+      apiKey: API_KEY,
+      baseUrl: ds.url,
+      webhookId: WEBHOOK,
+      store: envFileKeyStore({ path }),
+      secretId: SECRET_ID,
+      graceMs: 60_000,
+      sleep: instant,
+      fleet,
+      requireFence: false,
+    });
     expect(result.confirmed).toBe(true);
     expect(ds.calls.filter((c) => c.rotated)).toHaveLength(1);
     expect(await readFile(path, 'utf8')).not.toBe(before);
-    expect(result.warnings.join('\n')).toMatch(/could not announce the rotation to the fleet \(ECONNREFUSED\)[\s\S]*could not tell the fleet/);
+    expect(result.warnings.join('\n')).toMatch(
+      /could not announce the rotation to the fleet \(ECONNREFUSED\)[\s\S]*could not tell the fleet/,
+    );
     expect(log).toEqual([`announce ${SECRET_ID} ttl=120000 rotated=0`, `change ${SECRET_ID} version=${result.activeId} rotated=1`]);
-    await expect(rotateDataspikeSecret({ apiKey: API_KEY, baseUrl: ds.url, webhookId: WEBHOOK, store: envFileKeyStore({ path }), secretId: SECRET_ID, graceMs: 60_000, sleep: instant, fleet, requireFence: 'no' as never })).rejects.toThrow(TypeError);
+    await expect(
+      rotateDataspikeSecret({
+        apiKey: API_KEY,
+        baseUrl: ds.url,
+        webhookId: WEBHOOK,
+        store: envFileKeyStore({ path }),
+        secretId: SECRET_ID,
+        graceMs: 60_000,
+        sleep: instant,
+        fleet,
+        requireFence: 'no' as never,
+      }),
+    ).rejects.toThrow(TypeError);
   });
 
   it('refuses a verifier or fleet that is not one, and a fence TTL out of range', async () => {
     const path = await envFile();
-    const base = { apiKey: API_KEY, baseUrl: ds.url, webhookId: WEBHOOK, store: envFileKeyStore({ path }), secretId: SECRET_ID, graceMs: 60_000, sleep: instant };
+    const base = {
+      apiKey: API_KEY,
+      baseUrl: ds.url,
+      webhookId: WEBHOOK,
+      store: envFileKeyStore({ path }),
+      secretId: SECRET_ID,
+      graceMs: 60_000,
+      sleep: instant,
+    };
     await expect(rotateDataspikeSecret({ ...base, verifier: {} as never })).rejects.toThrow(TypeError);
     await expect(rotateDataspikeSecret({ ...base, fleet: {} as never })).rejects.toThrow(TypeError);
     await expect(rotateDataspikeSecret({ ...base, fenceTtlMs: 0 })).rejects.toThrow(TypeError);
@@ -161,7 +238,14 @@ describe('workflows tell the verifiers', () => {
     await verifier.warm();
     const { fleet, log } = recordingFleet(() => ds);
     const next = `whsec_${'fedcba9876543210'.repeat(4)}`;
-    const added = await addActiveKey({ store: envFileKeyStore({ path }), secretId: SECRET_ID, secret: next, graceMs: 60_000, verifier, fleet });
+    const added = await addActiveKey({
+      store: envFileKeyStore({ path }),
+      secretId: SECRET_ID,
+      secret: next,
+      graceMs: 60_000,
+      verifier,
+      fleet,
+    });
     expect(log).toEqual([`change ${SECRET_ID} version=${added.activeId} rotated=0`]);
     expect(verifier.status(SECRET_ID).versions.map((v) => v.id)).toEqual([added.activeId, added.previousId]);
 
@@ -173,12 +257,32 @@ describe('workflows tell the verifiers', () => {
       since: now - 86_400_000,
       takenAt: now,
       keys: [
-        { secretId: SECRET_ID, keyId: added.activeId, keyRole: 'active', matches: 10, lastMatchedAt: now - 1_000, notBefore: undefined, notAfter: undefined, lastSeenAt: now },
-        { secretId: SECRET_ID, keyId: added.previousId!, keyRole: 'previous', matches: 3, lastMatchedAt: now - 60_000, notBefore: undefined, notAfter: undefined, lastSeenAt: now },
+        {
+          secretId: SECRET_ID,
+          keyId: added.activeId,
+          keyRole: 'active',
+          matches: 10,
+          lastMatchedAt: now - 1_000,
+          notBefore: undefined,
+          notAfter: undefined,
+          lastSeenAt: now,
+        },
+        {
+          secretId: SECRET_ID,
+          keyId: added.previousId!,
+          keyRole: 'previous',
+          matches: 3,
+          lastMatchedAt: now - 60_000,
+          notBefore: undefined,
+          notAfter: undefined,
+          lastSeenAt: now,
+        },
       ],
     };
     const store = envFileKeyStore({ path });
-    await expect(retirePreviousKey({ store, secretId: SECRET_ID, fleet, verifier, readiness: { quietMs: 3_600_000 } })).rejects.toBeInstanceOf(RotationError);
+    await expect(
+      retirePreviousKey({ store, secretId: SECRET_ID, fleet, verifier, readiness: { quietMs: 3_600_000 } }),
+    ).rejects.toBeInstanceOf(RotationError);
     // Quiet for long enough across the fleet: retired, and everyone told.
     const retired = await retirePreviousKey({ store, secretId: SECRET_ID, fleet, verifier, readiness: { quietMs: 30_000 } });
     expect(retired.retiredId).toBe(added.previousId);

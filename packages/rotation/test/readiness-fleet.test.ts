@@ -15,8 +15,26 @@ const snapshot = (extra: Partial<UsageSnapshot> = {}): UsageSnapshot => ({
   since: T - 48 * 60 * MIN,
   takenAt: T,
   keys: [
-    { secretId: 'S', keyId: 'new', keyRole: 'active', matches: 900, lastMatchedAt: T - MIN, notBefore: undefined, notAfter: undefined, lastSeenAt: T },
-    { secretId: 'S', keyId: 'old', keyRole: 'previous', matches: 40, lastMatchedAt: T - 120 * MIN, notBefore: undefined, notAfter: undefined, lastSeenAt: T },
+    {
+      secretId: 'S',
+      keyId: 'new',
+      keyRole: 'active',
+      matches: 900,
+      lastMatchedAt: T - MIN,
+      notBefore: undefined,
+      notAfter: undefined,
+      lastSeenAt: T,
+    },
+    {
+      secretId: 'S',
+      keyId: 'old',
+      keyRole: 'previous',
+      matches: 40,
+      lastMatchedAt: T - 120 * MIN,
+      notBefore: undefined,
+      notAfter: undefined,
+      lastSeenAt: T,
+    },
   ],
   ...extra,
 });
@@ -35,15 +53,24 @@ describe('readiness on a fleet snapshot', () => {
   it('counts silence only from the end of an evidence gap', () => {
     const gap = snapshot({ gapUntil: T - 30 * MIN });
     expect(readiness(gap, { now: T, quietMs: 60 * MIN }).verdicts[0]).toMatchObject({ safe: false, reason: 'evidence-gap' });
-    expect(readiness({ ...gap, takenAt: T + 30 * MIN }, { now: T + 30 * MIN, quietMs: 60 * MIN }).verdicts[0]).toMatchObject({ safe: true, reason: 'quiet' });
+    expect(readiness({ ...gap, takenAt: T + 30 * MIN }, { now: T + 30 * MIN, quietMs: 60 * MIN }).verdicts[0]).toMatchObject({
+      safe: true,
+      reason: 'quiet',
+    });
     // A gap before the last match changes nothing.
     expect(readiness(snapshot({ gapUntil: T - 200 * MIN }), { now: T, quietMs: 60 * MIN }).verdicts[0]).toMatchObject({ safe: true });
     // A recent match still says so first.
-    expect(readiness(snapshot({ gapUntil: T - MIN }), { now: T, quietMs: 180 * MIN }).verdicts[0]).toMatchObject({ safe: false, reason: 'recent-match' });
+    expect(readiness(snapshot({ gapUntil: T - MIN }), { now: T, quietMs: 180 * MIN }).verdicts[0]).toMatchObject({
+      safe: false,
+      reason: 'recent-match',
+    });
   });
 
   it('mergeUsage keeps the latest gap and every missing instance', () => {
-    const merged = mergeUsage([snapshot({ gapUntil: T - 10 * MIN, missing: [{ instance: 'x', lastReportAt: T }] }), snapshot({ gapUntil: T - 5 * MIN })]);
+    const merged = mergeUsage([
+      snapshot({ gapUntil: T - 10 * MIN, missing: [{ instance: 'x', lastReportAt: T }] }),
+      snapshot({ gapUntil: T - 5 * MIN }),
+    ]);
     expect(merged.gapUntil).toBe(T - 5 * MIN);
     expect(merged.missing).toEqual([{ instance: 'x', lastReportAt: T }]);
     expect(mergeUsage([snapshot()])).not.toHaveProperty('gapUntil');

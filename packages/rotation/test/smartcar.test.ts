@@ -35,7 +35,9 @@ describe('Smartcar management-token rotation', () => {
       const verify = { eventId: 'v', eventType: 'VERIFY', data: { challenge: 'chal-xyz' }, meta: { version: '4.0' } };
       now += MIN;
       expect(verifier.isChallenge(verify)).toBe(true);
-      expect(await verifier.answerChallenge(verify)).toEqual({ challenge: createHmac('sha256', 'amt-new-0002').update('chal-xyz').digest('hex') });
+      expect(await verifier.answerChallenge(verify)).toEqual({
+        challenge: createHmac('sha256', 'amt-new-0002').update('chal-xyz').digest('hex'),
+      });
 
       // 3. Both tokens verify and are reported by key while Smartcar switches over.
       expect(await verifier.verify(delivery('amt-old-0001', 'e1'))).toMatchObject({ keyRole: 'previous', keyId: added.previousId });
@@ -45,7 +47,9 @@ describe('Smartcar management-token rotation', () => {
       const quietMs = recommendedQuietMs('smartcar');
       const soon = readiness(usageSnapshot(verifier, { since: startedAt, now: clock }), { now, quietMs });
       expect(soon.verdicts[0]).toMatchObject({ safe: false, message: 'previous key safe to retire: no (last matched 2 min ago)' });
-      await expect(retirePreviousKey({ store, secretId: 'SMARTCAR_AMT', usage: verifier.usage(), readiness: { now, quietMs } })).rejects.toMatchObject({
+      await expect(
+        retirePreviousKey({ store, secretId: 'SMARTCAR_AMT', usage: verifier.usage(), readiness: { now, quietMs } }),
+      ).rejects.toMatchObject({
         code: 'NOT_SAFE_TO_RETIRE',
       });
 
@@ -54,7 +58,15 @@ describe('Smartcar management-token rotation', () => {
       expect(await verifier.verify(delivery('amt-new-0002', 'e3'))).toMatchObject({ keyRole: 'active' });
       const later = readiness(usageSnapshot(verifier, { since: startedAt, now: clock }), { now, quietMs });
       expect(later.verdicts[0]).toMatchObject({ safe: true, reason: 'quiet' });
-      expect(await retirePreviousKey({ store, secretId: 'SMARTCAR_AMT', keyId: added.previousId, usage: verifier.usage(), readiness: { now, quietMs } })).toEqual({
+      expect(
+        await retirePreviousKey({
+          store,
+          secretId: 'SMARTCAR_AMT',
+          keyId: added.previousId,
+          usage: verifier.usage(),
+          readiness: { now, quietMs },
+        }),
+      ).toEqual({
         retiredId: added.previousId,
         warnings: [],
       });

@@ -64,7 +64,11 @@ describe('GCP Secret Manager: a concurrent change during the store write', () =>
       // Another writer touches the secret before each of the first four guarded updates: the store's
       // own three re-reads are used up, the workflow's second attempt gets through.
       let edits = 0;
-      fake.model.injectFault({ method: 'UpdateSecret', times: 4, onCall: () => fake.model.updateSecret({ name: secretId, labels: { edit: String(++edits) } }, ['labels']) });
+      fake.model.injectFault({
+        method: 'UpdateSecret',
+        times: 4,
+        onCall: () => fake.model.updateSecret({ name: secretId, labels: { edit: String(++edits) } }, ['labels']),
+      });
       const progress: string[] = [];
       const result = await rotateDataspikeSecret({
         apiKey: 'k',
@@ -76,7 +80,13 @@ describe('GCP Secret Manager: a concurrent change during the store write', () =>
         sleep: async () => undefined,
         onProgress: (e) => progress.push(e.step),
       });
-      expect(result).toMatchObject({ attempts: 2, confirmed: true, activeId: `${secretId}/versions/2`, previousId: `${secretId}/versions/1`, previousUnbounded: false });
+      expect(result).toMatchObject({
+        attempts: 2,
+        confirmed: true,
+        activeId: `${secretId}/versions/2`,
+        previousId: `${secretId}/versions/1`,
+        previousUnbounded: false,
+      });
       expect(progress).toContain('store-write-retry');
       expect(fake.model.callsOf('AddSecretVersion')).toHaveLength(1);
       expect(fake.model.getSecret(secretId).versionAliases).toEqual({ current: 2, previous: 1 });

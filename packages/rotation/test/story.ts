@@ -37,7 +37,15 @@ export function dataspikeRotationStory(name: string, setup: (initial: string, cl
       expect((await verifier.verify({ body: body(0), headers: ds.sign(WEBHOOK, body(0), { timestamp: ts() }) })).keyRole).toBe('active');
 
       const graceMs = STORY_GRACE_MS;
-      const result = await rotateDataspikeSecret({ apiKey: API_KEY, baseUrl: ds.url, webhookId: WEBHOOK, store, secretId, graceMs, sleep: instant });
+      const result = await rotateDataspikeSecret({
+        apiKey: API_KEY,
+        baseUrl: ds.url,
+        webhookId: WEBHOOK,
+        store,
+        secretId,
+        graceMs,
+        sleep: instant,
+      });
       expect(result).toMatchObject({ secretId, confirmed: true, alreadyActive: false });
       expect(result.previousId).toBeDefined();
       expect(ds.calls.filter((c) => c.rotated)).toHaveLength(1);
@@ -63,10 +71,14 @@ export function dataspikeRotationStory(name: string, setup: (initial: string, cl
       // After the grace: only the new secret verifies, and the verdict is "safe".
       now += graceMs + 60_000;
       verifier.invalidate(secretId);
-      await expect(verifier.verify({ body: body(3), headers: ds.sign(WEBHOOK, body(3), { timestamp: ts(), secret: INITIAL }) })).rejects.toMatchObject({
+      await expect(
+        verifier.verify({ body: body(3), headers: ds.sign(WEBHOOK, body(3), { timestamp: ts(), secret: INITIAL }) }),
+      ).rejects.toMatchObject({
         code: 'KEY_EXPIRED',
       });
-      expect(await verifier.verify({ body: body(4), headers: ds.sign(WEBHOOK, body(4), { timestamp: ts() }) })).toMatchObject({ keyId: result.activeId });
+      expect(await verifier.verify({ body: body(4), headers: ds.sign(WEBHOOK, body(4), { timestamp: ts() }) })).toMatchObject({
+        keyId: result.activeId,
+      });
       const late = readiness(verifier.usage(secretId), { now, quietMs: 15 * 60_000, observingSince: startedAt });
       expect(late.verdicts[0]).toMatchObject({ safe: true });
       expect(late.verdicts[0]?.message).toMatch(/^previous key safe to retire: yes/);
@@ -95,8 +107,13 @@ export function dataspikeRotationStory(name: string, setup: (initial: string, cl
       const [, s1, s2] = ds.history(WEBHOOK);
       const body = '{"id":"evt"}';
       const ts = Math.floor(now / 1000);
-      expect(await verifier.verify({ body, headers: ds.sign(WEBHOOK, body, { timestamp: ts }) })).toMatchObject({ keyRole: 'active', keyId: second.activeId });
-      expect(await verifier.verify({ body, headers: ds.sign(WEBHOOK, body, { timestamp: ts, secret: s1 }) })).toMatchObject({ keyRole: 'previous' });
+      expect(await verifier.verify({ body, headers: ds.sign(WEBHOOK, body, { timestamp: ts }) })).toMatchObject({
+        keyRole: 'active',
+        keyId: second.activeId,
+      });
+      expect(await verifier.verify({ body, headers: ds.sign(WEBHOOK, body, { timestamp: ts, secret: s1 }) })).toMatchObject({
+        keyRole: 'previous',
+      });
       expect(s2).toBe(ds.currentSecret(WEBHOOK));
       // The very first secret is gone from the store: Dataspike never signs with it again.
       const versions = await store.getVersions(secretId, { signal: new AbortController().signal });

@@ -34,7 +34,13 @@ describe('end to end: Smartcar webhooks through a rotation done with store.rotat
 
     clock += HOUR;
     const rotation = await store.rotate(secretId, 'amt-2026-11-bbbbbbbb', { idempotencyToken: 'smartcar-amt-rotation-2026-11' });
-    expect(rotation).toEqual({ activeId: rotation.activeId, previousId: v1, previousNotAfter: clock + DAY, previousUnbounded: false, warnings: [] });
+    expect(rotation).toEqual({
+      activeId: rotation.activeId,
+      previousId: v1,
+      previousNotAfter: clock + DAY,
+      previousUnbounded: false,
+      warnings: [],
+    });
 
     // Smartcar switches to the new token at once: the unknown key triggers one refresh and matches.
     clock += 60_000;
@@ -74,13 +80,27 @@ describe('end to end: Smartcar webhooks through a rotation done with store.rotat
     // What RotateSecret does first, then the rotation Lambda's steps, with the real client.
     const token = server.beginRotation(secretId);
     const lambda = new SecretsManagerClient(server.clientConfig());
-    await lambda.send(new PutSecretValueCommand({ SecretId: secretId, ClientRequestToken: token, SecretString: 'amt-pending-dddddddd', VersionStages: ['AWSPENDING'] })); // createSecret
+    await lambda.send(
+      new PutSecretValueCommand({
+        SecretId: secretId,
+        ClientRequestToken: token,
+        SecretString: 'amt-pending-dddddddd',
+        VersionStages: ['AWSPENDING'],
+      }),
+    ); // createSecret
     // setSecret: the sender is told about the new token and starts signing with it.
     clock += 60_000;
     expect(await verifier.verify(webhook('amt-pending-dddddddd', 'p1'))).toMatchObject({ keyId: token, keyRole: 'pending' });
     expect(await verifier.verify(webhook('amt-current-cccccccc', 'p1b'))).toMatchObject({ keyId: v1, keyRole: 'active' });
     // finishSecret: AWSCURRENT moves, AWSPENDING stays on the same version; it is now simply active.
-    await lambda.send(new UpdateSecretVersionStageCommand({ SecretId: secretId, VersionStage: 'AWSCURRENT', MoveToVersionId: token, RemoveFromVersionId: v1 }));
+    await lambda.send(
+      new UpdateSecretVersionStageCommand({
+        SecretId: secretId,
+        VersionStage: 'AWSCURRENT',
+        MoveToVersionId: token,
+        RemoveFromVersionId: v1,
+      }),
+    );
     lambda.destroy();
     verifier.invalidate(secretId);
     await verifier.warm();

@@ -7,7 +7,11 @@ import { rejection, signal, useSecretsManagerServer, view } from './helpers.ts';
 const DAY = 86_400_000;
 let server: SecretsManagerServer;
 let clock = Date.UTC(2026, 10, 1);
-const { fresh, makeStore } = useSecretsManagerServer('formats-test', { now: () => clock, storeDefaults: { now: () => clock }, started: (s) => (server = s) });
+const { fresh, makeStore } = useSecretsManagerServer('formats-test', {
+  now: () => clock,
+  storeDefaults: { now: () => clock },
+  started: (s) => (server = s),
+});
 
 describe('formats', () => {
   it("'raw': SecretString as a string, SecretBinary as bytes, whsec_ left alone", async () => {
@@ -25,7 +29,10 @@ describe('formats', () => {
     const id = fresh();
     server.createSecret(id, JSON.stringify({ token: 'amt-1', other: 'x' }));
     server.putSecretValue(id, JSON.stringify({ token: 'amt-2', smartcar: { amt: 'nested-2' } }));
-    expect((await makeStore({ format: { jsonField: 'token' } }).getVersions(id, { signal: signal() })).map((v) => v.secret)).toEqual(['amt-2', 'amt-1']);
+    expect((await makeStore({ format: { jsonField: 'token' } }).getVersions(id, { signal: signal() })).map((v) => v.secret)).toEqual([
+      'amt-2',
+      'amt-1',
+    ]);
     const nested = await rejection(makeStore({ format: { jsonField: ['smartcar', 'amt'] } }).getVersions(id, { signal: signal() }));
     // The previous version has no smartcar.amt: the whole load fails, clearly and without the value.
     expect([nested.retryable, nested.reason]).toEqual([false, 'INVALID_FORMAT']);
@@ -68,10 +75,27 @@ describe('formats', () => {
 
   it("'keyset' across AWSCURRENT and AWSPREVIOUS: keys from the previous version are at most previous, deduped, windowed", async () => {
     const id = fresh();
-    const old = server.createSecret(id, JSON.stringify({ keys: [{ id: 'k1', secret: 's1' }, { id: 'k0', secret: 's0' }] })).versionId!;
+    const old = server.createSecret(
+      id,
+      JSON.stringify({
+        keys: [
+          { id: 'k1', secret: 's1' },
+          { id: 'k0', secret: 's0' },
+        ],
+      }),
+    ).versionId!;
     clock += 1_000;
     const createdCurrent = clock;
-    server.putSecretValue(id, JSON.stringify({ keys: [{ id: 'k2', secret: 's2' }, { id: 'k1', secret: 's1', role: 'previous' }, { id: 'k0', secret: 'other' }] }));
+    server.putSecretValue(
+      id,
+      JSON.stringify({
+        keys: [
+          { id: 'k2', secret: 's2' },
+          { id: 'k1', secret: 's1', role: 'previous' },
+          { id: 'k0', secret: 'other' },
+        ],
+      }),
+    );
     const versions = await makeStore({ format: 'keyset', previousGraceMs: DAY }).getVersions(id, { signal: signal() });
     expect(versions.map((v) => [v.id, v.role, v.secret, v.notAfter])).toEqual([
       ['k2', 'active', 's2', undefined],
@@ -164,13 +188,15 @@ describe('rotate', () => {
     ]);
   });
 
-  it('versions made current by something else (a rotation Lambda) get the reader\'s previousGraceMs', async () => {
+  it("versions made current by something else (a rotation Lambda) get the reader's previousGraceMs", async () => {
     const id = fresh();
     server.createSecret(id, 'amt-1');
     await makeStore().rotate(id, 'amt-2', { previousGraceMs: 1_000 });
     clock += 60_000;
     server.putSecretValue(id, 'amt-3'); // not through rotate(): no tag entry names it
-    const previous = (await makeStore({ previousGraceMs: 3 * DAY }).getVersions(id, { signal: signal() })).find((v) => v.role === 'previous');
+    const previous = (await makeStore({ previousGraceMs: 3 * DAY }).getVersions(id, { signal: signal() })).find(
+      (v) => v.role === 'previous',
+    );
     expect([previous?.secret, previous?.notAfter]).toEqual(['amt-2', clock + 3 * DAY]);
   });
 
@@ -179,7 +205,9 @@ describe('rotate', () => {
     server.createSecret(id, JSON.stringify({ token: 'amt-1' }));
     const result = await makeStore({ format: { jsonField: 'token' } }).rotate(id, 'amt-2', { previousGraceMs: 90_000 });
     expect(result.previousNotAfter).toBe(clock + 90_000);
-    const previous = (await makeStore({ format: { jsonField: 'token' } }).getVersions(id, { signal: signal() })).find((v) => v.role === 'previous');
+    const previous = (await makeStore({ format: { jsonField: 'token' } }).getVersions(id, { signal: signal() })).find(
+      (v) => v.role === 'previous',
+    );
     expect(previous?.notAfter).toBe(result.previousNotAfter);
   });
 
@@ -229,7 +257,9 @@ describe('rotate', () => {
     expect(bounded).toMatchObject({ previousId: open.activeId, previousUnbounded: false, warnings: [] });
     const keyset = fresh();
     server.createSecret(keyset, JSON.stringify({ keys: [{ id: 'k1', secret: 'amt-1' }] }));
-    expect(await makeStore({ format: 'keyset' }).rotate(keyset, 'amt-2', { previousGraceMs: Infinity })).toMatchObject({ previousUnbounded: true });
+    expect(await makeStore({ format: 'keyset' }).rotate(keyset, 'amt-2', { previousGraceMs: Infinity })).toMatchObject({
+      previousUnbounded: true,
+    });
   });
 
   it('a lost PutSecretValue response is retried by the SDK with the same ClientRequestToken: one version', async () => {
@@ -281,7 +311,9 @@ describe('rotate', () => {
     const reader = makeStore({ format: 'keyset', previousGraceMs: 7 * DAY });
     expect((await reader.getVersions(id, { signal: signal() })).find((v) => v.id === 'amt-a')?.notAfter).toBe(result.previousNotAfter);
     clock += 1_000;
-    expect(await makeStore({ format: 'keyset' }).rotate(id, 'amt-2', { idempotencyToken: token, previousGraceMs: 3 * DAY })).toEqual(result);
+    expect(await makeStore({ format: 'keyset' }).rotate(id, 'amt-2', { idempotencyToken: token, previousGraceMs: 3 * DAY })).toEqual(
+      result,
+    );
   });
 
   it('custom labels: moves our previous label by hand (the service only does that for AWSCURRENT)', async () => {

@@ -35,7 +35,8 @@ console.log(JSON.stringify({ beforeFirstCall, afterFirstCall, keys }));
 
 let server: SecretsManagerServer;
 beforeAll(async () => {
-  if (!existsSync(new URL('../dist/index.js', import.meta.url))) throw new Error('packages/store-aws/dist is missing: build the packages first (pnpm test does)');
+  if (!existsSync(new URL('../dist/index.js', import.meta.url)))
+    throw new Error('packages/store-aws/dist is missing: build the packages first (pnpm test does)');
   server = await startSecretsManagerServer();
   server.createSecret('lazy/dataspike', SECRET);
 });
@@ -49,7 +50,11 @@ describe('cold start', () => {
       execFile(
         process.execPath,
         ['--input-type=module', '-e', CHILD],
-        { cwd: PKG, env: { PATH: process.env['PATH'] ?? '', KEYTURN_TEST_CLIENT_CONFIG: JSON.stringify(server.clientConfig()) }, timeout: 30_000 },
+        {
+          cwd: PKG,
+          env: { PATH: process.env['PATH'] ?? '', KEYTURN_TEST_CLIENT_CONFIG: JSON.stringify(server.clientConfig()) },
+          timeout: 30_000,
+        },
         (error, stdout, stderr) => (error === null ? resolve(stdout) : reject(new Error(`${error.message}\n${stderr}`))),
       ),
     );

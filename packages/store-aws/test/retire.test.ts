@@ -10,7 +10,8 @@ import { rejection, signal, useSecretsManagerServer } from './helpers.ts';
 let server: SecretsManagerServer;
 const clock = Date.UTC(2026, 10, 1);
 const { fresh, makeStore } = useSecretsManagerServer('retire-test', { now: () => clock, started: (s) => (server = s) });
-const ids = async (store: ReturnType<typeof makeStore>, id: string) => (await store.getVersions(id, { signal: signal() })).map((v) => `${v.role}:${v.id}`);
+const ids = async (store: ReturnType<typeof makeStore>, id: string) =>
+  (await store.getVersions(id, { signal: signal() })).map((v) => `${v.role}:${v.id}`);
 
 describe('retirePrevious (raw format)', () => {
   it('removes AWSPREVIOUS from the previous version; the active key keeps verifying; a second call finds nothing', async () => {
@@ -40,7 +41,7 @@ describe('retirePrevious (raw format)', () => {
     expect(server.stages(id)).toEqual({ [v3]: ['AWSCURRENT'], [v2]: ['AWSPREVIOUS'] });
   });
 
-  it('uses the store\'s own label names', async () => {
+  it("uses the store's own label names", async () => {
     const id = fresh();
     server.createSecret(id);
     const v1 = server.putSecretValue(id, 'one', { stages: ['LIVE'] });
@@ -52,7 +53,7 @@ describe('retirePrevious (raw format)', () => {
     expect(await ids(store, id)).toEqual([`active:${v2}`]);
   });
 
-  it('maps service errors like every other call (the store\'s deadline and error table)', async () => {
+  it("maps service errors like every other call (the store's deadline and error table)", async () => {
     const id = fresh();
     server.createSecret(id, 'one');
     server.putSecretValue(id, 'two');

@@ -41,7 +41,11 @@ afterAll(async () => {
   await server.close();
 });
 
-const errorOf = (p: Promise<unknown>) => p.then(() => undefined, (e: unknown) => e as Error & { $metadata: { httpStatusCode?: number } });
+const errorOf = (p: Promise<unknown>) =>
+  p.then(
+    () => undefined,
+    (e: unknown) => e as Error & { $metadata: { httpStatusCode?: number } },
+  );
 
 describe('wire protocol', () => {
   it('receives awsJson1_1 from the real client: x-amz-target and the JSON 1.1 content type', async () => {
@@ -102,18 +106,28 @@ describe('label rules', () => {
     const id = fresh();
     const v1 = server.createSecret(id, 'one').versionId!;
     const token = '11111111-2222-3333-4444-555555555555';
-    await client.send(new PutSecretValueCommand({ SecretId: id, ClientRequestToken: token, SecretString: 'two', VersionStages: ['AWSPENDING'] }));
+    await client.send(
+      new PutSecretValueCommand({ SecretId: id, ClientRequestToken: token, SecretString: 'two', VersionStages: ['AWSPENDING'] }),
+    );
     expect(server.stages(id)).toEqual({ [v1]: ['AWSCURRENT'], [token]: ['AWSPENDING'] });
     // Without RemoveFromVersionId the service refuses to take a label off another version.
-    const refused = await errorOf(client.send(new UpdateSecretVersionStageCommand({ SecretId: id, VersionStage: 'AWSCURRENT', MoveToVersionId: token })));
+    const refused = await errorOf(
+      client.send(new UpdateSecretVersionStageCommand({ SecretId: id, VersionStage: 'AWSCURRENT', MoveToVersionId: token })),
+    );
     expect(refused).toBeInstanceOf(InvalidParameterException);
-    await client.send(new UpdateSecretVersionStageCommand({ SecretId: id, VersionStage: 'AWSCURRENT', MoveToVersionId: token, RemoveFromVersionId: v1 }));
+    await client.send(
+      new UpdateSecretVersionStageCommand({ SecretId: id, VersionStage: 'AWSCURRENT', MoveToVersionId: token, RemoveFromVersionId: v1 }),
+    );
     expect(server.stages(id)).toEqual({ [v1]: ['AWSPREVIOUS'], [token]: ['AWSPENDING', 'AWSCURRENT'] });
     // AWSCURRENT can only be moved, never removed.
-    const removal = await errorOf(client.send(new UpdateSecretVersionStageCommand({ SecretId: id, VersionStage: 'AWSCURRENT', RemoveFromVersionId: token })));
+    const removal = await errorOf(
+      client.send(new UpdateSecretVersionStageCommand({ SecretId: id, VersionStage: 'AWSCURRENT', RemoveFromVersionId: token })),
+    );
     expect(removal).toBeInstanceOf(InvalidParameterException);
     // Rolling back moves AWSPREVIOUS too.
-    await client.send(new UpdateSecretVersionStageCommand({ SecretId: id, VersionStage: 'AWSCURRENT', MoveToVersionId: v1, RemoveFromVersionId: token }));
+    await client.send(
+      new UpdateSecretVersionStageCommand({ SecretId: id, VersionStage: 'AWSCURRENT', MoveToVersionId: v1, RemoveFromVersionId: token }),
+    );
     expect(server.stages(id)).toEqual({ [v1]: ['AWSCURRENT'], [token]: ['AWSPENDING', 'AWSPREVIOUS'] });
   });
 
@@ -125,7 +139,9 @@ describe('label rules', () => {
     const err = await errorOf(client.send(new GetSecretValueCommand({ SecretId: id, VersionStage: 'AWSPENDING' })));
     expect(err).toBeInstanceOf(ResourceNotFoundException);
     // The Lambda's createSecret step fills that version with the same token.
-    await client.send(new PutSecretValueCommand({ SecretId: id, ClientRequestToken: pending, SecretString: 'two', VersionStages: ['AWSPENDING'] }));
+    await client.send(
+      new PutSecretValueCommand({ SecretId: id, ClientRequestToken: pending, SecretString: 'two', VersionStages: ['AWSPENDING'] }),
+    );
     expect((await client.send(new GetSecretValueCommand({ SecretId: id, VersionStage: 'AWSPENDING' }))).SecretString).toBe('two');
   });
 
@@ -134,12 +150,16 @@ describe('label rules', () => {
     const v1 = server.createSecret(id, 'one').versionId!;
     const token = 'abababab-bbbb-cccc-dddd-eeeeeeeeeeee';
     await client.send(new PutSecretValueCommand({ SecretId: id, ClientRequestToken: token, SecretString: 'two' }));
-    await client.send(new UpdateSecretVersionStageCommand({ SecretId: id, VersionStage: 'AWSCURRENT', MoveToVersionId: v1, RemoveFromVersionId: token }));
+    await client.send(
+      new UpdateSecretVersionStageCommand({ SecretId: id, VersionStage: 'AWSCURRENT', MoveToVersionId: v1, RemoveFromVersionId: token }),
+    );
     const again = await client.send(new PutSecretValueCommand({ SecretId: id, ClientRequestToken: token, SecretString: 'two' }));
     expect(again.VersionId).toBe(token);
     expect(again.VersionStages).toEqual(['AWSPREVIOUS']);
     expect(server.stages(id)).toEqual({ [v1]: ['AWSCURRENT'], [token]: ['AWSPREVIOUS'] });
-    const labelled = await client.send(new PutSecretValueCommand({ SecretId: id, ClientRequestToken: token, SecretString: 'two', VersionStages: ['AWSCURRENT'] }));
+    const labelled = await client.send(
+      new PutSecretValueCommand({ SecretId: id, ClientRequestToken: token, SecretString: 'two', VersionStages: ['AWSCURRENT'] }),
+    );
     expect(labelled.VersionStages).toEqual(['AWSPREVIOUS']);
     expect(server.stages(id)[v1]).toEqual(['AWSCURRENT']);
   });
@@ -173,7 +193,10 @@ describe('ListSecretVersionIds', () => {
     }
     const collect = async (includeDeprecated: boolean) => {
       const out: string[] = [];
-      for await (const page of paginateListSecretVersionIds({ client, pageSize: 2 }, { SecretId: id, IncludeDeprecated: includeDeprecated })) {
+      for await (const page of paginateListSecretVersionIds(
+        { client, pageSize: 2 },
+        { SecretId: id, IncludeDeprecated: includeDeprecated },
+      )) {
         expect(page.Versions!.length).toBeLessThanOrEqual(2);
         out.push(...page.Versions!.map((v) => v.VersionId!));
       }

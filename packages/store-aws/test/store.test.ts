@@ -168,16 +168,23 @@ describe('requests and caching', () => {
     const id = fresh();
     server.createSecret(id, 'one');
     server.inject({ kind: 'latency', ms: 50 }, { times: 3 });
-    const versions = await makeStore({ clientConfig: { ...server.clientConfig(), requestHandler: { requestTimeout: 1_000 } } }).getVersions(id, { signal: signal() });
+    const versions = await makeStore({ clientConfig: { ...server.clientConfig(), requestHandler: { requestTimeout: 1_000 } } }).getVersions(
+      id,
+      { signal: signal() },
+    );
     expect(versions.map((v) => v.secret)).toEqual(['one']);
   });
 
-  it('a slow answer past the client\'s requestTimeout is a retryable failure', async () => {
+  it("a slow answer past the client's requestTimeout is a retryable failure", async () => {
     const id = fresh();
     server.createSecret(id, 'one');
     server.inject({ kind: 'latency', ms: 500 }, { operation: 'DescribeSecret' });
     const started = performance.now();
-    const err = await rejection(makeStore({ clientConfig: { ...server.clientConfig(), requestHandler: { requestTimeout: 100, throwOnRequestTimeout: true } } }).getVersions(id, { signal: signal() }));
+    const err = await rejection(
+      makeStore({
+        clientConfig: { ...server.clientConfig(), requestHandler: { requestTimeout: 100, throwOnRequestTimeout: true } },
+      }).getVersions(id, { signal: signal() }),
+    );
     expect(err.retryable).toBe(true);
     expect(performance.now() - started).toBeLessThan(450);
   });
@@ -207,8 +214,20 @@ describe('requests and caching', () => {
 describe('errors', () => {
   const cases: [string, Parameters<SecretsManagerServer['inject']>[0], boolean, string, string][] = [
     ['DecryptionFailure', { kind: 'error', type: 'DecryptionFailure' }, false, 'ACCESS_DENIED', 'DecryptionFailure'],
-    ['AccessDeniedException', { kind: 'error', type: 'AccessDeniedException', message: 'User is not authorized' }, false, 'ACCESS_DENIED', 'AccessDeniedException'],
-    ['prefixed __type', { kind: 'error', type: 'com.amazonaws.secretsmanager#ResourceNotFoundException' }, false, 'NOT_FOUND', 'ResourceNotFoundException'],
+    [
+      'AccessDeniedException',
+      { kind: 'error', type: 'AccessDeniedException', message: 'User is not authorized' },
+      false,
+      'ACCESS_DENIED',
+      'AccessDeniedException',
+    ],
+    [
+      'prefixed __type',
+      { kind: 'error', type: 'com.amazonaws.secretsmanager#ResourceNotFoundException' },
+      false,
+      'NOT_FOUND',
+      'ResourceNotFoundException',
+    ],
     ['ThrottlingException', { kind: 'throttle' }, true, 'THROTTLED', 'ThrottlingException'],
     ['HTTP 500 InternalServiceError', { kind: 'internal' }, true, 'UNAVAILABLE', 'InternalServiceError'],
     ['HTTP 503 HTML page', { kind: 'unavailable' }, true, 'UNAVAILABLE', 'SyntaxError'],

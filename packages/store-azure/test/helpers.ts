@@ -8,7 +8,11 @@ export const HOUR = 3_600_000;
 export const DAY = 24 * HOUR;
 
 /** A settable clock shared by the vault and the store (starts far from 0, on a whole second). */
-export function fakeClock(start = Date.UTC(2026, 10, 24, 9)): { now: () => number; set: (t: number) => void; advance: (ms: number) => void } {
+export function fakeClock(start = Date.UTC(2026, 10, 24, 9)): {
+  now: () => number;
+  set: (t: number) => void;
+  advance: (ms: number) => void;
+} {
   let t = start;
   return { now: () => t, set: (v) => void (t = v), advance: (ms) => void (t += ms) };
 }
@@ -33,7 +37,8 @@ export async function harness(options: KeyVaultServerOptions = {}, clock?: () =>
     credential,
     client,
     store(o = {}) {
-      const base: AzureKeyVaultStoreOptions = o.client === undefined ? { vaultUrl: vault.vaultUrl, credential, clientOptions: vault.clientOptions() } : {};
+      const base: AzureKeyVaultStoreOptions =
+        o.client === undefined ? { vaultUrl: vault.vaultUrl, credential, clientOptions: vault.clientOptions() } : {};
       const s = azureKeyVaultStore({ ...base, ...(clock === undefined ? {} : { now: clock }), ...o });
       stores.push(s);
       return s;

@@ -19,7 +19,8 @@ export async function resolve(specifier, context, next) {
   }
   return next(specifier, context);
 }`;
-const register = (blocked: string) => `import { register } from 'node:module'; register(${JSON.stringify(`data:text/javascript,${encodeURIComponent(hook(blocked))}`)});`;
+const register = (blocked: string) =>
+  `import { register } from 'node:module'; register(${JSON.stringify(`data:text/javascript,${encodeURIComponent(hook(blocked))}`)});`;
 const script = `
 const { azureKeyVaultStore } = await import(${JSON.stringify(dist)});
 const store = azureKeyVaultStore({ vaultUrl: 'https://never-contacted.vault.azure.net' });
@@ -33,11 +34,21 @@ try {
 
 it.each([
   ['@azure/', 'The Azure Key Vault store needs the peer dependency @azure/keyvault-secrets: npm install @azure/keyvault-secrets.'],
-  ['@azure/identity', 'The Azure Key Vault store needs the peer dependency @azure/identity: npm install @azure/identity (or pass `credential`).'],
-])('loads no Azure SDK before the first call; with %s missing, the first call is a typed INVALID_CONFIG error naming the package', async (blocked, message) => {
-  expect(existsSync(dist), 'build the package first (the README test command does)').toBe(true);
-  const { stdout } = await run(process.execPath, ['--import', `data:text/javascript,${encodeURIComponent(register(blocked))}`, '--input-type=module', '-e', script], { timeout: 30_000 });
-  const [created, result] = stdout.trim().split('\n');
-  expect(created).toBe('created:azure-key-vault');
-  expect(JSON.parse(result as string)).toEqual({ name: 'AzureKeyVaultError', reason: 'INVALID_CONFIG', retryable: false, message });
-});
+  [
+    '@azure/identity',
+    'The Azure Key Vault store needs the peer dependency @azure/identity: npm install @azure/identity (or pass `credential`).',
+  ],
+])(
+  'loads no Azure SDK before the first call; with %s missing, the first call is a typed INVALID_CONFIG error naming the package',
+  async (blocked, message) => {
+    expect(existsSync(dist), 'build the package first (the README test command does)').toBe(true);
+    const { stdout } = await run(
+      process.execPath,
+      ['--import', `data:text/javascript,${encodeURIComponent(register(blocked))}`, '--input-type=module', '-e', script],
+      { timeout: 30_000 },
+    );
+    const [created, result] = stdout.trim().split('\n');
+    expect(created).toBe('created:azure-key-vault');
+    expect(JSON.parse(result as string)).toEqual({ name: 'AzureKeyVaultError', reason: 'INVALID_CONFIG', retryable: false, message });
+  },
+);

@@ -7,8 +7,25 @@ const NOW = Date.UTC(2026, 10, 24, 9);
 const LEEWAY = 5_000;
 const at = (s: number | null | undefined) => (s === null || s === undefined ? undefined : NOW + s * 1000);
 
-interface VectorVersion { v: string; created?: number; nbf?: number; exp?: number; enabled?: boolean; replaces?: string }
-interface Vector { name: string; versions: VectorVersion[]; expect: { active?: string; pending?: (string | number | null)[][]; previous?: (string | number | null)[][]; problem?: string; nextStart?: number } }
+interface VectorVersion {
+  v: string;
+  created?: number;
+  nbf?: number;
+  exp?: number;
+  enabled?: boolean;
+  replaces?: string;
+}
+interface Vector {
+  name: string;
+  versions: VectorVersion[];
+  expect: {
+    active?: string;
+    pending?: (string | number | null)[][];
+    previous?: (string | number | null)[][];
+    problem?: string;
+    nextStart?: number;
+  };
+}
 
 const toInfo = (x: VectorVersion): VersionInfo => ({
   version: x.v,
@@ -30,8 +47,12 @@ describe('Key Vault versions → roles (test/vectors/roles.json)', () => {
     }
     expect(roles.problem).toBeUndefined();
     expect(roles.active?.version).toBe(c.expect.active);
-    expect(roles.previous.map((p) => [p.version, p.notAfter])).toEqual((c.expect.previous ?? []).map(([v, end]) => [v, at(end as number | null)]));
-    expect(roles.pending.map((p) => [p.version, p.notAfter, p.notBefore])).toEqual((c.expect.pending ?? []).map(([v, end, start]) => [v, at(end as number | null), at(start as number | null)]));
+    expect(roles.previous.map((p) => [p.version, p.notAfter])).toEqual(
+      (c.expect.previous ?? []).map(([v, end]) => [v, at(end as number | null)]),
+    );
+    expect(roles.pending.map((p) => [p.version, p.notAfter, p.notBefore])).toEqual(
+      (c.expect.pending ?? []).map(([v, end, start]) => [v, at(end as number | null), at(start as number | null)]),
+    );
   });
 });
 
@@ -53,7 +74,9 @@ describe('role invariants (property-based)', () => {
         const byId = new Map(infos.map((i) => [i.version, i]));
         for (const r of all) expect(byId.get(r.version)?.enabled).toBe(true);
         if (roles.active === undefined) {
-          expect(infos.some((i) => i.enabled && (i.notBefore ?? -Infinity) <= NOW + LEEWAY && (i.expires ?? Infinity) > NOW - LEEWAY)).toBe(false);
+          expect(infos.some((i) => i.enabled && (i.notBefore ?? -Infinity) <= NOW + LEEWAY && (i.expires ?? Infinity) > NOW - LEEWAY)).toBe(
+            false,
+          );
           return;
         }
         const a = byId.get(roles.active.version) as VersionInfo;

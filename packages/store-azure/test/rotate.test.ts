@@ -10,7 +10,7 @@ afterEach(() => h().vault.model.clearFaults()); // a fault a test did not consum
 const versionsOf = (name: string) => h().vault.model.secrets.get(name)?.versions ?? [];
 
 describe('rotate()', () => {
-  it('adds the new version (active at once) and sets the old one\'s expires to now + grace, as readers then see it', async () => {
+  it("adds the new version (active at once) and sets the old one's expires to now + grace, as readers then see it", async () => {
     const name = fresh('rot');
     const old = h().vault.model.addVersion(name, 'whsec_old', { tags: { team: 'payments' }, contentType: 'text/plain' });
     const store = h().store();
@@ -18,7 +18,13 @@ describe('rotate()', () => {
     clock.advance(HOUR);
     const result = await store.rotate(name, 'whsec_new', { previousGraceMs: 2 * HOUR });
     const created = versionsOf(name)[1]!;
-    expect(result).toEqual({ activeId: created.version, previousId: old.version, previousNotAfter: clock.now() + 2 * HOUR, previousUnbounded: false, warnings: [] });
+    expect(result).toEqual({
+      activeId: created.version,
+      previousId: old.version,
+      previousNotAfter: clock.now() + 2 * HOUR,
+      previousUnbounded: false,
+      warnings: [],
+    });
     expect(created.tags).toEqual({ team: 'payments', [REPLACES_TAG]: old.version });
     expect(created.contentType).toBe('text/plain');
     expect(old.exp).toBe((clock.now() + 2 * HOUR) / 1000);
@@ -52,7 +58,12 @@ describe('rotate()', () => {
     expect(old.exp).toBeUndefined(); // the first attempt left the old key without an end: nothing is rejected meanwhile
     const again = await store.rotate(name, 'b', { previousGraceMs: HOUR, idempotencyToken: 'dataspike-2026-11' });
     expect(versionsOf(name)).toHaveLength(2);
-    expect(again).toMatchObject({ activeId: versionsOf(name)[1]!.version, previousId: old.version, previousNotAfter: clock.now() + HOUR, previousUnbounded: false });
+    expect(again).toMatchObject({
+      activeId: versionsOf(name)[1]!.version,
+      previousId: old.version,
+      previousNotAfter: clock.now() + HOUR,
+      previousUnbounded: false,
+    });
     expect(versionsOf(name)[1]!.tags?.[ROTATION_TOKEN_TAG]).toMatch(/^[0-9a-f]{32}$/);
     expect(JSON.stringify(versionsOf(name)[1]!.tags)).not.toContain('dataspike-2026-11');
   });
@@ -60,10 +71,15 @@ describe('rotate()', () => {
   it('rotating to the value that is already active writes nothing', async () => {
     const name = fresh('same-value');
     const a = h().vault.model.addVersion(name, 'a', { created: clock.now() - 2000 });
-    const b = h().vault.model.addVersion(name, 'b', { created: clock.now() - 1000, });
+    const b = h().vault.model.addVersion(name, 'b', { created: clock.now() - 1000 });
     const store = h().store();
     await store.getVersions(name, { signal: signal() });
-    expect(await store.rotate(name, 'b')).toMatchObject({ activeId: b.version, previousId: a.version, previousNotAfter: undefined, previousUnbounded: true });
+    expect(await store.rotate(name, 'b')).toMatchObject({
+      activeId: b.version,
+      previousId: a.version,
+      previousNotAfter: undefined,
+      previousUnbounded: true,
+    });
     expect(versionsOf(name)).toHaveLength(2);
   });
 
@@ -77,7 +93,11 @@ describe('rotate()', () => {
     expect(result.warnings).toEqual([expect.stringContaining(`the previous version ${old.version} of ${name} has no expires`)]);
     expect(old.exp).toBeUndefined();
     clock.advance(365 * DAY);
-    expect((await store.getVersions(name, { signal: signal() }))[1]).toMatchObject({ id: old.version, role: 'previous', notAfter: undefined });
+    expect((await store.getVersions(name, { signal: signal() }))[1]).toMatchObject({
+      id: old.version,
+      role: 'previous',
+      notAfter: undefined,
+    });
   });
 
   it('never extends an expires the old version already had', async () => {
@@ -91,7 +111,12 @@ describe('rotate()', () => {
   it('creates a secret that does not exist yet (no previous); takes UTF-8 bytes; refuses other bytes and bad input', async () => {
     const name = fresh('new');
     const store = h().store();
-    expect(await store.rotate(name, new TextEncoder().encode('whsec_bytes'))).toMatchObject({ previousId: undefined, previousNotAfter: undefined, previousUnbounded: false, warnings: [] });
+    expect(await store.rotate(name, new TextEncoder().encode('whsec_bytes'))).toMatchObject({
+      previousId: undefined,
+      previousNotAfter: undefined,
+      previousUnbounded: false,
+      warnings: [],
+    });
     expect(versionsOf(name)[0]!.value).toBe('whsec_bytes');
     await expect(store.rotate(name, new Uint8Array([0xff, 0xfe]))).rejects.toThrow(TypeError);
     await expect(store.rotate(name, '')).rejects.toThrow(TypeError);
@@ -141,7 +166,9 @@ describe('retirePrevious()', () => {
     const v1 = h().vault.model.addVersion(name, 'one');
     const r = await store.rotate(name, 'two', { previousGraceMs: HOUR });
     expect(await rejection(store.retirePrevious(name, { keyId: r.activeId }))).toMatchObject({ reason: 'CONFLICT', retryable: false });
-    expect(await rejection(store.retirePrevious(name, { keyId: '0123456789abcdef0123456789abcdef' }))).toMatchObject({ reason: 'CONFLICT' });
+    expect(await rejection(store.retirePrevious(name, { keyId: '0123456789abcdef0123456789abcdef' }))).toMatchObject({
+      reason: 'CONFLICT',
+    });
     expect(await store.retirePrevious(name, { keyId: v1.version })).toEqual({ retiredId: v1.version });
     expect(await store.retirePrevious(name, { keyId: v1.version })).toEqual({ retiredId: v1.version });
     expect(versionsOf(name).map((v) => v.enabled)).toEqual([false, true]);

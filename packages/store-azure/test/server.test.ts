@@ -21,16 +21,30 @@ beforeAll(async () => {
 });
 afterAll(() => vault.close());
 
-// biome-ignore lint/suspicious/noExplicitAny: the emulator's JSON answers, read field by field by the assertions
-interface Answer { status: number; headers: Record<string, string | string[] | undefined>; body: any }
+interface Answer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  // biome-ignore lint/suspicious/noExplicitAny: the emulator's JSON answers, read field by field by the assertions
+  body: any;
+}
 function raw(method: string, path: string, o: { token?: string; body?: unknown; host?: string } = {}): Promise<Answer> {
   const url = new URL(path, o.host ?? vault.vaultUrl);
   return new Promise((resolve, reject) => {
-    const req = request(url, { method, agent: vault.agent, headers: { ...(o.token === undefined ? {} : { authorization: `Bearer ${o.token}` }), 'content-type': 'application/json' } }, (res) => {
-      let text = '';
-      res.on('data', (c) => (text += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text.length === 0 ? undefined : JSON.parse(text) }));
-    });
+    const req = request(
+      url,
+      {
+        method,
+        agent: vault.agent,
+        headers: { ...(o.token === undefined ? {} : { authorization: `Bearer ${o.token}` }), 'content-type': 'application/json' },
+      },
+      (res) => {
+        let text = '';
+        res.on('data', (c) => (text += c));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text.length === 0 ? undefined : JSON.parse(text) }),
+        );
+      },
+    );
     req.on('error', reject);
     req.end(o.body === undefined ? undefined : JSON.stringify(o.body));
   });
@@ -40,7 +54,9 @@ describe('the offline Key Vault, on the wire (what the REST reference specifies)
   it('answers a request without a token with 401 and the challenge', async () => {
     const a = await raw('GET', '/secrets/x/versions?api-version=7.4');
     expect(a.status).toBe(401);
-    expect(a.headers['www-authenticate']).toBe(`Bearer authorization="${vault.authorityHost}/${vault.tenantId}", resource="https://vault.localhost"`);
+    expect(a.headers['www-authenticate']).toBe(
+      `Bearer authorization="${vault.authorityHost}/${vault.tenantId}", resource="https://vault.localhost"`,
+    );
     expect(a.body).toEqual({ error: { code: 'Unauthorized', message: 'AKV10000: Request is missing a Bearer or PoP token.' } });
   });
 
@@ -57,15 +73,20 @@ describe('the offline Key Vault, on the wire (what the REST reference specifies)
     expect((await raw('GET', '/secrets/x/versions', { token })).body.error.code).toBe('BadParameter');
     const a = await raw('GET', '/secrets/x/versions?api-version=7.9', { token });
     expect(a.status).toBe(400);
-    expect(a.body.error.message).toBe(`The specified version (7.9) is not recognized. Consider using the latest supported version (${SUPPORTED_API_VERSIONS.at(-1)}).`);
+    expect(a.body.error.message).toBe(
+      `The specified version (7.9) is not recognized. Consider using the latest supported version (${SUPPORTED_API_VERSIONS.at(-1)}).`,
+    );
   });
 
-  it('pages with an absolute nextLink ($skiptoken, the link\'s own api-version) and validates maxresults', async () => {
+  it("pages with an absolute nextLink ($skiptoken, the link's own api-version) and validates maxresults", async () => {
     for (let i = 0; i < 5; i++) vault.model.addVersion('paged', `v${i}`);
     const first = await raw('GET', '/secrets/paged/versions?api-version=2025-07-01&maxresults=2', { token });
     expect(first.status).toBe(200);
     expect(first.body.value).toHaveLength(2);
-    expect(first.body.value[0]).toEqual({ id: expect.stringMatching(new RegExp(`^${vault.vaultUrl}/secrets/paged/[0-9a-f]{32}$`)), attributes: expect.objectContaining({ enabled: true, recoveryLevel: 'Recoverable+Purgeable', recoverableDays: 90 }) });
+    expect(first.body.value[0]).toEqual({
+      id: expect.stringMatching(new RegExp(`^${vault.vaultUrl}/secrets/paged/[0-9a-f]{32}$`)),
+      attributes: expect.objectContaining({ enabled: true, recoveryLevel: 'Recoverable+Purgeable', recoverableDays: 90 }),
+    });
     expect('value' in first.body.value[0]).toBe(false);
     const next = new URL(first.body.nextLink as string);
     expect(next.origin).toBe(vault.vaultUrl);
@@ -90,7 +111,9 @@ describe('the offline Key Vault, on the wire (what the REST reference specifies)
     vault.model.addVersion('latest-trap', 'off', { enabled: false });
     const a = await raw('GET', '/secrets/latest-trap/?api-version=7.4', { token });
     expect(a.status).toBe(403);
-    expect(a.body).toEqual({ error: { code: 'Forbidden', message: 'Operation get is not allowed on a disabled secret.', innererror: { code: 'SecretDisabled' } } });
+    expect(a.body).toEqual({
+      error: { code: 'Forbidden', message: 'Operation get is not allowed on a disabled secret.', innererror: { code: 'SecretDisabled' } },
+    });
   });
 
   it('validates attributes and tags like the service', async () => {
@@ -98,7 +121,9 @@ describe('the offline Key Vault, on the wire (what the REST reference specifies)
     expect(set.status).toBe(200);
     expect(set.body.value).toBe('x');
     const version = (set.body.id as string).split('/').pop();
-    expect((await raw('PATCH', `/secrets/attrs/${version}?api-version=7.4`, { token, body: { attributes: { exp: 1_000_000_000 } } })).status).toBe(400);
+    expect(
+      (await raw('PATCH', `/secrets/attrs/${version}?api-version=7.4`, { token, body: { attributes: { exp: 1_000_000_000 } } })).status,
+    ).toBe(400);
     const tags = Object.fromEntries(Array.from({ length: 16 }, (_, i) => [`t${i}`, 'v']));
     expect((await raw('PUT', '/secrets/attrs?api-version=7.4', { token, body: { value: 'y', tags } })).status).toBe(400);
     expect((await raw('PUT', '/secrets/attrs?api-version=7.4', { token, body: { attributes: {} } })).status).toBe(400);
@@ -109,7 +134,11 @@ describe('the offline Key Vault, on the wire (what the REST reference specifies)
     vault.model.addVersion('soft', 'x');
     const del = await raw('DELETE', '/secrets/soft?api-version=7.4', { token });
     expect(del.status).toBe(200);
-    expect(del.body).toMatchObject({ recoveryId: `${vault.vaultUrl}/deletedsecrets/soft`, deletedDate: expect.any(Number), scheduledPurgeDate: del.body.deletedDate + 90 * 86_400 });
+    expect(del.body).toMatchObject({
+      recoveryId: `${vault.vaultUrl}/deletedsecrets/soft`,
+      deletedDate: expect.any(Number),
+      scheduledPurgeDate: del.body.deletedDate + 90 * 86_400,
+    });
     const reuse = await raw('PUT', '/secrets/soft?api-version=7.4', { token, body: { value: 'y' } });
     expect(reuse.status).toBe(409);
     expect(reuse.body.error.innererror).toEqual({ code: 'ObjectIsDeletedButRecoverable' });
@@ -131,7 +160,7 @@ describe('the offline Key Vault, on the wire (what the REST reference specifies)
   });
 });
 
-describe('the SDK\'s own retries (when a caller turns them on) honour Retry-After', () => {
+describe("the SDK's own retries (when a caller turns them on) honour Retry-After", () => {
   it('waits the Retry-After seconds, then succeeds (fake timers: no real wait)', async () => {
     const h = await harness();
     try {
@@ -142,7 +171,9 @@ describe('the SDK\'s own retries (when a caller turns them on) honour Retry-Afte
       vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
       try {
         const pending = client.getSecret('busy', { version: v!.version! });
-        await vi.waitFor(() => expect(h.vault.model.calls.filter((c) => c.op === 'getSecret').map((c) => c.status)).toEqual([429]), { interval: 5 });
+        await vi.waitFor(() => expect(h.vault.model.calls.filter((c) => c.op === 'getSecret').map((c) => c.status)).toEqual([429]), {
+          interval: 5,
+        });
         await vi.waitFor(() => expect(vi.getTimerCount()).toBeGreaterThan(0));
         await vi.advanceTimersByTimeAsync(29_000);
         expect(h.vault.model.calls.filter((c) => c.op === 'getSecret')).toHaveLength(1);

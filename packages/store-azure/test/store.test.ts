@@ -34,7 +34,9 @@ describe('reading versions with the real SecretClient over HTTPS', () => {
     await store.getVersions(name, { signal: signal() });
     await store.getVersions(name, { signal: signal() });
     expect(h().vault.challenges - before.challenges).toBe(1);
-    expect(h().vault.tokenRequests.slice(before.tokens)).toEqual([{ scope: 'https://vault.localhost/.default', clientId: h().vault.clientId, issued: true }]);
+    expect(h().vault.tokenRequests.slice(before.tokens)).toEqual([
+      { scope: 'https://vault.localhost/.default', clientId: h().vault.clientId, issued: true },
+    ]);
   });
 
   it('a warm load is one list call: values are read once per version', async () => {
@@ -45,14 +47,20 @@ describe('reading versions with the real SecretClient over HTTPS', () => {
     await store.getVersions(name, { signal: signal() });
     const from = h().vault.model.calls.length;
     await store.getVersions(name, { signal: signal() });
-    expect(h().vault.model.calls.slice(from).map((c) => c.op)).toEqual(['getSecretVersions']);
+    expect(
+      h()
+        .vault.model.calls.slice(from)
+        .map((c) => c.op),
+    ).toEqual(['getSecretVersions']);
   });
 
   it('follows nextLink across pages (another api-version in the link) and picks the newest by created, not list order', async () => {
     const name = fresh('paged');
     const m = h().vault.model;
     const records = Array.from({ length: 30 }, (_, i) => m.addVersion(name, `value-${i}`, { created: clock.now() - (30 - i) * 60_000 }));
-    const vault2 = await import('./helpers.ts').then((x) => x.harness({ now: clock.now, pageSize: 2, nextLinkApiVersion: '7.2', model: m }, clock.now));
+    const vault2 = await import('./helpers.ts').then((x) =>
+      x.harness({ now: clock.now, pageSize: 2, nextLinkApiVersion: '7.2', model: m }, clock.now),
+    );
     try {
       const versions = await vault2.store().getVersions(name, { signal: signal() });
       expect(versions.map((v) => [v.id, v.role])).toEqual([
@@ -71,13 +79,20 @@ describe('reading versions with the real SecretClient over HTTPS', () => {
 });
 
 describe('errors', () => {
-  it('429 with Retry-After is THROTTLED, retryable, with the wait and Key Vault\'s code', async () => {
+  it("429 with Retry-After is THROTTLED, retryable, with the wait and Key Vault's code", async () => {
     const name = fresh('throttled');
     h().vault.model.addVersion(name, 'x');
     h().vault.model.injectFault({ op: 'getSecretVersions', status: 429, retryAfterSeconds: 7 });
     const err = await rejection(h().store().getVersions(name, { signal: signal() }));
     expect(err).toBeInstanceOf(AzureKeyVaultError);
-    expect(err).toMatchObject({ reason: 'THROTTLED', retryable: true, code: 'Throttled', status: 429, retryAfterMs: 7000, store: 'azure-key-vault' });
+    expect(err).toMatchObject({
+      reason: 'THROTTLED',
+      retryable: true,
+      code: 'Throttled',
+      status: 429,
+      retryAfterMs: 7000,
+      store: 'azure-key-vault',
+    });
   });
 
   it.each([
@@ -107,7 +122,9 @@ describe('errors', () => {
     const garbled = await rejection(store.getVersions(name, { signal: signal() }));
     expect(garbled).toMatchObject({ reason: 'UNAVAILABLE', retryable: true, code: 'PARSE_ERROR', status: 200 });
     // The SDK's parse error quotes the body (here, a secret): none of it is kept.
-    expect(`${garbled.message} ${garbled.cause.message} ${JSON.stringify(garbled)} ${inspect(garbled, { depth: 5 })}`).not.toContain('leak-me-not');
+    expect(`${garbled.message} ${garbled.cause.message} ${JSON.stringify(garbled)} ${inspect(garbled, { depth: 5 })}`).not.toContain(
+      'leak-me-not',
+    );
   });
 
   it('a missing secret is NOT_FOUND (terminal) whether the list is empty or answers 404', async () => {
@@ -116,7 +133,10 @@ describe('errors', () => {
     expect(empty).toMatchObject({ reason: 'NOT_FOUND', retryable: false, code: 'NO_VERSIONS' });
     expect(empty.message).toContain('does not exist');
     h().vault.model.injectFault({ op: 'getSecretVersions', status: 404, code: 'SecretNotFound' });
-    expect(await rejection(store.getVersions('never-created', { signal: signal() }))).toMatchObject({ reason: 'NOT_FOUND', retryable: false });
+    expect(await rejection(store.getVersions('never-created', { signal: signal() }))).toMatchObject({
+      reason: 'NOT_FOUND',
+      retryable: false,
+    });
   });
 
   it('a soft-deleted secret is NOT_FOUND with how long it can be recovered; recovered, it verifies again', async () => {
@@ -124,12 +144,16 @@ describe('errors', () => {
     const m = h().vault.model;
     m.addVersion(name, 'still-here');
     const store = h().store();
-    await h().client.beginDeleteSecret(name).then((p) => p.pollUntilDone({ intervalInMs: 1 } as never));
+    await h()
+      .client.beginDeleteSecret(name)
+      .then((p) => p.pollUntilDone({ intervalInMs: 1 } as never));
     const err = await rejection(store.getVersions(name, { signal: signal() }));
     expect(err).toMatchObject({ reason: 'NOT_FOUND', retryable: false });
     const purge = new Date(Math.floor(clock.now() / 1000) * 1000 + 90 * DAY).toISOString();
     expect(err.message).toContain(`soft-deleted (it can be recovered until ${purge})`);
-    await h().client.beginRecoverDeletedSecret(name).then((p) => p.pollUntilDone({ intervalInMs: 1 } as never));
+    await h()
+      .client.beginRecoverDeletedSecret(name)
+      .then((p) => p.pollUntilDone({ intervalInMs: 1 } as never));
     expect((await store.getVersions(name, { signal: signal() }))[0]).toMatchObject({ secret: 'still-here', role: 'active' });
   });
 
@@ -146,7 +170,10 @@ describe('errors', () => {
 
   it('an outage of the token endpoint is UNAVAILABLE (retryable)', async () => {
     const v = h().vault;
-    const credential = new ClientSecretCredential(v.tenantId, v.clientId, v.clientSecret, { ...v.credentialOptions(), retryOptions: { maxRetries: 0 } });
+    const credential = new ClientSecretCredential(v.tenantId, v.clientId, v.clientSecret, {
+      ...v.credentialOptions(),
+      retryOptions: { maxRetries: 0 },
+    });
     const name = fresh('sts-down');
     v.model.addVersion(name, 'x');
     v.model.injectFault({ op: 'token', status: 503 });
@@ -172,7 +199,12 @@ describe('errors', () => {
   it('an untrusted certificate is INVALID_CONFIG (terminal), not an outage', async () => {
     const name = fresh('tls');
     h().vault.model.addVersion(name, 'x');
-    const agent = new Agent({ lookup: ((host: string, o: unknown, cb: (e: null, a: unknown, f?: number) => void) => (typeof o === 'object' && (o as { all?: boolean }).all ? cb(null, [{ address: '127.0.0.1', family: 4 }]) : cb(null, '127.0.0.1', 4))) as never });
+    const agent = new Agent({
+      lookup: ((host: string, o: unknown, cb: (e: null, a: unknown, f?: number) => void) =>
+        typeof o === 'object' && (o as { all?: boolean }).all
+          ? cb(null, [{ address: '127.0.0.1', family: 4 }])
+          : cb(null, '127.0.0.1', 4)) as never,
+    });
     try {
       const err = await rejection(h().store({ clientOptions: { agent } }).getVersions(name, { signal: signal() }));
       expect(err).toMatchObject({ reason: 'INVALID_CONFIG', retryable: false });
@@ -184,8 +216,18 @@ describe('errors', () => {
 
   it('rejects bad secret ids without a call', async () => {
     const from = h().vault.model.calls.length;
-    for (const id of ['', 'a/b', 'name/0123456789abcdef0123456789abcdef', 'https://x.vault.azure.net/secrets/a', 'x'.repeat(128), 'naïve']) {
-      expect(await rejection(h().store().getVersions(id, { signal: signal() }))).toMatchObject({ reason: 'INVALID_CONFIG', retryable: false });
+    for (const id of [
+      '',
+      'a/b',
+      'name/0123456789abcdef0123456789abcdef',
+      'https://x.vault.azure.net/secrets/a',
+      'x'.repeat(128),
+      'naïve',
+    ]) {
+      expect(await rejection(h().store().getVersions(id, { signal: signal() }))).toMatchObject({
+        reason: 'INVALID_CONFIG',
+        retryable: false,
+      });
     }
     expect(h().vault.model.calls.length).toBe(from);
   });

@@ -65,11 +65,18 @@ describe('@keyturn/store-env on Workers', () => {
     expect(inputs.filter((i) => i.startsWith('node:'))).toEqual([]);
     expect(inputs.some((i) => i.includes('crypto-web'))).toBe(true);
     expect(inputs.some((i) => /store-env\/dist\/file\//.test(i))).toBe(false);
-    const mod = (await import(pathToFileURL(outfile).href)) as { run: (env: object, body: string, sig: string) => Promise<Record<string, unknown>> };
+    const mod = (await import(pathToFileURL(outfile).href)) as {
+      run: (env: object, body: string, sig: string) => Promise<Record<string, unknown>>;
+    };
     const body = '{"eventId":"e1"}';
     const sig = createHmac('sha256', 'new-secret-value-0123456789abcdef').update(body).digest('hex');
     const oldSig = createHmac('sha256', 'old-secret-value-0123456789abcdef').update(body).digest('hex');
-    const env = { SC: 'new-secret-value-0123456789abcdef', SC_PREVIOUS: 'old-secret-value-0123456789abcdef', SC_KEY_ID: 'k2', SC_PREVIOUS_KEY_ID: 'k1' };
+    const env = {
+      SC: 'new-secret-value-0123456789abcdef',
+      SC_PREVIOUS: 'old-secret-value-0123456789abcdef',
+      SC_KEY_ID: 'k2',
+      SC_PREVIOUS_KEY_ID: 'k1',
+    };
     expect(await mod.run(env, body, sig)).toEqual({ keyId: 'SC@k2', keyRole: 'active', sync: 'KEYSTORE_UNAVAILABLE' });
     expect(await mod.run(env, body, oldSig)).toMatchObject({ keyId: 'SC@k1', keyRole: 'previous' });
   });

@@ -45,13 +45,22 @@ describe('a verifier on an env file rotated by another process', () => {
     let now = Date.UTC(2026, 10, 24, 12);
     const path = await file(`DS=${OLD}\n`);
     const events: KeyturnEvent[] = [];
-    const verifier = createVerifier({ provider: providers.dataspike(), keys: envFileKeyStore({ path }), secretId: 'DS', now: () => now, onEvent: (e) => events.push(e) });
+    const verifier = createVerifier({
+      provider: providers.dataspike(),
+      keys: envFileKeyStore({ path }),
+      secretId: 'DS',
+      now: () => now,
+      onEvent: (e) => events.push(e),
+    });
     await verifier.warm();
     const body = '{"id":"evt_1"}';
     const at = () => Math.floor(now / 1000);
     // A forged delivery spends the refresh-on-miss: the 30 s cooldown runs from here.
     now += 31_000;
-    const forged = await verifier.safeVerify({ body, headers: sign(providers.dataspike(), { body, secret: 'whsec_' + '99'.repeat(32), timestamp: at() }) });
+    const forged = await verifier.safeVerify({
+      body,
+      headers: sign(providers.dataspike(), { body, secret: 'whsec_' + '99'.repeat(32), timestamp: at() }),
+    });
     expect(!forged.ok && forged.error.code).toBe('NO_MATCHING_KEY');
     // Another process rotates (the CLI), and Dataspike signs with the new secret at once.
     await envFileKeyStore({ path, now: () => now }).rotate('DS', NEW, { previousGraceMs: 3_600_000 });
@@ -60,7 +69,11 @@ describe('a verifier on an env file rotated by another process', () => {
     expect(result).toMatchObject({ keyRole: 'active' });
     expect(events.filter((e) => e.type === 'load-start').map((e) => (e as { reason: string }).reason)).toEqual(['cold', 'miss', 'changed']);
     // Nothing changed since: more forgeries cost a stat each, never a read.
-    for (let i = 0; i < 5; i++) await verifier.safeVerify({ body, headers: sign(providers.dataspike(), { body, secret: 'whsec_' + '98'.repeat(32), timestamp: at() }) });
+    for (let i = 0; i < 5; i++)
+      await verifier.safeVerify({
+        body,
+        headers: sign(providers.dataspike(), { body, secret: 'whsec_' + '98'.repeat(32), timestamp: at() }),
+      });
     expect(events.filter((e) => e.type === 'load-start')).toHaveLength(3);
     await verifier.dispose();
   });

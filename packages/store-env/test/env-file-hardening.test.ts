@@ -50,7 +50,9 @@ describe('envFileKeyStore: symbolic links', () => {
     const result = await store.rotate('HOOK', 'new-secret', { previousGraceMs: 60_000 });
     expect((await lstat(link)).isSymbolicLink()).toBe(true);
     expect(await readlink(link)).toBe('real.env');
-    expect(await readFile(target, 'utf8')).toBe('HOOK=new-secret\nHOOK_PREVIOUS=old-secret\nHOOK_PREVIOUS_NOT_AFTER=2026-11-24T12:01:00.000Z\n');
+    expect(await readFile(target, 'utf8')).toBe(
+      'HOOK=new-secret\nHOOK_PREVIOUS=old-secret\nHOOK_PREVIOUS_NOT_AFTER=2026-11-24T12:01:00.000Z\n',
+    );
     expect((await stat(target)).mode & 0o777).toBe(0o600);
     expect((await readdir(d)).sort()).toEqual(['app.env', 'real.env']); // no temp or lock files left
     expect((await store.getVersions('HOOK', { signal })).map((v) => v.id)).toEqual([result.activeId, result.previousId]);
@@ -62,7 +64,9 @@ describe('envFileKeyStore: symbolic links', () => {
   it('a symlink to a missing file is refused (terminal), nothing is created', async () => {
     const d = await dir();
     await symlink('nowhere.env', join(d, 'app.env'));
-    const err = await envFileKeyStore({ path: join(d, 'app.env') }).rotate('HOOK', 'x').catch((e: unknown) => e);
+    const err = await envFileKeyStore({ path: join(d, 'app.env') })
+      .rotate('HOOK', 'x')
+      .catch((e: unknown) => e);
     expect(err).toMatchObject({ reason: 'NOT_FOUND', retryable: false });
     expect((err as Error).message).toContain('symbolic link');
     expect((await readdir(d)).sort()).toEqual(['app.env']);
@@ -115,7 +119,9 @@ describe('envFileKeyStore: bytes that are not UTF-8', () => {
     const d = await dir();
     const path = join(d, 'app.env');
     await writeFile(path, 'HOOK=old\n', { mode: 0o600 });
-    const err = await envFileKeyStore({ path }).rotate('HOOK', 'a\u2028b').catch((e: unknown) => e);
+    const err = await envFileKeyStore({ path })
+      .rotate('HOOK', 'a\u2028b')
+      .catch((e: unknown) => e);
     expect(err).toMatchObject({ reason: 'INVALID_FORMAT', retryable: false });
     expect((err as Error).message).not.toContain('a\u2028b');
     expect(await readFile(path, 'utf8')).toBe('HOOK=old\n');

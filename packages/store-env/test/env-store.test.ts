@@ -37,8 +37,7 @@ runKeyStoreConformance({
   hanging: async () => ({
     store: envKeyStore({
       env: { HOOK_FILE: '/secrets/hook' },
-      readFile: (_path, { signal: s }) =>
-        new Promise((_, reject) => s.addEventListener('abort', () => reject(s.reason), { once: true })),
+      readFile: (_path, { signal: s }) => new Promise((_, reject) => s.addEventListener('abort', () => reject(s.reason), { once: true })),
     }),
     secretId: 'HOOK',
   }),
@@ -87,10 +86,14 @@ describe('envKeyStore', () => {
     [{ SC_PREVIOUS: 'b' }, 'NOT_FOUND'],
     [{ SC: 'a', SC_PREVIOUS: 'b', SC_PREVIOUS_NOT_BEFORE: '2000', SC_PREVIOUS_NOT_AFTER: '1000' }, 'INVALID_WINDOW'],
   ])('rejects %j with a terminal %s error that names no secret', async (env, reason) => {
-    const err = await envKeyStore({ env }).getVersions('SC', { signal }).catch((e: unknown) => e);
+    const err = await envKeyStore({ env })
+      .getVersions('SC', { signal })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(KeyStoreError);
     expect((err as KeyStoreError).code).toBe(reason);
-    expect((err as KeyStoreError).reason).toBe(reason === 'NOT_FOUND' ? 'NOT_FOUND' : /VALUE|WHITESPACE|DATE/.test(reason) ? 'INVALID_FORMAT' : 'INVALID_CONFIG');
+    expect((err as KeyStoreError).reason).toBe(
+      reason === 'NOT_FOUND' ? 'NOT_FOUND' : /VALUE|WHITESPACE|DATE/.test(reason) ? 'INVALID_FORMAT' : 'INVALID_CONFIG',
+    );
     expect((err as KeyStoreError).retryable).toBe(false);
     for (const [name, value] of Object.entries(env)) {
       // secret values (not dates, not paths) never appear in the error
@@ -99,7 +102,9 @@ describe('envKeyStore', () => {
   });
 
   it('rejects secret ids that are not variable names', async () => {
-    const err = await envKeyStore({ env: {} }).getVersions('webhooks/acme', { signal }).catch((e: unknown) => e);
+    const err = await envKeyStore({ env: {} })
+      .getVersions('webhooks/acme', { signal })
+      .catch((e: unknown) => e);
     expect((err as KeyStoreError).code).toBe('INVALID_NAME');
   });
 
@@ -109,9 +114,13 @@ describe('envKeyStore', () => {
     const env = { SC_FILE: join(dir, 'amt') };
     const versions = await envKeyStore({ env }).getVersions('SC', { signal });
     expect(versions[0]!.secret).toBe('file-token');
-    const err = await envKeyStore({ env, fileTrailingNewline: 'error' }).getVersions('SC', { signal }).catch((e: unknown) => e);
+    const err = await envKeyStore({ env, fileTrailingNewline: 'error' })
+      .getVersions('SC', { signal })
+      .catch((e: unknown) => e);
     expect((err as KeyStoreError).code).toBe('WHITESPACE');
-    const missing = await envKeyStore({ env: { SC_FILE: join(dir, 'nope') } }).getVersions('SC', { signal }).catch((e: unknown) => e);
+    const missing = await envKeyStore({ env: { SC_FILE: join(dir, 'nope') } })
+      .getVersions('SC', { signal })
+      .catch((e: unknown) => e);
     expect(missing).toMatchObject({ code: 'ENOENT', retryable: false });
   });
 

@@ -45,7 +45,14 @@ describe('key ids do not confirm guessed secrets (item 9)', () => {
     const before = await envKeyStore({ env: { SC: RANDOM, SC_KEY_ID: '2026-05' } }).getVersions('SC', { signal });
     expect(before.map((v) => v.id)).toEqual(['SC@2026-05']);
     const after = await envKeyStore({
-      env: { SC: RANDOM.split('').reverse().join(''), SC_KEY_ID: '2026-11', SC_PREVIOUS: RANDOM, SC_PREVIOUS_KEY_ID: '2026-05', SC_PENDING: `${RANDOM}x`, SC_PENDING_KEY_ID: 'next' },
+      env: {
+        SC: RANDOM.split('').reverse().join(''),
+        SC_KEY_ID: '2026-11',
+        SC_PREVIOUS: RANDOM,
+        SC_PREVIOUS_KEY_ID: '2026-05',
+        SC_PENDING: `${RANDOM}x`,
+        SC_PENDING_KEY_ID: 'next',
+      },
     }).getVersions('SC', { signal });
     expect(after.map((v) => [v.role, v.id])).toEqual([
       ['active', 'SC@2026-11'],
@@ -62,7 +69,9 @@ describe('key ids do not confirm guessed secrets (item 9)', () => {
     [{ SC: RANDOM, SC_KEY_ID: '' }, /SC_KEY_ID must be 1 to 64/],
     [{ SC: RANDOM, SC_PENDING_KEY_ID: 'x' }, /SC_PENDING_KEY_ID is set but SC_PENDING is not/],
   ])('refuses %j with a terminal INVALID_CONFIG error', async (env, message) => {
-    const err = await envKeyStore({ env }).getVersions('SC', { signal }).catch((e: unknown) => e);
+    const err = await envKeyStore({ env })
+      .getVersions('SC', { signal })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(KeyStoreError);
     expect(err).toMatchObject({ reason: 'INVALID_CONFIG', retryable: false });
     expect((err as Error).message).toMatch(message);
@@ -80,7 +89,10 @@ describe('key ids do not confirm guessed secrets (item 9)', () => {
 
   it('warns once per key when a secret looks guessable, naming the variable and the key but never the secret', async () => {
     const warnings: EnvSecretWarning[] = [];
-    const store = envKeyStore({ env: { SC: 'password123', SC_PREVIOUS: RANDOM, OTHER: 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa', HUMAN: 'smartcar-prod-2024' }, onWarning: (w) => warnings.push(w) });
+    const store = envKeyStore({
+      env: { SC: 'password123', SC_PREVIOUS: RANDOM, OTHER: 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa', HUMAN: 'smartcar-prod-2024' },
+      onWarning: (w) => warnings.push(w),
+    });
     for (let i = 0; i < 3; i++) await store.getVersions('SC', { signal });
     await store.getVersions('OTHER', { signal });
     await store.getVersions('HUMAN', { signal });
@@ -150,20 +162,29 @@ describe('*_FILE secrets ending with a newline (item 15)', () => {
     (dir: string) => envKeyStore({ env: { SC_FILE: join(dir, 'secret') }, onWarning: quiet }),
     (dir: string) => envFileKeyStore({ path: join(dir, 'webhooks.env') }),
   ]) {
-    it.each(cases)(`${make.toString().includes('envFileKeyStore') ? 'envFileKeyStore' : 'envKeyStore'}: %s`, async (_what, content, expected) => {
-      const dir = await dirWith({ secret: content, 'webhooks.env': 'SC_FILE=secret\n' });
-      const result = await make(dir).getVersions('SC', { signal }).catch((e: unknown) => e);
-      if (expected === undefined) {
-        expect(result).toMatchObject({ code: 'WHITESPACE', retryable: false });
-      } else {
-        expect((result as { secret: unknown }[])[0]!.secret).toBe(expected);
-      }
-    });
+    it.each(cases)(
+      `${make.toString().includes('envFileKeyStore') ? 'envFileKeyStore' : 'envKeyStore'}: %s`,
+      async (_what, content, expected) => {
+        const dir = await dirWith({ secret: content, 'webhooks.env': 'SC_FILE=secret\n' });
+        const result = await make(dir)
+          .getVersions('SC', { signal })
+          .catch((e: unknown) => e);
+        if (expected === undefined) {
+          expect(result).toMatchObject({ code: 'WHITESPACE', retryable: false });
+        } else {
+          expect((result as { secret: unknown }[])[0]!.secret).toBe(expected);
+        }
+      },
+    );
   }
 
   it('a Kubernetes-style secret file (final newline) verifies instead of failing every request with a 5xx', async () => {
     const dir = await dirWith({ amt: 'amt-7f3e9a1c5b2d4e6f8a0b1c2d3e4f5a6b\n' });
-    const v = createVerifier({ provider: providers.smartcar(), keys: envKeyStore({ env: { SMARTCAR_AMT_FILE: join(dir, 'amt') } }), secretId: 'SMARTCAR_AMT' });
+    const v = createVerifier({
+      provider: providers.smartcar(),
+      keys: envKeyStore({ env: { SMARTCAR_AMT_FILE: join(dir, 'amt') } }),
+      secretId: 'SMARTCAR_AMT',
+    });
     expect((await v.verify({ body, headers: scHeaders('amt-7f3e9a1c5b2d4e6f8a0b1c2d3e4f5a6b') })).keyRole).toBe('active');
   });
 
@@ -228,7 +249,11 @@ describe('store errors reach the sender and the logs with their reason (item 16)
     const readFileFails = vi.fn(async () => {
       throw Object.assign(new Error('EIO: i/o error, read'), { code: 'EIO' });
     });
-    const v = createVerifier({ provider: providers.smartcar(), keys: envKeyStore({ env: { SC_FILE: '/secrets/sc' }, readFile: readFileFails }), secretId: 'SC' });
+    const v = createVerifier({
+      provider: providers.smartcar(),
+      keys: envKeyStore({ env: { SC_FILE: '/secrets/sc' }, readFile: readFileFails }),
+      secretId: 'SC',
+    });
     const err = (await v.verify({ body, headers: scHeaders('x') }).catch((e: unknown) => e)) as VerificationError;
     expect(err).toMatchObject({ code: 'KEYSTORE_UNAVAILABLE', status: 503 });
     expect(err.message).toContain('cannot read the file named by SC_FILE (EIO)');

@@ -27,7 +27,11 @@ for (const [mode, transport] of [
     setup: (fixture) => seeded(mode, transport, fixture),
     async terminalFailure() {
       const h = await harness(transport);
-      return { store: gcpSecretManagerStore({ client: h.client, mode }), secretId: 'projects/test-project/secrets/missing', cleanup: h.close };
+      return {
+        store: gcpSecretManagerStore({ client: h.client, mode }),
+        secretId: 'projects/test-project/secrets/missing',
+        cleanup: h.close,
+      };
     },
     async retryableFailure() {
       const h = await harness(transport);

@@ -45,7 +45,13 @@ describe.each([
 
     clock += HOUR;
     const rotation = await store.rotate(secretId, NEW, { previousGraceMs: 2 * HOUR, idempotencyToken: `dataspike-${mode}-${transport}` });
-    expect(rotation).toEqual({ activeId: `${secretId}/versions/2`, previousId: v1, previousNotAfter: clock + 2 * HOUR, previousUnbounded: false, warnings: [] });
+    expect(rotation).toEqual({
+      activeId: `${secretId}/versions/2`,
+      previousId: v1,
+      previousNotAfter: clock + 2 * HOUR,
+      previousUnbounded: false,
+      warnings: [],
+    });
     verifier.invalidate(secretId);
     await verifier.warm();
 

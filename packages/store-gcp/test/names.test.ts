@@ -3,7 +3,12 @@ import { clientOptionsFor, regionalEndpoint, resolveSecretName } from '../src/na
 
 describe('secret names', () => {
   it('resolves global, regional and short names', () => {
-    expect(resolveSecretName('projects/p1/secrets/webhook')).toEqual({ name: 'projects/p1/secrets/webhook', project: 'p1', location: undefined, secret: 'webhook' });
+    expect(resolveSecretName('projects/p1/secrets/webhook')).toEqual({
+      name: 'projects/p1/secrets/webhook',
+      project: 'p1',
+      location: undefined,
+      secret: 'webhook',
+    });
     expect(resolveSecretName('projects/123/locations/europe-west1/secrets/w_1')).toEqual({
       name: 'projects/123/locations/europe-west1/secrets/w_1',
       project: '123',

@@ -19,11 +19,13 @@ async function seeded(aliases?: Record<string, number>): Promise<Harness> {
   const h = await harness('grpc', { now: () => T0 });
   open.push(h);
   h.fake.model.createSecret(NAME, { versionAliases: aliases });
-  for (const [i, value] of ['whsec_01', 'whsec_02', 'whsec_03'].entries()) h.fake.model.addVersion(NAME, value, { createTime: T0 - (3 - i) * 3_600_000 });
+  for (const [i, value] of ['whsec_01', 'whsec_02', 'whsec_03'].entries())
+    h.fake.model.addVersion(NAME, value, { createTime: T0 - (3 - i) * 3_600_000 });
   return h;
 }
 const v = (n: number) => `${NAME}/versions/${n}`;
-const roles = async (s: ReturnType<typeof gcpSecretManagerStore>) => (await s.getVersions(NAME, { signal: signal() })).map((x) => `${x.role}:${x.id.slice(-1)}`);
+const roles = async (s: ReturnType<typeof gcpSecretManagerStore>) =>
+  (await s.getVersions(NAME, { signal: signal() })).map((x) => `${x.role}:${x.id.slice(-1)}`);
 
 describe('retirePrevious', () => {
   for (const mode of ['aliases', 'versions'] as const) {

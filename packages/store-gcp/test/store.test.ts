@@ -60,7 +60,9 @@ describe('mode: aliases', () => {
   it('honours custom alias names and pending: false', async () => {
     const h = await setup();
     seedThree(h, { live: 3, old: 2, current: 1, next: 1 });
-    const versions = await store(h, { aliases: { active: 'live', previous: 'old', pending: false } }).getVersions(NAME, { signal: signal() });
+    const versions = await store(h, { aliases: { active: 'live', previous: 'old', pending: false } }).getVersions(NAME, {
+      signal: signal(),
+    });
     expect(versions.map((v) => [v.role, text(v.secret)])).toEqual([
       ['active', 'whsec_03'],
       ['previous', 'whsec_02'],
@@ -93,19 +95,30 @@ describe('mode: aliases', () => {
     const h = await setup();
     seedThree(h, { previous: 1 });
     const err = await rejection(store(h).getVersions(NAME, { signal: signal() }));
-    expect(err).toMatchObject({ retryable: false, reason: 'NOT_FOUND', code: 'NO_ACTIVE_VERSION', store: 'gcp-secret-manager', secretId: NAME });
+    expect(err).toMatchObject({
+      retryable: false,
+      reason: 'NOT_FOUND',
+      code: 'NO_ACTIVE_VERSION',
+      store: 'gcp-secret-manager',
+      secretId: NAME,
+    });
     expect(err.message).toContain('"current"');
   });
 
   it('uses the window rotate() recorded only for the version it names', async () => {
     const h = await setup();
     seedThree(h, { current: 3, previous: 2 });
-    h.fake.model.updateSecret({ name: NAME, annotations: { [PREVIOUS_WINDOW_ANNOTATION]: `2@${new Date(T0 + 5 * HOUR).toISOString()}` } }, ['annotations']);
+    h.fake.model.updateSecret({ name: NAME, annotations: { [PREVIOUS_WINDOW_ANNOTATION]: `2@${new Date(T0 + 5 * HOUR).toISOString()}` } }, [
+      'annotations',
+    ]);
     const s = store(h, { previousGraceMs: HOUR });
     expect((await s.getVersions(NAME, { signal: signal() }))[1]).toMatchObject({ role: 'previous', notAfter: T0 + 5 * HOUR });
     // Someone moved the alias by hand: the annotation no longer applies; the grace rule does.
     h.fake.model.updateSecret({ name: NAME, versionAliases: { current: 3, previous: 1 } }, ['version_aliases']);
-    expect((await s.getVersions(NAME, { signal: signal() }))[1]).toMatchObject({ id: `${NAME}/versions/1`, notAfter: T0 + 2 * HOUR + HOUR });
+    expect((await s.getVersions(NAME, { signal: signal() }))[1]).toMatchObject({
+      id: `${NAME}/versions/1`,
+      notAfter: T0 + 2 * HOUR + HOUR,
+    });
   });
 });
 
@@ -170,7 +183,12 @@ describe.each(['aliases', 'versions'] as const)('both modes (%s)', (mode) => {
     await s.getVersions(NAME, { signal: signal() });
     await s.getVersions(NAME, { signal: signal() });
     await s.getVersions(NAME, { signal: signal() });
-    expect(h.fake.model.callsOf('AccessSecretVersion').map((c) => c.name).sort()).toEqual([`${NAME}/versions/2`, `${NAME}/versions/3`]);
+    expect(
+      h.fake.model
+        .callsOf('AccessSecretVersion')
+        .map((c) => c.name)
+        .sort(),
+    ).toEqual([`${NAME}/versions/2`, `${NAME}/versions/3`]);
     expect(h.fake.model.callsOf('GetSecret')).toHaveLength(3);
   });
 
@@ -218,7 +236,12 @@ describe('errors, deadlines and cancellation', () => {
         for (const method of ['GetSecret', 'GetSecretVersion', 'AccessSecretVersion'] as const) {
           h.fake.model.injectFault({ method, status, message: 'injected' });
           const err = await rejection(s.getVersions(`${NAME}`, { signal: signal() }));
-          expect(err, `${transport} ${method} ${status}`).toMatchObject({ code: status, retryable, store: 'gcp-secret-manager', secretId: NAME });
+          expect(err, `${transport} ${method} ${status}`).toMatchObject({
+            code: status,
+            retryable,
+            store: 'gcp-secret-manager',
+            secretId: NAME,
+          });
           seen[transport].push([method, err.code, err.retryable, err.message]);
         }
       }
@@ -324,7 +347,13 @@ describe('rotate', () => {
     const s = store(h, { previousGraceMs: DAY });
     clock = T0 + 5 * HOUR;
     const result = await s.rotate(NAME, 'whsec_04', { previousGraceMs: 2 * HOUR });
-    expect(result).toEqual({ activeId: `${NAME}/versions/4`, previousId: `${NAME}/versions/3`, previousNotAfter: clock + 2 * HOUR, previousUnbounded: false, warnings: [] });
+    expect(result).toEqual({
+      activeId: `${NAME}/versions/4`,
+      previousId: `${NAME}/versions/3`,
+      previousNotAfter: clock + 2 * HOUR,
+      previousUnbounded: false,
+      warnings: [],
+    });
     const v4 = h.fake.model.getVersion(`${NAME}/versions/4`);
     expect(v4.clientSpecifiedPayloadChecksum).toBe(true);
     const secret = h.fake.model.getSecret(NAME);
@@ -339,44 +368,59 @@ describe('rotate', () => {
     ]);
   });
 
-  it.each(['grpc', 'rest'] as const)('a concurrent change during rotate() (stale etag: FAILED_PRECONDITION) is re-read and re-applied, not terminal (%s)', async (transport) => {
-    const h = await setup(transport);
-    seedThree(h, { current: 3, previous: 2 });
-    // Someone else edits the secret between the store's read and its guarded update.
-    h.fake.model.injectFault({
-      method: 'UpdateSecret',
-      onCall: () => h.fake.model.updateSecret({ name: NAME, versionAliases: { current: 3, previous: 2 }, annotations: { owner: 'ops' } }, ['version_aliases', 'annotations']),
-    });
-    const result = await store(h).rotate(NAME, 'whsec_04', { previousGraceMs: HOUR });
-    expect(result).toMatchObject({ activeId: `${NAME}/versions/4`, previousId: `${NAME}/versions/3`, previousNotAfter: clock + HOUR, previousUnbounded: false });
-    const secret = h.fake.model.getSecret(NAME);
-    expect(secret.versionAliases).toEqual({ current: 4, previous: 3 });
-    expect(secret.annotations['owner']).toBe('ops'); // the concurrent change is kept, ours applied on top
-    expect(h.fake.model.callsOf('UpdateSecret')).toHaveLength(2);
-    expect(h.fake.model.callsOf('AddSecretVersion')).toHaveLength(1);
-  });
+  it.each(['grpc', 'rest'] as const)(
+    'a concurrent change during rotate() (stale etag: FAILED_PRECONDITION) is re-read and re-applied, not terminal (%s)',
+    async (transport) => {
+      const h = await setup(transport);
+      seedThree(h, { current: 3, previous: 2 });
+      // Someone else edits the secret between the store's read and its guarded update.
+      h.fake.model.injectFault({
+        method: 'UpdateSecret',
+        onCall: () =>
+          h.fake.model.updateSecret({ name: NAME, versionAliases: { current: 3, previous: 2 }, annotations: { owner: 'ops' } }, [
+            'version_aliases',
+            'annotations',
+          ]),
+      });
+      const result = await store(h).rotate(NAME, 'whsec_04', { previousGraceMs: HOUR });
+      expect(result).toMatchObject({
+        activeId: `${NAME}/versions/4`,
+        previousId: `${NAME}/versions/3`,
+        previousNotAfter: clock + HOUR,
+        previousUnbounded: false,
+      });
+      const secret = h.fake.model.getSecret(NAME);
+      expect(secret.versionAliases).toEqual({ current: 4, previous: 3 });
+      expect(secret.annotations['owner']).toBe('ops'); // the concurrent change is kept, ours applied on top
+      expect(h.fake.model.callsOf('UpdateSecret')).toHaveLength(2);
+      expect(h.fake.model.callsOf('AddSecretVersion')).toHaveLength(1);
+    },
+  );
 
-  it.each(['grpc', 'rest'] as const)('a conflict that persists is a retryable CONFLICT; a retry with the same token adds no second version (%s)', async (transport) => {
-    const h = await setup(transport);
-    seedThree(h, { current: 3, previous: 2 });
-    let edits = 0;
-    h.fake.model.injectFault({
-      method: 'UpdateSecret',
-      times: 3,
-      onCall: () => h.fake.model.updateSecret({ name: NAME, labels: { edit: String(++edits) } }, ['labels']),
-    });
-    const s = store(h);
-    const err = await rejection(s.rotate(NAME, 'whsec_04', { idempotencyToken: 'rot-1' }));
-    expect(err).toMatchObject({ reason: 'CONFLICT', retryable: true, store: 'gcp-secret-manager', secretId: NAME });
-    expect(err.message).toContain('changed concurrently');
-    expect((err.cause as { code?: number }).code).toBe(9); // what the service answered: FAILED_PRECONDITION
-    expect(h.fake.model.callsOf('UpdateSecret')).toHaveLength(3);
-    expect(h.fake.model.getSecret(NAME).versionAliases).toEqual({ current: 3, previous: 2 });
-    const again = await s.rotate(NAME, 'whsec_04', { idempotencyToken: 'rot-1' });
-    expect(again).toMatchObject({ activeId: `${NAME}/versions/4`, previousId: `${NAME}/versions/3` });
-    expect(h.fake.model.callsOf('AddSecretVersion')).toHaveLength(1);
-    expect(h.fake.model.getSecret(NAME).versionAliases).toEqual({ current: 4, previous: 3 });
-  });
+  it.each(['grpc', 'rest'] as const)(
+    'a conflict that persists is a retryable CONFLICT; a retry with the same token adds no second version (%s)',
+    async (transport) => {
+      const h = await setup(transport);
+      seedThree(h, { current: 3, previous: 2 });
+      let edits = 0;
+      h.fake.model.injectFault({
+        method: 'UpdateSecret',
+        times: 3,
+        onCall: () => h.fake.model.updateSecret({ name: NAME, labels: { edit: String(++edits) } }, ['labels']),
+      });
+      const s = store(h);
+      const err = await rejection(s.rotate(NAME, 'whsec_04', { idempotencyToken: 'rot-1' }));
+      expect(err).toMatchObject({ reason: 'CONFLICT', retryable: true, store: 'gcp-secret-manager', secretId: NAME });
+      expect(err.message).toContain('changed concurrently');
+      expect((err.cause as { code?: number }).code).toBe(9); // what the service answered: FAILED_PRECONDITION
+      expect(h.fake.model.callsOf('UpdateSecret')).toHaveLength(3);
+      expect(h.fake.model.getSecret(NAME).versionAliases).toEqual({ current: 3, previous: 2 });
+      const again = await s.rotate(NAME, 'whsec_04', { idempotencyToken: 'rot-1' });
+      expect(again).toMatchObject({ activeId: `${NAME}/versions/4`, previousId: `${NAME}/versions/3` });
+      expect(h.fake.model.callsOf('AddSecretVersion')).toHaveLength(1);
+      expect(h.fake.model.getSecret(NAME).versionAliases).toEqual({ current: 4, previous: 3 });
+    },
+  );
 
   it('a FAILED_PRECONDITION with an etag that still matches is a real precondition: terminal', async () => {
     const h = await setup();
@@ -444,7 +488,13 @@ describe('disableRetiredVersions', () => {
     });
     expect(m.callsOf('DisableSecretVersion')).toHaveLength(0);
     await s.disableRetiredVersions(NAME);
-    expect([1, 2, 3, 4, 5].map((n) => m.getVersion(`${NAME}/versions/${n}`).state)).toEqual(['DISABLED', 'DISABLED', 'ENABLED', 'ENABLED', 'ENABLED']);
+    expect([1, 2, 3, 4, 5].map((n) => m.getVersion(`${NAME}/versions/${n}`).state)).toEqual([
+      'DISABLED',
+      'DISABLED',
+      'ENABLED',
+      'ENABLED',
+      'ENABLED',
+    ]);
 
     clock = T0 + 5 * HOUR + 1; // window over: previous retires too; version 5 (newer than active) is left alone
     expect((await s.disableRetiredVersions(NAME)).disabled).toEqual([`${NAME}/versions/3`]);
@@ -485,7 +535,9 @@ describe('etags', () => {
     expect(await response.json()).toMatchObject({ error: { code: 400, status: 'FAILED_PRECONDITION' } });
     const version = h.fake.model.getVersion(`${NAME}/versions/1`);
     h.fake.model.setState(version.name, 'enable');
-    expect(() => h.fake.model.setState(version.name, 'disable', version.etag)).toThrow(expect.objectContaining({ status: 'FAILED_PRECONDITION' }));
+    expect(() => h.fake.model.setState(version.name, 'disable', version.etag)).toThrow(
+      expect.objectContaining({ status: 'FAILED_PRECONDITION' }),
+    );
     // Adding a version leaves the secret's etag alone (only the version gets one).
     const before = h.fake.model.getSecret(NAME).etag;
     h.fake.model.addVersion(NAME, 'whsec_04');

@@ -22,7 +22,13 @@ const MAX_TIMER_MS = 2_147_483_647;
 export const SUPPORTED_CONTENT_ENCODINGS = ['gzip', 'deflate'] as const;
 
 /** Every code a {@link BodyError} can carry. Stable: switch on these. */
-export const BODY_ERROR_CODES = ['BODY_TOO_LARGE', 'BODY_TIMEOUT', 'UNSUPPORTED_CONTENT_ENCODING', 'MALFORMED_CONTENT_ENCODING', 'INVALID_BASE64_BODY'] as const;
+export const BODY_ERROR_CODES = [
+  'BODY_TOO_LARGE',
+  'BODY_TIMEOUT',
+  'UNSUPPORTED_CONTENT_ENCODING',
+  'MALFORMED_CONTENT_ENCODING',
+  'INVALID_BASE64_BODY',
+] as const;
 
 /** Why a request body could not be read. */
 export type BodyErrorCode = (typeof BODY_ERROR_CODES)[number];
@@ -108,7 +114,9 @@ export function resolveBodyLimits(options: { maxBodyBytes?: number; bodyTimeoutM
     throw new TypeError(`${where}: maxBodyBytes must be a positive integer (bytes), got ${describe(maxBodyBytes)}`);
   }
   if (typeof bodyTimeoutMs !== 'number' || !Number.isFinite(bodyTimeoutMs) || bodyTimeoutMs <= 0 || bodyTimeoutMs > MAX_TIMER_MS) {
-    throw new TypeError(`${where}: bodyTimeoutMs must be a finite positive number of milliseconds (at most ${MAX_TIMER_MS}), got ${describe(bodyTimeoutMs)}`);
+    throw new TypeError(
+      `${where}: bodyTimeoutMs must be a finite positive number of milliseconds (at most ${MAX_TIMER_MS}), got ${describe(bodyTimeoutMs)}`,
+    );
   }
   return { maxBodyBytes, bodyTimeoutMs };
 }

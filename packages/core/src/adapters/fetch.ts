@@ -135,7 +135,11 @@ function fetchSettings(options: FetchAdapterOptions, where: string): AdapterSett
  * });
  * ```
  */
-export async function verifyRequest<TEvent = unknown>(verifier: Verifier<TEvent>, request: Request, options: FetchAdapterOptions = {}): Promise<VerifiedRequest<TEvent>> {
+export async function verifyRequest<TEvent = unknown>(
+  verifier: Verifier<TEvent>,
+  request: Request,
+  options: FetchAdapterOptions = {},
+): Promise<VerifiedRequest<TEvent>> {
   const settings = fetchSettings(options, 'verifyRequest');
   const body = await readFetchBody(request, settings);
   const result = await verifier.verify({ body, headers: request.headers, secretId: options.secretId?.(request) });

@@ -74,7 +74,10 @@ export const HONO_BODY_USED_HINT =
  * `deflate`), `c.req.raw` is replaced with a copy carrying the decoded body (what was verified),
  * without `Content-Encoding` and `Content-Length`, so `c.req.json()` works as usual.
  */
-export function keyturn<TEvent = unknown>(verifier: Verifier<TEvent>, options: HonoAdapterOptions = {}): MiddlewareHandler<KeyturnEnv<TEvent>> {
+export function keyturn<TEvent = unknown>(
+  verifier: Verifier<TEvent>,
+  options: HonoAdapterOptions = {},
+): MiddlewareHandler<KeyturnEnv<TEvent>> {
   if (verifier === null || typeof verifier !== 'object' || typeof verifier.verify !== 'function') {
     throw new TypeError('keyturn(): pass a verifier (from createVerifier()) as the first argument');
   }
@@ -121,7 +124,10 @@ async function honoBody(c: Context, settings: AdapterSettings): Promise<Uint8Arr
   const request = c.req.raw;
   if (!request.bodyUsed) return readFetchBody(request, settings);
   // Hono keeps what a body method read in `bodyCache` (values are promises, whatever its types say).
-  const cache = ((c.req as unknown as { bodyCache?: Record<string, unknown> }).bodyCache ?? {}) as Record<string, Promise<unknown> | undefined>;
+  const cache = ((c.req as unknown as { bodyCache?: Record<string, unknown> }).bodyCache ?? {}) as Record<
+    string,
+    Promise<unknown> | undefined
+  >;
   let bytes: Uint8Array | undefined;
   if (cache['arrayBuffer'] !== undefined) bytes = new Uint8Array((await cache['arrayBuffer']) as ArrayBuffer);
   else if (cache['blob'] !== undefined) bytes = new Uint8Array(await ((await cache['blob']) as Blob).arrayBuffer());

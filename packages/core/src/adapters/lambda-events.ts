@@ -113,7 +113,13 @@ export function eventKind(event: unknown): LambdaEventKind {
       const domain = ctx['domainName'];
       return typeof domain === 'string' && /\.lambda-url\.[a-z0-9-]+\.on\.aws$/i.test(domain) ? 'function-url' : 'api-gateway-v2';
     }
-    if (typeof event['httpMethod'] === 'string' && event['version'] !== '2.0' && ctx['connectionId'] === undefined && headersOk('headers') && headersOk('multiValueHeaders')) {
+    if (
+      typeof event['httpMethod'] === 'string' &&
+      event['version'] !== '2.0' &&
+      ctx['connectionId'] === undefined &&
+      headersOk('headers') &&
+      headersOk('multiValueHeaders')
+    ) {
       return 'api-gateway-v1';
     }
   }
@@ -121,7 +127,10 @@ export function eventKind(event: unknown): LambdaEventKind {
     .slice(0, 12)
     .map((k) => (/^[\w$-]{1,40}$/.test(k) ? k : '?'))
     .join(', ');
-  throw new LambdaEventError(`The Lambda adapter was invoked with an event it does not recognise as an HTTP request (fields: ${fields || 'none'}).`, UNSUPPORTED_HINT);
+  throw new LambdaEventError(
+    `The Lambda adapter was invoked with an event it does not recognise as an HTTP request (fields: ${fields || 'none'}).`,
+    UNSUPPORTED_HINT,
+  );
 }
 
 /**
@@ -207,7 +216,8 @@ export function decodeBase64Strict(text: string): Uint8Array {
     const vb = b < 256 ? (B64[b] as number) : -1;
     const vc = last && pad === 2 ? 0 : c < 256 ? (B64[c] as number) : -1;
     const vd = last && pad >= 1 ? 0 : d < 256 ? (B64[d] as number) : -1;
-    if ((va | vb | vc | vd) < 0) throw invalidBase64(`a character outside the base64 alphabet, or padding before the end, near offset ${i}`);
+    if ((va | vb | vc | vd) < 0)
+      throw invalidBase64(`a character outside the base64 alphabet, or padding before the end, near offset ${i}`);
     const triple = (va << 18) | (vb << 12) | (vc << 6) | vd;
     out[o++] = triple >> 16;
     if (last && pad === 2) {
@@ -256,9 +266,13 @@ export function eventBodyBytes(event: LambdaHttpEvent, maxBodyBytes: number): Ui
   if (body === undefined || body === null || body === '') return new Uint8Array(0);
   if (typeof body !== 'string') {
     // A Middy body parser (or other code) replaced the body before the adapter saw it.
-    throw new VerificationError('BODY_NOT_RAW', `event.body is ${Array.isArray(body) ? 'an array' : `a ${typeof body}`}, not the string the event source sent: the signed bytes are gone.`, {
-      hint: BODY_PARSED_HINT,
-    });
+    throw new VerificationError(
+      'BODY_NOT_RAW',
+      `event.body is ${Array.isArray(body) ? 'an array' : `a ${typeof body}`}, not the string the event source sent: the signed bytes are gone.`,
+      {
+        hint: BODY_PARSED_HINT,
+      },
+    );
   }
   if (event.isBase64Encoded === true) {
     if (Math.floor(body.length / 4) * 3 - 2 > maxBodyBytes) throw new BodyTooLargeError(maxBodyBytes);
@@ -282,7 +296,6 @@ export function stillEncoded(bytes: Uint8Array, coding: Exclude<ContentCoding, '
   if (coding === 'gzip') return b0 === 0x1f && b1 === 0x8b;
   return (b0 & 0x0f) === 8 && b0 >> 4 <= 7 && ((b0 << 8) | b1) % 31 === 0;
 }
-
 
 const REASONS: Readonly<Record<number, string>> = {
   200: 'OK',
@@ -357,13 +370,20 @@ export function handlerResult(event: LambdaHttpEvent, kind: LambdaEventKind, val
   if (isLambdaResult(value)) {
     const status = value.statusCode;
     if (typeof status !== 'number' || !Number.isInteger(status) || status < 100 || status > 599) {
-      throw new TypeError(`The webhook handler returned a result whose statusCode is not an HTTP status (got ${typeof status === 'number' ? status : typeof status})`);
+      throw new TypeError(
+        `The webhook handler returned a result whose statusCode is not an HTTP status (got ${typeof status === 'number' ? status : typeof status})`,
+      );
     }
     return shapeResult(event, kind, value);
   }
   if (value === undefined) return shapeResult(event, kind, { statusCode: 204, body: '', isBase64Encoded: false });
   if (value instanceof Uint8Array) {
-    return shapeResult(event, kind, { statusCode: 200, headers: { 'content-type': 'application/octet-stream' }, body: encodeBase64(value), isBase64Encoded: true });
+    return shapeResult(event, kind, {
+      statusCode: 200,
+      headers: { 'content-type': 'application/octet-stream' },
+      body: encodeBase64(value),
+      isBase64Encoded: true,
+    });
   }
   const json = JSON.stringify(value);
   return jsonResult(event, kind, 200, json === undefined ? 'null' : json);

@@ -41,7 +41,9 @@ export interface VerifiedLambdaEvent {
 }
 
 /** The outcome of {@link verifyLambdaEvent}: an answer to send as it is, or a verified delivery. */
-export type LambdaOutcome = { readonly type: 'answer'; readonly kind: LambdaEventKind; readonly answer: LambdaHttpResult } | VerifiedLambdaEvent;
+export type LambdaOutcome =
+  | { readonly type: 'answer'; readonly kind: LambdaEventKind; readonly answer: LambdaHttpResult }
+  | VerifiedLambdaEvent;
 
 /**
  * Detects the event kind (a {@link LambdaEventError} for an event that is not an HTTP request is
@@ -65,7 +67,8 @@ export async function verifyLambdaEvent(
     const encoded = declared !== 'identity' && stillEncoded(wire, declared);
     const body = await readBody(bytesSource(wire), encoded ? headers : plain, settings);
     const outcome = await processWebhook(verifier, body, headers, settings, secretIdOf?.(event));
-    if (outcome.kind === 'challenge') return { type: 'answer', kind, answer: jsonResult(event, kind, 200, JSON.stringify(outcome.response)) };
+    if (outcome.kind === 'challenge')
+      return { type: 'answer', kind, answer: jsonResult(event, kind, 200, JSON.stringify(outcome.response)) };
     return { type: 'verified', kind, result: outcome.result, body, headers: plain, decoded: declared !== 'identity' };
   } catch (error) {
     report(settings, error);

@@ -91,10 +91,15 @@ export interface LambdaWebhook<E extends LambdaHttpEvent = LambdaHttpEvent, C = 
  * plain value to answer it as JSON with 200 (`undefined`: 204, a `Uint8Array`: binary 200). A throw
  * (answered 500) or a 5xx result releases the replay claim, so the sender's retry is accepted.
  */
-export type LambdaWebhookHandler<E extends LambdaHttpEvent = LambdaHttpEvent, C = LambdaContext> = (webhook: LambdaWebhook<E, C>) => unknown;
+export type LambdaWebhookHandler<E extends LambdaHttpEvent = LambdaHttpEvent, C = LambdaContext> = (
+  webhook: LambdaWebhook<E, C>,
+) => unknown;
 
 /** The function `createLambdaHandler` returns: export it as the Lambda handler. */
-export type LambdaHandler<E extends LambdaHttpEvent = LambdaHttpEvent, C = LambdaContext> = (event: E, context?: C) => Promise<LambdaHttpResult>;
+export type LambdaHandler<E extends LambdaHttpEvent = LambdaHttpEvent, C = LambdaContext> = (
+  event: E,
+  context?: C,
+) => Promise<LambdaHttpResult>;
 
 const decoder = new TextDecoder();
 

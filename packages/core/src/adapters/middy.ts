@@ -85,7 +85,10 @@ interface Pending {
  * `challengeSignature`, `onError`, `secretId(event)`, `fleet`), checked here (`TypeError`). An event
  * that is not an HTTP request fails the invocation with a `LambdaEventError` (never a 401).
  */
-export function keyturnMiddy<E extends LambdaHttpEvent = LambdaHttpEvent>(verifier: Verifier, options: KeyturnMiddyOptions<E> = {}): KeyturnMiddyMiddleware {
+export function keyturnMiddy<E extends LambdaHttpEvent = LambdaHttpEvent>(
+  verifier: Verifier,
+  options: KeyturnMiddyOptions<E> = {},
+): KeyturnMiddyMiddleware {
   const settings = lambdaSettings(options as LambdaAdapterOptions<never>, 'keyturnMiddy');
   const secretIdOf = options.secretId as ((event: LambdaHttpEvent) => string | undefined) | undefined;
   const fleet = options.fleet;

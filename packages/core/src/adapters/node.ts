@@ -45,7 +45,11 @@ export interface NodeWebhookContext<TEvent = unknown> {
 }
 
 /** Handler called with an accepted webhook. Answer with `res`; a throw or a 5xx releases a replay reservation. */
-export type NodeWebhookHandler<TEvent = unknown> = (req: IncomingMessage, res: ServerResponse, context: NodeWebhookContext<TEvent>) => unknown;
+export type NodeWebhookHandler<TEvent = unknown> = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  context: NodeWebhookContext<TEvent>,
+) => unknown;
 
 /** Options of {@link readNodeBody}. */
 export interface ReadNodeBodyOptions {

@@ -93,14 +93,18 @@ export function cachedSource(
    */
   function unavailable(secretId: string, error: KeyStoreError | undefined, message: string): VerificationError {
     const terminal = error !== undefined && !error.retryable;
-    return new VerificationError(terminal ? 'KEYSTORE_MISCONFIGURED' : 'KEYSTORE_UNAVAILABLE', error === undefined ? `${message}.` : `${message}: ${error.message}`, {
-      provider: provider.name,
-      secretId,
-      cause: error,
-      hint: terminal
-        ? `The ${storeName} store reported a configuration error (${error.reason ?? 'terminal'}): fix the secret, its name or the access to it; the next load picks it up.`
-        : undefined,
-    });
+    return new VerificationError(
+      terminal ? 'KEYSTORE_MISCONFIGURED' : 'KEYSTORE_UNAVAILABLE',
+      error === undefined ? `${message}.` : `${message}: ${error.message}`,
+      {
+        provider: provider.name,
+        secretId,
+        cause: error,
+        hint: terminal
+          ? `The ${storeName} store reported a configuration error (${error.reason ?? 'terminal'}): fix the secret, its name or the access to it; the next load picks it up.`
+          : undefined,
+      },
+    );
   }
 
   function staleServed(e: Entry, t: number, why: string): KeyRing {
@@ -141,7 +145,11 @@ export function cachedSource(
         const miss = notFound.get(key);
         if (miss !== undefined) {
           if (t < miss.until && !trusted) {
-            throw unavailable(secretId, miss.error, `Key store ${storeName} failed to load ${secretId} (remembered for ${o.negativeTtlMs} ms)`);
+            throw unavailable(
+              secretId,
+              miss.error,
+              `Key store ${storeName} failed to load ${secretId} (remembered for ${o.negativeTtlMs} ms)`,
+            );
           }
           notFound.delete(key);
         }
@@ -181,7 +189,11 @@ export function cachedSource(
       } catch (err) {
         if (err instanceof VerificationError) throw err;
         if (servableStale(entry, now())) return staleServed(entry, now(), 'store-error');
-        throw unavailable(secretId, err instanceof KeyStoreError ? err : entry.lastError, `Key store ${storeName} failed to load ${secretId}`);
+        throw unavailable(
+          secretId,
+          err instanceof KeyStoreError ? err : entry.lastError,
+          `Key store ${storeName} failed to load ${secretId}`,
+        );
       } finally {
         clearTimeout(timer);
         entry.waiting--;
@@ -243,7 +255,13 @@ export function cachedSource(
         lastError:
           lastError === undefined
             ? undefined
-            : { message: lastError.message, reason: lastError.reason, code: lastError.code, retryable: lastError.retryable, at: e?.lastErrorAt ?? miss?.at ?? t },
+            : {
+                message: lastError.message,
+                reason: lastError.reason,
+                code: lastError.code,
+                retryable: lastError.retryable,
+                at: e?.lastErrorAt ?? miss?.at ?? t,
+              },
         nextRefreshAt: ring && e ? Math.max(e.refreshAt, e.retryAt) : miss?.until,
         loading: e?.inflight !== undefined,
         verified: e?.proven === true,

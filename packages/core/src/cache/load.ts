@@ -151,7 +151,7 @@ export function storeLoader({ store, provider, usage, now, emit, o, random, limi
           store: storeName,
           secretId: e.secretId,
           reason: 'INVALID_FORMAT',
-        code: 'BAD_RESULT',
+          code: 'BAD_RESULT',
         });
       }
     }

@@ -101,7 +101,12 @@ export function resolveCacheOptions(options: CacheOptions | undefined): Resolved
     maxSecrets: numberOption(w, 'cache.maxSecrets', c.maxSecrets, d.maxSecrets, 1, MAX_SECRETS, true),
     jitter: numberOption(w, 'cache.jitter', c.jitter, d.jitter, 0, 0.8),
     errorBackoffMs: durationOption(w, 'cache.errorBackoffMs', c.errorBackoffMs, d.errorBackoffMs),
-    serveStaleOnTerminalError: booleanOption(w, 'cache.serveStaleOnTerminalError', c.serveStaleOnTerminalError, d.serveStaleOnTerminalError),
+    serveStaleOnTerminalError: booleanOption(
+      w,
+      'cache.serveStaleOnTerminalError',
+      c.serveStaleOnTerminalError,
+      d.serveStaleOnTerminalError,
+    ),
     negativeTtlMs: durationOption(w, 'cache.negativeTtlMs', c.negativeTtlMs, d.negativeTtlMs),
     coldLoadBurst: numberOption(w, 'cache.coldLoadBurst', c.coldLoadBurst, d.coldLoadBurst, 1, 1_000_000, true),
     coldLoadsPerSecond: numberOption(w, 'cache.coldLoadsPerSecond', c.coldLoadsPerSecond, d.coldLoadsPerSecond, 0.01, 1_000_000),

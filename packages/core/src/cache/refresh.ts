@@ -121,7 +121,8 @@ export function reloads({ store, now, emit, o, entries, keyOf, load, disposed }:
       for (let attempt = 0; attempt <= VERSION_RETRIES; attempt++) {
         const ring = await nextLoad(e, reason);
         if (ring === undefined) return 'failed';
-        if (versionId === undefined || ring.entries.some((k) => k.id === versionId) || ring.invalid.some((k) => k.id === versionId)) return 'reloaded';
+        if (versionId === undefined || ring.entries.some((k) => k.id === versionId) || ring.invalid.some((k) => k.id === versionId))
+          return 'reloaded';
       }
       return 'reloaded';
     },

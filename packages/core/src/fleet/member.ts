@@ -31,7 +31,9 @@ export interface MemberContext {
 /** Checks a fence TTL: a finite number of ms from 1 (0 too when `allowZero`) to one hour. */
 export function fenceTtl(where: string, ttlMs: unknown, allowZero: boolean): number {
   if (typeof ttlMs !== 'number' || !Number.isFinite(ttlMs) || ttlMs < (allowZero ? 0 : 1) || ttlMs > MAX_FENCE_TTL_MS) {
-    throw new TypeError(`${where}: \`ttlMs\` must be a finite number of ms from ${allowZero ? 0 : 1} to ${MAX_FENCE_TTL_MS} (got ${describeValue(ttlMs)})`);
+    throw new TypeError(
+      `${where}: \`ttlMs\` must be a finite number of ms from ${allowZero ? 0 : 1} to ${MAX_FENCE_TTL_MS} (got ${describeValue(ttlMs)})`,
+    );
   }
   return ttlMs;
 }
@@ -94,7 +96,12 @@ export function joinFleet(fleet: Fleet, ctx: MemberContext): FleetHooks {
   };
 
   const membership: FleetMembership | undefined = fleet.join(member);
-  if (membership === null || typeof membership !== 'object' || typeof membership.leave !== 'function' || typeof membership.usagePending !== 'function') {
+  if (
+    membership === null ||
+    typeof membership !== 'object' ||
+    typeof membership.leave !== 'function' ||
+    typeof membership.usagePending !== 'function'
+  ) {
     throw new TypeError('createVerifier(): `fleet.join()` must return { usagePending(), leave() }');
   }
   const joined = membership;

@@ -294,7 +294,9 @@ export function buildRing(
       // A public key of the profile's asymmetric scheme (a whpk_ key) verifies; anything else is an HMAC secret.
       const publicKey = provider.asymmetric?.publicKey(version.secret);
       if (publicKey !== undefined) {
-        entries.push(new KeyEntry(version, ownBytes(publicKey), new SecretMaterial(version.secret), record, provider.asymmetric!.algorithm));
+        entries.push(
+          new KeyEntry(version, ownBytes(publicKey), new SecretMaterial(version.secret), record, provider.asymmetric!.algorithm),
+        );
         continue;
       }
       // A copy even when the profile hands back its input (the UTF-8 codec on bytes, a custom profile).

@@ -23,7 +23,15 @@
  * @module
  */
 import * as nodeCrypto from 'node:crypto';
-import { createHmac, createPrivateKey, createPublicKey, sign as signMessage, timingSafeEqual, verify as verifySignature, type KeyObject } from 'node:crypto';
+import {
+  createHmac,
+  createPrivateKey,
+  createPublicKey,
+  sign as signMessage,
+  timingSafeEqual,
+  verify as verifySignature,
+  type KeyObject,
+} from 'node:crypto';
 import type { HmacAlgorithm } from './crypto-types.ts';
 
 /** Whether this backend can compute an HMAC synchronously. */
@@ -183,12 +191,7 @@ export function hmacStream(algorithm: HmacAlgorithm, key: Uint8Array, prefix: st
 }
 
 /** HMAC of `prefix || body`: the pads route up to the crossover, streaming `createHmac` above it. */
-export function hmacSync(
-  algorithm: HmacAlgorithm,
-  key: Uint8Array,
-  prefix: string | undefined,
-  body: string | Uint8Array,
-): Uint8Array {
+export function hmacSync(algorithm: HmacAlgorithm, key: Uint8Array, prefix: string | undefined, body: string | Uint8Array): Uint8Array {
   // Strings count by UTF-16 length here (a cheap bound); the copy reserves 3 bytes per unit.
   if (body.length <= padsCrossover && (prefix === undefined || prefix.length <= PREFIX_ALLOWANCE / 3)) {
     return padsFor(algorithm, key).mac(prefix, body);
@@ -255,12 +258,22 @@ function message(prefix: string | undefined, body: string | Uint8Array): Buffer 
 }
 
 /** Whether `signature` is an Ed25519 signature of `prefix || body` by the 32-byte `publicKey`. */
-export function ed25519VerifySync(publicKey: Uint8Array, prefix: string | undefined, body: string | Uint8Array, signature: Uint8Array): boolean {
+export function ed25519VerifySync(
+  publicKey: Uint8Array,
+  prefix: string | undefined,
+  body: string | Uint8Array,
+  signature: Uint8Array,
+): boolean {
   return verifySignature(null, message(prefix, body), publicKeyObject(publicKey), signature);
 }
 
 /** {@link ed25519VerifySync}, as a promise. */
-export function ed25519VerifyAsync(publicKey: Uint8Array, prefix: string | undefined, body: string | Uint8Array, signature: Uint8Array): Promise<boolean> {
+export function ed25519VerifyAsync(
+  publicKey: Uint8Array,
+  prefix: string | undefined,
+  body: string | Uint8Array,
+  signature: Uint8Array,
+): Promise<boolean> {
   return Promise.resolve(ed25519VerifySync(publicKey, prefix, body, signature));
 }
 

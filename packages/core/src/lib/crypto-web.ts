@@ -74,12 +74,7 @@ function signedBytes(prefix: string | undefined, body: string | Uint8Array): Uin
 }
 
 /** Not available on WebCrypto: always throws. Use {@link hmacAsync}. */
-export function hmacSync(
-  _algorithm: HmacAlgorithm,
-  _key: Uint8Array,
-  _prefix: string | undefined,
-  _body: string | Uint8Array,
-): Uint8Array {
+export function hmacSync(_algorithm: HmacAlgorithm, _key: Uint8Array, _prefix: string | undefined, _body: string | Uint8Array): Uint8Array {
   throw new TypeError('Synchronous HMAC is not available on WebCrypto runtimes: use `await verifier.verify()` / `signAsync()`.');
 }
 
@@ -118,7 +113,11 @@ const ED25519 = { name: 'Ed25519' } as const;
 const edPublicKeys = new WeakMap<Uint8Array, Promise<CryptoKey>>();
 const edPrivateKeys = new WeakMap<Uint8Array, Promise<CryptoKey>>();
 
-function cachedImport(cache: WeakMap<Uint8Array, Promise<CryptoKey>>, bytes: Uint8Array, load: () => Promise<CryptoKey>): Promise<CryptoKey> {
+function cachedImport(
+  cache: WeakMap<Uint8Array, Promise<CryptoKey>>,
+  bytes: Uint8Array,
+  load: () => Promise<CryptoKey>,
+): Promise<CryptoKey> {
   let pending = cache.get(bytes);
   if (pending === undefined) {
     pending = load();
@@ -132,7 +131,9 @@ function cachedImport(cache: WeakMap<Uint8Array, Promise<CryptoKey>>, bytes: Uin
 }
 
 const unavailable = (error: unknown): never => {
-  throw new TypeError(`Ed25519 is not available in this runtime's WebCrypto (Standard Webhooks v1a needs it): ${(error as Error)?.message ?? String(error)}`);
+  throw new TypeError(
+    `Ed25519 is not available in this runtime's WebCrypto (Standard Webhooks v1a needs it): ${(error as Error)?.message ?? String(error)}`,
+  );
 };
 
 function pkcs8(seed: Uint8Array): Uint8Array<ArrayBuffer> {
@@ -153,12 +154,22 @@ async function importPrivate(seed: Uint8Array, extractable: boolean): Promise<Cr
 }
 
 /** Not available on WebCrypto: always throws. Use {@link ed25519VerifyAsync}. */
-export function ed25519VerifySync(_publicKey: Uint8Array, _prefix: string | undefined, _body: string | Uint8Array, _signature: Uint8Array): boolean {
+export function ed25519VerifySync(
+  _publicKey: Uint8Array,
+  _prefix: string | undefined,
+  _body: string | Uint8Array,
+  _signature: Uint8Array,
+): boolean {
   throw new TypeError('Synchronous Ed25519 is not available on WebCrypto runtimes: use `await verifier.verify()` / `signAsync()`.');
 }
 
 /** Whether `signature` is an Ed25519 signature of `prefix || body` by the 32-byte `publicKey` (`crypto.subtle.verify`). */
-export async function ed25519VerifyAsync(publicKey: Uint8Array, prefix: string | undefined, body: string | Uint8Array, signature: Uint8Array): Promise<boolean> {
+export async function ed25519VerifyAsync(
+  publicKey: Uint8Array,
+  prefix: string | undefined,
+  body: string | Uint8Array,
+  signature: Uint8Array,
+): Promise<boolean> {
   const key = await cachedImport(edPublicKeys, publicKey, () =>
     subtle().importKey('raw', publicKey.slice(), ED25519, false, ['verify']).catch(unavailable),
   );

@@ -12,9 +12,7 @@ export interface HeadersLike {
 }
 
 /** Headers as any runtime hands them over. */
-export type HeadersInput =
-  | HeadersLike
-  | Readonly<Record<string, string | readonly string[] | undefined>>;
+export type HeadersInput = HeadersLike | Readonly<Record<string, string | readonly string[] | undefined>>;
 
 /**
  * Reads one header. `lowerName` must be lowercase. Repeated headers (an array value) are joined

@@ -68,7 +68,13 @@ export function booleanOption(where: string, name: string, value: unknown, fallb
  * timestamp may be, each at most 7 days. Pass `receivedAt` for deliveries that waited in a queue
  * instead of widening the tolerance.
  */
-export function toleranceOptions(where: string, pastMs: unknown, futureMs: unknown, pastDefault: number, futureDefault: number): { pastMs: number; futureMs: number } {
+export function toleranceOptions(
+  where: string,
+  pastMs: unknown,
+  futureMs: unknown,
+  pastDefault: number,
+  futureDefault: number,
+): { pastMs: number; futureMs: number } {
   return {
     pastMs: durationOption(where, 'toleranceMs', pastMs, pastDefault, 1_000, 7 * DAY_MS),
     futureMs: durationOption(where, 'futureToleranceMs', futureMs, futureDefault, 0, 7 * DAY_MS),

@@ -149,7 +149,12 @@ export function hmac<TEvent = unknown>(options: HmacProfileOptions): ProviderPro
     }
     const bytes = decodeSignature(encoding, value, start, end, digestLength);
     if (bytes === undefined) {
-      throw reject('MALFORMED_SIGNATURE', name, rejectStatus, `${options.header} is not a ${digestLength}-byte ${encoding} ${algorithm} signature.`);
+      throw reject(
+        'MALFORMED_SIGNATURE',
+        name,
+        rejectStatus,
+        `${options.header} is not a ${digestLength}-byte ${encoding} ${algorithm} signature.`,
+      );
     }
     return bytes;
   }
@@ -164,16 +169,13 @@ export function hmac<TEvent = unknown>(options: HmacProfileOptions): ProviderPro
     challenge: options.challenge,
     decodeSecret: (secret) => decodeSecretWith(codec, secret, name),
     parse,
-    signedPrefix: (ctx: SignContext) =>
-      template(ctx.timestamp === undefined ? undefined : String(ctx.timestamp), ctx.id),
+    signedPrefix: (ctx: SignContext) => template(ctx.timestamp === undefined ? undefined : String(ctx.timestamp), ctx.id),
     formatHeaders(digests, ctx) {
       if (digests.length > 1 && separator === undefined) {
         throw new TypeError(`${name}: the scheme carries one signature per header; pass one secret`);
       }
       const out: Record<string, string> = {};
-      out[header] = digests
-        .map((d) => sigPrefix + (encoding === 'hex' ? encodeHex(d) : encodeBase64(d)))
-        .join(separator ?? '');
+      out[header] = digests.map((d) => sigPrefix + (encoding === 'hex' ? encodeHex(d) : encodeBase64(d))).join(separator ?? '');
       if (tsHeader !== undefined) {
         if (ctx.timestamp === undefined) throw new TypeError(`${name}: signing needs a timestamp`);
         out[tsHeader] = String(ctx.timestamp);

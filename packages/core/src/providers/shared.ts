@@ -114,11 +114,7 @@ export function parseUnixSeconds(text: string): number | undefined {
  * `digestLength` bytes of hex. Returns an error message (no request data) or the parsed signature,
  * whose prefix is `"{t}."`.
  */
-export function parseTimestampedHeader(
-  value: string,
-  scheme: string,
-  digestLength: number,
-): ParsedSignature | string {
+export function parseTimestampedHeader(value: string, scheme: string, digestLength: number): ParsedSignature | string {
   if (value.length > MAX_HEADER_LENGTH) return 'header is too long';
   let timestampText: string | undefined;
   // Allocated on the first signature as a one-element literal: `[]` + push would reserve 17 slots.

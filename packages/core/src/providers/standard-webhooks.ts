@@ -119,14 +119,16 @@ export function standardWebhooks<TEvent = StandardWebhooksEvent>(options: Standa
         const comma = value.indexOf(',', start);
         if (comma < 0 || comma >= end) throw fail('MALFORMED_SIGNATURE', `A ${family.signature} entry is not "version,signature".`);
         if (comma - start === 2 && value.startsWith('v1', start)) {
-          if (signatures.length + (asymmetric?.length ?? 0) === MAX_SIGNATURES) throw fail('MALFORMED_SIGNATURE', `Too many signatures in ${family.signature}.`);
+          if (signatures.length + (asymmetric?.length ?? 0) === MAX_SIGNATURES)
+            throw fail('MALFORMED_SIGNATURE', `Too many signatures in ${family.signature}.`);
           const sig = decodeBase64(value, false, comma + 1, end);
           if (sig === undefined || sig.length !== digestLength) {
             throw fail('MALFORMED_SIGNATURE', `A v1 signature in ${family.signature} is not ${digestLength} bytes of base64.`);
           }
           signatures.push(sig);
         } else if (comma - start === 3 && value.startsWith('v1a', start)) {
-          if (signatures.length + (asymmetric?.length ?? 0) === MAX_SIGNATURES) throw fail('MALFORMED_SIGNATURE', `Too many signatures in ${family.signature}.`);
+          if (signatures.length + (asymmetric?.length ?? 0) === MAX_SIGNATURES)
+            throw fail('MALFORMED_SIGNATURE', `Too many signatures in ${family.signature}.`);
           const sig = decodeBase64(value, false, comma + 1, end);
           if (sig === undefined || sig.length !== ED25519_SIGNATURE_BYTES) {
             throw fail('MALFORMED_SIGNATURE', `A v1a signature in ${family.signature} is not ${ED25519_SIGNATURE_BYTES} bytes of base64.`);
@@ -137,7 +139,8 @@ export function standardWebhooks<TEvent = StandardWebhooksEvent>(options: Standa
       }
       start = end + 1;
     }
-    if (signatures.length === 0 && asymmetric === undefined) throw fail('MALFORMED_SIGNATURE', `No v1 or v1a signature in ${family.signature}.`);
+    if (signatures.length === 0 && asymmetric === undefined)
+      throw fail('MALFORMED_SIGNATURE', `No v1 or v1a signature in ${family.signature}.`);
     const prefix = `${id}.${tsText}.`;
     if (asymmetric === undefined) return { signatures, prefix, timestamp, eventId: id, eventIdSigned: true };
     return { signatures, asymmetricSignatures: asymmetric, prefix, timestamp, eventId: id, eventIdSigned: true };
@@ -156,12 +159,20 @@ export function standardWebhooks<TEvent = StandardWebhooksEvent>(options: Standa
     publicKey(secret) {
       const text = keyText(secret);
       if (text.startsWith(SECRET_PREFIX)) {
-        throw invalidKey(name, 'it is a whsk_ secret key, which only the sender holds', 'A receiver verifies v1a signatures with the whpk_ public key; store that one.');
+        throw invalidKey(
+          name,
+          'it is a whsk_ secret key, which only the sender holds',
+          'A receiver verifies v1a signatures with the whpk_ public key; store that one.',
+        );
       }
       if (!text.startsWith(PUBLIC_PREFIX)) return undefined;
       const key = ed25519Key(text.slice(PUBLIC_PREFIX.length));
       if (key === undefined) {
-        throw invalidKey(name, `a whpk_ public key is ${ED25519_KEY_BYTES} bytes of base64 after the prefix`, 'Check that the whole whpk_… key was stored.');
+        throw invalidKey(
+          name,
+          `a whpk_ public key is ${ED25519_KEY_BYTES} bytes of base64 after the prefix`,
+          'Check that the whole whpk_… key was stored.',
+        );
       }
       return key;
     },
@@ -171,7 +182,9 @@ export function standardWebhooks<TEvent = StandardWebhooksEvent>(options: Standa
       const bytes = decodeBase64(text.slice(SECRET_PREFIX.length));
       // The 32-byte seed (the spec's libraries), or seed || public key (libsodium, NaCl).
       if (bytes === undefined || (bytes.length !== ED25519_KEY_BYTES && bytes.length !== 2 * ED25519_KEY_BYTES)) {
-        throw new TypeError(`${name}: a whsk_ secret key is base64 of the ${ED25519_KEY_BYTES}-byte Ed25519 seed (or the 64-byte seed and public key)`);
+        throw new TypeError(
+          `${name}: a whsk_ secret key is base64 of the ${ED25519_KEY_BYTES}-byte Ed25519 seed (or the 64-byte seed and public key)`,
+        );
       }
       return bytes.subarray(0, ED25519_KEY_BYTES);
     },
@@ -218,7 +231,10 @@ export function standardWebhooks<TEvent = StandardWebhooksEvent>(options: Standa
       return {
         [sender.id]: id,
         [sender.timestamp]: String(timestamp),
-        [sender.signature]: [...digests.map((d) => `v1,${encodeBase64(d)}`), ...asymmetricSignatures.map((s) => `v1a,${encodeBase64(s)}`)].join(' '),
+        [sender.signature]: [
+          ...digests.map((d) => `v1,${encodeBase64(d)}`),
+          ...asymmetricSignatures.map((s) => `v1a,${encodeBase64(s)}`),
+        ].join(' '),
       };
     },
   };

@@ -65,7 +65,9 @@ export function createReplayGuard(
   const tolerance = provider.timestampTolerance;
   const minTtl = tolerance === undefined ? 1 : tolerance.pastMs + tolerance.futureMs;
   if (!Number.isFinite(minTtl)) {
-    throw new TypeError(`createVerifier(): replay defence needs a finite ${provider.name} timestamp tolerance (claims would have to live forever)`);
+    throw new TypeError(
+      `createVerifier(): replay defence needs a finite ${provider.name} timestamp tolerance (claims would have to live forever)`,
+    );
   }
   const rawTtl: unknown = opts.ttlMs === undefined ? (tolerance === undefined ? UNTIMESTAMPED_TTL_MS : minTtl + skew) : opts.ttlMs;
   if (typeof rawTtl !== 'number' || !Number.isFinite(rawTtl) || rawTtl > MAX_REPLAY_TTL_MS) {
@@ -126,13 +128,17 @@ export function createReplayGuard(
       error,
     });
     if (failOpen) return;
-    throw new VerificationError('KEYSTORE_UNAVAILABLE', `The replay store (${storeName}) is unavailable; the request was refused so the sender retries it.`, {
-      provider: provider.name,
-      secretId,
-      status: 503,
-      cause: error,
-      hint: 'Restore the replay store, or set replay.failOpen to accept deliveries without replay protection during an outage.',
-    });
+    throw new VerificationError(
+      'KEYSTORE_UNAVAILABLE',
+      `The replay store (${storeName}) is unavailable; the request was refused so the sender retries it.`,
+      {
+        provider: provider.name,
+        secretId,
+        status: 503,
+        cause: error,
+        hint: 'Restore the replay store, or set replay.failOpen to accept deliveries without replay protection during an outage.',
+      },
+    );
   }
 
   function handle(key: ReplayKey, secretId: string, claimed: boolean): ReplayClaim {
@@ -158,7 +164,15 @@ export function createReplayGuard(
   }
 
   function releaseFailed(secretId: string, error: unknown): void {
-    emit({ type: 'replay-store-error', store: storeName, provider: provider.name, secretId, operation: 'release', outcome: 'release-failed', error });
+    emit({
+      type: 'replay-store-error',
+      store: storeName,
+      provider: provider.name,
+      secretId,
+      operation: 'release',
+      outcome: 'release-failed',
+      error,
+    });
   }
 
   function tailOf(eventId: string): string {
@@ -170,7 +184,8 @@ export function createReplayGuard(
     async key(parsed, body, secretId) {
       const eventId = eventIdOf(parsed, body);
       if (eventId !== undefined) {
-        if (eventId.length > MAX_ID_LENGTH && !hasSyncDigest) return build(secretId, eventId, `id-sha256:${await sha256Hex(undefined, eventId)}`);
+        if (eventId.length > MAX_ID_LENGTH && !hasSyncDigest)
+          return build(secretId, eventId, `id-sha256:${await sha256Hex(undefined, eventId)}`);
         return build(secretId, eventId, tailOf(eventId));
       }
       return build(secretId, undefined, `sha256:${await sha256Hex(parsed.prefix, body)}`);
@@ -179,7 +194,9 @@ export function createReplayGuard(
       const eventId = eventIdOf(parsed, body);
       if (eventId !== undefined && eventId.length <= MAX_ID_LENGTH) return build(secretId, eventId, eventId);
       if (!hasSyncDigest) {
-        throw new TypeError('verifySync() with replay defence needs a synchronous SHA-256 (node:crypto); use `await verifier.verify()` on this runtime');
+        throw new TypeError(
+          'verifySync() with replay defence needs a synchronous SHA-256 (node:crypto); use `await verifier.verify()` on this runtime',
+        );
       }
       if (eventId !== undefined) return build(secretId, eventId, tailOf(eventId));
       return build(secretId, undefined, `sha256:${sha256HexSync(parsed.prefix, body)}`);
@@ -209,10 +226,12 @@ export function createReplayGuard(
       }
       if (typeof claimed !== 'boolean') {
         // A store that said it was synchronous returned a promise: undo whatever it claims, then refuse.
-        Promise.resolve(claimed).then(
-          (ok) => (ok ? store.release(key.key) : undefined),
-          () => undefined,
-        ).then(undefined, () => undefined);
+        Promise.resolve(claimed)
+          .then(
+            (ok) => (ok ? store.release(key.key) : undefined),
+            () => undefined,
+          )
+          .then(undefined, () => undefined);
         throw syncStoreError(storeName);
       }
       if (!claimed) throw duplicate(secretId, key);

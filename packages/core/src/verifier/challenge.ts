@@ -39,15 +39,15 @@ export function challengeMethods(ctx: ChallengeContext): Pick<Verifier, 'isChall
       const t = now();
       const ring = source.peek(secretId, t) ?? (await source.get(secretId));
       const key =
-        opts.keyId === undefined
-          ? ring.activeKey(t, leewayMs)
-          : ring.hmac.find((e) => e.id === opts.keyId && inWindow(e, t, leewayMs));
+        opts.keyId === undefined ? ring.activeKey(t, leewayMs) : ring.hmac.find((e) => e.id === opts.keyId && inWindow(e, t, leewayMs));
       if (key === undefined) {
         const what = opts.keyId === undefined ? 'No active key' : `Key ${opts.keyId} is not held`;
         throw fail('NO_KEYS', `${what} in its window for ${secretId}.`, secretId);
       }
       const algorithm = provider.algorithm;
-      const digest = hasSyncHmac ? hmacSync(algorithm, key.key, undefined, challenge) : await hmacAsync(algorithm, key.key, undefined, challenge);
+      const digest = hasSyncHmac
+        ? hmacSync(algorithm, key.key, undefined, challenge)
+        : await hmacAsync(algorithm, key.key, undefined, challenge);
       return spec.respond(encodeHex(digest));
     },
   };

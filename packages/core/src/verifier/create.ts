@@ -38,7 +38,9 @@ import { createUsage } from './usage.ts';
  * const verifier = createVerifier({ provider: providers.smartcar(), keys: process.env.SMARTCAR_AMT! });
  * ```
  */
-export function createVerifier<P extends ProviderProfile<unknown>>(options: VerifierOptions<EventOf<P>> & { readonly provider: P }): Verifier<EventOf<P>> {
+export function createVerifier<P extends ProviderProfile<unknown>>(
+  options: VerifierOptions<EventOf<P>> & { readonly provider: P },
+): Verifier<EventOf<P>> {
   type TEvent = EventOf<P>;
   if (options === null || typeof options !== 'object') throw new TypeError('createVerifier(): pass an options object');
   const provider = options.provider;
@@ -50,12 +52,18 @@ export function createVerifier<P extends ProviderProfile<unknown>>(options: Veri
   if (typeof now !== 'function') throw new TypeError('createVerifier(): `now` must be a function returning epoch ms');
   const firstNow: unknown = now();
   if (!isEpochMs(firstNow)) {
-    throw new TypeError(`createVerifier(): \`now()\` must return epoch ms, a finite number from 0 to ${MAX_EPOCH_MS} (got ${describeValue(firstNow)})`);
+    throw new TypeError(
+      `createVerifier(): \`now()\` must return epoch ms, a finite number from 0 to ${MAX_EPOCH_MS} (got ${describeValue(firstNow)})`,
+    );
   }
   const leeway = durationOption('createVerifier()', 'windowLeewayMs', options.windowLeewayMs, 5_000, 0, HOUR_MS);
   const reportExpired = booleanOption('createVerifier()', 'reportExpiredKeys', options.reportExpiredKeys, true);
   const { onVerified, onRejected, onEvent } = options;
-  for (const [name, hook] of [['onVerified', onVerified], ['onRejected', onRejected], ['onEvent', onEvent]] as const) {
+  for (const [name, hook] of [
+    ['onVerified', onVerified],
+    ['onRejected', onRejected],
+    ['onEvent', onEvent],
+  ] as const) {
     if (hook !== undefined && typeof hook !== 'function') throw new TypeError(`createVerifier(): \`${name}\` must be a function`);
   }
   const cacheOptions = resolveCacheOptions(options.cache);
@@ -75,7 +83,10 @@ export function createVerifier<P extends ProviderProfile<unknown>>(options: Veri
   const replayGuard: ReplayGuard | undefined =
     options.replay === undefined ? undefined : createReplayGuard(options.replay, provider, now, emit);
   const replayOn = replayGuard !== undefined;
-  if (options.fleet !== undefined && (options.fleet === null || typeof options.fleet !== 'object' || typeof options.fleet.join !== 'function')) {
+  if (
+    options.fleet !== undefined &&
+    (options.fleet === null || typeof options.fleet !== 'object' || typeof options.fleet.join !== 'function')
+  ) {
     throw new TypeError('createVerifier(): `fleet` must be a fleet such as redisFleet({ client }) from @keyturn/redis');
   }
   /** Rotation fences: secret id -> end (epoch ms, the verifier's clock). Read only when no key matched. */
@@ -84,7 +95,9 @@ export function createVerifier<P extends ProviderProfile<unknown>>(options: Veri
 
   const configured = options.secretId;
   if (configured !== undefined && typeof configured !== 'function' && !validSecretId(configured)) {
-    throw new TypeError(`createVerifier(): \`secretId\` must be a non-empty string of at most ${MAX_SECRET_ID_LENGTH} characters, or a function of the request`);
+    throw new TypeError(
+      `createVerifier(): \`secretId\` must be a non-empty string of at most ${MAX_SECRET_ID_LENGTH} characters, or a function of the request`,
+    );
   }
   const { source, defaultSecretId } = resolveKeys(options.keys, {
     provider,
@@ -127,11 +140,17 @@ export function createVerifier<P extends ProviderProfile<unknown>>(options: Veri
   }
 
   const resolveSecretId = (request: VerifyRequest): string => {
-    const id = request.secretId !== undefined ? request.secretId : typeof defaultSecretId === 'string' ? defaultSecretId : defaultSecretId(request);
+    const id =
+      request.secretId !== undefined ? request.secretId : typeof defaultSecretId === 'string' ? defaultSecretId : defaultSecretId(request);
     if (!validSecretId(id)) {
-      throw fail('INVALID_INPUT', `The secretId of this request is not a non-empty string of at most ${MAX_SECRET_ID_LENGTH} characters (got ${describeValue(id)}).`, undefined, {
-        hint: 'Check the secretId passed to verify() or returned by the secretId function.',
-      });
+      throw fail(
+        'INVALID_INPUT',
+        `The secretId of this request is not a non-empty string of at most ${MAX_SECRET_ID_LENGTH} characters (got ${describeValue(id)}).`,
+        undefined,
+        {
+          hint: 'Check the secretId passed to verify() or returned by the secretId function.',
+        },
+      );
     }
     return id;
   };
@@ -139,7 +158,8 @@ export function createVerifier<P extends ProviderProfile<unknown>>(options: Veri
   /** The secret id of an operator call (`warm`, `status`, a challenge): explicit, else the configured one. */
   const configuredSecretId = (explicit: string | undefined): string => {
     if (explicit !== undefined) {
-      if (!validSecretId(explicit)) throw new TypeError(`secretId must be a non-empty string of at most ${MAX_SECRET_ID_LENGTH} characters`);
+      if (!validSecretId(explicit))
+        throw new TypeError(`secretId must be a non-empty string of at most ${MAX_SECRET_ID_LENGTH} characters`);
       return explicit;
     }
     if (typeof defaultSecretId === 'string') return defaultSecretId;
@@ -147,17 +167,37 @@ export function createVerifier<P extends ProviderProfile<unknown>>(options: Veri
   };
 
   /** With `reportExpiredKeys`: the key outside its window that made the signature, for `KEY_EXPIRED`. */
-  const matchExpired = async (ring: KeyRing, parsed: ParsedSignature, body: string | Uint8Array, t: number): Promise<KeyEntry | undefined> => {
+  const matchExpired = async (
+    ring: KeyRing,
+    parsed: ParsedSignature,
+    body: string | Uint8Array,
+    t: number,
+  ): Promise<KeyEntry | undefined> => {
     if (!reportExpired) return undefined;
-    const hmacKey = hasSyncHmac ? matchSync(algorithm, leeway, ring, parsed, body, t, true) : await matchAsync(algorithm, leeway, ring, parsed, body, t, true);
+    const hmacKey = hasSyncHmac
+      ? matchSync(algorithm, leeway, ring, parsed, body, t, true)
+      : await matchAsync(algorithm, leeway, ring, parsed, body, t, true);
     return hmacKey ?? (parsed.asymmetricSignatures === undefined ? undefined : await matchPublic(ring, parsed, body, t, true));
   };
 
   /** Standard Webhooks `v1a`: the public key that verifies an asymmetric signature (never on the HMAC path). */
-  const matchPublic = (ring: KeyRing, parsed: ParsedSignature, body: string | Uint8Array, t: number, expired: boolean): KeyEntry | undefined | Promise<KeyEntry | undefined> =>
+  const matchPublic = (
+    ring: KeyRing,
+    parsed: ParsedSignature,
+    body: string | Uint8Array,
+    t: number,
+    expired: boolean,
+  ): KeyEntry | undefined | Promise<KeyEntry | undefined> =>
     hasSyncEd25519 ? matchPublicSync(leeway, ring, parsed, body, t, expired) : matchPublicAsync(leeway, ring, parsed, body, t, expired);
 
-  function accept(ring: KeyRing, entry: KeyEntry, parsed: ParsedSignature, secretId: string, t: number, body: string | Uint8Array): VerifyResult {
+  function accept(
+    ring: KeyRing,
+    entry: KeyEntry,
+    parsed: ParsedSignature,
+    secretId: string,
+    t: number,
+    body: string | Uint8Array,
+  ): VerifyResult {
     ring.lastMatched = entry;
     if (!ring.verified) source.verified(secretId, ring);
     const record = entry.usage;
@@ -176,7 +216,14 @@ export function createVerifier<P extends ProviderProfile<unknown>>(options: Veri
   }
 
   /** Replay defence: claims the verified request, then accepts it (the claim comes only after the signature matched). */
-  async function acceptOnce(ring: KeyRing, entry: KeyEntry, parsed: ParsedSignature, body: string | Uint8Array, secretId: string, t: number): Promise<VerifyResult> {
+  async function acceptOnce(
+    ring: KeyRing,
+    entry: KeyEntry,
+    parsed: ParsedSignature,
+    body: string | Uint8Array,
+    secretId: string,
+    t: number,
+  ): Promise<VerifyResult> {
     const guard = replayGuard as ReplayGuard;
     const key = await guard.key(parsed, body, secretId);
     const claim = await guard.claim(key, secretId);
@@ -185,7 +232,14 @@ export function createVerifier<P extends ProviderProfile<unknown>>(options: Veri
     return attachClaim(result, claim);
   }
 
-  function acceptOnceSync(ring: KeyRing, entry: KeyEntry, parsed: ParsedSignature, body: string | Uint8Array, secretId: string, t: number): VerifyResult {
+  function acceptOnceSync(
+    ring: KeyRing,
+    entry: KeyEntry,
+    parsed: ParsedSignature,
+    body: string | Uint8Array,
+    secretId: string,
+    t: number,
+  ): VerifyResult {
     const guard = replayGuard as ReplayGuard;
     const key = guard.keySync(parsed, body, secretId);
     const claim = guard.claimSync(key, secretId);
@@ -196,10 +250,15 @@ export function createVerifier<P extends ProviderProfile<unknown>>(options: Veri
 
   function noMatch(ring: KeyRing, expired: KeyEntry | undefined, secretId: string, fencedNow = false): VerificationError {
     if (expired !== undefined) {
-      return fail('KEY_EXPIRED', `The signature matches key ${expired.id} (${expired.role}), which is outside its rotation window.`, secretId, {
-        keyId: expired.id,
-        hint: 'The sender still signs with a retired key; finish the rotation on the sender side or widen the window.',
-      });
+      return fail(
+        'KEY_EXPIRED',
+        `The signature matches key ${expired.id} (${expired.role}), which is outside its rotation window.`,
+        secretId,
+        {
+          keyId: expired.id,
+          hint: 'The sender still signs with a retired key; finish the rotation on the sender side or widen the window.',
+        },
+      );
     }
     if (ring.entries.length === 0) {
       const bad = ring.invalid[0];
@@ -249,15 +308,26 @@ export function createVerifier<P extends ProviderProfile<unknown>>(options: Veri
       checkTimestamp(tolerance, parsed, at, fail);
       secretId = resolveSecretId(request);
       if (!hasSyncHmac) {
-        throw fail('KEYSTORE_UNAVAILABLE', 'Synchronous verification needs node:crypto; use `await verifier.verify()` on this runtime.', secretId);
+        throw fail(
+          'KEYSTORE_UNAVAILABLE',
+          'Synchronous verification needs node:crypto; use `await verifier.verify()` on this runtime.',
+          secretId,
+        );
       }
       const ring = source.peek(secretId, t);
       if (ring === undefined) {
-        throw fail('KEYSTORE_UNAVAILABLE', `Keys for ${secretId} are not loaded yet: call \`await verifier.verify()\` (or \`warm()\`) first; verifySync never waits on the store.`, secretId);
+        throw fail(
+          'KEYSTORE_UNAVAILABLE',
+          `Keys for ${secretId} are not loaded yet: call \`await verifier.verify()\` (or \`warm()\`) first; verifySync never waits on the store.`,
+          secretId,
+        );
       }
       const entry = matchSync(algorithm, leeway, ring, parsed, body, t, false) ?? matchPublicSync(leeway, ring, parsed, body, t, false);
-      if (entry !== undefined) return replayOn ? acceptOnceSync(ring, entry, parsed, body, secretId, t) : accept(ring, entry, parsed, secretId, t, body);
-      const expired = reportExpired ? (matchSync(algorithm, leeway, ring, parsed, body, t, true) ?? matchPublicSync(leeway, ring, parsed, body, t, true)) : undefined;
+      if (entry !== undefined)
+        return replayOn ? acceptOnceSync(ring, entry, parsed, body, secretId, t) : accept(ring, entry, parsed, secretId, t, body);
+      const expired = reportExpired
+        ? (matchSync(algorithm, leeway, ring, parsed, body, t, true) ?? matchPublicSync(leeway, ring, parsed, body, t, true))
+        : undefined;
       let fence = false;
       if (expired === undefined) {
         fence = fenced(secretId, t);
@@ -309,9 +379,14 @@ export function createVerifier<P extends ProviderProfile<unknown>>(options: Veri
     try {
       let ring = peeked ?? (await source.get(secretId));
       // Synchronous HMAC: no await (the cold path and replay claims pay no extra tick).
-      let entry = peekedTried ? undefined : hasSyncHmac ? matchSync(algorithm, leeway, ring, parsed, body, t, false) : await matchAsync(algorithm, leeway, ring, parsed, body, t, false);
+      let entry = peekedTried
+        ? undefined
+        : hasSyncHmac
+          ? matchSync(algorithm, leeway, ring, parsed, body, t, false)
+          : await matchAsync(algorithm, leeway, ring, parsed, body, t, false);
       if (entry === undefined && parsed.asymmetricSignatures !== undefined) entry = await matchPublic(ring, parsed, body, t, false);
-      if (entry !== undefined) return replayOn ? await acceptOnce(ring, entry, parsed, body, secretId, t) : accept(ring, entry, parsed, secretId, t, body);
+      if (entry !== undefined)
+        return replayOn ? await acceptOnce(ring, entry, parsed, body, secretId, t) : accept(ring, entry, parsed, secretId, t, body);
       let expired = await matchExpired(ring, parsed, body, t);
       let fence = false;
       if (expired === undefined) {
@@ -322,9 +397,12 @@ export function createVerifier<P extends ProviderProfile<unknown>>(options: Veri
         if (reloaded !== undefined && reloaded !== ring) {
           ring = reloaded;
           const t2 = now();
-          entry = hasSyncHmac ? matchSync(algorithm, leeway, ring, parsed, body, t2, false) : await matchAsync(algorithm, leeway, ring, parsed, body, t2, false);
+          entry = hasSyncHmac
+            ? matchSync(algorithm, leeway, ring, parsed, body, t2, false)
+            : await matchAsync(algorithm, leeway, ring, parsed, body, t2, false);
           if (entry === undefined && parsed.asymmetricSignatures !== undefined) entry = await matchPublic(ring, parsed, body, t2, false);
-          if (entry !== undefined) return replayOn ? await acceptOnce(ring, entry, parsed, body, secretId, t2) : accept(ring, entry, parsed, secretId, t2, body);
+          if (entry !== undefined)
+            return replayOn ? await acceptOnce(ring, entry, parsed, body, secretId, t2) : accept(ring, entry, parsed, secretId, t2, body);
           expired = await matchExpired(ring, parsed, body, t2);
         }
       }

@@ -51,7 +51,9 @@ export function resolveKeys(keys: unknown, c: KeyContext): ResolvedKeys {
   }
   const store = keys as KeyStore;
   if (typeof store !== 'object' || typeof store.getVersions !== 'function') {
-    throw new TypeError('createVerifier(): `keys` must be the signing secret (a string or SecretMaterial), an array of key versions, or a KeyStore');
+    throw new TypeError(
+      'createVerifier(): `keys` must be the signing secret (a string or SecretMaterial), an array of key versions, or a KeyStore',
+    );
   }
   if (c.configured === undefined) {
     throw new TypeError('createVerifier(): `secretId` is required with a key store');

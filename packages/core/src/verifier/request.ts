@@ -20,7 +20,12 @@ export interface RejectionExtra {
 }
 
 /** Builds the verifier's rejections: request faults with the profile's status, server faults 5xx. */
-export type Fail = (code: VerificationErrorCode, message: string, secretId: string | undefined, extra?: RejectionExtra) => VerificationError;
+export type Fail = (
+  code: VerificationErrorCode,
+  message: string,
+  secretId: string | undefined,
+  extra?: RejectionExtra,
+) => VerificationError;
 
 /** The rejection builder of one profile. */
 export function rejections(provider: ProviderProfile): Fail {
@@ -38,7 +43,7 @@ export function validSecretId(id: unknown): id is string {
 
 const PARSED_OBJECT_HINT =
   'Pass the raw request body (a string or Buffer) exactly as received: use express.raw({ type: "*/*" }) ' +
-  'or the framework\'s raw-body option before any JSON parser, or request.text() / arrayBuffer() on Fetch runtimes.';
+  "or the framework's raw-body option before any JSON parser, or request.text() / arrayBuffer() on Fetch runtimes.";
 
 /** The signed bytes of a request body, or `BODY_NOT_RAW`. */
 export function rawBody(body: unknown, fail: Fail): string | Uint8Array {

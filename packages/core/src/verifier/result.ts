@@ -27,7 +27,15 @@ export class AcceptedWebhook<TEvent = unknown> implements VerifyResult<TEvent> {
   readonly #body: string | Uint8Array;
   #event: unknown = UNPARSED;
 
-  constructor(provider: string, secretId: string, keyId: string, keyRole: KeyRole, timestamp: number | undefined, eventId: string | undefined, body: string | Uint8Array) {
+  constructor(
+    provider: string,
+    secretId: string,
+    keyId: string,
+    keyRole: KeyRole,
+    timestamp: number | undefined,
+    eventId: string | undefined,
+    body: string | Uint8Array,
+  ) {
     this.provider = provider;
     this.secretId = secretId;
     this.keyId = keyId;
@@ -52,12 +60,24 @@ function parse(body: string | Uint8Array, result: AcceptedWebhook<unknown>): unk
     try {
       text = utf8.decode(body);
     } catch {
-      throw new EventParseError({ provider: result.provider, secretId: result.secretId, keyId: result.keyId, bodyLength: body.length, reason: 'utf8' });
+      throw new EventParseError({
+        provider: result.provider,
+        secretId: result.secretId,
+        keyId: result.keyId,
+        bodyLength: body.length,
+        reason: 'utf8',
+      });
     }
   }
   try {
     return JSON.parse(text);
   } catch {
-    throw new EventParseError({ provider: result.provider, secretId: result.secretId, keyId: result.keyId, bodyLength: body.length, reason: 'json' });
+    throw new EventParseError({
+      provider: result.provider,
+      secretId: result.secretId,
+      keyId: result.keyId,
+      bodyLength: body.length,
+      reason: 'json',
+    });
   }
 }

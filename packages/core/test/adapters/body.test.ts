@@ -51,11 +51,16 @@ afterEach(() => {
 describe('readBody: the shared body reader', () => {
   it('returns the bytes as sent, in any chunking, up to and including the limit (property)', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.uint8Array({ maxLength: 3000 }), fc.array(fc.nat(), { maxLength: 8 }), fc.integer({ min: 1, max: 4000 }), async (bytes, cuts, max) => {
-        const outcome = await readBody(chunks(split(bytes, cuts)), {}, limits(max)).catch((e: unknown) => e);
-        if (bytes.length <= max) expect(outcome).toEqual(bytes);
-        else expect(outcome).toMatchObject({ code: 'BODY_TOO_LARGE', status: 413, limitBytes: max });
-      }),
+      fc.asyncProperty(
+        fc.uint8Array({ maxLength: 3000 }),
+        fc.array(fc.nat(), { maxLength: 8 }),
+        fc.integer({ min: 1, max: 4000 }),
+        async (bytes, cuts, max) => {
+          const outcome = await readBody(chunks(split(bytes, cuts)), {}, limits(max)).catch((e: unknown) => e);
+          if (bytes.length <= max) expect(outcome).toEqual(bytes);
+          else expect(outcome).toMatchObject({ code: 'BODY_TOO_LARGE', status: 413, limitBytes: max });
+        },
+      ),
       { numRuns: 150 },
     );
   });
@@ -125,9 +130,9 @@ describe('readBody: the shared body reader', () => {
     stalled.write('{"a":');
     const node = readNodeBody(stalled as never).catch((e: unknown) => e);
     const stream = new ReadableStream<Uint8Array>({ start: (c) => c.enqueue(new Uint8Array(1)) });
-    const fetchRead = readRequestBody(new Request('http://127.0.0.1/', { method: 'POST', body: stream, duplex: 'half' } as RequestInit)).catch(
-      (e: unknown) => e,
-    );
+    const fetchRead = readRequestBody(
+      new Request('http://127.0.0.1/', { method: 'POST', body: stream, duplex: 'half' } as RequestInit),
+    ).catch((e: unknown) => e);
     await vi.advanceTimersByTimeAsync(10_000);
     expect(await node).toMatchObject({ code: 'BODY_TIMEOUT', status: 408 });
     expect(await fetchRead).toMatchObject({ code: 'BODY_TIMEOUT', status: 408 });
@@ -163,15 +168,21 @@ describe('readBody: the shared body reader', () => {
       expect(e.hint).toContain('gzip and deflate');
       expect(source.cancelled).toBe(true);
     }
-    for (const coding of ['identity', '', ' identity ', 'identity, identity']) expect(contentCoding({ 'content-encoding': coding })).toBe('identity');
+    for (const coding of ['identity', '', ' identity ', 'identity, identity'])
+      expect(contentCoding({ 'content-encoding': coding })).toBe('identity');
     // An attacker-chosen header value does not reach the message unless it is plain tokens.
-    const e = (await readBody(chunks([]), { 'content-encoding': 'x\u001b[31m\nforged log line' }, limits()).catch((x: unknown) => x)) as Error;
+    const e = (await readBody(chunks([]), { 'content-encoding': 'x\u001b[31m\nforged log line' }, limits()).catch(
+      (x: unknown) => x,
+    )) as Error;
     expect(e.message).not.toContain('forged');
   });
 
   it('MALFORMED_CONTENT_ENCODING (400) when the body is not what its coding says (plain JSON, truncated gzip)', async () => {
     const plain = new TextEncoder().encode('{"eventType":"VEHICLE_STATE"}');
-    await expect(readBody(chunks([plain]), { 'content-encoding': 'gzip' }, limits())).rejects.toMatchObject({ code: 'MALFORMED_CONTENT_ENCODING', status: 400 });
+    await expect(readBody(chunks([plain]), { 'content-encoding': 'gzip' }, limits())).rejects.toMatchObject({
+      code: 'MALFORMED_CONTENT_ENCODING',
+      status: 400,
+    });
     const truncated = gzipSync('{"eventType":"VEHICLE_STATE","data":{}}').subarray(0, 20);
     await expect(readBody(chunks([new Uint8Array(truncated)]), { 'content-encoding': 'gzip' }, limits())).rejects.toMatchObject({
       code: 'MALFORMED_CONTENT_ENCODING',
@@ -181,8 +192,17 @@ describe('readBody: the shared body reader', () => {
   });
 
   it('body errors are log-safe: toJSON has code, status, hint and no body bytes', async () => {
-    const e = (await readBody(chunks([new TextEncoder().encode('secret-looking body')]), {}, limits(4)).catch((x: unknown) => x)) as BodyError;
-    expect(e.toJSON()).toEqual({ name: 'BodyTooLargeError', code: 'BODY_TOO_LARGE', status: 413, message: e.message, hint: e.hint, limitBytes: 4 });
+    const e = (await readBody(chunks([new TextEncoder().encode('secret-looking body')]), {}, limits(4)).catch(
+      (x: unknown) => x,
+    )) as BodyError;
+    expect(e.toJSON()).toEqual({
+      name: 'BodyTooLargeError',
+      code: 'BODY_TOO_LARGE',
+      status: 413,
+      message: e.message,
+      hint: e.hint,
+      limitBytes: 4,
+    });
     expect(JSON.stringify(e)).not.toContain('secret-looking');
   });
 });
@@ -229,7 +249,10 @@ describe('adapter options are validated when the adapter is created', () => {
   });
 
   it('accepts the boundaries: 1 byte, the largest timer delay, a fractional timeout', () => {
-    expect(resolveBodyLimits({ maxBodyBytes: 1, bodyTimeoutMs: 2 ** 31 - 1 }, 't')).toEqual({ maxBodyBytes: 1, bodyTimeoutMs: 2 ** 31 - 1 });
+    expect(resolveBodyLimits({ maxBodyBytes: 1, bodyTimeoutMs: 2 ** 31 - 1 }, 't')).toEqual({
+      maxBodyBytes: 1,
+      bodyTimeoutMs: 2 ** 31 - 1,
+    });
     expect(resolveBodyLimits({ bodyTimeoutMs: 0.5 }, 't')).toEqual({ maxBodyBytes: 1_048_576, bodyTimeoutMs: 0.5 });
   });
 });

@@ -34,10 +34,22 @@ const served = async (server: ReturnType<typeof createServer>) => {
 /** Each adapter, answering an accepted webhook with the key and the body its handler reads the usual way. */
 const adapters: Record<string, Serve> = {
   node: (verifier, options) =>
-    served(createServer(createNodeHandler(verifier, (_q, res, { result, body }) => res.end(JSON.stringify({ keyId: result.keyId, body: body.toString() })), options))),
+    served(
+      createServer(
+        createNodeHandler(
+          verifier,
+          (_q, res, { result, body }) => res.end(JSON.stringify({ keyId: result.keyId, body: body.toString() })),
+          options,
+        ),
+      ),
+    ),
   express: (verifier, options) => {
     const app = express();
-    app.post('/', createExpressMiddleware(verifier, options), (req, res) => void res.json({ keyId: req.keyturn?.keyId, body: (req.body as Buffer).toString() }));
+    app.post(
+      '/',
+      createExpressMiddleware(verifier, options),
+      (req, res) => void res.json({ keyId: req.keyturn?.keyId, body: (req.body as Buffer).toString() }),
+    );
     return served(createServer(app));
   },
   fastify: async (verifier, options) => {
@@ -52,7 +64,11 @@ const adapters: Record<string, Serve> = {
   fetch: (verifier, options) =>
     served(
       fetchServer(
-        withVerification(verifier, async (request, { result }) => Response.json({ keyId: result.keyId, body: await request.text() }), options),
+        withVerification(
+          verifier,
+          async (request, { result }) => Response.json({ keyId: result.keyId, body: await request.text() }),
+          options,
+        ),
       ) as ReturnType<typeof createServer>,
     ),
   hono: (verifier, options) => {
@@ -67,7 +83,10 @@ const EVENT = JSON.stringify({ eventId: 'e-1', eventType: 'VEHICLE_STATE', data:
 describe.each(Object.keys(adapters))('%s adapter', (name) => {
   const serve = async (options: AdapterOptions = {}) => {
     const codes: string[] = [];
-    const url = await adapters[name]!(smartcarVerifier(), { onError: (e: AdapterError) => void codes.push((e as { code?: string }).code ?? e.message), ...options });
+    const url = await adapters[name]!(smartcarVerifier(), {
+      onError: (e: AdapterError) => void codes.push((e as { code?: string }).code ?? e.message),
+      ...options,
+    });
     return { url, codes };
   };
 
@@ -99,7 +118,11 @@ describe.each(Object.keys(adapters))('%s adapter', (name) => {
   it('answers other codings with 415, Accept-Encoding and a hint; a body that is not what its coding says with 400', async () => {
     const { url, codes } = await serve();
     const br = await post(url, brotliCompressSync(EVENT), { ...signSmartcar(EVENT), 'content-encoding': 'br' });
-    expect([br.status, br.headers.get('accept-encoding'), br.json]).toEqual([415, 'gzip, deflate', { error: 'unsupported content encoding' }]);
+    expect([br.status, br.headers.get('accept-encoding'), br.json]).toEqual([
+      415,
+      'gzip, deflate',
+      { error: 'unsupported content encoding' },
+    ]);
     const stacked = await post(url, gzipSync(gzipSync(EVENT)), { ...signSmartcar(EVENT), 'content-encoding': 'gzip, gzip' });
     expect(stacked.status).toBe(415);
     const lying = await post(url, EVENT, { ...signSmartcar(EVENT), 'content-encoding': 'gzip' });

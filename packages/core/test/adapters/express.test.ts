@@ -3,7 +3,19 @@ import express from 'express';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createExpressMiddleware, EXPRESS_PARSED_HINT, type AdapterError } from '../../src/adapters/express.ts';
 import type { VerificationError } from '../../src/index.ts';
-import { AMT, PIZZA, PIZZA_SIG, hashChallenge, listen, mobwayVerifier, post, signMobway, signSmartcar, smartcarVerifier, withRelease } from './helpers.ts';
+import {
+  AMT,
+  PIZZA,
+  PIZZA_SIG,
+  hashChallenge,
+  listen,
+  mobwayVerifier,
+  post,
+  signMobway,
+  signSmartcar,
+  smartcarVerifier,
+  withRelease,
+} from './helpers.ts';
 
 const closers: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -17,7 +29,13 @@ async function serve(app: express.Express) {
 }
 
 const echo: express.RequestHandler = (req, res) => {
-  res.json({ keyId: req.keyturn?.keyId, keyRole: req.keyturn?.keyRole, locals: res.locals['keyturn']?.keyId, raw: Buffer.isBuffer(req.body), body: JSON.parse((req.body as Buffer).toString('utf8')) });
+  res.json({
+    keyId: req.keyturn?.keyId,
+    keyRole: req.keyturn?.keyRole,
+    locals: res.locals['keyturn']?.keyId,
+    raw: Buffer.isBuffer(req.body),
+    body: JSON.parse((req.body as Buffer).toString('utf8')),
+  });
 };
 
 describe('express 5 adapter', () => {
@@ -97,7 +115,12 @@ describe('express 5 adapter', () => {
   it('enforces maxBodyBytes (413) when reading the stream and when express.raw() captured it', async () => {
     const app = express();
     app.post('/a', createExpressMiddleware(smartcarVerifier(), { maxBodyBytes: 10, onError: () => {} }), (_q, res) => res.end());
-    app.post('/b', express.raw({ type: '*/*' }), createExpressMiddleware(smartcarVerifier(), { maxBodyBytes: 10, onError: () => {} }), (_q, res) => res.end());
+    app.post(
+      '/b',
+      express.raw({ type: '*/*' }),
+      createExpressMiddleware(smartcarVerifier(), { maxBodyBytes: 10, onError: () => {} }),
+      (_q, res) => res.end(),
+    );
     const url = await serve(app);
     expect((await post(`${url}/a`, PIZZA, { 'SC-Signature': PIZZA_SIG })).status).toBe(413);
     expect((await post(`${url}/b`, PIZZA, { 'SC-Signature': PIZZA_SIG })).status).toBe(413);

@@ -2,23 +2,42 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import { afterEach, describe, expect, it } from 'vitest';
 import { keyturnFastify, FASTIFY_PARSED_HINT, type AdapterError } from '../../src/adapters/fastify.ts';
 import type { VerificationError, Verifier } from '../../src/index.ts';
-import { AMT, PIZZA, PIZZA_SIG, hashChallenge, mobwayVerifier, post, signMobway, signSmartcar, smartcarVerifier, withRelease } from './helpers.ts';
+import {
+  AMT,
+  PIZZA,
+  PIZZA_SIG,
+  hashChallenge,
+  mobwayVerifier,
+  post,
+  signMobway,
+  signSmartcar,
+  smartcarVerifier,
+  withRelease,
+} from './helpers.ts';
 
 const apps: FastifyInstance[] = [];
 afterEach(async () => {
   while (apps.length > 0) await apps.pop()!.close();
 });
 
-async function start(verifier: Verifier, extra: Record<string, unknown> = {}, handler?: (req: FastifyRequest, reply: FastifyReply) => unknown) {
+async function start(
+  verifier: Verifier,
+  extra: Record<string, unknown> = {},
+  handler?: (req: FastifyRequest, reply: FastifyReply) => unknown,
+) {
   const app = Fastify();
   apps.push(app);
   await app.register(async (scope) => {
     await scope.register(keyturnFastify, { verifier, onError: () => {}, ...extra });
-    scope.post('/hook', handler ?? (async (request) => ({
-      keyId: request.keyturn?.keyId,
-      keyRole: request.keyturn?.keyRole,
-      body: JSON.parse((request.body as Buffer).toString('utf8')),
-    })));
+    scope.post(
+      '/hook',
+      handler ??
+        (async (request) => ({
+          keyId: request.keyturn?.keyId,
+          keyRole: request.keyturn?.keyRole,
+          body: JSON.parse((request.body as Buffer).toString('utf8')),
+        })),
+    );
   });
   app.post('/json', async (request) => ({ parsed: request.body }));
   const url = await app.listen({ port: 0, host: '127.0.0.1' });
@@ -50,7 +69,10 @@ describe('fastify 5 adapter', () => {
   });
 
   it('verifies any content type byte-exactly (text/plain, octet-stream)', async () => {
-    const url = await start(smartcarVerifier(), {}, async (request: FastifyRequest) => ({ keyId: request.keyturn?.keyId, len: (request.body as Buffer).length }));
+    const url = await start(smartcarVerifier(), {}, async (request: FastifyRequest) => ({
+      keyId: request.keyturn?.keyId,
+      len: (request.body as Buffer).length,
+    }));
     const bytes = new Uint8Array([0xff, 0x00, 0xc3, 0x28, 0x7b]); // not valid UTF-8
     const r = await post(`${url}/hook`, bytes, { ...signSmartcar(bytes), 'content-type': 'application/octet-stream' });
     expect(r.json).toEqual({ keyId: 'amt-2', len: 5 });

@@ -2,7 +2,17 @@ import { Hono } from 'hono';
 import { describe, expect, it, vi } from 'vitest';
 import { readRequestBody, verifyRequest, withVerification, type AdapterError } from '../../src/adapters/fetch.ts';
 import { createVerifier, memoryReplayStore, providers, VerificationError } from '../../src/index.ts';
-import { AMT, PIZZA, PIZZA_SIG, hashChallenge, mobwayVerifier, signMobway, signSmartcar, smartcarVerifier, withRelease } from './helpers.ts';
+import {
+  AMT,
+  PIZZA,
+  PIZZA_SIG,
+  hashChallenge,
+  mobwayVerifier,
+  signMobway,
+  signSmartcar,
+  smartcarVerifier,
+  withRelease,
+} from './helpers.ts';
 
 const req = (body: BodyInit | null, headers: Record<string, string> = {}) =>
   new Request('http://127.0.0.1/hook', { method: 'POST', body, headers: { 'content-type': 'application/json', ...headers } });
@@ -49,7 +59,10 @@ describe('fetch adapter', () => {
       });
     const bodies = [() => new Uint8Array(100), open];
     const codes: string[] = [];
-    const h = withVerification(smartcarVerifier(), () => new Response('handler'), { maxBodyBytes: 64, onError: (e) => void codes.push((e as { code: string }).code) });
+    const h = withVerification(smartcarVerifier(), () => new Response('handler'), {
+      maxBodyBytes: 64,
+      onError: (e) => void codes.push((e as { code: string }).code),
+    });
     for (const body of bodies) {
       const make = () => new Request('http://127.0.0.1/', { method: 'POST', body: body(), duplex: 'half' } as RequestInit);
       expect(make().headers.get('content-length')).toBeNull();
@@ -68,9 +81,19 @@ describe('fetch adapter', () => {
     const { body } = await verifyRequest(smartcarVerifier(), gz());
     expect(new TextDecoder().decode(body)).toBe(PIZZA);
     const h = withVerification(smartcarVerifier(), async (request) =>
-      Response.json({ event: await request.json(), encoding: request.headers.get('content-encoding'), url: request.url, method: request.method }),
+      Response.json({
+        event: await request.json(),
+        encoding: request.headers.get('content-encoding'),
+        url: request.url,
+        method: request.method,
+      }),
     );
-    expect(await (await h(gz())).json()).toEqual({ event: { pizza: 'pasta' }, encoding: null, url: 'http://127.0.0.1/hook', method: 'POST' });
+    expect(await (await h(gz())).json()).toEqual({
+      event: { pizza: 'pasta' },
+      encoding: null,
+      url: 'http://127.0.0.1/hook',
+      method: 'POST',
+    });
   });
 
   it('a compressed delivery through a wrapped request (Next.js hands route handlers a Proxy of its NextRequest) reaches the handler decoded', async () => {
@@ -89,7 +112,9 @@ describe('fetch adapter', () => {
         },
       });
     expect(() => new Request(wrap(req('x')), { body: 'y' })).toThrow(TypeError);
-    const h = withVerification(smartcarVerifier(), async (request) => Response.json({ event: await request.json(), method: request.method, url: request.url }));
+    const h = withVerification(smartcarVerifier(), async (request) =>
+      Response.json({ event: await request.json(), method: request.method, url: request.url }),
+    );
     const res = await h(wrap(req(gzipSync(PIZZA), { 'SC-Signature': PIZZA_SIG, 'content-encoding': 'gzip' })));
     expect([res.status, await res.json()]).toEqual([200, { event: { pizza: 'pasta' }, method: 'POST', url: 'http://127.0.0.1/hook' }]);
   });
@@ -108,7 +133,11 @@ describe('fetch adapter', () => {
     try {
       const h = withVerification(smartcarVerifier(), () => new Response('handler must not run'), { onError: (e) => void errors.push(e) });
       const res = await h(req(gzipSync(PIZZA), { 'SC-Signature': PIZZA_SIG, 'content-encoding': 'gzip' }));
-      expect([res.status, res.headers.get('accept-encoding'), await res.json()]).toEqual([415, 'gzip, deflate', { error: 'unsupported content encoding' }]);
+      expect([res.status, res.headers.get('accept-encoding'), await res.json()]).toEqual([
+        415,
+        'gzip, deflate',
+        { error: 'unsupported content encoding' },
+      ]);
       expect(errors[0]).toMatchObject({ code: 'UNSUPPORTED_CONTENT_ENCODING' });
       expect((errors[0] as { hint: string }).hint).toMatch(/Next.js Edge Runtime/);
     } finally {

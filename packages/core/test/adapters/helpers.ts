@@ -29,7 +29,8 @@ export function mobwayVerifier(): Verifier {
 
 export const signSmartcar = (body: string | Uint8Array, secret = AMT): Record<string, string> =>
   sign(providers.smartcar(), { body, secret });
-export const signMobway = (body: string | Uint8Array): Record<string, string> => sign(providers.mobway(), { body, secret: 'mobway-secret' });
+export const signMobway = (body: string | Uint8Array): Record<string, string> =>
+  sign(providers.mobway(), { body, secret: 'mobway-secret' });
 
 /** A verifier whose results carry a `release` (what replay defence adds), counting calls. */
 export function withRelease(verifier: Verifier): { verifier: Verifier; released: () => number } {

@@ -84,8 +84,11 @@ describe('keyturn() Hono middleware', () => {
       JSON.stringify({ version: '2.0', eventName: 'verify', payload: { challenge: 'hono-v2' } }),
     ]) {
       const res = await app.request(req(body, signSmartcar(body)));
-      const challenge = (JSON.parse(body) as { data?: { challenge: string }; payload?: { challenge: string } });
-      expect([res.status, await res.json()]).toEqual([200, { challenge: hashChallenge(AMT, (challenge.data ?? challenge.payload)!.challenge) }]);
+      const challenge = JSON.parse(body) as { data?: { challenge: string }; payload?: { challenge: string } };
+      expect([res.status, await res.json()]).toEqual([
+        200,
+        { challenge: hashChallenge(AMT, (challenge.data ?? challenge.payload)!.challenge) },
+      ]);
       expect(res.headers.get('content-type')).toMatch(/^application\/json/);
       // Unsigned: refused (the default challengeSignature: 'required').
       expect((await app.request(req(body))).status).toBe(401);
@@ -110,11 +113,31 @@ describe('keyturn() Hono middleware', () => {
       hints.push((e as { hint?: string }).hint);
     };
     const app = new Hono();
-    app.post('/text', async (c, next) => (await c.req.text(), next()), keyturn(smartcarVerifier(), { onError }), async (c) => c.json(await c.req.json()));
-    app.post('/bytes', async (c, next) => (await c.req.arrayBuffer(), next()), keyturn(smartcarVerifier(), { onError }), (c) => c.body(null, 204));
+    app.post(
+      '/text',
+      async (c, next) => (await c.req.text(), next()),
+      keyturn(smartcarVerifier(), { onError }),
+      async (c) => c.json(await c.req.json()),
+    );
+    app.post(
+      '/bytes',
+      async (c, next) => (await c.req.arrayBuffer(), next()),
+      keyturn(smartcarVerifier(), { onError }),
+      (c) => c.body(null, 204),
+    );
     // Hono's c.req.json() caches the text it parsed: the exact bytes are still there.
-    app.post('/json', async (c, next) => (await c.req.json(), next()), keyturn(smartcarVerifier(), { onError }), (c) => c.body(null, 204));
-    app.post('/raw', async (c, next) => (await c.req.raw.json(), next()), keyturn(smartcarVerifier(), { onError }), (c) => c.body(null, 204));
+    app.post(
+      '/json',
+      async (c, next) => (await c.req.json(), next()),
+      keyturn(smartcarVerifier(), { onError }),
+      (c) => c.body(null, 204),
+    );
+    app.post(
+      '/raw',
+      async (c, next) => (await c.req.raw.json(), next()),
+      keyturn(smartcarVerifier(), { onError }),
+      (c) => c.body(null, 204),
+    );
     expect(await (await app.request(req(PIZZA, { 'SC-Signature': PIZZA_SIG }, '/text'))).json()).toEqual({ pizza: 'pasta' });
     expect((await app.request(req(PIZZA, { 'SC-Signature': PIZZA_SIG }, '/bytes'))).status).toBe(204);
     expect((await app.request(req(PIZZA, { 'SC-Signature': PIZZA_SIG }, '/json'))).status).toBe(204);
@@ -124,7 +147,12 @@ describe('keyturn() Hono middleware', () => {
     expect(hints[0]).toMatch(/before any middleware that reads the body/);
     // A cached copy is held to maxBodyBytes like a streamed one.
     const small = new Hono();
-    small.post('/', async (c, next) => (await c.req.text(), next()), keyturn(smartcarVerifier(), { maxBodyBytes: 8, onError }), (c) => c.body(null, 204));
+    small.post(
+      '/',
+      async (c, next) => (await c.req.text(), next()),
+      keyturn(smartcarVerifier(), { maxBodyBytes: 8, onError }),
+      (c) => c.body(null, 204),
+    );
     expect((await small.request(req(PIZZA, { 'SC-Signature': PIZZA_SIG }, '/'))).status).toBe(413);
   });
 

@@ -42,7 +42,12 @@ const isMulti = (e: Record<string, unknown>) => e['multiValueHeaders'] !== undef
  * header form: both maps for REST / HTTP API 1.0, `headers` only for 2.0 and plain ALB,
  * `multiValueHeaders` only for multi-value ALB.
  */
-function eventWith(name: Documented | 'alb-health-check', body: string | Uint8Array, headers: Record<string, string | string[]>, base64 = typeof body !== 'string'): LambdaHttpEvent {
+function eventWith(
+  name: Documented | 'alb-health-check',
+  body: string | Uint8Array,
+  headers: Record<string, string | string[]>,
+  base64 = typeof body !== 'string',
+): LambdaHttpEvent {
   const e = load(name);
   const single = { ...(e['headers'] as Record<string, string> | undefined) };
   const multi = { ...(e['multiValueHeaders'] as Record<string, string[]> | undefined) };
@@ -67,7 +72,11 @@ function eventWith(name: Documented | 'alb-health-check', body: string | Uint8Ar
 }
 
 /** A Smartcar event whose bytes include every value from 0x80 to 0xff (invalid UTF-8: binary media). */
-const BINARY = Uint8Array.from([...Buffer.from('{"eventId":"b-1","raw":"'), ...Array.from({ length: 128 }, (_, i) => 0x80 + i), ...Buffer.from('"}')]);
+const BINARY = Uint8Array.from([
+  ...Buffer.from('{"eventId":"b-1","raw":"'),
+  ...Array.from({ length: 128 }, (_, i) => 0x80 + i),
+  ...Buffer.from('"}'),
+]);
 const TEXT = JSON.stringify({ eventId: 'e-1', eventType: 'VEHICLE_STATE', data: { note: 'café ✓ 🚗 ß' } });
 
 type Seen = Pick<LambdaWebhook, 'kind' | 'headers' | 'result'> & { body: Uint8Array };
@@ -110,7 +119,12 @@ describe('the documented events', () => {
     expect(codes).toEqual([]);
     // The documented headers are all there, lowercase, merged.
     const h = seen[0]!.headers;
-    if (name === 'rest-api') expect([h['x-forwarded-for'], h['host'], h['']]).toEqual(['54.240.196.186, 54.182.214.83', 'gy415nuibc.execute-api.us-east-1.amazonaws.com', undefined]);
+    if (name === 'rest-api')
+      expect([h['x-forwarded-for'], h['host'], h['']]).toEqual([
+        '54.240.196.186, 54.182.214.83',
+        'gy415nuibc.execute-api.us-east-1.amazonaws.com',
+        undefined,
+      ]);
     if (name === 'http-api-v2') expect([h['header2'], h['cookie']]).toEqual(['value1,value2', 'cookie1; cookie2']);
     if (name === 'http-api-v1') expect(h['header2']).toBe('value1, value2');
     if (name === 'alb-multi-value') expect(h['cookie']).toBe('name1=value1, name2=value2');
@@ -147,8 +161,12 @@ describe('the documented events', () => {
     const rest = createLambdaHandler<APIGatewayProxyEvent>(smartcarVerifier(), (w) => ({ path: w.event.path }));
     const v2 = createLambdaHandler<APIGatewayProxyEventV2>(smartcarVerifier(), (w) => ({ path: w.event.rawPath }));
     const alb = createLambdaHandler<ALBEvent>(smartcarVerifier(), (w) => ({ path: w.event.path }));
-    expect(parsed(await rest(eventWith('rest-api', TEXT, signSmartcar(TEXT)) as unknown as APIGatewayProxyEvent))).toEqual({ path: '/hello/world' });
-    expect(parsed(await v2(eventWith('http-api-v2', TEXT, signSmartcar(TEXT)) as unknown as APIGatewayProxyEventV2))).toEqual({ path: '/my/path' });
+    expect(parsed(await rest(eventWith('rest-api', TEXT, signSmartcar(TEXT)) as unknown as APIGatewayProxyEvent))).toEqual({
+      path: '/hello/world',
+    });
+    expect(parsed(await v2(eventWith('http-api-v2', TEXT, signSmartcar(TEXT)) as unknown as APIGatewayProxyEventV2))).toEqual({
+      path: '/my/path',
+    });
     expect(parsed(await alb(eventWith('alb', TEXT, signSmartcar(TEXT)) as unknown as ALBEvent))).toEqual({ path: '/lambda' });
   });
 });
@@ -203,7 +221,12 @@ describe('body bytes', () => {
         }
         // Accepted only when it is exactly the canonical encoding of what it decodes to.
         if (out !== undefined) expect(Buffer.from(out).toString('base64')).toBe(text);
-        else expect(Buffer.from(Buffer.from(text, 'base64').toString('base64')).toString() === text && /^[A-Za-z0-9+/]*={0,2}$/.test(text) && text.length % 4 === 0).toBe(false);
+        else
+          expect(
+            Buffer.from(Buffer.from(text, 'base64').toString('base64')).toString() === text &&
+              /^[A-Za-z0-9+/]*={0,2}$/.test(text) &&
+              text.length % 4 === 0,
+          ).toBe(false);
       }),
       { numRuns: 2000 },
     );
@@ -286,7 +309,9 @@ describe('Content-Encoding', () => {
     const bomb = gzipSync(Buffer.alloc(5_000_000));
     expect((await handler(eventWith('alb', bomb, { ...signSmartcar('x'), 'content-encoding': 'gzip' }))).statusCode).toBe(413);
     const truncated = gzipSync(TEXT).subarray(0, 20);
-    expect((await handler(eventWith('function-url', truncated, { ...signSmartcar(TEXT), 'content-encoding': 'gzip' }))).statusCode).toBe(400);
+    expect((await handler(eventWith('function-url', truncated, { ...signSmartcar(TEXT), 'content-encoding': 'gzip' }))).statusCode).toBe(
+      400,
+    );
     expect(codes).toEqual(['UNSUPPORTED_CONTENT_ENCODING', 'BODY_TOO_LARGE', 'MALFORMED_CONTENT_ENCODING']);
   });
 });
@@ -335,9 +360,16 @@ describe('answers', () => {
   it('a forgery gets the profile status and the same body as the other adapters (Smartcar 401, Mobway 403)', async () => {
     const { handler, codes } = echoHandler();
     const r = await handler(eventWith('http-api-v2', TEXT, signSmartcar(TEXT, 'forged')));
-    expect(r).toEqual({ statusCode: 401, headers: { 'content-type': 'application/json; charset=utf-8' }, body: '{"error":"invalid signature"}', isBase64Encoded: false });
+    expect(r).toEqual({
+      statusCode: 401,
+      headers: { 'content-type': 'application/json; charset=utf-8' },
+      body: '{"error":"invalid signature"}',
+      isBase64Encoded: false,
+    });
     const mobway = createLambdaHandler(mobwayVerifier(), () => ({ ok: true }));
-    expect((await mobway(eventWith('rest-api', TEXT, { ...signMobway(TEXT), 'x-signature': 'ff'.repeat(32) }, false))).statusCode).toBe(403);
+    expect((await mobway(eventWith('rest-api', TEXT, { ...signMobway(TEXT), 'x-signature': 'ff'.repeat(32) }, false))).statusCode).toBe(
+      403,
+    );
     expect((await mobway(eventWith('rest-api', TEXT, signMobway(TEXT), false))).statusCode).toBe(200);
     expect(codes).toEqual(['NO_MATCHING_KEY']);
   });
@@ -355,7 +387,13 @@ describe('answers', () => {
     const ok = await createLambdaHandler(smartcarVerifier(), () => ({ statusCode: 201, headers: { 'x-a': '1' }, body: 'made' }))(
       eventWith('alb-multi-value', TEXT, signSmartcar(TEXT)),
     );
-    expect(ok).toEqual({ statusCode: 201, statusDescription: '201 Created', multiValueHeaders: { 'x-a': ['1'] }, body: 'made', isBase64Encoded: false });
+    expect(ok).toEqual({
+      statusCode: 201,
+      statusDescription: '201 Created',
+      multiValueHeaders: { 'x-a': ['1'] },
+      body: 'made',
+      isBase64Encoded: false,
+    });
   });
 
   it('handler results: a Lambda result as it is, a plain value as JSON 200, undefined as 204, bytes as binary, a bad statusCode as 500', async () => {
@@ -366,7 +404,12 @@ describe('answers', () => {
     expect(await run('text')).toMatchObject({ statusCode: 200, body: '"text"' });
     expect(await run(null)).toMatchObject({ statusCode: 200, body: 'null' });
     expect(await run(undefined)).toEqual({ statusCode: 204, body: '', isBase64Encoded: false });
-    expect(await run(new Uint8Array([0xff, 0x00]))).toEqual({ statusCode: 200, headers: { 'content-type': 'application/octet-stream' }, body: '/wA=', isBase64Encoded: true });
+    expect(await run(new Uint8Array([0xff, 0x00]))).toEqual({
+      statusCode: 200,
+      headers: { 'content-type': 'application/octet-stream' },
+      body: '/wA=',
+      isBase64Encoded: true,
+    });
     expect(await run({ statusCode: '200' })).toMatchObject({ statusCode: 500, body: '{"error":"webhook handler failed"}' });
     expect(await run(Promise.resolve({ later: true }))).toMatchObject({ statusCode: 200, body: '{"later":true}' });
   });
@@ -380,7 +423,12 @@ describe('answers', () => {
     expect(got!.json()).toEqual(JSON.parse(TEXT));
     expect(got!.event).toBe(event);
     expect(got!.context).toBe(context);
-    expect([got!.result.keyId, got!.result.keyRole, got!.kind, got!.headers['header1']]).toEqual(['amt-2', 'active', 'function-url', 'value1']);
+    expect([got!.result.keyId, got!.result.keyRole, got!.kind, got!.headers['header1']]).toEqual([
+      'amt-2',
+      'active',
+      'function-url',
+      'value1',
+    ]);
   });
 
   it('Smartcar VERIFY is answered (signed, with the key that verified it); the handler is not called', async () => {
@@ -399,7 +447,11 @@ describe('answers', () => {
 
 describe('events that are not HTTP requests', () => {
   const sqs = { Records: [{ messageId: 'm', eventSource: 'aws:sqs', body: 'x' }] };
-  const websocket = { requestContext: { connectionId: 'c-1', routeKey: '$default', eventType: 'MESSAGE' }, body: 'x', isBase64Encoded: false };
+  const websocket = {
+    requestContext: { connectionId: 'c-1', routeKey: '$default', eventType: 'MESSAGE' },
+    body: 'x',
+    isBase64Encoded: false,
+  };
   it.each([
     ['an SQS event', sqs],
     ['a WebSocket event', websocket],
@@ -422,7 +474,11 @@ describe('events that are not HTTP requests', () => {
 
 describe('replay claims and the fleet', () => {
   function replayVerifier() {
-    return createVerifier({ provider: providers.smartcar(), keys: [{ id: 'amt-2', secret: AMT, role: 'active' }], replay: { store: memoryReplayStore() } });
+    return createVerifier({
+      provider: providers.smartcar(),
+      keys: [{ id: 'amt-2', secret: AMT, role: 'active' }],
+      replay: { store: memoryReplayStore() },
+    });
   }
 
   it('a handler that throws (500) or answers 5xx releases the claim: the retry is accepted, a replay after success is 409', async () => {
@@ -478,10 +534,21 @@ describe('replay claims and the fleet', () => {
     fail = true;
     await run(TEXT);
     expect(log).toEqual([
-      'handler', 'flush-start', 'flush-end', 'answer 200',
-      'flush-start', 'flush-end', 'answer 401',
-      'handler', 'flush-start', 'flush-end', 'answer 500',
-      'handler', 'flush-start', 'flush-end', 'answer 200',
+      'handler',
+      'flush-start',
+      'flush-end',
+      'answer 200',
+      'flush-start',
+      'flush-end',
+      'answer 401',
+      'handler',
+      'flush-start',
+      'flush-end',
+      'answer 500',
+      'handler',
+      'flush-start',
+      'flush-end',
+      'answer 200',
     ]);
   });
 
@@ -496,11 +563,15 @@ describe('replay claims and the fleet', () => {
   it('secretId(event) picks the secret per delivery', async () => {
     const verifier = createVerifier({
       provider: providers.smartcar(),
-      keys: { name: 'tenants', getVersions: async (id: string) => [{ id: `${id}-k`, secret: id === 'acme' ? AMT : 'other', role: 'active' as const }] },
+      keys: {
+        name: 'tenants',
+        getVersions: async (id: string) => [{ id: `${id}-k`, secret: id === 'acme' ? AMT : 'other', role: 'active' as const }],
+      },
       secretId: 'default',
     });
     const handler = createLambdaHandler(verifier, (w) => ({ key: w.result.keyId }), {
-      secretId: (e) => ((e as { pathParameters?: Record<string, string> }).pathParameters)?.['parameter1'] === 'value1' ? 'acme' : 'default',
+      secretId: (e) =>
+        (e as { pathParameters?: Record<string, string> }).pathParameters?.['parameter1'] === 'value1' ? 'acme' : 'default',
     });
     expect(parsed(await handler(eventWith('http-api-v2', TEXT, signSmartcar(TEXT))))).toEqual({ key: 'acme-k' });
   });

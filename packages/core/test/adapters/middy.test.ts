@@ -85,7 +85,11 @@ describe('keyturnMiddy', () => {
   });
 
   it('a handler that throws or answers 5xx releases the claim; the fleet is flushed on every path', async () => {
-    const verifier = createVerifier({ provider: providers.smartcar(), keys: [{ id: 'amt-2', secret: AMT, role: 'active' }], replay: { store: memoryReplayStore() } });
+    const verifier = createVerifier({
+      provider: providers.smartcar(),
+      keys: [{ id: 'amt-2', secret: AMT, role: 'active' }],
+      replay: { store: memoryReplayStore() },
+    });
     let flushes = 0;
     const fleet = { flush: async () => void flushes++ };
     let mode: 'throw' | '502' | 'ok' = 'throw';

@@ -3,8 +3,19 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createNodeHandler, verifyNodeRequest, type AdapterError } from '../../src/adapters/node.ts';
 import { createVerifier, memoryReplayStore, providers, type VerificationError } from '../../src/index.ts';
 import {
-  AMT, OLD_AMT, PIZZA, PIZZA_SIG, downVerifier, hashChallenge, listen, mobwayVerifier, post, signMobway, signSmartcar,
-  smartcarVerifier, withRelease,
+  AMT,
+  OLD_AMT,
+  PIZZA,
+  PIZZA_SIG,
+  downVerifier,
+  hashChallenge,
+  listen,
+  mobwayVerifier,
+  post,
+  signMobway,
+  signSmartcar,
+  smartcarVerifier,
+  withRelease,
 } from './helpers.ts';
 
 const closers: (() => Promise<void>)[] = [];

@@ -51,12 +51,9 @@ export interface ProviderCase {
 }
 
 const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-const alnum = (min: number, max: number) =>
-  fc.string({ unit: fc.constantFrom(...ALNUM), minLength: min, maxLength: max });
+const alnum = (min: number, max: number) => fc.string({ unit: fc.constantFrom(...ALNUM), minLength: min, maxLength: max });
 /** UTF-8 secrets as users store them: any text (non-ASCII included) without surrounding whitespace. */
-export const textSecret = fc
-  .string({ unit: 'grapheme', minLength: 1, maxLength: 48 })
-  .filter((s) => s.length > 0 && !/^\s|\s$/.test(s));
+export const textSecret = fc.string({ unit: 'grapheme', minLength: 1, maxLength: 48 }).filter((s) => s.length > 0 && !/^\s|\s$/.test(s));
 /** Message ids: the Svix alphabet plus `_` and `-`; never a dot. */
 export const messageId = fc.tuple(fc.constantFrom('msg_', 'evt_', ''), alnum(1, 40)).map(([p, s]) => p + s);
 
@@ -124,8 +121,7 @@ function swCase(lib: 'standardwebhooks' | 'svix'): ProviderCase {
     corruptSignature(headers) {
       const h = lowerKeys(headers);
       const key = h['webhook-signature'] !== undefined ? 'webhook-signature' : 'svix-signature';
-      h[key] = h[key]!
-        .split(' ')
+      h[key] = h[key]!.split(' ')
         .map((t) => (t.startsWith('v1,') ? `v1,${flipBase64(t.slice(3))}` : t))
         .join(' ');
       return h;
@@ -146,7 +142,10 @@ function swCase(lib: 'standardwebhooks' | 'svix'): ProviderCase {
 // --- Stripe -------------------------------------------------------------------------------
 
 const stripeClient = new Stripe('sk_test_keyturn');
-const stripeSecret = fc.oneof(alnum(32, 32).map((s) => `whsec_${s}`), textSecret);
+const stripeSecret = fc.oneof(
+  alnum(32, 32).map((s) => `whsec_${s}`),
+  textSecret,
+);
 
 const stripeCase: ProviderCase = {
   factory: 'stripe',
@@ -169,8 +168,7 @@ const stripeCase: ProviderCase = {
   },
   corruptSignature(headers) {
     const h = lowerKeys(headers);
-    h['stripe-signature'] = h['stripe-signature']!
-      .split(',')
+    h['stripe-signature'] = h['stripe-signature']!.split(',')
       .map((item) => (item.startsWith('v1=') ? `v1=${flipHex(item.slice(3))}` : item))
       .join(',');
     return h;
@@ -229,7 +227,10 @@ const shopifyCase: ProviderCase = {
   name: 'shopify vs @shopify/shopify-api',
   reference: '@shopify/shopify-api (webhooks.validate)',
   profile: () => providers.shopify(),
-  secret: fc.oneof(alnum(32, 32).map((s) => `shpss_${s}`), textSecret),
+  secret: fc.oneof(
+    alnum(32, 32).map((s) => `shpss_${s}`),
+    textSecret,
+  ),
   timestamped: false,
   signsId: false,
   // Shopify's library has no signer; its signature is the base64 HMAC of the body (node:crypto here).

@@ -93,7 +93,9 @@ describe.each(CASES)('$name', (c) => {
         expect(ours).toEqual(expected);
         const verifier = createVerifier({ provider: c.profile(), keys: keysOf([secret]), now: () => NOW_MS });
         expect((await verifier.verify({ body, headers: expected })).keyId).toBe('k0');
-        expect((await verifier.verify({ body: body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength), headers: expected })).keyId).toBe('k0');
+        expect(
+          (await verifier.verify({ body: body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength), headers: expected })).keyId,
+        ).toBe('k0');
       }),
       { numRuns: RUNS },
     );

@@ -40,7 +40,8 @@ function paddle(options: { toleranceMs?: number } = {}): ProviderProfile {
         else if (k === 'h1' && /^[0-9a-f]{64}$/i.test(v)) signatures.push(hex(v));
         else if (k === 'h1' || k === 'ts') throw bad('MALFORMED_SIGNATURE', `Malformed Paddle-Signature ${k}.`);
       }
-      if (ts === undefined || signatures.length === 0 || signatures.length > 8) throw bad('MALFORMED_SIGNATURE', 'Malformed Paddle-Signature.');
+      if (ts === undefined || signatures.length === 0 || signatures.length > 8)
+        throw bad('MALFORMED_SIGNATURE', 'Malformed Paddle-Signature.');
       return { signatures, prefix: `${ts}:`, timestamp: Number(ts), eventId: undefined };
     },
     signedPrefix: (ctx) => `${ctx.timestamp}:`,
@@ -68,8 +69,13 @@ describe('custom profiles from docs/providers.md', () => {
     const r = await verifier.verify({ body, headers: { 'Paddle-Signature': header } });
     expect((await verifier.verify({ body, headers: new Headers({ 'Paddle-Signature': header }) })).keyId).toBe('old');
     expect(r).toMatchObject({ keyId: 'old', keyRole: 'previous', timestamp: 1698796800 });
-    await expect(verifier.verify({ body: body + ' ', headers: { 'paddle-signature': header } })).rejects.toMatchObject({ code: 'NO_MATCHING_KEY', status: 400 });
-    await expect(verifier.verify({ body, headers: { 'paddle-signature': 'ts=1;h1=zz' } })).rejects.toMatchObject({ code: 'MALFORMED_SIGNATURE' });
+    await expect(verifier.verify({ body: body + ' ', headers: { 'paddle-signature': header } })).rejects.toMatchObject({
+      code: 'NO_MATCHING_KEY',
+      status: 400,
+    });
+    await expect(verifier.verify({ body, headers: { 'paddle-signature': 'ts=1;h1=zz' } })).rejects.toMatchObject({
+      code: 'MALFORMED_SIGNATURE',
+    });
     // The sender side round-trips with a rotation header.
     const signed = sign(paddle(), { body, secret: ['pdl_ntfset_new', 'VALID_SECRET'], timestamp: 1698796800 });
     expect(signed['paddle-signature']).toContain(header.split(';')[1]);
@@ -94,7 +100,11 @@ describe('custom profiles from docs/providers.md', () => {
     const body = '{"hello":"world"}';
     const expected = createHmac('sha256', key).update(`d-1.1764000000.${body}`).digest('base64');
     const headers = { 'X-Acme-Signature': expected, 'X-Acme-Timestamp': '1764000000', 'X-Acme-Delivery': 'd-1' };
-    const verifier = createVerifier({ provider: acme, keys: [{ id: 'k', secret: key.toString('base64'), role: 'active' }], now: () => 1764000000_000 });
+    const verifier = createVerifier({
+      provider: acme,
+      keys: [{ id: 'k', secret: key.toString('base64'), role: 'active' }],
+      now: () => 1764000000_000,
+    });
     expect(await verifier.verify({ body, headers })).toMatchObject({ keyId: 'k', eventId: 'd-1', timestamp: 1764000000 });
     expect(sign(acme, { body, secret: key.toString('base64'), timestamp: 1764000000, id: 'd-1' })['x-acme-signature']).toBe(expected);
   });

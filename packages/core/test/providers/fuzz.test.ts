@@ -73,29 +73,35 @@ describe.each(Object.keys(PROFILES))('%s parser fuzz', (factory) => {
     const valid = sign(profile, { body, secret: SECRETS[factory]!, timestamp: NOW_S, id: 'msg_fuzz' });
     const keys = Object.keys(valid);
     await fc.assert(
-      fc.asyncProperty(fc.nat(), fc.nat(), fc.string({ unit: fc.constantFrom(...GRAMMAR), minLength: 1, maxLength: 3 }), fc.nat(2), async (k, at, insert, op) => {
-        const key = keys[k % keys.length]!;
-        const value = valid[key]!;
-        const pos = at % (value.length + 1);
-        const mutated =
-          op === 0
-            ? value.slice(0, pos) + insert + value.slice(pos)
-            : op === 1
-              ? value.slice(0, pos) + value.slice(pos + insert.length)
-              : value.slice(0, pos) + insert + value.slice(pos + insert.length);
-        if (mutated === value) return;
-        const outcome = await verifier.verify({ body, headers: { ...valid, [key]: mutated } }).then(
-          (r) => r,
-          (e: unknown) => e,
-        );
-        if (!(outcome instanceof VerificationError)) {
-          // Accepted: only a change the scheme defines as meaningless may get here — hex case,
-          // extra separators, or an ignored token/entry added next to the real signature.
-          expect(isBenign(factory, key, value, mutated), `${key}: ${JSON.stringify(value)} → ${JSON.stringify(mutated)}`).toBe(true);
-        } else {
-          expect(HEADER_CODES.has(outcome.code), outcome.code).toBe(true);
-        }
-      }),
+      fc.asyncProperty(
+        fc.nat(),
+        fc.nat(),
+        fc.string({ unit: fc.constantFrom(...GRAMMAR), minLength: 1, maxLength: 3 }),
+        fc.nat(2),
+        async (k, at, insert, op) => {
+          const key = keys[k % keys.length]!;
+          const value = valid[key]!;
+          const pos = at % (value.length + 1);
+          const mutated =
+            op === 0
+              ? value.slice(0, pos) + insert + value.slice(pos)
+              : op === 1
+                ? value.slice(0, pos) + value.slice(pos + insert.length)
+                : value.slice(0, pos) + insert + value.slice(pos + insert.length);
+          if (mutated === value) return;
+          const outcome = await verifier.verify({ body, headers: { ...valid, [key]: mutated } }).then(
+            (r) => r,
+            (e: unknown) => e,
+          );
+          if (!(outcome instanceof VerificationError)) {
+            // Accepted: only a change the scheme defines as meaningless may get here — hex case,
+            // extra separators, or an ignored token/entry added next to the real signature.
+            expect(isBenign(factory, key, value, mutated), `${key}: ${JSON.stringify(value)} → ${JSON.stringify(mutated)}`).toBe(true);
+          } else {
+            expect(HEADER_CODES.has(outcome.code), outcome.code).toBe(true);
+          }
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -112,7 +118,11 @@ function isBenign(factory: string, key: string, before: string, after: string): 
   }
   if (factory === 'stripe') {
     // Unknown keys are skipped; spaces after commas are allowed.
-    const keep = (s: string) => s.split(',').map((i) => i.trim()).filter((i) => i.startsWith('t=') || i.startsWith('v1='));
+    const keep = (s: string) =>
+      s
+        .split(',')
+        .map((i) => i.trim())
+        .filter((i) => i.startsWith('t=') || i.startsWith('v1='));
     return JSON.stringify(keep(after).map(lowerHex)) === JSON.stringify(keep(before));
   }
   // Not covered by the signature (reported as the event id only): see docs/providers.md.

@@ -13,7 +13,11 @@ const NOW_MS = NOW_S * 1000;
 
 function verifier(provider: ProviderProfile, secret: string | string[]) {
   const secrets = Array.isArray(secret) ? secret : [secret];
-  return createVerifier({ provider, keys: secrets.map((s, i) => ({ id: `k${i}`, secret: s, role: i === 0 ? 'active' : 'previous' })), now: () => NOW_MS });
+  return createVerifier({
+    provider,
+    keys: secrets.map((s, i) => ({ id: `k${i}`, secret: s, role: i === 0 ? 'active' : 'previous' })),
+    now: () => NOW_MS,
+  });
 }
 
 async function codeOf(p: Promise<unknown>): Promise<string> {
@@ -46,16 +50,25 @@ describe('standardWebhooks', () => {
 
   it('reads one header family: webhook-* when webhook-signature is present, svix-* otherwise', async () => {
     const good = signed();
-    const svix = { 'svix-id': good['webhook-id']!, 'svix-timestamp': good['webhook-timestamp']!, 'svix-signature': good['webhook-signature']! };
+    const svix = {
+      'svix-id': good['webhook-id']!,
+      'svix-timestamp': good['webhook-timestamp']!,
+      'svix-signature': good['webhook-signature']!,
+    };
     const v = verifier(providers.standardWebhooks(), secret);
     expect((await v.verify({ body, headers: svix })).keyId).toBe('k0');
     // Both families: webhook-* decides, even when only the svix-* signature is right.
     const wrong = { ...good, 'webhook-signature': 'v1,' + Buffer.alloc(32).toString('base64') };
     expect(await codeOf(v.verify({ body, headers: { ...wrong, ...svix } }))).toBe('NO_MATCHING_KEY');
     // No mixing: webhook-signature with only svix-id is missing webhook-id.
-    expect(await codeOf(v.verify({ body, headers: { 'webhook-signature': good['webhook-signature']!, 'webhook-timestamp': String(NOW_S), 'svix-id': 'msg_1' } }))).toBe(
-      'MISSING_SIGNATURE',
-    );
+    expect(
+      await codeOf(
+        v.verify({
+          body,
+          headers: { 'webhook-signature': good['webhook-signature']!, 'webhook-timestamp': String(NOW_S), 'svix-id': 'msg_1' },
+        }),
+      ),
+    ).toBe('MISSING_SIGNATURE');
   });
 
   it('parses the space-separated token list strictly', async () => {
@@ -164,7 +177,9 @@ describe('stripe', () => {
     const v = verifier(p, secret);
     const h = sign(p, { body, secret, timestamp: NOW_S })['stripe-signature']!;
     expect((await v.verify({ body, headers: { 'Stripe-Signature': `v0=abc,${h},v9=zzz, x=1` } })).keyId).toBe('k0');
-    expect(await codeOf(v.verify({ body, headers: { 'Stripe-Signature': `t=${NOW_S},v0=${'0'.repeat(64)}` } }))).toBe('MALFORMED_SIGNATURE');
+    expect(await codeOf(v.verify({ body, headers: { 'Stripe-Signature': `t=${NOW_S},v0=${'0'.repeat(64)}` } }))).toBe(
+      'MALFORMED_SIGNATURE',
+    );
     expect(await codeOf(v.verify({ body, headers: { 'Stripe-Signature': `${h},t=${NOW_S}` } }))).toBe('MALFORMED_SIGNATURE');
   });
 });
@@ -184,17 +199,23 @@ describe('github', () => {
     const headers = { 'X-Hub-Signature-256': docSig, 'X-GitHub-Delivery': '72d3162e-cc78-11e3-81ab-4c9367dc0958' };
     expect((await verifier(providers.github(), secret).verify({ body, headers })).eventId).toBe('72d3162e-cc78-11e3-81ab-4c9367dc0958');
     expect((await verifier(providers.github({ deliveryIdAsEventId: false }), secret).verify({ body, headers })).eventId).toBeUndefined();
-    expect((await verifier(providers.github(), secret).verify({ body, headers: { ...headers, 'X-GitHub-Delivery': 'x'.repeat(300) } })).eventId).toBeUndefined();
+    expect(
+      (await verifier(providers.github(), secret).verify({ body, headers: { ...headers, 'X-GitHub-Delivery': 'x'.repeat(300) } })).eventId,
+    ).toBeUndefined();
   });
 
   it('reads X-Hub-Signature-256 only and needs exactly 64 hex digits', async () => {
     const v = verifier(providers.github(), secret);
     const sha1 = 'sha1=' + createHmac('sha1', secret).update(body).digest('hex');
-    expect((await v.verify({ body, headers: { 'X-Hub-Signature': 'sha1=' + '0'.repeat(40), 'X-Hub-Signature-256': docSig } })).keyId).toBe('k0');
+    expect((await v.verify({ body, headers: { 'X-Hub-Signature': 'sha1=' + '0'.repeat(40), 'X-Hub-Signature-256': docSig } })).keyId).toBe(
+      'k0',
+    );
     expect(await codeOf(v.verify({ body, headers: { 'X-Hub-Signature': sha1 } }))).toBe('MISSING_SIGNATURE');
     expect(await codeOf(v.verify({ body, headers: { 'X-Hub-Signature-256': docSig.slice(0, -1) } }))).toBe('MALFORMED_SIGNATURE');
     expect(await codeOf(v.verify({ body, headers: { 'X-Hub-Signature-256': docSig + '0' } }))).toBe('MALFORMED_SIGNATURE');
-    expect(await codeOf(v.verify({ body, headers: { 'X-Hub-Signature-256': docSig.replace('sha256=', 'SHA256=') } }))).toBe('MALFORMED_SIGNATURE');
+    expect(await codeOf(v.verify({ body, headers: { 'X-Hub-Signature-256': docSig.replace('sha256=', 'SHA256=') } }))).toBe(
+      'MALFORMED_SIGNATURE',
+    );
   });
 
   it('a custom hmac() profile covers legacy SHA-1 senders', async () => {
@@ -215,24 +236,42 @@ describe('shopify', () => {
 
   it('reports the webhook id of the header family it verified', async () => {
     const v = verifier(providers.shopify(), secret);
-    expect((await v.verify({ body, headers: { 'X-Shopify-Hmac-Sha256': mac, 'X-Shopify-Webhook-Id': 'w-classic' } })).eventId).toBe('w-classic');
-    expect((await v.verify({ body, headers: { 'shopify-hmac-sha256': mac, 'shopify-webhook-id': 'w-events', 'X-Shopify-Webhook-Id': 'w-classic' } })).eventId).toBe(
-      'w-events',
+    expect((await v.verify({ body, headers: { 'X-Shopify-Hmac-Sha256': mac, 'X-Shopify-Webhook-Id': 'w-classic' } })).eventId).toBe(
+      'w-classic',
     );
-    expect((await verifier(providers.shopify({ webhookIdAsEventId: false }), secret).verify({ body, headers: { 'X-Shopify-Hmac-Sha256': mac, 'X-Shopify-Webhook-Id': 'w' } })).eventId).toBeUndefined();
+    expect(
+      (
+        await v.verify({
+          body,
+          headers: { 'shopify-hmac-sha256': mac, 'shopify-webhook-id': 'w-events', 'X-Shopify-Webhook-Id': 'w-classic' },
+        })
+      ).eventId,
+    ).toBe('w-events');
+    expect(
+      (
+        await verifier(providers.shopify({ webhookIdAsEventId: false }), secret).verify({
+          body,
+          headers: { 'X-Shopify-Hmac-Sha256': mac, 'X-Shopify-Webhook-Id': 'w' },
+        })
+      ).eventId,
+    ).toBeUndefined();
   });
 
   it('the events header wins when both families are present (as in @shopify/shopify-api)', async () => {
     const v = verifier(providers.shopify(), secret);
     const wrong = Buffer.alloc(32).toString('base64');
-    expect(await codeOf(v.verify({ body, headers: { 'X-Shopify-Hmac-Sha256': mac, 'shopify-hmac-sha256': wrong } }))).toBe('NO_MATCHING_KEY');
+    expect(await codeOf(v.verify({ body, headers: { 'X-Shopify-Hmac-Sha256': mac, 'shopify-hmac-sha256': wrong } }))).toBe(
+      'NO_MATCHING_KEY',
+    );
   });
 
   it('needs standard, padded base64 of 32 bytes', async () => {
     const v = verifier(providers.shopify(), secret);
     const url = mac.replace(/\+/g, '-').replace(/\//g, '_');
     if (url !== mac) expect(await codeOf(v.verify({ body, headers: { 'X-Shopify-Hmac-Sha256': url } }))).toBe('MALFORMED_SIGNATURE');
-    expect(await codeOf(v.verify({ body, headers: { 'X-Shopify-Hmac-Sha256': Buffer.alloc(20).toString('base64') } }))).toBe('MALFORMED_SIGNATURE');
+    expect(await codeOf(v.verify({ body, headers: { 'X-Shopify-Hmac-Sha256': Buffer.alloc(20).toString('base64') } }))).toBe(
+      'MALFORMED_SIGNATURE',
+    );
   });
 });
 

@@ -5,7 +5,16 @@ import { createPublicKey, generateKeyPairSync, sign as edSign, verify as edVerif
 import { inspect } from 'node:util';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createVerifier, providers, SecretMaterial, sign, signAsync, VerificationError, type KeyStore, type SecretVersion } from '../../src/index.ts';
+import {
+  createVerifier,
+  providers,
+  SecretMaterial,
+  sign,
+  signAsync,
+  VerificationError,
+  type KeyStore,
+  type SecretVersion,
+} from '../../src/index.ts';
 
 const T = 1_764_000_000;
 const NOW = T * 1000;
@@ -44,14 +53,19 @@ describe('Standard Webhooks v1a (Ed25519)', () => {
     const pair = keyPair();
     const verifier = createVerifier({ provider: profile(), keys: pair.whpk, now: () => NOW });
     await fc.assert(
-      fc.asyncProperty(fc.string({ maxLength: 200 }), fc.stringMatching(/^[A-Za-z0-9_-]{1,40}$/), fc.boolean(), async (body, id, tamper) => {
-        const sig = edSign(null, content(id, body), pair.privateKey);
-        if (tamper) sig[sig.length - 1] = (sig[sig.length - 1] as number) ^ 1;
-        const expected = edVerify(null, content(id, body), pair.publicKey, sig);
-        const outcome = await verifier.safeVerify({ body, headers: headers(id, `v1a,${sig.toString('base64')}`) });
-        expect(outcome.ok).toBe(expected);
-        if (!outcome.ok) expect(outcome.error.code).toBe('NO_MATCHING_KEY');
-      }),
+      fc.asyncProperty(
+        fc.string({ maxLength: 200 }),
+        fc.stringMatching(/^[A-Za-z0-9_-]{1,40}$/),
+        fc.boolean(),
+        async (body, id, tamper) => {
+          const sig = edSign(null, content(id, body), pair.privateKey);
+          if (tamper) sig[sig.length - 1] = (sig[sig.length - 1] as number) ^ 1;
+          const expected = edVerify(null, content(id, body), pair.publicKey, sig);
+          const outcome = await verifier.safeVerify({ body, headers: headers(id, `v1a,${sig.toString('base64')}`) });
+          expect(outcome.ok).toBe(expected);
+          if (!outcome.ok) expect(outcome.error.code).toBe('NO_MATCHING_KEY');
+        },
+      ),
       { numRuns: 150 },
     );
   }, 30_000);
@@ -104,9 +118,17 @@ describe('Standard Webhooks v1a (Ed25519)', () => {
     expect((await verifier.verify({ body, headers: v1 })).keyId).toBe('hmac');
     expect((await verifier.verify({ body, headers: mixed })).keyId).toBe('hmac'); // HMAC first: cheaper
     // A forged v1a next to a forged v1: no key matches.
-    const forged = { ...mixed, 'webhook-signature': `v1,${Buffer.alloc(32).toString('base64')} v1a,${Buffer.alloc(64).toString('base64')}` };
+    const forged = {
+      ...mixed,
+      'webhook-signature': `v1,${Buffer.alloc(32).toString('base64')} v1a,${Buffer.alloc(64).toString('base64')}`,
+    };
     await expect(verifier.verify({ body, headers: forged })).rejects.toMatchObject({ code: 'NO_MATCHING_KEY' });
-    expect(verifier.status().versions.map((v) => v.id).sort()).toEqual(['ed25519', 'hmac']);
+    expect(
+      verifier
+        .status()
+        .versions.map((v) => v.id)
+        .sort(),
+    ).toEqual(['ed25519', 'hmac']);
   });
 
   it('public keys come from a store too, and a whsk_ key is never accepted by a receiver', async () => {
@@ -115,11 +137,15 @@ describe('Standard Webhooks v1a (Ed25519)', () => {
     const store: KeyStore = { name: 'memory', getVersions: async () => versions };
     const verifier = createVerifier({ provider: profile(), keys: store, secretId: 'svix', now: () => NOW });
     const body = '{}';
-    expect((await verifier.verify({ body, headers: sign({ provider: profile(), body, secret: pair.whsk, id: 'm', timestamp: T }) })).keyId).toBe('v1');
+    expect(
+      (await verifier.verify({ body, headers: sign({ provider: profile(), body, secret: pair.whsk, id: 'm', timestamp: T }) })).keyId,
+    ).toBe('v1');
     // A stored whsk_ makes the version unusable (INVALID_SECRET, 500), never a verification key.
     versions = [{ id: 'v2', secret: pair.whsk, role: 'active' }];
     const other = createVerifier({ provider: profile(), keys: store, secretId: 'svix', now: () => NOW });
-    await expect(other.verify({ body, headers: sign({ provider: profile(), body, secret: pair.whsk, id: 'm', timestamp: T }) })).rejects.toMatchObject({
+    await expect(
+      other.verify({ body, headers: sign({ provider: profile(), body, secret: pair.whsk, id: 'm', timestamp: T }) }),
+    ).rejects.toMatchObject({
       code: 'INVALID_SECRET',
       status: 500,
     });
@@ -134,7 +160,10 @@ describe('Standard Webhooks v1a (Ed25519)', () => {
       [() => createVerifier({ provider: profile(), keys: 'whpk_not base64!' }), /a whpk_ public key is 32 bytes/],
       // A public key cannot sign, and is never read as an HMAC key.
       [() => sign({ provider: profile(), body: '{}', secret: pair.whpk, id: 'm' }), /whpk_ key is an Ed25519 key, not a v1 signing secret/],
-      [() => sign({ provider: profile(), body: '{}', secret: `whsk_${Buffer.alloc(20).toString('base64')}`, id: 'm' }), /whsk_ secret key is base64 of the 32-byte Ed25519 seed/],
+      [
+        () => sign({ provider: profile(), body: '{}', secret: `whsk_${Buffer.alloc(20).toString('base64')}`, id: 'm' }),
+        /whsk_ secret key is base64 of the 32-byte Ed25519 seed/,
+      ],
     ];
     for (const [attempt, message] of attempts) {
       let thrown: unknown;
@@ -152,7 +181,9 @@ describe('Standard Webhooks v1a (Ed25519)', () => {
     const seed = Buffer.from(pair.whsk.slice(5), 'base64');
     const raw = createPublicKey(pair.privateKey).export({ format: 'der', type: 'spki' }).subarray(12);
     const long = `whsk_${Buffer.concat([seed, raw]).toString('base64')}`;
-    expect(sign({ provider: profile(), body: '{}', secret: long, id: 'm', timestamp: T })).toEqual(sign({ provider: profile(), body: '{}', secret: pair.whsk, id: 'm', timestamp: T }));
+    expect(sign({ provider: profile(), body: '{}', secret: long, id: 'm', timestamp: T })).toEqual(
+      sign({ provider: profile(), body: '{}', secret: pair.whsk, id: 'm', timestamp: T }),
+    );
   });
 
   it('parses v1a strictly: 64 bytes of base64, at most 8 signatures of both kinds together', async () => {
@@ -160,7 +191,8 @@ describe('Standard Webhooks v1a (Ed25519)', () => {
     const verifier = createVerifier({ provider: profile(), keys: pair.whpk, now: () => NOW });
     const body = '{}';
     const good = sign({ provider: profile(), body, secret: pair.whsk, id: 'm', timestamp: T })['webhook-signature']!;
-    const run = (signature: string) => verifier.safeVerify({ body, headers: headers('m', signature) }).then((r) => (r.ok ? 'ok' : r.error.code));
+    const run = (signature: string) =>
+      verifier.safeVerify({ body, headers: headers('m', signature) }).then((r) => (r.ok ? 'ok' : r.error.code));
     expect(await run(good)).toBe('ok');
     expect(await run(`v1a,${Buffer.alloc(63).toString('base64')} ${good}`)).toBe('MALFORMED_SIGNATURE');
     expect(await run(`v1a,${'*'.repeat(88)} ${good}`)).toBe('MALFORMED_SIGNATURE');
@@ -177,7 +209,8 @@ describe('Standard Webhooks v1a: the spec text, and key material never shown', (
   // v1a signature. The spec publishes no key for them, so the header is read, not verified.
   const SPEC_ID = 'msg_2KWPBgLlAfxdpx2AI54pPJ85f4W';
   const SPEC_T = 1674087231;
-  const SPEC_BODY = '{"type":"contact.created","timestamp":"2022-11-03T20:26:10.344522Z","data":{"id":"1f81eb52-5198-4599-803e-771906343485"}}';
+  const SPEC_BODY =
+    '{"type":"contact.created","timestamp":"2022-11-03T20:26:10.344522Z","data":{"id":"1f81eb52-5198-4599-803e-771906343485"}}';
   const SPEC_CONTENT = `msg_2KWPBgLlAfxdpx2AI54pPJ85f4W.1674087231.${SPEC_BODY}`;
   const SPEC_HEADER =
     'v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4= v1a,hnO3f9T8Ytu9HwrXslvumlUpqtNVqkhqw/enGzPCXe5BdqzCInXqYXFymVJaA7AZdpXwVLPo3mNl8EM+m7TBAg==';
@@ -189,7 +222,11 @@ describe('Standard Webhooks v1a: the spec text, and key material never shown', (
     expect(edVerify(null, Buffer.from(SPEC_CONTENT), pair.publicKey, signature)).toBe(true);
     const theirs = edSign(null, Buffer.from(SPEC_CONTENT), pair.privateKey).toString('base64');
     const verifier = createVerifier({ provider: profile(), keys: pair.whpk, now: () => SPEC_T * 1000 });
-    const headersOf = (signature: string) => ({ 'webhook-id': SPEC_ID, 'webhook-timestamp': String(SPEC_T), 'webhook-signature': signature });
+    const headersOf = (signature: string) => ({
+      'webhook-id': SPEC_ID,
+      'webhook-timestamp': String(SPEC_T),
+      'webhook-signature': signature,
+    });
     expect((await verifier.verify({ body: SPEC_BODY, headers: headersOf(`v1a,${theirs}`) })).eventId).toBe(SPEC_ID);
     // The spec's own header next to the valid signature: both of its entries are read and skipped.
     expect((await verifier.verify({ body: SPEC_BODY, headers: headersOf(`${SPEC_HEADER} v1a,${theirs}`) })).keyId).toBe('default');
@@ -200,8 +237,18 @@ describe('Standard Webhooks v1a: the spec text, and key material never shown', (
     expect(parsed.signatures.map((s) => s.length)).toEqual([32]);
     expect(parsed.asymmetricSignatures?.map((s) => s.length)).toEqual([64]);
     expect([parsed.prefix, parsed.timestamp, parsed.eventId]).toEqual([`${SPEC_ID}.${SPEC_T}.`, SPEC_T, SPEC_ID]);
-    const verifier = createVerifier({ provider: profile(), keys: [{ id: 'pk', secret: keyPair().whpk, role: 'active' }, { id: 'hmac', secret: HMAC_SECRET, role: 'previous' }], now: () => SPEC_T * 1000 });
-    const outcome = await verifier.safeVerify({ body: SPEC_BODY, headers: { 'webhook-id': SPEC_ID, 'webhook-timestamp': String(SPEC_T), 'webhook-signature': SPEC_HEADER } });
+    const verifier = createVerifier({
+      provider: profile(),
+      keys: [
+        { id: 'pk', secret: keyPair().whpk, role: 'active' },
+        { id: 'hmac', secret: HMAC_SECRET, role: 'previous' },
+      ],
+      now: () => SPEC_T * 1000,
+    });
+    const outcome = await verifier.safeVerify({
+      body: SPEC_BODY,
+      headers: { 'webhook-id': SPEC_ID, 'webhook-timestamp': String(SPEC_T), 'webhook-signature': SPEC_HEADER },
+    });
     expect(outcome.ok ? 'ok' : outcome.error.code).toBe('NO_MATCHING_KEY');
   });
 
@@ -216,7 +263,14 @@ describe('Standard Webhooks v1a: the spec text, and key material never shown', (
     const show = (value: unknown) => shown.push(inspect(value, { depth: 8, showHidden: true }), JSON.stringify(value) ?? '', String(value));
     // Stored where a receiver's key belongs: an unusable version (500), shown nowhere.
     const store: KeyStore = { name: 'memory', getVersions: async () => [{ id: 'v1', secret: pair.whsk, role: 'active' }] };
-    const verifier = createVerifier({ provider: profile(), keys: store, secretId: 'svix', now: () => NOW, onEvent: show, onRejected: show });
+    const verifier = createVerifier({
+      provider: profile(),
+      keys: store,
+      secretId: 'svix',
+      now: () => NOW,
+      onEvent: show,
+      onRejected: show,
+    });
     const headers = sign({ provider: profile(), body: '{}', secret: material, id: 'm', timestamp: T });
     const outcome = await verifier.safeVerify({ body: '{}', headers });
     expect(outcome.ok ? 'ok' : outcome.error.code).toBe('INVALID_SECRET');
@@ -249,17 +303,22 @@ describe('Standard Webhooks v1a: the spec text, and key material never shown', (
     const scheme = base.asymmetric!;
     const watched = {
       ...base,
-      asymmetric: { ...scheme, signingKey: (secret: string | Uint8Array) => {
-        const seed = scheme.signingKey(secret);
-        if (seed !== undefined) seeds.push(seed);
-        return seed;
-      } },
+      asymmetric: {
+        ...scheme,
+        signingKey: (secret: string | Uint8Array) => {
+          const seed = scheme.signingKey(secret);
+          if (seed !== undefined) seeds.push(seed);
+          return seed;
+        },
+      },
     };
     const input = { provider: watched, body: '{"a":1}', secret: pair.whsk, id: 'm', timestamp: T };
     const signed = sign(input);
     expect(await signAsync(input)).toEqual(signed);
     // Still a valid signature: the seed was read before it was wiped.
-    expect(edVerify(null, content('m', '{"a":1}'), pair.publicKey, Buffer.from(signed['webhook-signature']!.slice(4), 'base64'))).toBe(true);
+    expect(edVerify(null, content('m', '{"a":1}'), pair.publicKey, Buffer.from(signed['webhook-signature']!.slice(4), 'base64'))).toBe(
+      true,
+    );
     expect(seeds).toHaveLength(2);
     for (const seed of seeds) expect([seed.length, seed.every((b) => b === 0)]).toEqual([32, true]);
   });

@@ -19,7 +19,11 @@ describe.each(Object.keys(built))('%s', (file) => {
 
   it.each(committed.map((v) => [v.description, v] as const))('%s', async (_d, v) => {
     const factory = (providers as unknown as Record<string, (o?: unknown) => ProviderProfile>)[v.provider]!;
-    const verifier = createVerifier({ provider: factory(v.options), keys: [{ id: 'k1', secret: v.secret, role: 'active' }], now: () => v.now });
+    const verifier = createVerifier({
+      provider: factory(v.options),
+      keys: [{ id: 'k1', secret: v.secret, role: 'active' }],
+      now: () => v.now,
+    });
     const body = v.bodyBase64 !== undefined ? Buffer.from(v.bodyBase64, 'base64') : (v.body ?? '');
     const outcome = await verifier.verify({ body, headers: v.headers }).then(
       (r) => ({ ok: true as const, r }),

@@ -52,7 +52,16 @@ function standardWebhooksVectors(): Vector[] {
   const dotted = 'msg_p5jXN8AQM9LWM0D4.loKWxJek';
   const unicode = lib.sign('msg_unicode', new Date(1764000000 * 1000), UNICODE_BODY);
   return [
-    { description: 'published vector (webhook-* headers)', source: published, provider: 'standardWebhooks', secret, body, headers, now, expect: ok },
+    {
+      description: 'published vector (webhook-* headers)',
+      source: published,
+      provider: 'standardWebhooks',
+      secret,
+      body,
+      headers,
+      now,
+      expect: ok,
+    },
     {
       description: 'published vector under Svix header names (svix-*)',
       source: published,
@@ -113,7 +122,16 @@ function standardWebhooksVectors(): Vector[] {
       now: now + 301_000,
       expect: no('TIMESTAMP_TOO_OLD', 400),
     },
-    { description: 'timestamp exactly 300 s old', source: published, provider: 'standardWebhooks', secret, body, headers, now: now + 300_000, expect: ok },
+    {
+      description: 'timestamp exactly 300 s old',
+      source: published,
+      provider: 'standardWebhooks',
+      secret,
+      body,
+      headers,
+      now: now + 300_000,
+      expect: ok,
+    },
     {
       description: 'timestamp 301 s in the future (the spec checks both directions)',
       source: published,
@@ -164,8 +182,14 @@ function asymmetricVectors(): Vector[] {
   const privateKey = createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });
   const publicKey = createPublicKey(privateKey);
   const signed = `${id}.${ts}.${body}`;
-  check(`v1a,${edSign(null, Buffer.from(signed), privateKey).toString('base64')}` === published, 'node:crypto no longer reproduces the published v1a signature');
-  check(edVerify(null, Buffer.from(signed), publicKey, Buffer.from(published.slice(4), 'base64')), 'node:crypto rejects the published v1a signature');
+  check(
+    `v1a,${edSign(null, Buffer.from(signed), privateKey).toString('base64')}` === published,
+    'node:crypto no longer reproduces the published v1a signature',
+  );
+  check(
+    edVerify(null, Buffer.from(signed), publicKey, Buffer.from(published.slice(4), 'base64')),
+    'node:crypto rejects the published v1a signature',
+  );
   const whpk = 'whpk_' + publicKey.export({ format: 'der', type: 'spki' }).subarray(12).toString('base64');
   const source =
     'standard-webhooks libraries/go webhook_asymmetric_test.go TestAsymmetricWebhookSign (published seed and v1a signature); ' +
@@ -173,7 +197,12 @@ function asymmetricVectors(): Vector[] {
   const headers = (sig: string, msgId = id) => ({ 'webhook-id': msgId, 'webhook-timestamp': String(ts), 'webhook-signature': sig });
   const base = { source, provider: 'standardWebhooks', secret: whpk, body, now: ts * 1000 };
   return [
-    { ...base, description: 'asymmetric v1a (Ed25519): the published vector, verified with the whpk_ public key', headers: headers(published), expect: ok },
+    {
+      ...base,
+      description: 'asymmetric v1a (Ed25519): the published vector, verified with the whpk_ public key',
+      headers: headers(published),
+      expect: ok,
+    },
     {
       ...base,
       description: 'v1a under Svix header names (svix-*)',
@@ -186,9 +215,25 @@ function asymmetricVectors(): Vector[] {
       headers: headers(`v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE= ${published}`),
       expect: ok,
     },
-    { ...base, description: 'v1a over a body changed by one character', body: '{"test": 2432232315}', headers: headers(published), expect: no('NO_MATCHING_KEY', 400) },
-    { ...base, description: 'v1a with another message id (the id is signed)', headers: headers(published, `${id.slice(0, -1)}X`), expect: no('NO_MATCHING_KEY', 400) },
-    { ...base, description: 'a v1a signature that is not 64 bytes of base64', headers: headers(`${published.slice(0, -8)}==`), expect: no('MALFORMED_SIGNATURE', 400) },
+    {
+      ...base,
+      description: 'v1a over a body changed by one character',
+      body: '{"test": 2432232315}',
+      headers: headers(published),
+      expect: no('NO_MATCHING_KEY', 400),
+    },
+    {
+      ...base,
+      description: 'v1a with another message id (the id is signed)',
+      headers: headers(published, `${id.slice(0, -1)}X`),
+      expect: no('NO_MATCHING_KEY', 400),
+    },
+    {
+      ...base,
+      description: 'a v1a signature that is not 64 bytes of base64',
+      headers: headers(`${published.slice(0, -8)}==`),
+      expect: no('MALFORMED_SIGNATURE', 400),
+    },
   ];
 }
 
@@ -211,7 +256,16 @@ function stripeVectors(): Vector[] {
   // key "test_secret" as UTF-8, the same key codec as the stripe profile.
   const crypto = { name: 'stripe-crypto-provider', header: 'X-Signature', encoding: 'hex', secretCodec: 'utf8' };
   return [
-    { description: 'signed by stripe, whole whsec_ string as the UTF-8 key', source, provider: 'stripe', secret, body, headers: { 'Stripe-Signature': header }, now, expect: ok },
+    {
+      description: 'signed by stripe, whole whsec_ string as the UTF-8 key',
+      source,
+      provider: 'stripe',
+      secret,
+      body,
+      headers: { 'Stripe-Signature': header },
+      now,
+      expect: ok,
+    },
     {
       description: 'rotation: an old-secret v1, the current v1 and a v0 test signature',
       source,
@@ -283,7 +337,16 @@ function stripeVectors(): Vector[] {
       now,
       expect: no('NO_MATCHING_KEY', 400),
     },
-    { description: 'non-ASCII body', source, provider: 'stripe', secret, body: UNICODE_BODY, headers: { 'Stripe-Signature': unicode }, now, expect: ok },
+    {
+      description: 'non-ASCII body',
+      source,
+      provider: 'stripe',
+      secret,
+      body: UNICODE_BODY,
+      headers: { 'Stripe-Signature': unicode },
+      now,
+      expect: ok,
+    },
     {
       description: 'CryptoProvider contract: HMAC("test_secret", "")',
       source: 'stripe-node src/crypto/CryptoProvider.ts (published)',
@@ -321,7 +384,16 @@ async function githubVectors(): Promise<Vector[]> {
   const sha1 = 'sha1=' + createHmac('sha1', secret).update(body).digest('hex');
   const delivery = '72d3162e-cc78-11e3-81ab-4c9367dc0958';
   return [
-    { description: 'octokit published vector', source: published, provider: 'github', secret, body, headers: { 'X-Hub-Signature-256': sig, 'X-GitHub-Delivery': delivery }, now, expect: ok },
+    {
+      description: 'octokit published vector',
+      source: published,
+      provider: 'github',
+      secret,
+      body,
+      headers: { 'X-Hub-Signature-256': sig, 'X-GitHub-Delivery': delivery },
+      now,
+      expect: ok,
+    },
     {
       description: 'uppercase hex is accepted on every runtime (octokit: node build no, web build yes)',
       source: published,
@@ -352,8 +424,26 @@ async function githubVectors(): Promise<Vector[]> {
       now,
       expect: no('MISSING_SIGNATURE', 401),
     },
-    { description: 'wrong secret', source: published, provider: 'github', secret: 'mysecret2', body, headers: { 'X-Hub-Signature-256': sig }, now, expect: no('NO_MATCHING_KEY', 401) },
-    { description: 'non-ASCII body', source: '@octokit/webhooks-methods sign', provider: 'github', secret, body: UNICODE_BODY, headers: { 'X-Hub-Signature-256': unicode }, now, expect: ok },
+    {
+      description: 'wrong secret',
+      source: published,
+      provider: 'github',
+      secret: 'mysecret2',
+      body,
+      headers: { 'X-Hub-Signature-256': sig },
+      now,
+      expect: no('NO_MATCHING_KEY', 401),
+    },
+    {
+      description: 'non-ASCII body',
+      source: '@octokit/webhooks-methods sign',
+      provider: 'github',
+      secret,
+      body: UNICODE_BODY,
+      headers: { 'X-Hub-Signature-256': unicode },
+      now,
+      expect: ok,
+    },
   ];
 }
 
@@ -369,7 +459,11 @@ async function shopifyVectors(): Promise<Vector[]> {
     isEmbeddedApp: false,
     logger: { level: LogSeverity.Error, log: async () => undefined },
   });
-  const extra = { 'x-shopify-topic': 'orders/create', 'x-shopify-shop-domain': 'keyturn.myshopify.com', 'x-shopify-api-version': '2025-10' };
+  const extra = {
+    'x-shopify-topic': 'orders/create',
+    'x-shopify-shop-domain': 'keyturn.myshopify.com',
+    'x-shopify-api-version': '2025-10',
+  };
   const rawRequest = new Request('https://app.example/webhooks', {
     method: 'POST',
     headers: { ...extra, 'x-shopify-hmac-sha256': hmac, 'x-shopify-webhook-id': 'b54557e4-bdd9-4b37-8a5f-bf7d70bcd043' },
@@ -382,7 +476,16 @@ async function shopifyVectors(): Promise<Vector[]> {
   const headers = { 'X-Shopify-Hmac-Sha256': hmac, 'X-Shopify-Webhook-Id': 'b54557e4-bdd9-4b37-8a5f-bf7d70bcd043' };
   return [
     { description: 'classic webhook headers', source, provider: 'shopify', secret, body, headers, now, expect: ok },
-    { description: 'events delivery header (shopify-hmac-sha256)', source, provider: 'shopify', secret, body, headers: { 'shopify-hmac-sha256': hmac }, now, expect: ok },
+    {
+      description: 'events delivery header (shopify-hmac-sha256)',
+      source,
+      provider: 'shopify',
+      secret,
+      body,
+      headers: { 'shopify-hmac-sha256': hmac },
+      now,
+      expect: ok,
+    },
     {
       description: 'base64 without padding',
       source,
@@ -403,7 +506,16 @@ async function shopifyVectors(): Promise<Vector[]> {
       now,
       expect: no('MALFORMED_SIGNATURE', 401),
     },
-    { description: 'body re-serialized (spaces added)', source, provider: 'shopify', secret, body: body.replace(/,/g, ', '), headers, now, expect: no('NO_MATCHING_KEY', 401) },
+    {
+      description: 'body re-serialized (spaces added)',
+      source,
+      provider: 'shopify',
+      secret,
+      body: body.replace(/,/g, ', '),
+      headers,
+      now,
+      expect: no('NO_MATCHING_KEY', 401),
+    },
   ];
 }
 
@@ -422,8 +534,26 @@ function slackVectors(): Vector[] {
   return [
     { description: 'published example', source, provider: 'slack', secret, body, headers, now, expect: ok },
     { description: 'published example, 300 s later', source, provider: 'slack', secret, body, headers, now: now + 300_000, expect: ok },
-    { description: 'published example, 301 s later', source, provider: 'slack', secret, body, headers, now: now + 301_000, expect: no('TIMESTAMP_TOO_OLD', 401) },
-    { description: 'published example, clock 301 s behind', source, provider: 'slack', secret, body, headers, now: now - 301_000, expect: no('TIMESTAMP_IN_FUTURE', 401) },
+    {
+      description: 'published example, 301 s later',
+      source,
+      provider: 'slack',
+      secret,
+      body,
+      headers,
+      now: now + 301_000,
+      expect: no('TIMESTAMP_TOO_OLD', 401),
+    },
+    {
+      description: 'published example, clock 301 s behind',
+      source,
+      provider: 'slack',
+      secret,
+      body,
+      headers,
+      now: now - 301_000,
+      expect: no('TIMESTAMP_IN_FUTURE', 401),
+    },
     {
       description: 'timestamp header changed by one second',
       source,
@@ -434,8 +564,26 @@ function slackVectors(): Vector[] {
       now,
       expect: no('NO_MATCHING_KEY', 401),
     },
-    { description: 'v1= instead of v0=', source, provider: 'slack', secret, body, headers: { ...headers, 'X-Slack-Signature': 'v1=' + sig.slice(3) }, now, expect: no('MALFORMED_SIGNATURE', 401) },
-    { description: 'no timestamp header', source, provider: 'slack', secret, body, headers: { 'X-Slack-Signature': sig }, now, expect: no('MISSING_SIGNATURE', 401) },
+    {
+      description: 'v1= instead of v0=',
+      source,
+      provider: 'slack',
+      secret,
+      body,
+      headers: { ...headers, 'X-Slack-Signature': 'v1=' + sig.slice(3) },
+      now,
+      expect: no('MALFORMED_SIGNATURE', 401),
+    },
+    {
+      description: 'no timestamp header',
+      source,
+      provider: 'slack',
+      secret,
+      body,
+      headers: { 'X-Slack-Signature': sig },
+      now,
+      expect: no('MISSING_SIGNATURE', 401),
+    },
   ];
 }
 

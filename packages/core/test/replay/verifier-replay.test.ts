@@ -76,7 +76,12 @@ function setup(extra: Partial<VerifierOptions> & { provider?: ProviderProfile; s
   } as VerifierOptions);
   const deliver = (body: string, opts: { id?: string; at?: number } = {}) => ({
     body,
-    headers: sign(provider, { body, secret, timestamp: Math.floor((opts.at ?? c.now()) / 1000), ...(opts.id === undefined ? {} : { id: opts.id }) }),
+    headers: sign(provider, {
+      body,
+      secret,
+      timestamp: Math.floor((opts.at ?? c.now()) / 1000),
+      ...(opts.id === undefined ? {} : { id: opts.id }),
+    }),
   });
   return { verifier, clock: c, rejected, events, deliver };
 }
@@ -134,14 +139,24 @@ describe('replay defence: verifier integration', () => {
     const r = await verifier.verify(deliver('{"id":"evt_4"}'));
     expect(Object.keys(r)).not.toContain('release');
     expect(Object.keys(r)).not.toContain('replayKey');
-    expect(JSON.parse(JSON.stringify(r))).toEqual({ provider: 'dataspike', secretId: 'default', keyId: 'k1', keyRole: 'active', timestamp: T0 / 1000, eventId: 'evt_4' });
+    expect(JSON.parse(JSON.stringify(r))).toEqual({
+      provider: 'dataspike',
+      secretId: 'default',
+      keyId: 'k1',
+      keyRole: 'active',
+      timestamp: T0 / 1000,
+      eventId: 'evt_4',
+    });
   });
 
   it('never claims for a forged, malformed or stale request', async () => {
     const spy = spyStore();
     const { verifier, deliver, clock: c } = setup({ replay: { store: spy.store } });
     const real = deliver('{"id":"evt_5"}');
-    const forged = { body: real.body, headers: sign(providers.dataspike(), { body: real.body, secret: 'whsec_' + 'cd'.repeat(32), timestamp: T0 / 1000 }) };
+    const forged = {
+      body: real.body,
+      headers: sign(providers.dataspike(), { body: real.body, secret: 'whsec_' + 'cd'.repeat(32), timestamp: T0 / 1000 }),
+    };
     await expect(verifier.verify(forged)).rejects.toMatchObject({ code: 'NO_MATCHING_KEY' });
     await expect(verifier.verify({ body: real.body, headers: {} })).rejects.toMatchObject({ code: 'MISSING_SIGNATURE' });
     await expect(verifier.verify({ body: real.body + ' ', headers: real.headers })).rejects.toMatchObject({ code: 'NO_MATCHING_KEY' });
@@ -160,7 +175,9 @@ describe('replay defence: verifier integration', () => {
     expect(r1.replayKey).toBe('standard-webhooks:default:msg_2Lh9');
     sw.clock.advance(30_000); // sender retry: new timestamp, new signature, same id
     await expect(sw.verifier.verify(sw.deliver('{"type":"a"}', { id: 'msg_2Lh9' }))).rejects.toMatchObject({ code: 'REPLAYED' });
-    expect((await sw.verifier.verify(sw.deliver('{"type":"a"}', { id: 'msg_other' }))).replayKey).toBe('standard-webhooks:default:msg_other');
+    expect((await sw.verifier.verify(sw.deliver('{"type":"a"}', { id: 'msg_other' }))).replayKey).toBe(
+      'standard-webhooks:default:msg_other',
+    );
 
     // Smartcar v4: `eventId` in the body; v2 (no id): the digest of the body.
     const sc = setup({ provider: providers.smartcar(), secret: SC_SECRET });
@@ -176,7 +193,9 @@ describe('replay defence: verifier integration', () => {
     const mw = setup({ provider: providers.mobway(), secret: MW_SECRET });
     const body = '{"msisdn":"+15550100","status":"DELIVERED"}';
     expect((await mw.verifier.verify(mw.deliver(body))).replayKey).toBe(`mobway:default:sha256:${sha256(body)}`);
-    await expect(mw.verifier.verify({ body: Buffer.from(body), headers: mw.deliver(body).headers })).rejects.toMatchObject({ code: 'REPLAYED' });
+    await expect(mw.verifier.verify({ body: Buffer.from(body), headers: mw.deliver(body).headers })).rejects.toMatchObject({
+      code: 'REPLAYED',
+    });
     expect((await mw.verifier.verify(mw.deliver(body + '\n'))).replayKey).toBe(`mobway:default:sha256:${sha256(body + '\n')}`);
 
     // Dataspike without an `id` in the body: digest over "{t}." + body, so a re-signed copy is a new key.
@@ -210,23 +229,34 @@ describe('replay defence: verifier integration', () => {
   it('derives the TTL from the timestamp tolerance plus skew, and takes one for untimestamped profiles', async () => {
     const ttlOf = async (provider: ProviderProfile, secret: string, replay: object = {}) => {
       const spy = spyStore();
-      const v = createVerifier({ provider, keys: [{ id: 'k', secret, role: 'active' }], now: () => T0, replay: { store: spy.store, ...replay } });
+      const v = createVerifier({
+        provider,
+        keys: [{ id: 'k', secret, role: 'active' }],
+        now: () => T0,
+        replay: { store: spy.store, ...replay },
+      });
       const body = '{"id":"t"}';
       await v.verify({ body, headers: sign(provider, { body, secret, timestamp: T0 / 1000, id: 'm' }) });
       return spy.claims[0]?.ttlMs;
     };
     expect(await ttlOf(providers.dataspike(), DS_SECRET)).toBe(300_000 + 60_000 + 60_000);
-    expect(await ttlOf(providers.dataspike({ toleranceMs: 60_000, futureToleranceMs: 5_000 }), DS_SECRET, { clockSkewMs: 1_000 })).toBe(66_000);
+    expect(await ttlOf(providers.dataspike({ toleranceMs: 60_000, futureToleranceMs: 5_000 }), DS_SECRET, { clockSkewMs: 1_000 })).toBe(
+      66_000,
+    );
     expect(await ttlOf(standardWebhooks(), SW_SECRET)).toBe(300_000 + 300_000 + 60_000);
     expect(await ttlOf(providers.smartcar(), SC_SECRET)).toBe(86_400_000);
     expect(await ttlOf(providers.mobway(), MW_SECRET, { ttlMs: 7_200_000 })).toBe(7_200_000);
-    const bad = (replay: object, provider: ProviderProfile = providers.dataspike()) => () =>
-      createVerifier({ provider, keys: [], replay: { store: memoryReplayStore(), ...replay } });
+    const bad =
+      (replay: object, provider: ProviderProfile = providers.dataspike()) =>
+      () =>
+        createVerifier({ provider, keys: [], replay: { store: memoryReplayStore(), ...replay } });
     expect(bad({ ttlMs: 100_000 })).toThrow(/at least 360000 ms/);
     expect(bad({ ttlMs: 0 }, providers.mobway())).toThrow(TypeError);
     expect(() => providers.dataspike({ futureToleranceMs: Number.POSITIVE_INFINITY })).toThrow(/finite/);
     // A hand-written profile with an unbounded tolerance is refused as well (claims would have to live for ever).
-    expect(bad({}, { ...providers.dataspike(), timestampTolerance: { pastMs: 300_000, futureMs: Number.POSITIVE_INFINITY } })).toThrow(/finite/);
+    expect(bad({}, { ...providers.dataspike(), timestampTolerance: { pastMs: 300_000, futureMs: Number.POSITIVE_INFINITY } })).toThrow(
+      /finite/,
+    );
     for (const ttlMs of [Number.NaN, Number.POSITIVE_INFINITY, '600000', 40_000_000_000]) expect(bad({ ttlMs })).toThrow(TypeError);
     for (const clockSkewMs of [Number.NaN, Number.POSITIVE_INFINITY, '1000', 3_600_001]) expect(bad({ clockSkewMs })).toThrow(TypeError);
     expect(bad({ failOpen: 'yes' })).toThrow(TypeError);
@@ -238,7 +268,12 @@ describe('replay defence: verifier integration', () => {
   it('forgets a claim after its TTL (fake clock, untimestamped profile)', async () => {
     const c = clock();
     const store = memoryReplayStore({ now: c.now });
-    const v = createVerifier({ provider: providers.mobway(), keys: [{ id: 'k', secret: MW_SECRET, role: 'active' }], now: c.now, replay: { store, ttlMs: 60_000 } });
+    const v = createVerifier({
+      provider: providers.mobway(),
+      keys: [{ id: 'k', secret: MW_SECRET, role: 'active' }],
+      now: c.now,
+      replay: { store, ttlMs: 60_000 },
+    });
     const body = '{"n":1}';
     const req = { body, headers: sign(providers.mobway(), { body, secret: MW_SECRET }) };
     await v.verify(req);
@@ -252,7 +287,12 @@ describe('replay defence: verifier integration', () => {
     const c = clock();
     const store = memoryReplayStore({ now: c.now });
     const release = vi.spyOn(store, 'release');
-    const v = createVerifier({ provider: providers.mobway(), keys: [{ id: 'k', secret: MW_SECRET, role: 'active' }], now: c.now, replay: { store, ttlMs: 1_000 } });
+    const v = createVerifier({
+      provider: providers.mobway(),
+      keys: [{ id: 'k', secret: MW_SECRET, role: 'active' }],
+      now: c.now,
+      replay: { store, ttlMs: 1_000 },
+    });
     const body = '{"n":2}';
     const req = { body, headers: sign(providers.mobway(), { body, secret: MW_SECRET }) };
     const slow = await v.verify(req); // its handler runs longer than the TTL...
@@ -294,7 +334,16 @@ describe('replay defence: verifier integration', () => {
       expect(err).toMatchObject({ code: 'KEYSTORE_UNAVAILABLE', status: 503 });
       expect((err as Error).message).toMatch(/replay store \(broken\)/);
       expect(rejected.map((r) => r.code)).toEqual(['KEYSTORE_UNAVAILABLE']);
-      expect(events).toMatchObject([{ type: 'replay-store-error', store: 'broken', operation: 'claim', outcome: 'rejected', provider: 'dataspike', secretId: 'default' }]);
+      expect(events).toMatchObject([
+        {
+          type: 'replay-store-error',
+          store: 'broken',
+          operation: 'claim',
+          outcome: 'rejected',
+          provider: 'dataspike',
+          secretId: 'default',
+        },
+      ]);
     });
 
     it('fail-open: accepts without protection and emits an event', async () => {

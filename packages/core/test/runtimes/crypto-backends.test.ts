@@ -40,15 +40,21 @@ describe('crypto backends: node:crypto vs WebCrypto', () => {
 
   it('give identical digests for random keys, prefixes and bodies (strings and bytes, any algorithm)', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom(...algorithms), keyBytes, fc.option(anyString, { nil: undefined }), body, async (alg, key, prefix, b) => {
-        const n = nodeBackend.hmacSync(alg, key, prefix, b);
-        const w = await webBackend.hmacAsync(alg, key, prefix, b);
-        expect(hex(w)).toBe(hex(n));
-        // Third opinion, independent of both modules: one createHmac over the concatenated bytes.
-        const ref = createHmac(alg, key);
-        ref.update(Buffer.concat([Buffer.from(prefix ?? '', 'utf8'), typeof b === 'string' ? Buffer.from(b, 'utf8') : b]));
-        expect(hex(w)).toBe(ref.digest('hex'));
-      }),
+      fc.asyncProperty(
+        fc.constantFrom(...algorithms),
+        keyBytes,
+        fc.option(anyString, { nil: undefined }),
+        body,
+        async (alg, key, prefix, b) => {
+          const n = nodeBackend.hmacSync(alg, key, prefix, b);
+          const w = await webBackend.hmacAsync(alg, key, prefix, b);
+          expect(hex(w)).toBe(hex(n));
+          // Third opinion, independent of both modules: one createHmac over the concatenated bytes.
+          const ref = createHmac(alg, key);
+          ref.update(Buffer.concat([Buffer.from(prefix ?? '', 'utf8'), typeof b === 'string' ? Buffer.from(b, 'utf8') : b]));
+          expect(hex(w)).toBe(ref.digest('hex'));
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -106,12 +112,33 @@ describe('crypto backends: node:crypto vs WebCrypto', () => {
     const now = 1_700_000_000_000;
     type P = (c: typeof Core) => Core.ProviderProfile;
     const profiles: { name: string; make: P; secret: fc.Arbitrary<string> }[] = [
-      { name: 'smartcar', make: (c) => c.providers.smartcar(), secret: fc.string({ minLength: 1, maxLength: 40 }).filter((s) => s.trim() === s && s.length > 0) },
-      { name: 'mobway', make: (c) => c.providers.mobway(), secret: fc.string({ unit: 'grapheme', minLength: 1, maxLength: 20 }).filter((s) => s.trim() === s && s.length > 0) },
-      { name: 'dataspike', make: (c) => c.providers.dataspike(), secret: fc.uint8Array({ minLength: 16, maxLength: 32 }).map((b) => 'whsec_' + hex(b)) },
+      {
+        name: 'smartcar',
+        make: (c) => c.providers.smartcar(),
+        secret: fc.string({ minLength: 1, maxLength: 40 }).filter((s) => s.trim() === s && s.length > 0),
+      },
+      {
+        name: 'mobway',
+        make: (c) => c.providers.mobway(),
+        secret: fc.string({ unit: 'grapheme', minLength: 1, maxLength: 20 }).filter((s) => s.trim() === s && s.length > 0),
+      },
+      {
+        name: 'dataspike',
+        make: (c) => c.providers.dataspike(),
+        secret: fc.uint8Array({ minLength: 16, maxLength: 32 }).map((b) => 'whsec_' + hex(b)),
+      },
       {
         name: 'acme-sha512',
-        make: (c) => c.providers.hmac({ name: 'acme', header: 'X-Acme-Sig', encoding: 'base64', prefix: 'v1=', algorithm: 'sha512', timestampHeader: 'X-Acme-Ts', signedContent: '{timestamp}:{body}' }),
+        make: (c) =>
+          c.providers.hmac({
+            name: 'acme',
+            header: 'X-Acme-Sig',
+            encoding: 'base64',
+            prefix: 'v1=',
+            algorithm: 'sha512',
+            timestampHeader: 'X-Acme-Ts',
+            signedContent: '{timestamp}:{body}',
+          }),
         secret: fc.string({ minLength: 1, maxLength: 30 }).filter((s) => s.trim() === s && s.length > 0),
       },
     ];
@@ -154,7 +181,14 @@ describe('crypto backends: node:crypto vs WebCrypto', () => {
     // Published Smartcar vector and VERIFY answer on both.
     for (const c of [node, web]) {
       const v = c.createVerifier({ provider: c.providers.smartcar(), keys: [{ id: 'amt', secret: 'amt', role: 'active' }] });
-      expect((await v.verify({ body: '{"pizza":"pasta"}', headers: { 'sc-signature': '4c05a8da471f05156ad717baa4017acd13a3a809850b9ca7d3301dcaaa854f70' } })).keyId).toBe('amt');
+      expect(
+        (
+          await v.verify({
+            body: '{"pizza":"pasta"}',
+            headers: { 'sc-signature': '4c05a8da471f05156ad717baa4017acd13a3a809850b9ca7d3301dcaaa854f70' },
+          })
+        ).keyId,
+      ).toBe('amt');
       expect(await v.answerChallenge({ eventType: 'VERIFY', data: { challenge: 'challenge' } })).toEqual({
         challenge: '9baf5a7464bd86740ad5a06e439dcf535a075022ed2c92d74efacf646d79328e',
       });
@@ -199,9 +233,13 @@ describe('Ed25519 (Standard Webhooks v1a): node:crypto vs WebCrypto', () => {
   }, 30_000);
 
   it('a WebCrypto without Ed25519 is a TypeError that says so (answered 500), never a signature mismatch', async () => {
-    const spy = vi.spyOn(globalThis.crypto.subtle, 'importKey').mockRejectedValue(new DOMException('Unrecognized algorithm name', 'NotSupportedError'));
+    const spy = vi
+      .spyOn(globalThis.crypto.subtle, 'importKey')
+      .mockRejectedValue(new DOMException('Unrecognized algorithm name', 'NotSupportedError'));
     try {
-      await expect(webBackend.ed25519VerifyAsync(new Uint8Array(32).fill(1), 'p.', 'b', new Uint8Array(64))).rejects.toThrow(/Ed25519 is not available in this runtime's WebCrypto/);
+      await expect(webBackend.ed25519VerifyAsync(new Uint8Array(32).fill(1), 'p.', 'b', new Uint8Array(64))).rejects.toThrow(
+        /Ed25519 is not available in this runtime's WebCrypto/,
+      );
       await expect(webBackend.ed25519SignAsync(new Uint8Array(32).fill(2), 'p.', 'b')).rejects.toThrow(TypeError);
     } finally {
       spy.mockRestore();
@@ -229,10 +267,20 @@ describe('Ed25519 (Standard Webhooks v1a): node:crypto vs WebCrypto', () => {
         ];
         const signer = how === 'v1a-previous' || how === 'expired' ? previous : how === 'v1a-stranger' ? stranger : active;
         const secrets = how === 'v1-and-v1a' ? [whsk(stranger), hmacSecret] : [whsk(signer)];
-        let headers: Record<string, string> = node.sign({ provider: node.providers.standardWebhooks(), body: b, secret: secrets, id: 'msg_x', timestamp: ts });
+        let headers: Record<string, string> = node.sign({
+          provider: node.providers.standardWebhooks(),
+          body: b,
+          secret: secrets,
+          id: 'msg_x',
+          timestamp: ts,
+        });
         let sent = b;
         if (how === 'flip-body') sent = b + 'x';
-        if (how === 'flip-sig') headers = { ...headers, 'webhook-signature': headers['webhook-signature']!.replace(/^v1a,(.)/, (_m, c: string) => `v1a,${c === 'A' ? 'B' : 'A'}`) };
+        if (how === 'flip-sig')
+          headers = {
+            ...headers,
+            'webhook-signature': headers['webhook-signature']!.replace(/^v1a,(.)/, (_m, c: string) => `v1a,${c === 'A' ? 'B' : 'A'}`),
+          };
         const run = async (c: typeof Core) => {
           const v = c.createVerifier({ provider: c.providers.standardWebhooks(), keys, now: () => now, windowLeewayMs: 0 });
           const r = await v.safeVerify({ body: sent, headers });

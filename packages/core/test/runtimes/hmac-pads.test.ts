@@ -115,7 +115,13 @@ describe('HMAC from precomputed pads (crypto.hash) vs createHmac', () => {
     const inner = Buffer.alloc(64);
     key.copy(inner);
     for (let i = 0; i < 64; i++) inner[i] = (inner[i] as number) ^ 0x36;
-    const shown = [inspect(pads, { showHidden: true, depth: 5 }), JSON.stringify({ pads }), String(pads), `${pads}`, JSON.stringify(Object.entries(pads))];
+    const shown = [
+      inspect(pads, { showHidden: true, depth: 5 }),
+      JSON.stringify({ pads }),
+      String(pads),
+      `${pads}`,
+      JSON.stringify(Object.entries(pads)),
+    ];
     for (const text of shown) {
       expect(text).not.toContain(inner.toString('hex').slice(0, 16));
       expect(text).not.toContain(key.toString('hex').slice(0, 16));
@@ -129,7 +135,11 @@ describe('HMAC from precomputed pads (crypto.hash) vs createHmac', () => {
     const now = 1_700_000_000;
     const secret = `whsec_${randomBytes(32).toString('hex')}`;
     const key = Buffer.from(secret.slice(6), 'hex');
-    const verifier = createVerifier({ provider: providers.dataspike(), keys: [{ id: 'k1', secret, role: 'active' }], now: () => now * 1000 });
+    const verifier = createVerifier({
+      provider: providers.dataspike(),
+      keys: [{ id: 'k1', secret, role: 'active' }],
+      now: () => now * 1000,
+    });
     for (const len of [0, 1, 63, 64, 65, 1024, padsCrossover, padsCrossover + 1, 20_000]) {
       const body = randomBytes(len);
       const header = `t=${now},v1=${createHmac('sha256', key).update(`${now}.`).update(body).digest('hex')}`;

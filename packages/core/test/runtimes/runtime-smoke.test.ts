@@ -35,7 +35,9 @@ const vectorDir = join(import.meta.dirname, '..', 'vectors');
 const vectors: { file: string; index: number; v: Vector }[] = readdirSync(vectorDir)
   .filter((f) => f.endsWith('.json'))
   .sort()
-  .flatMap((f) => (JSON.parse(readFileSync(join(vectorDir, f), 'utf8')) as Vector[]).map((v, index) => ({ file: f.slice(0, -5), index, v })));
+  .flatMap((f) =>
+    (JSON.parse(readFileSync(join(vectorDir, f), 'utf8')) as Vector[]).map((v, index) => ({ file: f.slice(0, -5), index, v })),
+  );
 
 const smartcarSdk = createRequire(import.meta.url)('smartcar') as { hashChallenge(amt: string, challenge: string): string };
 
@@ -118,26 +120,34 @@ describe.each<Runtime>(['node', 'bun', 'deno', 'workerd'])('%s', (runtime) => {
     expect((await post(`${server!.url}/smartcar`, verify, {})).status).toBe(401);
   });
 
-  it.skipIf(bin === undefined)('runs the Hono middleware in a real Hono app: c.get("keyturn"), a readable body, VERIFY answered, forgeries refused', async () => {
-    const event = JSON.stringify({ eventId: 'e-hono', eventType: 'VEHICLE_STATE', data: { runtime } });
-    const sig = createHmac('sha256', 'amt').update(event).digest('hex');
-    const ok = await post(`${server!.url}/hono/smartcar`, event, { 'SC-Signature': sig, 'content-type': 'application/json' });
-    expect(ok).toEqual({ status: 200, json: { ok: true, keyId: 'amt', event: JSON.parse(event), backend: EXPECTED_BACKEND[runtime] } });
-    const forged = await post(`${server!.url}/hono/smartcar`, event, { 'SC-Signature': '00'.repeat(32) });
-    expect(forged).toEqual({ status: 401, json: { error: 'invalid signature' } });
-    const verify = JSON.stringify({ eventType: 'VERIFY', data: { challenge: `hono-${runtime}` } });
-    const answered = await post(`${server!.url}/hono/smartcar`, verify, { 'SC-Signature': createHmac('sha256', 'amt').update(verify).digest('hex') });
-    expect(answered).toEqual({ status: 200, json: { challenge: smartcarSdk.hashChallenge('amt', `hono-${runtime}`) } });
-  });
+  it.skipIf(bin === undefined)(
+    'runs the Hono middleware in a real Hono app: c.get("keyturn"), a readable body, VERIFY answered, forgeries refused',
+    async () => {
+      const event = JSON.stringify({ eventId: 'e-hono', eventType: 'VEHICLE_STATE', data: { runtime } });
+      const sig = createHmac('sha256', 'amt').update(event).digest('hex');
+      const ok = await post(`${server!.url}/hono/smartcar`, event, { 'SC-Signature': sig, 'content-type': 'application/json' });
+      expect(ok).toEqual({ status: 200, json: { ok: true, keyId: 'amt', event: JSON.parse(event), backend: EXPECTED_BACKEND[runtime] } });
+      const forged = await post(`${server!.url}/hono/smartcar`, event, { 'SC-Signature': '00'.repeat(32) });
+      expect(forged).toEqual({ status: 401, json: { error: 'invalid signature' } });
+      const verify = JSON.stringify({ eventType: 'VERIFY', data: { challenge: `hono-${runtime}` } });
+      const answered = await post(`${server!.url}/hono/smartcar`, verify, {
+        'SC-Signature': createHmac('sha256', 'amt').update(verify).digest('hex'),
+      });
+      expect(answered).toEqual({ status: 200, json: { challenge: smartcarSdk.hashChallenge('amt', `hono-${runtime}`) } });
+    },
+  );
 
-  it.skipIf(bin === undefined)('answers 413 at once to an oversized open upload without Content-Length, and to in-process byte and stream bodies', async () => {
-    // 4 KiB sent, limit 1 KiB, the upload never ends: the answer must come anyway.
-    const open = await upload(`${server!.url}/limited`, new Uint8Array(4096), { 'SC-Signature': '00'.repeat(32) });
-    open.destroy();
-    expect([open.status, open.text]).toEqual([413, '{"error":"payload too large"}']);
-    const inprocess = await fetch(`${server!.url}/inprocess`);
-    expect(await inprocess.json()).toMatchObject({ bytes: 413, stream: 413 });
-  });
+  it.skipIf(bin === undefined)(
+    'answers 413 at once to an oversized open upload without Content-Length, and to in-process byte and stream bodies',
+    async () => {
+      // 4 KiB sent, limit 1 KiB, the upload never ends: the answer must come anyway.
+      const open = await upload(`${server!.url}/limited`, new Uint8Array(4096), { 'SC-Signature': '00'.repeat(32) });
+      open.destroy();
+      expect([open.status, open.text]).toEqual([413, '{"error":"payload too large"}']);
+      const inprocess = await fetch(`${server!.url}/inprocess`);
+      expect(await inprocess.json()).toMatchObject({ bytes: 413, stream: 413 });
+    },
+  );
 
   it.skipIf(bin === undefined)('answers 408 to an upload slower than bodyTimeoutMs', async () => {
     // 10 of a declared 100 bytes, then nothing: answered when the 400 ms deadline passes.
@@ -154,7 +164,10 @@ describe.each<Runtime>(['node', 'bun', 'deno', 'workerd'])('%s', (runtime) => {
       body: gzipSync(event),
       headers: { 'content-encoding': 'gzip', 'content-type': 'application/json', 'SC-Signature': sig },
     });
-    expect([res.status, await res.json()]).toEqual([200, { ok: true, keyId: 'amt', keyRole: 'active', bodyReadable: true, backend: EXPECTED_BACKEND[runtime] }]);
+    expect([res.status, await res.json()]).toEqual([
+      200,
+      { ok: true, keyId: 'amt', keyRole: 'active', bodyReadable: true, backend: EXPECTED_BACKEND[runtime] },
+    ]);
 
     const bomb = gzipSync(new Uint8Array(8 * 1024 * 1024)); // 8 MiB of zeros in about 8 KiB
     const exploded = await post(`${server!.url}/smartcar`, bomb, { 'content-encoding': 'gzip', 'SC-Signature': sig });
@@ -165,6 +178,10 @@ describe.each<Runtime>(['node', 'bun', 'deno', 'workerd'])('%s', (runtime) => {
       body: brotliCompressSync(event),
       headers: { 'content-encoding': 'br', 'SC-Signature': sig },
     });
-    expect([br.status, br.headers.get('accept-encoding'), await br.json()]).toEqual([415, 'gzip, deflate', { error: 'unsupported content encoding' }]);
+    expect([br.status, br.headers.get('accept-encoding'), await br.json()]).toEqual([
+      415,
+      'gzip, deflate',
+      { error: 'unsupported content encoding' },
+    ]);
   });
 });

@@ -59,7 +59,11 @@ export function busFleet(): BusFleet {
         instances: [],
         since: 0,
         takenAt: Date.now(),
-        keys: [...byKey.values()].map(({ matches, last, d }) => ({ ...d, matches, lastMatchedAt: Number.isFinite(last) ? last : undefined })),
+        keys: [...byKey.values()].map(({ matches, last, d }) => ({
+          ...d,
+          matches,
+          lastMatchedAt: Number.isFinite(last) ? last : undefined,
+        })),
       };
     },
     async flush() {

@@ -82,7 +82,12 @@ export const notFound = (secretId = 'x') =>
 export const mac = (secret: string | Uint8Array, body: string) => createHmac('sha256', secret).update(body).digest('hex');
 
 /** Settles `promise` while advancing the fake clock in `stepMs` steps (at most `maxMs`). */
-export async function settle<T>(promise: Promise<T>, clock: { advance(ms: number): Promise<void> }, stepMs = 10, maxMs = 60_000): Promise<T> {
+export async function settle<T>(
+  promise: Promise<T>,
+  clock: { advance(ms: number): Promise<void> },
+  stepMs = 10,
+  maxMs = 60_000,
+): Promise<T> {
   let done = false;
   void promise.then(
     () => (done = true),

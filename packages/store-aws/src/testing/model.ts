@@ -145,7 +145,10 @@ export class SecretsManagerModel {
   /** CreateSecret. With a value, the first version gets `AWSCURRENT`. */
   createSecret(name: string, value: ModelValue | undefined, clientRequestToken?: string): CreatedModelSecret {
     if (typeof name !== 'string' || !/^[a-zA-Z0-9/_+=.@-]{1,512}$/.test(name)) {
-      throw new AwsServiceError('InvalidParameterException', 'Invalid name. Must be a valid name containing alphanumeric characters, or any of the following: -/_+=.@!');
+      throw new AwsServiceError(
+        'InvalidParameterException',
+        'Invalid name. Must be a valid name containing alphanumeric characters, or any of the following: -/_+=.@!',
+      );
     }
     if (this.#secrets.has(name)) {
       throw new AwsServiceError('ResourceExistsException', `The operation failed because the secret ${name} already exists.`);
@@ -171,10 +174,18 @@ export class SecretsManagerModel {
    * PutSecretValue: a new version (or, for an existing token, the same version). Every label in
    * `stages` moves onto it; moving `AWSCURRENT` moves `AWSPREVIOUS` onto the version it left.
    */
-  putValue(secret: ModelSecret, value: ModelValue, clientRequestToken: string | undefined, stages: readonly string[] = ['AWSCURRENT']): PutValueResult {
+  putValue(
+    secret: ModelSecret,
+    value: ModelValue,
+    clientRequestToken: string | undefined,
+    stages: readonly string[] = ['AWSCURRENT'],
+  ): PutValueResult {
     const token = clientRequestToken ?? randomUUID();
     if (!TOKEN_RE.test(token)) {
-      throw new AwsServiceError('InvalidParameterException', 'ClientRequestToken must be 32 to 64 characters: letters, digits and hyphens.');
+      throw new AwsServiceError(
+        'InvalidParameterException',
+        'ClientRequestToken must be 32 to 64 characters: letters, digits and hyphens.',
+      );
     }
     if (stages.length === 0 || stages.length > 20) {
       throw new AwsServiceError('InvalidParameterException', 'VersionStages must hold 1 to 20 labels.');
@@ -184,7 +195,7 @@ export class SecretsManagerModel {
       if (sameValue(existing, value)) return { version: existing, created: false };
       throw new AwsServiceError(
         'ResourceExistsException',
-        'You can\'t modify an existing version, you can only create a new version. A version with this ClientRequestToken already exists with a different value.',
+        "You can't modify an existing version, you can only create a new version. A version with this ClientRequestToken already exists with a different value.",
       );
     }
     let version: ModelVersion;
@@ -214,7 +225,10 @@ export class SecretsManagerModel {
    */
   beginRotation(secret: ModelSecret, clientRequestToken: string = randomUUID()): ModelVersion {
     if (!TOKEN_RE.test(clientRequestToken)) {
-      throw new AwsServiceError('InvalidParameterException', 'ClientRequestToken must be 32 to 64 characters: letters, digits and hyphens.');
+      throw new AwsServiceError(
+        'InvalidParameterException',
+        'ClientRequestToken must be 32 to 64 characters: letters, digits and hyphens.',
+      );
     }
     const version: ModelVersion = {
       versionId: clientRequestToken,
@@ -239,10 +253,7 @@ export class SecretsManagerModel {
         throw new AwsServiceError('ResourceNotFoundException', `Secrets Manager can't find the specified secret version: ${removeFrom}.`);
       }
       if (holder?.versionId !== removeFrom) {
-        throw new AwsServiceError(
-          'InvalidParameterException',
-          `The staging label ${stage} is not attached to version ${removeFrom}.`,
-        );
+        throw new AwsServiceError('InvalidParameterException', `The staging label ${stage} is not attached to version ${removeFrom}.`);
       }
     }
     if (moveTo === undefined) {
@@ -282,7 +293,10 @@ export class SecretsManagerModel {
   /** DeleteSecret: scheduled (with a recovery window) or immediate. */
   deleteSecret(secret: ModelSecret, recoveryWindowInDays: number | undefined, force: boolean): number {
     if (force && recoveryWindowInDays !== undefined) {
-      throw new AwsServiceError('InvalidParameterException', "You can't use ForceDeleteWithoutRecovery in conjunction with RecoveryWindowInDays.");
+      throw new AwsServiceError(
+        'InvalidParameterException',
+        "You can't use ForceDeleteWithoutRecovery in conjunction with RecoveryWindowInDays.",
+      );
     }
     const days = recoveryWindowInDays ?? 30;
     if (!force && (days < 7 || days > 30)) {

@@ -294,7 +294,12 @@ export async function startSecretsManagerServer(options: SecretsManagerServerOpt
       case 'PutSecretValue': {
         const secret = model.live(input['SecretId']);
         const stages = optionalStringArray(input['VersionStages'], 'VersionStages');
-        const { version } = model.putValue(secret, valueFrom(input), optionalString(input['ClientRequestToken'], 'ClientRequestToken'), stages);
+        const { version } = model.putValue(
+          secret,
+          valueFrom(input),
+          optionalString(input['ClientRequestToken'], 'ClientRequestToken'),
+          stages,
+        );
         return { ARN: secret.arn, Name: secret.name, VersionId: version.versionId, VersionStages: [...version.stages] };
       }
       case 'UpdateSecretVersionStage': {
@@ -313,7 +318,10 @@ export async function startSecretsManagerServer(options: SecretsManagerServerOpt
         if (!Array.isArray(tags) || !tags.every((t) => t !== null && typeof t === 'object')) {
           throw new AwsServiceError('InvalidParameterException', 'Tags must be a list of { Key, Value }.');
         }
-        model.tagResource(secret, (tags as Record<string, unknown>[]).map((t) => ({ key: t['Key'] as string, value: (t['Value'] ?? '') as string })));
+        model.tagResource(
+          secret,
+          (tags as Record<string, unknown>[]).map((t) => ({ key: t['Key'] as string, value: (t['Value'] ?? '') as string })),
+        );
         return {};
       }
       case 'UntagResource': {
@@ -333,7 +341,11 @@ export async function startSecretsManagerServer(options: SecretsManagerServerOpt
       case 'DeleteSecret': {
         const secret = model.find(input['SecretId']);
         const days = input['RecoveryWindowInDays'];
-        const deletionDate = model.deleteSecret(secret, typeof days === 'number' ? days : undefined, input['ForceDeleteWithoutRecovery'] === true);
+        const deletionDate = model.deleteSecret(
+          secret,
+          typeof days === 'number' ? days : undefined,
+          input['ForceDeleteWithoutRecovery'] === true,
+        );
         return { ARN: secret.arn, Name: secret.name, DeletionDate: seconds(deletionDate) };
       }
       case 'RestoreSecret': {
@@ -354,7 +366,10 @@ export async function startSecretsManagerServer(options: SecretsManagerServerOpt
     if (versionId !== undefined) {
       version = secret.versions.get(versionId);
       if (version === undefined) {
-        throw new AwsServiceError('ResourceNotFoundException', `Secrets Manager can't find the specified secret value for VersionId: ${versionId}`);
+        throw new AwsServiceError(
+          'ResourceNotFoundException',
+          `Secrets Manager can't find the specified secret value for VersionId: ${versionId}`,
+        );
       }
       if (stage !== undefined && !version.stages.has(stage)) {
         throw new AwsServiceError('InvalidParameterException', `The staging label ${stage} is not attached to version ${versionId}.`);
@@ -363,7 +378,10 @@ export async function startSecretsManagerServer(options: SecretsManagerServerOpt
       const label = stage ?? 'AWSCURRENT';
       version = model.holder(secret, label);
       if (version === undefined) {
-        throw new AwsServiceError('ResourceNotFoundException', `Secrets Manager can't find the specified secret value for staging label: ${label}`);
+        throw new AwsServiceError(
+          'ResourceNotFoundException',
+          `Secrets Manager can't find the specified secret value for staging label: ${label}`,
+        );
       }
     }
     if (version.secretString === undefined && version.secretBinary === undefined) {
@@ -410,7 +428,14 @@ export async function startSecretsManagerServer(options: SecretsManagerServerOpt
     let start = 0;
     const token = input['NextToken'];
     if (token !== undefined) {
-      const decoded = typeof token === 'string' ? Number(Buffer.from(token, 'base64url').toString('utf8').replace(/^offset:/, '')) : NaN;
+      const decoded =
+        typeof token === 'string'
+          ? Number(
+              Buffer.from(token, 'base64url')
+                .toString('utf8')
+                .replace(/^offset:/, ''),
+            )
+          : NaN;
       if (!Number.isInteger(decoded) || decoded <= 0 || decoded > all.length) {
         throw new AwsServiceError('InvalidNextTokenException', 'The NextToken value is invalid.');
       }
@@ -523,7 +548,7 @@ function valueFrom(input: Record<string, unknown>): ModelValue {
   const s = input['SecretString'];
   const b = input['SecretBinary'];
   if (s !== undefined && b !== undefined) {
-    throw new AwsServiceError('InvalidParameterException', 'You can\'t specify both SecretString and SecretBinary.');
+    throw new AwsServiceError('InvalidParameterException', "You can't specify both SecretString and SecretBinary.");
   }
   if (typeof s === 'string') return { secretString: s };
   if (typeof b === 'string') return { secretBinary: new Uint8Array(Buffer.from(b, 'base64')) };

@@ -148,7 +148,9 @@ function spki(key: KeyObject): Buffer {
 /** RFC 5280 §4.2.1.2 method 1: SHA-1 of the subjectPublicKey bits. */
 function keyId(spkiDer: Buffer): Buffer {
   // The key bits are the last 65 bytes of a P-256 SPKI (uncompressed point).
-  return createHash('sha1').update(spkiDer.subarray(spkiDer.length - 65)).digest();
+  return createHash('sha1')
+    .update(spkiDer.subarray(spkiDer.length - 65))
+    .digest();
 }
 
 function time(ms: number): Buffer {

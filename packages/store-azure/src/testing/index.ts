@@ -140,11 +140,14 @@ const DEFAULT_CLIENT = 'fad7d5b3-0000-4000-8000-00000000c11e';
  */
 export async function startKeyVaultServer(options: KeyVaultServerOptions = {}): Promise<KeyVaultServer> {
   const vaultName = options.vaultName ?? 'test-vault';
-  if (!/^[a-z0-9](?:[a-z0-9-]{1,22})[a-z0-9]$/i.test(vaultName)) throw new TypeError('startKeyVaultServer(): `vaultName` must be 3–24 letters, digits or hyphens');
+  if (!/^[a-z0-9](?:[a-z0-9-]{1,22})[a-z0-9]$/i.test(vaultName))
+    throw new TypeError('startKeyVaultServer(): `vaultName` must be 3–24 letters, digits or hyphens');
   const pageSize = options.pageSize ?? 25;
-  if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 25) throw new TypeError('startKeyVaultServer(): `pageSize` must be an integer from 1 to 25');
+  if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 25)
+    throw new TypeError('startKeyVaultServer(): `pageSize` must be an integer from 1 to 25');
   const tokenLifetimeSeconds = options.tokenLifetimeSeconds ?? 3_600;
-  if (!Number.isInteger(tokenLifetimeSeconds) || tokenLifetimeSeconds < 1) throw new TypeError('startKeyVaultServer(): `tokenLifetimeSeconds` must be a positive integer');
+  if (!Number.isInteger(tokenLifetimeSeconds) || tokenLifetimeSeconds < 1)
+    throw new TypeError('startKeyVaultServer(): `tokenLifetimeSeconds` must be a positive integer');
   const certificates = options.certificates ?? createTestCertificates();
   const model = options.model ?? new KeyVaultModel(options);
   const vaultHost = `${vaultName.toLowerCase()}.vault.localhost`;
@@ -210,6 +213,9 @@ function loopbackLookup(hostname: string, opts: { all?: boolean } | LookupCallba
     dnsLookup(name, opts as never, callback as never);
     return;
   }
-  const err = Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname} (the test agent resolves only localhost names)`), { code: 'ENOTFOUND', hostname });
+  const err = Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname} (the test agent resolves only localhost names)`), {
+    code: 'ENOTFOUND',
+    hostname,
+  });
   process.nextTick(() => callback(err, all ? [] : ''));
 }

@@ -193,7 +193,8 @@ export class KeyVaultModel {
   constructor(options: KeyVaultModelOptions = {}) {
     this.#now = options.now ?? Date.now;
     const days = options.recoverableDays ?? 90;
-    if (!Number.isInteger(days) || days < 7 || days > 90) throw new TypeError('KeyVaultModel: `recoverableDays` must be an integer from 7 to 90');
+    if (!Number.isInteger(days) || days < 7 || days > 90)
+      throw new TypeError('KeyVaultModel: `recoverableDays` must be an integer from 7 to 90');
     this.#recoverableDays = days;
     this.#purgeProtection = options.purgeProtection === true;
   }
@@ -252,12 +253,36 @@ export class KeyVaultModel {
   }
 
   /** `setSecret`: a new version (creating the secret). Refused while the name is soft-deleted. */
-  setSecret(name: string, value: string, attrs: { enabled?: boolean; nbf?: number; exp?: number }, tags?: Record<string, string>, contentType?: string): VersionRecord {
+  setSecret(
+    name: string,
+    value: string,
+    attrs: { enabled?: boolean; nbf?: number; exp?: number },
+    tags?: Record<string, string>,
+    contentType?: string,
+  ): VersionRecord {
     checkName(name);
-    return this.#add(name, value, { enabled: attrs.enabled ?? true, nbf: attrs.nbf, exp: attrs.exp, created: this.nowSeconds(), tags, contentType });
+    return this.#add(name, value, {
+      enabled: attrs.enabled ?? true,
+      nbf: attrs.nbf,
+      exp: attrs.exp,
+      created: this.nowSeconds(),
+      tags,
+      contentType,
+    });
   }
 
-  #add(name: string, value: string, a: { enabled: boolean; nbf: number | undefined; exp: number | undefined; created: number; tags: Record<string, string> | undefined; contentType: string | undefined }): VersionRecord {
+  #add(
+    name: string,
+    value: string,
+    a: {
+      enabled: boolean;
+      nbf: number | undefined;
+      exp: number | undefined;
+      created: number;
+      tags: Record<string, string> | undefined;
+      contentType: string | undefined;
+    },
+  ): VersionRecord {
     checkName(name);
     const key = name.toLowerCase();
     if (this.deleted.has(key)) {
@@ -311,7 +336,13 @@ export class KeyVaultModel {
   }
 
   /** `updateSecret`: changes attributes (and tags, content type) of one version, or of the newest. */
-  updateSecret(name: string, version: string | undefined, patch: AttributePatch, tags?: Record<string, string>, contentType?: string): VersionLookup {
+  updateSecret(
+    name: string,
+    version: string | undefined,
+    patch: AttributePatch,
+    tags?: Record<string, string>,
+    contentType?: string,
+  ): VersionLookup {
     const secret = this.#live(name);
     const record = version === undefined || version === '' ? secret.versions[secret.versions.length - 1] : this.#version(secret, version);
     if (record === undefined) throw notFound(name, version);

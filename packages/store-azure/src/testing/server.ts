@@ -11,7 +11,14 @@ import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { TestCertificates } from './certs.ts';
-import { KeyVaultError, type KeyVaultCall, type KeyVaultModel, type KeyVaultOperation, type SecretRecord, type VersionRecord } from './model.ts';
+import {
+  KeyVaultError,
+  type KeyVaultCall,
+  type KeyVaultModel,
+  type KeyVaultOperation,
+  type SecretRecord,
+  type VersionRecord,
+} from './model.ts';
 
 /** Service versions the front accepts in `api-version`. */
 export const SUPPORTED_API_VERSIONS: readonly string[] = ['7.0', '7.1', '7.2', '7.3', '7.4', '7.5', '7.6', '2025-07-01', '2026-04-01'];
@@ -125,7 +132,10 @@ export async function startFront(o: FrontOptions): Promise<Front> {
         return;
       }
       if (fault !== undefined) {
-        return sendJson(res, fault.status ?? 503, { error: fault.code ?? 'temporarily_unavailable', error_description: fault.message ?? 'AADSTS90033: A transient error has occurred. Please try again.' });
+        return sendJson(res, fault.status ?? 503, {
+          error: fault.code ?? 'temporarily_unavailable',
+          error_description: fault.message ?? 'AADSTS90033: A transient error has occurred. Please try again.',
+        });
       }
       const form = new URLSearchParams(body);
       const scope = form.get('scope') ?? '';
@@ -134,25 +144,46 @@ export async function startFront(o: FrontOptions): Promise<Front> {
       const record = (issued: boolean) => front.tokenRequests.push({ scope, clientId, issued });
       if (form.get('grant_type') !== 'client_credentials') {
         record(false);
-        return sendJson(res, 400, { error: 'unsupported_grant_type', error_description: 'AADSTS70003: The app requested an unsupported grant type.' });
+        return sendJson(res, 400, {
+          error: 'unsupported_grant_type',
+          error_description: 'AADSTS70003: The app requested an unsupported grant type.',
+        });
       }
       if (clientId !== o.clientId || !secretOk) {
         record(false);
         return sendJson(res, 401, {
           error: 'invalid_client',
-          error_description: 'AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID.',
+          error_description:
+            'AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID.',
           error_codes: [7000215],
         });
       }
       const resource = scope.endsWith('/.default') ? scope.slice(0, -'/.default'.length) : '';
       if (resource.length === 0) {
         record(false);
-        return sendJson(res, 400, { error: 'invalid_scope', error_description: `AADSTS70011: The provided value for the input parameter 'scope' is not valid.` });
+        return sendJson(res, 400, {
+          error: 'invalid_scope',
+          error_description: `AADSTS70011: The provided value for the input parameter 'scope' is not valid.`,
+        });
       }
       record(true);
       const iat = Math.floor(Date.now() / 1000);
-      const token = jwt({ aud: resource, iss: `${loginOrigin()}/${o.tenantId}/`, iat, nbf: iat, exp: iat + o.tokenLifetimeSeconds, appid: clientId, tid: o.tenantId, oid: randomUUID() });
-      return sendJson(res, 200, { token_type: 'Bearer', expires_in: o.tokenLifetimeSeconds, ext_expires_in: o.tokenLifetimeSeconds, access_token: token });
+      const token = jwt({
+        aud: resource,
+        iss: `${loginOrigin()}/${o.tenantId}/`,
+        iat,
+        nbf: iat,
+        exp: iat + o.tokenLifetimeSeconds,
+        appid: clientId,
+        tid: o.tenantId,
+        oid: randomUUID(),
+      });
+      return sendJson(res, 200, {
+        token_type: 'Bearer',
+        expires_in: o.tokenLifetimeSeconds,
+        ext_expires_in: o.tokenLifetimeSeconds,
+        access_token: token,
+      });
     }
     return sendJson(res, 404, { error: 'not_found', error_description: `No endpoint ${req.method} ${url.pathname}` });
   }
@@ -171,7 +202,8 @@ export async function startFront(o: FrontOptions): Promise<Front> {
     const expected = createHmac('sha256', signingKey).update(`${h}.${p}`).digest('base64url');
     if (!safeEqual(s, expected)) return 'AKV10032: Invalid issuer or signature.';
     const claims = JSON.parse(Buffer.from(p, 'base64url').toString('utf8')) as { aud?: string; exp?: number; tid?: string };
-    if (claims.aud !== o.resource && claims.aud !== `${o.resource}/`) return `AKV10022: Invalid audience. Expected ${o.resource}, found: ${claims.aud ?? ''}.`;
+    if (claims.aud !== o.resource && claims.aud !== `${o.resource}/`)
+      return `AKV10022: Invalid audience. Expected ${o.resource}, found: ${claims.aud ?? ''}.`;
     if (typeof claims.exp !== 'number' || claims.exp <= Math.floor(Date.now() / 1000)) return 'AKV10012: Token has expired.';
     if (claims.tid !== o.tenantId) return 'AKV10032: Invalid issuer.';
     return undefined;
@@ -187,7 +219,8 @@ export async function startFront(o: FrontOptions): Promise<Front> {
       return sendJson(res, 401, { error: { code: 'Unauthorized', message: problem } });
     }
     const route = routeOf(req.method ?? 'GET', url.pathname);
-    if (route === undefined) return sendJson(res, 404, { error: { code: 'NotFound', message: `No operation ${req.method} ${url.pathname}` } });
+    if (route === undefined)
+      return sendJson(res, 404, { error: { code: 'NotFound', message: `No operation ${req.method} ${url.pathname}` } });
     const apiVersion = url.searchParams.get('api-version') ?? '';
     const continuation = url.searchParams.has('$skiptoken');
     const call: KeyVaultCall = { op: route.op, name: route.name, version: route.version, apiVersion, continuation, status: 0 };
@@ -201,9 +234,17 @@ export async function startFront(o: FrontOptions): Promise<Front> {
       }
       sendJson(res, status, payload);
     };
-    if (apiVersion === '') return send(400, { error: { code: 'BadParameter', message: 'The api-version query parameter (?api-version=) is required for all requests.' } });
+    if (apiVersion === '')
+      return send(400, {
+        error: { code: 'BadParameter', message: 'The api-version query parameter (?api-version=) is required for all requests.' },
+      });
     if (!SUPPORTED_API_VERSIONS.includes(apiVersion)) {
-      return send(400, { error: { code: 'BadParameter', message: `The specified version (${apiVersion}) is not recognized. Consider using the latest supported version (${SUPPORTED_API_VERSIONS.at(-1)}).` } });
+      return send(400, {
+        error: {
+          code: 'BadParameter',
+          message: `The specified version (${apiVersion}) is not recognized. Consider using the latest supported version (${SUPPORTED_API_VERSIONS.at(-1)}).`,
+        },
+      });
     }
     const fault = o.model.takeFault(route.op, continuation);
     if (fault !== undefined) {
@@ -248,11 +289,17 @@ export async function startFront(o: FrontOptions): Promise<Front> {
         const b = parseJson(rawBody);
         if (typeof b['value'] !== 'string') throw new KeyVaultError(400, 'BadParameter', 'Property "value" is required.');
         const attrs = attributesOf(b['attributes']);
-        const rec = m.setSecret(name, b['value'], {
-          ...(attrs.enabled === undefined ? {} : { enabled: attrs.enabled }),
-          ...(attrs.nbf === undefined || attrs.nbf === null ? {} : { nbf: attrs.nbf }),
-          ...(attrs.exp === undefined || attrs.exp === null ? {} : { exp: attrs.exp }),
-        }, tagsOf(b['tags']), typeof b['contentType'] === 'string' ? b['contentType'] : undefined);
+        const rec = m.setSecret(
+          name,
+          b['value'],
+          {
+            ...(attrs.enabled === undefined ? {} : { enabled: attrs.enabled }),
+            ...(attrs.nbf === undefined || attrs.nbf === null ? {} : { nbf: attrs.nbf }),
+            ...(attrs.exp === undefined || attrs.exp === null ? {} : { exp: attrs.exp }),
+          },
+          tagsOf(b['tags']),
+          typeof b['contentType'] === 'string' ? b['contentType'] : undefined,
+        );
         return [200, bundle(m.secrets.get(name.toLowerCase()) as SecretRecord, rec, true)];
       }
       case 'getSecret': {
@@ -261,16 +308,36 @@ export async function startFront(o: FrontOptions): Promise<Front> {
       }
       case 'updateSecret': {
         const b = parseJson(rawBody);
-        const { secret, record } = m.updateSecret(name, route.version, attributesOf(b['attributes']), tagsOf(b['tags']), typeof b['contentType'] === 'string' ? b['contentType'] : undefined);
+        const { secret, record } = m.updateSecret(
+          name,
+          route.version,
+          attributesOf(b['attributes']),
+          tagsOf(b['tags']),
+          typeof b['contentType'] === 'string' ? b['contentType'] : undefined,
+        );
         return [200, bundle(secret, record, false)];
       }
       case 'getSecretVersions': {
         const { secret, records } = m.listVersions(name);
-        return [200, page(url, `/secrets/${name}/versions`, records.map((r) => item(secret as SecretRecord, r, true)))];
+        return [
+          200,
+          page(
+            url,
+            `/secrets/${name}/versions`,
+            records.map((r) => item(secret as SecretRecord, r, true)),
+          ),
+        ];
       }
       case 'getSecrets': {
         const all = [...m.secrets.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
-        return [200, page(url, '/secrets', all.map((s) => item(s, s.versions[s.versions.length - 1] as VersionRecord, false)))];
+        return [
+          200,
+          page(
+            url,
+            '/secrets',
+            all.map((s) => item(s, s.versions[s.versions.length - 1] as VersionRecord, false)),
+          ),
+        ];
       }
       case 'deleteSecret':
         return [200, deletedBundle(m.deleteSecret(name))];
@@ -278,7 +345,14 @@ export async function startFront(o: FrontOptions): Promise<Front> {
         return [200, deletedBundle(m.getDeletedSecret(name))];
       case 'getDeletedSecrets': {
         const all = [...m.deleted.values()].sort((a, b) => (a.secret.name < b.secret.name ? -1 : 1));
-        return [200, page(url, '/deletedsecrets', all.map((d) => deletedItem(d)))];
+        return [
+          200,
+          page(
+            url,
+            '/deletedsecrets',
+            all.map((d) => deletedItem(d)),
+          ),
+        ];
       }
       case 'recoverDeletedSecret': {
         const secret = m.recoverDeletedSecret(name);
@@ -298,7 +372,8 @@ export async function startFront(o: FrontOptions): Promise<Front> {
     let size = o.pageSize;
     if (max !== null) {
       const n = Number(max);
-      if (!/^\d+$/.test(max) || n < 1 || n > 25) throw new KeyVaultError(400, 'BadParameter', 'Invalid maxresults: it must be between 1 and 25.');
+      if (!/^\d+$/.test(max) || n < 1 || n > 25)
+        throw new KeyVaultError(400, 'BadParameter', 'Invalid maxresults: it must be between 1 and 25.');
       size = Math.min(size, n);
     }
     let offset = 0;
@@ -341,7 +416,10 @@ export async function startFront(o: FrontOptions): Promise<Front> {
   }
 
   function item(s: SecretRecord, r: VersionRecord, withVersion: boolean): Record<string, unknown> {
-    const out: Record<string, unknown> = { id: `${vaultOrigin()}/secrets/${s.name}${withVersion ? `/${r.version}` : ''}`, attributes: attributes(r) };
+    const out: Record<string, unknown> = {
+      id: `${vaultOrigin()}/secrets/${s.name}${withVersion ? `/${r.version}` : ''}`,
+      attributes: attributes(r),
+    };
     if (r.tags !== undefined) out['tags'] = r.tags;
     if (r.contentType !== undefined) out['contentType'] = r.contentType;
     return out;
@@ -359,7 +437,12 @@ export async function startFront(o: FrontOptions): Promise<Front> {
 
   function deletedItem(d: { secret: SecretRecord; deletedDate: number; scheduledPurgeDate: number }): Record<string, unknown> {
     const newest = d.secret.versions[d.secret.versions.length - 1] as VersionRecord;
-    return { recoveryId: `${vaultOrigin()}/deletedsecrets/${d.secret.name}`, deletedDate: d.deletedDate, scheduledPurgeDate: d.scheduledPurgeDate, ...item(d.secret, newest, false) };
+    return {
+      recoveryId: `${vaultOrigin()}/deletedsecrets/${d.secret.name}`,
+      deletedDate: d.deletedDate,
+      scheduledPurgeDate: d.scheduledPurgeDate,
+      ...item(d.secret, newest, false),
+    };
   }
 
   await new Promise<void>((resolve, reject) => {
@@ -381,7 +464,11 @@ function routeOf(method: string, pathname: string): Route | undefined {
   const parts = pathname.split('/').filter((p, i) => i > 0 && (p.length > 0 || i === 3));
   // Collapse the empty segments the SDK produces for an absent version (`/secrets/name/`).
   const [kind, a, b, c] = parts.map((p) => decodeURIComponent(p)) as (string | undefined)[];
-  const route = (op: KeyVaultOperation, name?: string, version?: string): Route => ({ op, name, version: version === '' ? undefined : version });
+  const route = (op: KeyVaultOperation, name?: string, version?: string): Route => ({
+    op,
+    name,
+    version: version === '' ? undefined : version,
+  });
   if (kind === 'secrets') {
     if (a === undefined || a === '') return method === 'GET' ? route('getSecrets') : undefined;
     if (b === 'versions' && c === undefined && method === 'GET') return route('getSecretVersions', a);
@@ -414,7 +501,8 @@ function attributesOf(v: unknown): { enabled?: boolean; nbf?: number | null; exp
   for (const key of ['nbf', 'exp'] as const) {
     const t = a[key];
     if (t === undefined) continue;
-    if (t !== null && (typeof t !== 'number' || !Number.isInteger(t))) throw new KeyVaultError(400, 'BadParameter', `Property "${key}" must be an integer (seconds since the epoch).`);
+    if (t !== null && (typeof t !== 'number' || !Number.isInteger(t)))
+      throw new KeyVaultError(400, 'BadParameter', `Property "${key}" must be an integer (seconds since the epoch).`);
     out[key] = t as number | null;
   }
   return out;
@@ -425,7 +513,8 @@ function tagsOf(v: unknown): Record<string, string> | undefined {
   if (typeof v !== 'object' || Array.isArray(v)) throw new KeyVaultError(400, 'BadParameter', 'Property "tags" must be an object.');
   const out: Record<string, string> = {};
   for (const [k, t] of Object.entries(v as Record<string, unknown>)) {
-    if (typeof t !== 'string' || k.length > 512 || t.length > 256) throw new KeyVaultError(400, 'BadParameter', 'Tag names are at most 512 and values at most 256 characters.');
+    if (typeof t !== 'string' || k.length > 512 || t.length > 256)
+      throw new KeyVaultError(400, 'BadParameter', 'Tag names are at most 512 and values at most 256 characters.');
     out[k] = t;
   }
   if (Object.keys(out).length > 15) throw new KeyVaultError(400, 'BadParameter', 'A secret has at most 15 tags.');

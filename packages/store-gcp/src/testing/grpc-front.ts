@@ -186,13 +186,17 @@ export async function startGrpcFront(model: SecretManagerModel): Promise<{ serve
       call.on('cancelled', () => controller.abort());
       const { name, run } = handler(call.request);
       const routingValue = call.metadata.get('x-goog-request-params')[0];
-      void dispatch(model, {
-        method,
-        name,
-        transport: 'grpc',
-        routing: routingValue === undefined ? undefined : String(routingValue),
-        signal: controller.signal,
-      }, run).then((outcome: Outcome<Wire> | undefined) => {
+      void dispatch(
+        model,
+        {
+          method,
+          name,
+          transport: 'grpc',
+          routing: routingValue === undefined ? undefined : String(routingValue),
+          signal: controller.signal,
+        },
+        run,
+      ).then((outcome: Outcome<Wire> | undefined) => {
         if (outcome === undefined) return; // cancelled: nobody is listening
         if (!outcome.ok) {
           callback({ code: statusCode(outcome.error.status), details: outcome.error.message });

@@ -73,7 +73,10 @@ export interface FakeRestClientOptions {
   /** A credential-free auth client: no tokens, plain `fetch`. */
   authClient: {
     getRequestHeaders(): Promise<Headers>;
-    fetch(url: string | URL, init: { method?: string; headers?: HeadersInit; body?: string | Uint8Array; signal?: AbortSignal }): Promise<Response>;
+    fetch(
+      url: string | URL,
+      init: { method?: string; headers?: HeadersInit; body?: string | Uint8Array; signal?: AbortSignal },
+    ): Promise<Response>;
   };
 }
 

@@ -322,7 +322,14 @@ export class SecretManagerModel {
    * documentation says; every update, even one that changes nothing, gives the secret a new etag.
    */
   updateSecret(
-    patch: { name: string; etag?: string | undefined; versionAliases?: Record<string, number> | undefined; annotations?: Record<string, string> | undefined; labels?: Record<string, string> | undefined; expireTime?: number | undefined },
+    patch: {
+      name: string;
+      etag?: string | undefined;
+      versionAliases?: Record<string, number> | undefined;
+      annotations?: Record<string, string> | undefined;
+      labels?: Record<string, string> | undefined;
+      expireTime?: number | undefined;
+    },
     updateMask: readonly string[],
   ): SecretView {
     const secret = this.#secret(patch.name);
@@ -340,8 +347,10 @@ export class SecretManagerModel {
           for (const [alias, number] of Object.entries(aliases)) {
             if (alias === 'latest' || alias === 'NEW') throw new FakeStatusError('INVALID_ARGUMENT', `Alias name "${alias}" is reserved.`);
             const version = secret.versions.find((v) => v.number === number);
-            if (version === undefined) throw new FakeStatusError('INVALID_ARGUMENT', `Alias "${alias}" points to a version that does not exist.`);
-            if (version.state === 'DESTROYED') throw new FakeStatusError('FAILED_PRECONDITION', `Alias "${alias}" points to a destroyed version.`);
+            if (version === undefined)
+              throw new FakeStatusError('INVALID_ARGUMENT', `Alias "${alias}" points to a version that does not exist.`);
+            if (version.state === 'DESTROYED')
+              throw new FakeStatusError('FAILED_PRECONDITION', `Alias "${alias}" points to a destroyed version.`);
           }
           if (Object.keys(aliases).length > 50) throw new FakeStatusError('INVALID_ARGUMENT', 'At most 50 aliases.');
           next.aliases = { ...aliases };
@@ -366,7 +375,10 @@ export class SecretManagerModel {
   }
 
   /** ListSecretVersions: newest first; `filter` may be empty or `state:ENABLED|DISABLED|DESTROYED`. */
-  listVersions(parent: string, request: { pageSize?: number | undefined; pageToken?: string | undefined; filter?: string | undefined } = {}): ListView {
+  listVersions(
+    parent: string,
+    request: { pageSize?: number | undefined; pageToken?: string | undefined; filter?: string | undefined } = {},
+  ): ListView {
     const secret = this.#secret(parent);
     const filter = (request.filter ?? '').trim();
     let state: VersionStateName | undefined;
@@ -403,7 +415,10 @@ export class SecretManagerModel {
   access(name: string): AccessView {
     const { secret, version } = this.#version(name);
     if (version.state !== 'ENABLED' || version.data === undefined) {
-      throw new FakeStatusError('FAILED_PRECONDITION', `Secret Version [${secret.name}/versions/${version.number}] is in ${version.state} state.`);
+      throw new FakeStatusError(
+        'FAILED_PRECONDITION',
+        `Secret Version [${secret.name}/versions/${version.number}] is in ${version.state} state.`,
+      );
     }
     return { name: `${secret.name}/versions/${version.number}`, data: new Uint8Array(version.data), dataCrc32c: version.crc };
   }
@@ -412,7 +427,10 @@ export class SecretManagerModel {
   setState(name: string, action: 'enable' | 'disable' | 'destroy', etag?: string): VersionView {
     const { secret, version } = this.#version(name);
     if (etag !== undefined && etag !== '' && etag !== version.etag) {
-      throw new FakeStatusError('FAILED_PRECONDITION', 'The etag provided in the request does not match the current etag of the secret version.');
+      throw new FakeStatusError(
+        'FAILED_PRECONDITION',
+        'The etag provided in the request does not match the current etag of the secret version.',
+      );
     }
     if (version.state === 'DESTROYED') throw new FakeStatusError('FAILED_PRECONDITION', `Secret Version [${name}] is destroyed.`);
     if (action === 'enable') version.state = 'ENABLED';

@@ -90,7 +90,14 @@ interface Route {
   run: () => Json;
 }
 
-function route(model: SecretManagerModel, verb: string, path: string, query: URLSearchParams, body: Json, intEnums: boolean): Route | undefined {
+function route(
+  model: SecretManagerModel,
+  verb: string,
+  path: string,
+  query: URLSearchParams,
+  body: Json,
+  intEnums: boolean,
+): Route | undefined {
   let m: RegExpExecArray | null;
   if (verb === 'GET' && (m = new RegExp(`^/v1/(${SECRET})$`).exec(path))) {
     const name = m[1] as string;
@@ -150,7 +157,11 @@ function route(model: SecretManagerModel, verb: string, path: string, query: URL
     const name = m[1] as string;
     const action = m[2] as 'enable' | 'disable' | 'destroy';
     const method = ({ enable: 'EnableSecretVersion', disable: 'DisableSecretVersion', destroy: 'DestroySecretVersion' } as const)[action];
-    return { method, name, run: () => versionJson(model.setState(name, action, typeof body.etag === 'string' ? body.etag : undefined), intEnums) };
+    return {
+      method,
+      name,
+      run: () => versionJson(model.setState(name, action, typeof body.etag === 'string' ? body.etag : undefined), intEnums),
+    };
   }
   if (verb === 'PATCH' && (m = new RegExp(`^/v1/(${SECRET})$`).exec(path))) {
     const name = m[1] as string;
